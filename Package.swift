@@ -1,0 +1,33 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layers (../shared/DESIGN.md): CUmk and UmkHost alone talk to the host kernel; UmkKernel is the guest kernel
+// and reaches the host only through UmkHost; `umk` is the command line.
+let package = Package(
+    name: "umk",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "umk", targets: ["umk"]),
+        .library(name: "UmkKernel", targets: ["UmkKernel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+    ],
+    targets: [
+        .target(name: "CUmk"),
+        .target(
+            name: "UmkHost",
+            dependencies: ["CUmk", .product(name: "SystemPackage", package: "swift-system")]),
+        .target(
+            name: "UmkKernel",
+            dependencies: ["UmkHost", .product(name: "Logging", package: "swift-log")]),
+        .executableTarget(
+            name: "umk",
+            dependencies: ["UmkKernel", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .testTarget(name: "UmkKernelTests", dependencies: ["UmkKernel"]),
+        .testTarget(name: "UmkSystemTests", dependencies: ["umk"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

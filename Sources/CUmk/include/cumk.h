@@ -1,0 +1,73 @@
+// cumk.h: what Swift cannot do by itself. Raw ptrace and wait, the stub process (its machine code, how it is
+// started), register and siginfo layouts. Every function here returns -errno on failure, never sets errno.
+#ifndef CUMK_H
+#define CUMK_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+// The stub's fixed place in every guest address space: one code page, then the data pages the kernel shares
+// with it through the physical-memory file. Guest addresses stop below UMK_STUB_CODE.
+#define UMK_STUB_CODE 0x7ffffff00000ULL
+#define UMK_STUB_DATA (UMK_STUB_CODE + 0x1000ULL)
+#define UMK_STUB_DATA_PAGES 4
+#define UMK_STUB_END (UMK_STUB_DATA + UMK_STUB_DATA_PAGES * 0x1000ULL)
+// The stub finds the physical-memory file at this fd; it has no other.
+#define UMK_STUB_PHYS_FD 3
+
+// One host syscall for the stub to run: number and six arguments.
+struct umk_stub_op {
+    uint64_t nr;
+    uint64_t args[6];
+};
+
+// The stub data page: the kernel fills ops[0..<count], runs the stub's batch entry, and reads back result
+// (0, or the first failing syscall's -errno) and failed (the index of that op).
+struct umk_stub_data {
+    uint64_t count;
+    int64_t result;
+    uint64_t failed;
+    uint64_t reserved;
+    struct umk_stub_op ops[];
+};
+#define UMK_STUB_MAX_OPS 292 // (UMK_STUB_DATA_PAGES * 4096 - 32) / sizeof(struct umk_stub_op)
+
+// x86-64 user_regs_struct, as PTRACE_GETREGS fills it.
+struct umk_regs {
+    uint64_t r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rax, rcx, rdx, rsi, rdi, orig_rax, rip, cs,
+        eflags, rsp, ss, fs_base, gs_base, ds, es, fs, gs;
+};
+
+// The stub's code, as position-dependent bytes meant to sit at UMK_STUB_CODE, and its entry points (offsets).
+const uint8_t *umk_stub_code(size_t *size);
+size_t umk_stub_entry_start(void);  // exec entry: unmap everything else, then wait for the tracer
+size_t umk_stub_entry_batch(void);  // run the ops in the data page, then int3
+size_t umk_stub_entry_syscall(void); // one syscall from the registers, then int3
+
+// Start a stub: clone(CLONE_VM|CLONE_VFORK) and execveat the stub executable (a memfd holding a tiny ELF)
+// with only the physical-memory file open (as UMK_STUB_PHYS_FD), default signal dispositions, an empty
+// signal mask and PR_SET_PDEATHSIG(SIGKILL). Returns the pid once the exec has happened, or -errno.
+// Only async-signal-safe code runs in the child.
+pid_t umk_spawn_stub(int exe_fd, int phys_fd, int cpu);
+
+long umk_ptrace(long request, pid_t pid, uint64_t addr, uint64_t data);
+// waitpid that retries EINTR; returns the pid or -errno.
+pid_t umk_wait(pid_t pid, int *status, int options);
+long umk_getregs(pid_t pid, struct umk_regs *regs);
+long umk_setregs(pid_t pid, const struct umk_regs *regs);
+// PTRACE_GETSIGINFO reduced to what the kernel uses.
+long umk_getsiginfo(pid_t pid, int *signo, int *code, uint64_t *addr);
+
+// Raw syscall, -errno on failure.
+long umk_syscall6(long nr, long a, long b, long c, long d, long e, long f);
+
+// GNU extensions Swift's Glibc module does not import.
+int umk_memfd_create(const char *name, int sealable);
+int umk_punch_hole(int fd, uint64_t offset, uint64_t length);
+int umk_seal(int fd);
+
+void umk_cpuid(uint32_t leaf, uint32_t sub, uint32_t out[4]);
+int umk_pin_to_cpu(int cpu);
+
+#endif

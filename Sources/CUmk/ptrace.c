@@ -1,0 +1,71 @@
+// ptrace.c: raw ptrace, wait and syscall wrappers. All return -errno and never touch errno for the caller.
+#define _GNU_SOURCE
+#include "cumk.h"
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cpuid.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <linux/falloc.h>
+
+long umk_syscall6(long nr, long a, long b, long c, long d, long e, long f) {
+    long r = syscall(nr, a, b, c, d, e, f);
+    return r == -1 ? -errno : r;
+}
+
+long umk_ptrace(long request, pid_t pid, uint64_t addr, uint64_t data) {
+    long r = syscall(SYS_ptrace, request, pid, addr, data);
+    return r == -1 ? -errno : r;
+}
+
+pid_t umk_wait(pid_t pid, int *status, int options) {
+    for (;;) {
+        pid_t r = waitpid(pid, status, options);
+        if (r >= 0) return r;
+        if (errno != EINTR) return -errno;
+    }
+}
+
+long umk_getregs(pid_t pid, struct umk_regs *regs) { return umk_ptrace(PTRACE_GETREGS, pid, 0, (uint64_t)regs); }
+long umk_setregs(pid_t pid, const struct umk_regs *regs) {
+    return umk_ptrace(PTRACE_SETREGS, pid, 0, (uint64_t)regs);
+}
+
+long umk_getsiginfo(pid_t pid, int *signo, int *code, uint64_t *addr) {
+    siginfo_t si;
+    long r = umk_ptrace(PTRACE_GETSIGINFO, pid, 0, (uint64_t)&si);
+    if (r < 0) return r;
+    *signo = si.si_signo;
+    *code = si.si_code;
+    *addr = (uint64_t)si.si_addr;
+    return 0;
+}
+
+void umk_cpuid(uint32_t leaf, uint32_t sub, uint32_t out[4]) {
+    __cpuid_count(leaf, sub, out[0], out[1], out[2], out[3]);
+}
+
+int umk_pin_to_cpu(int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return sched_setaffinity(0, sizeof set, &set) == 0 ? 0 : -errno;
+}
+
+int umk_memfd_create(const char *name, int sealable) {
+    int fd = memfd_create(name, MFD_CLOEXEC | (sealable ? MFD_ALLOW_SEALING : 0));
+    return fd < 0 ? -errno : fd;
+}
+
+int umk_punch_hole(int fd, uint64_t offset, uint64_t length) {
+    return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)offset, (off_t)length) == 0 ? 0 : -errno;
+}
+
+int umk_seal(int fd) {
+    return fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) == 0 ? 0 : -errno;
+}

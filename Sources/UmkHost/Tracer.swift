@@ -1,0 +1,148 @@
+// Tracer.swift: ptrace control of stub processes (arch/um os-Linux/skas/process.c).
+//
+// Precondition for everything here: called from the instance's kernel thread, the thread that spawned and
+// seized the stubs. Ptrace requests from any other thread fail with ESRCH.
+import Glibc
+import CUmk
+
+public enum Tracer {
+    static let PTRACE_CONT: Int = 7
+    static let PTRACE_KILL: Int = 8
+    static let PTRACE_SYSEMU: Int = 31
+    static let PTRACE_SEIZE: Int = 0x4206
+    static let PTRACE_INTERRUPT: Int = 0x4207
+    static let PTRACE_O_TRACESYSGOOD: UInt64 = 1
+    static let PTRACE_O_EXITKILL: UInt64 = 0x10_0000
+
+    /// What a wait reported about one stub.
+    public enum Stop: Equatable, Sendable {
+        /// Stopped at a system call entry (PTRACE_SYSEMU): the guest wants the kernel.
+        case syscall
+        /// Stopped with a signal about to be delivered (a fault, int3, or a host signal sent to it).
+        case signal(Int32)
+        /// A ptrace event stop (PTRACE_INTERRUPT, group stop).
+        case event
+        case exited(Int32)
+        case killed(Int32)
+    }
+
+    /// Starts a stub process, seizes it and waits until it sits in its idle loop. It is then stopped, ready
+    /// for `runStub`. `cpu` is unused for now: the stub inherits the kernel thread's affinity.
+    public static func spawnStub(physicalMemory: PhysicalMemory) throws(Errno) -> Int32 {
+        let pid = try shim(umk_spawn_stub(StubImage.shared.fd, physicalMemory.fd, -1))
+        do throws(Errno) {
+            try shim(umk_ptrace(PTRACE_SEIZE, pid, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL))
+            try shim(umk_ptrace(PTRACE_INTERRUPT, pid, 0, 0))
+            // The first stop is the interrupt (or SIGSTOP-free group stop); nothing else can come first.
+            while true {
+                let (_, stop) = try wait(pid: pid)
+                switch stop {
+                case .event, .signal: return pid
+                case .syscall: continue
+                case .exited, .killed: throw Errno(rawValue: ECHILD)
+                }
+            }
+        } catch {
+            kill(pid: pid)
+            throw error
+        }
+    }
+
+    /// Waits for the next stop of any stub of this thread (`__WALL | __WNOTHREAD`), or of `pid`.
+    public static func wait(pid: Int32 = -1) throws(Errno) -> (Int32, Stop) {
+        var status: Int32 = 0
+        let r = try shim(umk_wait(pid, &status, __WALL | __WNOTHREAD))
+        return (r, decode(status))
+    }
+
+    static func decode(_ status: Int32) -> Stop {
+        let low = status & 0x7f
+        if low == 0 { return .exited((status >> 8) & 0xff) }
+        if (status & 0xff) == 0x7f {
+            let sig = (status >> 8) & 0xff
+            if sig == (SIGTRAP | 0x80) { return .syscall }
+            if (status >> 16) != 0 { return .event }
+            return .signal(sig)
+        }
+        return .killed(low)
+    }
+
+    @inline(__always)
+    public static func getRegisters(_ pid: Int32, _ regs: inout Registers) throws(Errno) {
+        let r = withUnsafeMutablePointer(to: &regs) {
+            $0.withMemoryRebound(to: umk_regs.self, capacity: 1) { umk_getregs(pid, $0) }
+        }
+        _ = try shim(r)
+    }
+
+    @inline(__always)
+    public static func setRegisters(_ pid: Int32, _ regs: Registers) throws(Errno) {
+        var copy = regs
+        let r = withUnsafePointer(to: &copy) {
+            $0.withMemoryRebound(to: umk_regs.self, capacity: 1) { umk_setregs(pid, $0) }
+        }
+        _ = try shim(r)
+    }
+
+    /// Resumes a stub at guest level: it runs until its next syscall, fault or signal.
+    @inline(__always)
+    public static func resumeSysemu(_ pid: Int32, signal: Int32 = 0) throws(Errno) {
+        _ = try shim(umk_ptrace(PTRACE_SYSEMU, pid, 0, UInt64(signal)))
+    }
+
+    /// Continues a stub without syscall stops: used to run the stub's own code.
+    public static func resumeContinue(_ pid: Int32, signal: Int32 = 0) throws(Errno) {
+        _ = try shim(umk_ptrace(PTRACE_CONT, pid, 0, UInt64(signal)))
+    }
+
+    public static func interrupt(_ pid: Int32) throws(Errno) {
+        _ = try shim(umk_ptrace(PTRACE_INTERRUPT, pid, 0, 0))
+    }
+
+    public struct SignalInfo: Sendable {
+        public var signo: Int32
+        public var code: Int32
+        public var address: UInt64
+    }
+
+    public static func signalInfo(_ pid: Int32) throws(Errno) -> SignalInfo {
+        var signo: Int32 = 0, code: Int32 = 0, addr: UInt64 = 0
+        _ = try shim(umk_getsiginfo(pid, &signo, &code, &addr))
+        return SignalInfo(signo: signo, code: code, address: addr)
+    }
+
+    /// Kills a stub and reaps it, so that no host process is left behind.
+    public static func kill(pid: Int32) {
+        _ = Glibc.kill(pid, SIGKILL)
+        var status: Int32 = 0
+        while true {
+            let r = umk_wait(pid, &status, __WALL)
+            if r < 0 { return }  // already reaped, or not ours
+            let low = status & 0x7f
+            if (status & 0xff) != 0x7f && low != 0x7f { return }  // exited or killed: reaped
+        }
+    }
+
+    /// Runs the stub's code at `entry` (an offset into the stub page) with `regs`, until its int3.
+    /// The guest's registers are not restored here: the caller sets them again before resuming the guest.
+    public static func runStub(_ pid: Int32, entry: Int, regs: Registers) throws(Errno) {
+        var r = regs
+        r.rip = UMK_STUB_CODE + UInt64(entry)
+        r.origRax = UInt64.max  // -1: no syscall restart on the way out of this stop
+        try setRegisters(pid, r)
+        try resumeContinue(pid)
+        while true {
+            let (_, stop) = try wait(pid: pid)
+            switch stop {
+            case .signal(SIGTRAP): return
+            case .signal(let s):
+                // A host signal (say SIGINT from a terminal) while the stub runs: let it finish first.
+                _ = s
+                try resumeContinue(pid)
+            case .event: try resumeContinue(pid)
+            case .syscall: try resumeContinue(pid)
+            case .exited, .killed: throw Errno(rawValue: ESRCH)
+            }
+        }
+    }
+}
