@@ -9,6 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cpuid.h>
+#include <sys/prctl.h>
+#include <sys/auxv.h>
+#include <sys/ioctl.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <linux/falloc.h>
@@ -69,3 +72,21 @@ int umk_punch_hole(int fd, uint64_t offset, uint64_t length) {
 int umk_seal(int fd) {
     return fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) == 0 ? 0 : -errno;
 }
+
+long umk_statx(int dirfd, const char *path, int flags, unsigned mask, struct statx *out) {
+    for (;;) {
+        long r = syscall(SYS_statx, dirfd, path, flags, mask, out);
+        if (r == 0) return 0;
+        if (errno != EINTR) return -errno;
+    }
+}
+
+long umk_ioctl(int fd, unsigned long request, void *arg) {
+    int r = ioctl(fd, request, arg);
+    return r < 0 ? -errno : r;
+}
+
+unsigned long umk_getauxval(unsigned long type) { return getauxval(type); }
+
+int umk_current_cpu(void) { return sched_getcpu(); }
+void umk_set_thread_name(const char *name) { prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0); }

@@ -41,7 +41,6 @@ final class StubImage: @unchecked Sendable {
         let fd = try shim(umk_memfd_create("umk-stub", 1))
         let written = elf.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         guard written == elf.count else {
-            print("stub write", written, elf.count, errno)
             close(fd)
             throw Errno(rawValue: EIO)
         }

@@ -34,7 +34,6 @@ public final class StubProcess {
         do throws(Errno) {
             try Tracer.runStub(pid, entry: umk_stub_entry_syscall(), regs: regs)
             try Tracer.getRegisters(pid, &regs)
-            print(String(regs.rax, radix: 16), String(regs.rip, radix: 16))
             if regs.rax != UInt64(UMK_STUB_DATA) { throw Errno(rawValue: Int32(truncatingIfNeeded: -Int64(bitPattern: regs.rax))) }
         } catch {
             Tracer.kill(pid: pid)

@@ -1,10 +1,181 @@
-import UmkHost
+// umk: the command line. `umk run [options] -- PROGRAM [ARGS...]` boots an instance and runs PROGRAM as its
+// first process. Exit status: the guest's; 128+N when signal N killed it; 125 when umk itself fails; 126
+// when PROGRAM cannot be executed; 127 when it is not found.
+import ArgumentParser
+import UmkKernel
+
+#if canImport(Glibc)
 import Glibc
-import Foundation
-let pm = try PhysicalMemory(size: 1 << 24)
-let s = try StubProcess(physicalMemory: pm, dataOffset: 0)
-try s.map(address: 0x400000, length: 8192, prot: PROT_READ|PROT_WRITE, offset: 16384)
-try s.map(address: 0x402000, length: 4096, prot: PROT_READ|PROT_WRITE, offset: 16384+8192)
-try s.flush()
-print(try String(contentsOfFile: "/proc/\(s.pid)/maps", encoding: .utf8))
-system("ls -l /proc/\(s.pid)/fd; cat /proc/\(s.pid)/status | grep -E 'State|Tracer|Cpus_allowed_list'")
+#endif
+
+struct Umk: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "umk",
+        abstract: "A user-mode Linux kernel: run unmodified x86-64 Linux programs, every system call served by umk.",
+        discussion: """
+            Examples:
+              umk run -- /bin/sh -c 'ls /'        the host's root, read-only, under a throwaway layer
+              umk run --root ./rootfs -- /bin/busybox sh -c 'echo hi'
+              umk run --strace -- /bin/true       every guest system call, strace's format, on stderr
+              umk syscalls                        which system calls are supported, partial or missing
+            """,
+        version: "umk 0.1.0",
+        subcommands: [Run.self, Syscalls.self])
+}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Boot an instance and run PROGRAM in it as process 1.",
+        discussion: """
+            PROGRAM without a slash is looked up in the guest's PATH. The guest environment is PATH, HOME and \
+            TERM plus each -e. Exit status: the program's; 128+N if signal N killed it; 125 if umk failed; \
+            126 if PROGRAM cannot be executed; 127 if it is not found.
+            """)
+
+    @Option(help: "Host directory to use as the guest's root (read-only).")
+    var root: String = "/"
+
+    @Option(help: "Guest memory: a size such as 64M or 1G (at least 4M).")
+    var mem: String = "256M"
+
+    @Flag(help: "Print every guest system call to stderr, as strace does (--strace=FILE writes to FILE).")
+    var strace = false
+
+    @Option(name: .customLong("strace-file"), help: .hidden)
+    var straceFile: String?
+
+    @Option(name: .customShort("e"), help: ArgumentHelp("Set a guest environment variable (KEY=VALUE, or KEY to copy umk's).", valueName: "KEY=VALUE"))
+    var env: [String] = []
+
+    @Option(name: .customShort("w"), help: ArgumentHelp("Working directory of PROGRAM in the guest.", valueName: "DIR"))
+    var workdir: String = "/"
+
+    @Option(help: "The guest's host name.")
+    var hostname: String = "umk"
+
+    @Option(help: ArgumentHelp("Run as this numeric uid (and gid).", valueName: "UID[:GID]"))
+    var user: String?
+
+    @Option(help: ArgumentHelp("Kernel log level: trace, debug, info, notice, warning, error.", valueName: "LEVEL"))
+    var log: String = "warning"
+
+    @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("The program and its arguments, after --.", valueName: "PROGRAM"))
+    var command: [String] = []
+
+    func validate() throws {
+        if command.first == "--" { return }
+        if command.isEmpty { throw ValidationError("missing PROGRAM: umk run [options] -- PROGRAM [ARGS...]") }
+    }
+
+    mutating func run() throws {
+        var argv = command
+        if argv.first == "--" { argv.removeFirst() }
+        guard !argv.isEmpty else { throw ValidationError("missing PROGRAM after --") }
+
+        var config = Configuration()
+        config.root = root
+        guard let bytes = parseSize(mem), bytes >= 4 << 20, bytes <= 1 << 40 else {
+            throw ValidationError("--mem \(mem): expected a size from 4M to 1T, such as 256M or 2G")
+        }
+        config.memoryBytes = (bytes + 4095) & ~4095
+        config.hostname = hostname
+        guard hostname.utf8.count <= 64 else { throw ValidationError("--hostname: at most 64 bytes") }
+        config.workingDirectory = workdir
+        config.logLevel = log
+        if let user {
+            let parts = user.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count <= 2, let uid = UInt32(parts[0]), parts.count == 1 || UInt32(parts[1]) != nil else {
+                throw ValidationError("--user \(user): expected UID or UID:GID, numeric")
+            }
+            config.uid = uid
+            config.gid = parts.count == 2 ? UInt32(parts[1])! : uid
+        }
+        var environment = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                           "HOME=" + (config.uid == 0 ? "/root" : "/"), "TERM=xterm"]
+        for e in env {
+            var entry = e
+            if !e.contains("=") {
+                guard let v = getenv(e) else { continue }
+                entry = e + "=" + String(cString: v)
+            }
+            let key = entry.prefix { $0 != "=" }
+            environment.removeAll { $0.prefix { $0 != "=" } == key }
+            environment.append(entry)
+        }
+        config.environment = environment
+        if let straceFile {
+            let fd = open(straceFile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw ValidationError("--strace=\(straceFile): \(String(cString: strerror(errno)))") }
+            config.straceFD = fd
+        } else if strace {
+            config.straceFD = 2
+        }
+
+        do {
+            let status = try Instance(config).run(argv)
+            Glibc.exit(status.shellStatus)
+        } catch {
+            fputs("umk: \(error)\n", stderr)
+            Glibc.exit(error.exitStatus)
+        }
+    }
+}
+
+struct Syscalls: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the x86-64 system calls and how far umk implements each.")
+
+    func run() {
+        var counts = [String: Int]()
+        for row in SyscallReport.rows {
+            print("\(row.number)\t\(row.name)\t\(row.status)")
+            counts[String(row.status.prefix { $0 != ":" }), default: 0] += 1
+        }
+        print("# \(counts["supported"] ?? 0) supported, \(counts["partial"] ?? 0) partial, \(counts["missing"] ?? 0) missing")
+    }
+}
+
+/// "256M", "1G", "65536": binary multiples.
+func parseSize(_ s: String) -> Int? {
+    guard let last = s.last else { return nil }
+    let units: [Character: Int] = ["k": 1 << 10, "K": 1 << 10, "m": 1 << 20, "M": 1 << 20, "g": 1 << 30, "G": 1 << 30, "t": 1 << 40, "T": 1 << 40]
+    if let unit = units[last] {
+        guard let n = Int(s.dropLast()), n >= 0 else { return nil }
+        let (r, o) = n.multipliedReportingOverflow(by: unit)
+        return o ? nil : r
+    }
+    return Int(s)
+}
+
+/// `--strace=FILE` is an option with an optional value, which ArgumentParser does not have: rewrite it before
+/// parsing (only before `--`, so the guest's own arguments are never touched).
+func rewriteArguments(_ args: [String]) -> [String] {
+    var out: [String] = []
+    var passthrough = false
+    for a in args {
+        if !passthrough && a == "--" { passthrough = true }
+        if !passthrough && a.hasPrefix("--strace=") {
+            out += ["--strace-file", String(a.dropFirst("--strace=".count))]
+        } else {
+            out.append(a)
+        }
+    }
+    return out
+}
+
+do {
+    var command = try Umk.parseAsRoot(rewriteArguments(Array(CommandLine.arguments.dropFirst())))
+    try command.run()
+} catch {
+    let code = Umk.exitCode(for: error)
+    if code == .success {
+        print(Umk.fullMessage(for: error))
+        Glibc.exit(0)
+    }
+    let message = Umk.fullMessage(for: error)
+    if message.contains("Usage:") || message.contains("USAGE:") {
+        fputs(message + "\n", stderr)
+    } else {
+        fputs("umk: \(message)\n", stderr)
+    }
+    Glibc.exit(125)
+}

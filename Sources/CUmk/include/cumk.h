@@ -6,6 +6,10 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <linux/stat.h>
+
+#define UMK_AT_EMPTY_PATH 0x1000
+#define UMK_AT_NO_AUTOMOUNT 0x800
 
 // The stub's fixed place in every guest address space: one code page, then the data pages the kernel shares
 // with it through the physical-memory file. Guest addresses stop below UMK_STUB_CODE.
@@ -63,11 +67,16 @@ long umk_getsiginfo(pid_t pid, int *signo, int *code, uint64_t *addr);
 long umk_syscall6(long nr, long a, long b, long c, long d, long e, long f);
 
 // GNU extensions Swift's Glibc module does not import.
+long umk_statx(int dirfd, const char *path, int flags, unsigned mask, struct statx *out);
+unsigned long umk_getauxval(unsigned long type);
+long umk_ioctl(int fd, unsigned long request, void *arg);
 int umk_memfd_create(const char *name, int sealable);
 int umk_punch_hole(int fd, uint64_t offset, uint64_t length);
 int umk_seal(int fd);
 
 void umk_cpuid(uint32_t leaf, uint32_t sub, uint32_t out[4]);
 int umk_pin_to_cpu(int cpu);
+int umk_current_cpu(void);
+void umk_set_thread_name(const char *name);
 
 #endif

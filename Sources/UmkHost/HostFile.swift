@@ -1,0 +1,163 @@
+// HostFile.swift: a file of the host, open in the kernel (hostfs, arch/um fs/hostfs/hostfs_user.c). Host fds
+// live only here and in the kernel process: a stub never holds one, and the guest only sees kernel objects.
+import Glibc
+import CUmk
+
+/// A host buffer for scatter/gather I/O: a piece of the kernel's mapping of guest memory, or kernel memory.
+public struct HostBuffer {
+    public var base: UnsafeMutableRawPointer
+    public var count: Int
+    public init(base: UnsafeMutableRawPointer, count: Int) {
+        self.base = base
+        self.count = count
+    }
+}
+
+public final class HostFile {
+    public let fd: Int32
+    /// Whether closing this object closes the fd (false for umk's own stdin, stdout, stderr).
+    private let owned: Bool
+
+    public init(fd: Int32, owned: Bool = true) {
+        self.fd = fd
+        self.owned = owned
+    }
+
+    deinit { if owned { close(fd) } }
+
+    public static let standardInput = HostFile(fd: 0, owned: false)
+    public static let standardOutput = HostFile(fd: 1, owned: false)
+    public static let standardError = HostFile(fd: 2, owned: false)
+
+    /// openat(2) relative to this directory (or AT_FDCWD when `directory` is nil), O_CLOEXEC added.
+    public static func open(at directory: HostFile?, _ path: String, flags: Int32, mode: UInt32 = 0) throws(Errno)
+        -> HostFile
+    {
+        let dirfd = directory?.fd ?? AT_FDCWD
+        let fd = try retrying { openat(dirfd, path, flags | O_CLOEXEC, mode) }
+        return HostFile(fd: fd)
+    }
+
+    public func read(into buffers: [HostBuffer], at offset: Int64? = nil) throws(Errno) -> Int {
+        try vectored(offset == nil ? 19 : 295, buffers, offset)  // readv, preadv
+    }
+
+    public func write(from buffers: [HostBuffer], at offset: Int64? = nil) throws(Errno) -> Int {
+        try vectored(offset == nil ? 20 : 296, buffers, offset)  // writev, pwritev
+    }
+
+    private func vectored(_ nr: Int, _ buffers: [HostBuffer], _ offset: Int64?) throws(Errno) -> Int {
+        var iov = buffers.map { iovec(iov_base: $0.base, iov_len: $0.count) }
+        let n = min(iov.count, 1024)
+        let fd = Int(self.fd)
+        let off = Int(offset ?? 0)
+        while true {
+            let r = iov.withUnsafeMutableBufferPointer { umk_syscall6(nr, fd, Int(bitPattern: $0.baseAddress), n, off, 0, 0) }
+            if r != -Int(EINTR) { return try shim(r) }
+        }
+    }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(Errno) -> Int {
+        try retrying { pread(fd, buffer.baseAddress, buffer.count, Int(offset)) }
+    }
+
+    /// Reads until `buffer` is full or end of file; returns the bytes read.
+    public func readFully(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(Errno) -> Int {
+        var done = 0
+        while done < buffer.count {
+            let n = try read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[done...]), at: offset + Int64(done))
+            if n == 0 { break }
+            done += n
+        }
+        return done
+    }
+
+    public func seek(_ offset: Int64, whence: Int32) throws(Errno) -> Int64 {
+        Int64(try retrying { lseek(fd, Int(offset), whence) })
+    }
+
+    /// getdents64(2) into `buffer`: the host's records are the guest's format too.
+    public func readDirectory(into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
+        let r = umk_syscall6(217, Int(fd), Int(bitPattern: buffer.baseAddress), buffer.count, 0, 0, 0)
+        return try shim(r)
+    }
+
+    public func readLink(_ path: String = "") throws(Errno) -> [UInt8] {
+        var buf = [UInt8](repeating: 0, count: 4096)
+        let fd = self.fd
+        let r = buf.withUnsafeMutableBytes { b in
+            path.withCString { umk_syscall6(267, Int(fd), Int(bitPattern: $0), Int(bitPattern: b.baseAddress), b.count, 0, 0) }
+        }
+        return Array(buf[0..<(try shim(r))])
+    }
+
+    /// ioctl(2) with a pointer argument into kernel memory.
+    public func ioctl(_ request: UInt, _ arg: UnsafeMutableRawPointer?) throws(Errno) -> Int32 {
+        Int32(try shim(umk_ioctl(fd, request, arg)))
+    }
+
+    public func status() throws(Errno) -> HostStat { try HostStat.of(fd: fd, path: "", flags: UMK_AT_EMPTY_PATH) }
+    public func status(of name: String, followSymlinks: Bool) throws(Errno) -> HostStat {
+        try HostStat.of(fd: fd, path: name, flags: followSymlinks ? 0 : AT_SYMLINK_NOFOLLOW)
+    }
+
+    public func statusFlags() throws(Errno) -> Int32 { try retrying { fcntl(fd, F_GETFL) } }
+    public func setStatusFlags(_ flags: Int32) throws(Errno) { _ = try retrying { fcntl(fd, F_SETFL, flags) } }
+}
+
+/// The fields of a host statx(2) result that the kernel reports to the guest.
+public struct HostStat: Sendable {
+    public var mask: UInt32 = 0
+    public var blksize: UInt32 = 0
+    public var attributes: UInt64 = 0
+    public var nlink: UInt32 = 0
+    public var uid: UInt32 = 0
+    public var gid: UInt32 = 0
+    public var mode: UInt16 = 0
+    public var ino: UInt64 = 0
+    public var size: UInt64 = 0
+    public var blocks: UInt64 = 0
+    public var attributesMask: UInt64 = 0
+    public var atime: (Int64, UInt32) = (0, 0)
+    public var btime: (Int64, UInt32) = (0, 0)
+    public var ctime: (Int64, UInt32) = (0, 0)
+    public var mtime: (Int64, UInt32) = (0, 0)
+    public var rdevMajor: UInt32 = 0, rdevMinor: UInt32 = 0
+    public var devMajor: UInt32 = 0, devMinor: UInt32 = 0
+    public var mountID: UInt64 = 0
+
+    public init() {}
+
+    public var fileType: UInt16 { mode & 0o170000 }
+    public var isDirectory: Bool { fileType == 0o040000 }
+    public var isSymlink: Bool { fileType == 0o120000 }
+    public var isRegular: Bool { fileType == 0o100000 }
+    public var isDevice: Bool { fileType == 0o020000 || fileType == 0o060000 }
+
+    static func of(fd: Int32, path: String, flags: Int32) throws(Errno) -> HostStat {
+        var sx = statx()
+        _ = try shim(umk_statx(fd, path, flags | UMK_AT_NO_AUTOMOUNT, 0x0fff, &sx))
+        var s = HostStat()
+        s.mask = sx.stx_mask
+        s.blksize = sx.stx_blksize
+        s.attributes = sx.stx_attributes
+        s.nlink = sx.stx_nlink
+        s.uid = sx.stx_uid
+        s.gid = sx.stx_gid
+        s.mode = sx.stx_mode
+        s.ino = sx.stx_ino
+        s.size = sx.stx_size
+        s.blocks = sx.stx_blocks
+        s.attributesMask = sx.stx_attributes_mask
+        s.atime = (sx.stx_atime.tv_sec, sx.stx_atime.tv_nsec)
+        s.btime = (sx.stx_btime.tv_sec, sx.stx_btime.tv_nsec)
+        s.ctime = (sx.stx_ctime.tv_sec, sx.stx_ctime.tv_nsec)
+        s.mtime = (sx.stx_mtime.tv_sec, sx.stx_mtime.tv_nsec)
+        s.rdevMajor = sx.stx_rdev_major
+        s.rdevMinor = sx.stx_rdev_minor
+        s.devMajor = sx.stx_dev_major
+        s.devMinor = sx.stx_dev_minor
+        s.mountID = sx.stx_mnt_id
+        return s
+    }
+}

@@ -1,0 +1,88 @@
+// HostSystem.swift: the host's clocks, entropy, CPU facts and threads, as the kernel needs them.
+import Glibc
+import CUmk
+
+public enum HostClock {
+    /// clock_gettime(2) of a host clock id; the guest's clock ids are the host's.
+    public static func now(_ clock: Int32) throws(Errno) -> (seconds: Int64, nanoseconds: Int64) {
+        var ts = timespec()
+        _ = try retrying { clock_gettime(clockid_t(clock), &ts) }
+        return (Int64(ts.tv_sec), Int64(ts.tv_nsec))
+    }
+
+    public static func resolution(_ clock: Int32) throws(Errno) -> (seconds: Int64, nanoseconds: Int64) {
+        var ts = timespec()
+        _ = try retrying { clock_getres(clockid_t(clock), &ts) }
+        return (Int64(ts.tv_sec), Int64(ts.tv_nsec))
+    }
+
+    /// The CPU-time clock of a host process (a stub), as clock_getcpuclockid(3) builds it.
+    public static func processCPUClock(pid: Int32) -> Int32 { (~pid << 3) | 2 }
+
+    public static func monotonicNanoseconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
+    /// Sleeps the calling thread until the monotonic clock reads `deadline` (ns), EINTR retried.
+    public static func sleep(untilMonotonic deadline: Int64) {
+        var ts = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
+        while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nil) == EINTR {}
+    }
+}
+
+public enum HostRandom {
+    public static func fill(_ buffer: UnsafeMutableRawBufferPointer) {
+        var done = 0
+        while done < buffer.count {
+            let r = umk_syscall6(318, Int(bitPattern: buffer.baseAddress! + done), buffer.count - done, 0, 0, 0, 0)
+            if r > 0 { done += r }
+        }
+    }
+}
+
+public enum HostCPU {
+    /// AT_HWCAP and AT_HWCAP2 as the host kernel gives them to its own programs: the guest runs on this CPU.
+    public static var hwcap: UInt64 { UInt64(umk_getauxval(16)) }
+    public static var hwcap2: UInt64 { UInt64(umk_getauxval(26)) }
+    public static var minSigStackSize: UInt64 { UInt64(umk_getauxval(51)) }
+
+    public static var current: Int32 { umk_current_cpu() }
+
+    /// Pins the calling thread (and the stubs it will start) to one host CPU: a ptrace round trip costs
+    /// 11 us on one CPU and 66 us across two on these machines (DESIGN.md).
+    public static func pinCurrentThread(to cpu: Int32) throws(Errno) { _ = try shim(umk_pin_to_cpu(cpu)) }
+
+    public static var onlineCount: Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
+}
+
+/// A plain dedicated host thread: an instance's kernel loop runs on one, the tracer of all its stubs.
+public final class HostThread {
+    private var thread: pthread_t = 0
+    private let box: Box
+
+    private final class Box {
+        let body: () -> Void
+        init(_ body: @escaping () -> Void) { self.body = body }
+    }
+
+    public init(name: String, _ body: @escaping () -> Void) {
+        box = Box(body)
+        let arg = Unmanaged.passRetained(box).toOpaque()
+        var attr = pthread_attr_t()
+        pthread_attr_init(&attr)
+        pthread_attr_setstacksize(&attr, 8 << 20)
+        let r = pthread_create(&thread, &attr, { p in
+            let box = Unmanaged<Box>.fromOpaque(p!).takeRetainedValue()
+            umk_set_thread_name("umk-kernel")
+            box.body()
+            return nil
+        }, arg)
+        pthread_attr_destroy(&attr)
+        precondition(r == 0, "pthread_create failed: \(r)")
+        
+    }
+
+    public func join() { pthread_join(thread, nil) }
+}

@@ -1,0 +1,84 @@
+import UmkHost
+
+// Instance.swift: the library API. A Configuration says what to boot; Instance.run boots a kernel on its own
+// host thread (the tracer of all its stubs), runs the first program to the end and returns its status.
+
+public struct Configuration: Sendable {
+    /// Host directory that is the guest's root, seen read-only.
+    public var root: String = "/"
+    /// Guest RAM in bytes: the size of the physical-memory file.
+    public var memoryBytes: Int = 256 << 20
+    public var hostname: String = "umk"
+    public var uid: UInt32 = 0
+    public var gid: UInt32 = 0
+    /// The first program's environment, as KEY=VALUE strings.
+    public var environment: [String] = []
+    /// The first program's working directory in the guest.
+    public var workingDirectory: String = "/"
+    /// Where --strace writes (a host fd, 2 for stderr), or nil for no tracing.
+    public var straceFD: Int32? = nil
+    /// Kernel log threshold: messages at this level or above reach stderr.
+    public var logLevel: String = "warning"
+
+    public init() {}
+}
+
+public enum ExitStatus: Equatable, Sendable {
+    case exited(Int32)
+    case signaled(Int32)
+
+    /// As a shell reports it: the exit code, or 128+N for a signal.
+    public var shellStatus: Int32 {
+        switch self {
+        case .exited(let c): return c & 0xff
+        case .signaled(let s): return 128 + s
+        }
+    }
+}
+
+/// Why the first program could not start: each maps to a documented `umk run` exit status.
+public enum LaunchError: Error, Equatable, CustomStringConvertible {
+    /// 127: nothing of that name on the guest PATH or at that path.
+    case notFound(String)
+    /// 126: it exists but cannot be executed (permissions, not an executable, malformed ELF).
+    case cannotExecute(String, reason: String)
+    /// 125: umk itself could not boot.
+    case kernelFailure(String)
+
+    public var description: String {
+        switch self {
+        case .notFound(let p): return "\(p): not found"
+        case .cannotExecute(let p, let r): return "\(p): cannot execute: \(r)"
+        case .kernelFailure(let r): return "cannot boot: \(r)"
+        }
+    }
+
+    public var exitStatus: Int32 {
+        switch self {
+        case .notFound: return 127
+        case .cannotExecute: return 126
+        case .kernelFailure: return 125
+        }
+    }
+}
+
+public final class Instance: @unchecked Sendable {
+    public let configuration: Configuration
+
+    public init(_ configuration: Configuration) { self.configuration = configuration }
+
+    /// Boots, runs `argv` (argv[0] is the program: a guest path, or a name looked up in the guest PATH) as
+    /// process 1, and returns its exit status when it ends.
+    public func run(_ argv: [String]) throws(LaunchError) -> ExitStatus {
+        var result: Result<ExitStatus, LaunchError> = .failure(.kernelFailure("kernel thread did not run"))
+        let config = configuration
+        let thread = HostThread(name: "umk-kernel") {
+            result = Result { () throws(LaunchError) in
+                let kernel = try Kernel(config)
+                return try kernel.boot(argv)
+            }
+        }
+        thread.join()
+        return try result.get()
+    }
+}

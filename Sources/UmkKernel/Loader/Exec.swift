@@ -1,0 +1,164 @@
+import UmkHost
+
+// Exec.swift: building a new program image (fs/exec.c, fs/binfmt_elf.c, fs/binfmt_script.c): resolve and
+// check the file, follow `#!` interpreters, load the ELF and its PT_INTERP into a fresh address space, and
+// lay out the initial stack. The old image is untouched until everything has succeeded.
+struct ProgramImage {
+    var mm: AddressSpace
+    var registers: Registers
+    var path: String
+}
+
+struct ExecRequest {
+    var path: [UInt8]
+    var argv: [[UInt8]]
+    var envp: [[UInt8]]
+}
+
+extension Kernel {
+    static let maxInterpreterDepth = 4
+    static let maxArgumentString = 131_072  // MAX_ARG_STRLEN
+
+    /// Loads `request` for a process with root/cwd/credentials `walk`/`cwd`, into a new address space.
+    func loadProgram(_ request: ExecRequest, walk: PathWalk, cwd: Dentry, credentials: Credentials,
+                     stackLimit: UInt64) throws(LinuxErrno) -> ProgramImage
+    {
+        var req = request
+        var depth = 0
+        while true {
+            let dentry = try walk.resolve(req.path, from: cwd, followFinal: true)
+            let file = try openForExec(dentry, credentials)
+            let st = try file.stat()
+            var head = [UInt8](repeating: 0, count: 256)
+            let n = try readAt(file, 0, into: &head)
+            head.removeSubrange(n...)
+            if head.starts(with: [0x23, 0x21]) {  // "#!"
+                depth += 1
+                guard depth <= Kernel.maxInterpreterDepth else { throw .ELOOP }
+                req = try scriptRequest(req, head: head)
+                continue
+            }
+            let image = try ELFImage.parse(fileSize: st.size) { (off, count) throws(LinuxErrno) in
+                var b = [UInt8](repeating: 0, count: count)
+                let got = try readAt(file, off, into: &b)
+                return Array(b[0..<got])
+            }
+            var interp: (ELFImage, HostOpenFile)? = nil
+            if let ipath = image.interpreter {
+                let identry = try walk.resolve(ipath, from: cwd, followFinal: true)
+                let ifile = try openForExec(identry, credentials)
+                let ist = try ifile.stat()
+                let iimage = try ELFImage.parse(fileSize: ist.size) { (off, count) throws(LinuxErrno) in
+                    var b = [UInt8](repeating: 0, count: count)
+                    let got = try readAt(ifile, off, into: &b)
+                    return Array(b[0..<got])
+                }
+                guard iimage.interpreter == nil else { throw .ELIBBAD }
+                interp = (iimage, ifile)
+            }
+            return try build(req, image: image, file: file, interp: interp, path: dentry.path,
+                             credentials: credentials, stackLimit: stackLimit)
+        }
+    }
+
+    private func openForExec(_ d: Dentry, _ creds: Credentials) throws(LinuxErrno) -> HostOpenFile {
+        guard d.inode.fileType == S.IFREG else { throw .EACCES }
+        let st = try d.inode.stat()
+        guard creds.permits(st, .execute), creds.permits(st, .read) || creds.isRoot else { throw .EACCES }
+        guard let f = try d.inode.open(flags: O.RDONLY, dentry: d) as? HostOpenFile else { throw .EACCES }
+        return f
+    }
+
+    private func readAt(_ f: HostOpenFile, _ off: UInt64, into b: inout [UInt8]) throws(LinuxErrno) -> Int {
+        let r = b.withUnsafeMutableBytes { buf in Result { () throws(Errno) in try f.host.readFully(into: buf, at: Int64(off)) } }
+        switch r {
+        case .success(let n): return n
+        case .failure(let e): throw LinuxErrno(host: e)
+        }
+    }
+
+    /// binfmt_script: "#!interp [one-arg]" becomes argv = [interp, one-arg?, script-path, argv[1...]].
+    private func scriptRequest(_ req: ExecRequest, head: [UInt8]) throws(LinuxErrno) -> ExecRequest {
+        var line = Array(head.dropFirst(2))
+        if let nl = line.firstIndex(of: 0x0a) { line = Array(line[..<nl]) } else if head.count >= 256 { throw .ENOEXEC }
+        func isBlank(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 }
+        while let f = line.first, isBlank(f) { line.removeFirst() }
+        while let l = line.last, isBlank(l) || l == 0x0d { line.removeLast() }
+        guard !line.isEmpty else { throw .ENOEXEC }
+        let split = line.firstIndex(where: isBlank) ?? line.count
+        let interp = Array(line[..<split])
+        var arg = Array(line[split...])
+        while let f = arg.first, isBlank(f) { arg.removeFirst() }
+        var argv: [[UInt8]] = [interp]
+        if !arg.isEmpty { argv.append(arg) }
+        argv.append(req.path)
+        argv.append(contentsOf: req.argv.dropFirst())
+        return ExecRequest(path: interp, argv: argv, envp: req.envp)
+    }
+
+    private func build(_ req: ExecRequest, image: ELFImage, file: HostOpenFile, interp: (ELFImage, HostOpenFile)?,
+                       path: String, credentials: Credentials, stackLimit: UInt64) throws(LinuxErrno) -> ProgramImage
+    {
+        let mm = try AddressSpace(frames: frames)
+        mm.stackLimit = stackLimit
+        // The main program: ET_EXEC where it says, ET_DYN at ELF_ET_DYN_BASE (no ASLR).
+        let bias: UInt64 = image.kind == .dynamic ? 0x5555_5555_4000 - image.span.lowerBound : 0
+        let mainEnd = try loadSegments(image, file: file, bias: bias, into: mm, name: path)
+        var base: UInt64 = 0
+        var entry = image.entry &+ bias
+        if let (iimage, ifile) = interp {
+            let span = iimage.span
+            guard let at = mm.findFree(length: span.upperBound - span.lowerBound, hint: 0) else { throw .ENOMEM }
+            base = at - span.lowerBound
+            _ = try loadSegments(iimage, file: ifile, bias: base, into: mm, name: ifile.dentry?.path ?? "")
+            entry = iimage.entry &+ base
+        }
+        mm.brkStart = (mainEnd + 4095) & ~4095
+        mm.brkCurrent = mm.brkStart
+        guard let phdr = image.programHeaderAddress else { throw .ENOEXEC }
+
+        let aux = AuxiliaryVector(phdr: phdr &+ bias, phnum: UInt64(image.phnum), base: base, entry: image.entry &+ bias,
+                                  credentials: credentials)
+        let sp = try InitialStack.build(in: mm, argv: req.argv, envp: req.envp, execfn: req.path, aux: aux,
+                                        executable: image.executableStack)
+        try mm.flush()
+        var regs = Registers()
+        regs.rip = entry
+        regs.rsp = sp
+        return ProgramImage(mm: mm, registers: regs, path: path)
+    }
+
+    /// Maps the PT_LOAD segments; returns the highest address used (where brk starts for the main program).
+    private func loadSegments(_ image: ELFImage, file: HostOpenFile, bias: UInt64, into mm: AddressSpace,
+                              name: String) throws(LinuxErrno) -> UInt64
+    {
+        var end: UInt64 = 0
+        let span = image.span
+        guard span.upperBound &+ bias <= AddressSpace.userLimit,
+              !mm.vmas.overlaps((span.lowerBound &+ bias)..<(span.upperBound &+ bias)) else { throw .ENOMEM }
+        for seg in image.segments {
+            let start = seg.vaddr &+ bias
+            let pageStart = start & ~4095
+            let fileEnd = start + seg.fileSize
+            let fileMapEnd = (fileEnd + 4095) & ~4095
+            let memEnd = (start + seg.memorySize + 4095) & ~4095
+            if seg.fileSize > 0 {
+                // A segment sharing its first page with the previous one's last replaces it, as MAP_FIXED does.
+                mm.unmap(pageStart..<fileMapEnd)
+                try mm.map(VMA(start: pageStart, end: fileMapEnd, prot: seg.prot, name: name, file: file.host,
+                               fileOffset: seg.offset & ~4095))
+                // The rest of the last file page is bss: zero, as padzero() makes it.
+                if fileEnd < fileMapEnd, seg.memorySize > seg.fileSize {
+                    try mm.zeroDirect(GuestAddress(fileEnd), Int(fileMapEnd - fileEnd))
+                }
+            }
+            let anonStart = max(fileMapEnd, pageStart)
+            if memEnd > anonStart {
+                mm.unmap(anonStart..<memEnd)
+                try mm.map(VMA(start: anonStart, end: memEnd, prot: seg.prot))
+            }
+            end = max(end, start + seg.memorySize)
+        }
+        return end
+    }
+}

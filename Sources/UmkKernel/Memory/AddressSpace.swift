@@ -1,0 +1,247 @@
+import UmkHost
+
+// AddressSpace.swift: one guest address space (Linux's mm_struct): its VMAs, its page table (guest page ->
+// frame of the physical-memory file, with protection), and the stub process whose host mappings mirror the
+// page table. Every change here is queued into the stub and flushed before the guest runs again.
+//
+// Frames are allocated when memory is mapped with some access (not on first touch): the file is sparse, so
+// an untouched frame costs the host nothing, and the guest sees ENOMEM at mmap time when --mem is spent,
+// never an OOM on the host. PROT_NONE reservations take no frames until made accessible.
+final class AddressSpace {
+    /// A page table entry: frame number and protection.
+    struct PTE {
+        var frame: Int32
+        var prot: Protection
+    }
+
+    let frames: PhysicalFrames
+    let stub: StubProcess
+    private let dataFrames: Range<Int>
+    private(set) var vmas = VMASet()
+    private(set) var pages: [UInt64: PTE] = [:]
+
+    /// Guest user space ends where the stub begins.
+    static let userLimit: UInt64 = StubProcess.guestLimit
+    /// Top-down mmap placement starts here, below the stack and its growth room (no ASLR, as with setarch -R).
+    static let stackTop: UInt64 = 0x7fff_ff7f_f000
+    static let mmapTop: UInt64 = 0x7fff_f7ff_f000
+    static let mmapBottom: UInt64 = 0x1_0000
+
+    var brkStart: UInt64 = 0
+    var brkCurrent: UInt64 = 0
+    /// RLIMIT_STACK: how far the stack may grow down from its top.
+    var stackLimit: UInt64 = 8 << 20
+
+    init(frames: PhysicalFrames) throws(LinuxErrno) {
+        self.frames = frames
+        let runs = try frames.allocate(StubProcess.dataPages)
+        guard runs.count == 1 else {
+            frames.release(runs.joined())
+            throw .ENOMEM
+        }
+        dataFrames = runs[0]
+        do {
+            stub = try StubProcess(physicalMemory: frames.memory, dataOffset: dataFrames.lowerBound * 4096)
+        } catch {
+            frames.release(dataFrames)
+            throw LinuxErrno(host: error)
+        }
+    }
+
+    deinit {
+        stub.kill()
+        frames.release(pages.values.map { Int($0.frame) })
+        frames.release(dataFrames)
+    }
+
+    var residentPages: Int { pages.count }
+
+    // MARK: Mapping
+
+    /// Maps [start, start+length) (page aligned, free in the VMA map) as new memory.
+    func map(_ v: VMA) throws(LinuxErrno) {
+        precondition(v.start % 4096 == 0 && v.end % 4096 == 0)
+        vmas.insert(v)
+        if v.prot != .none {
+            do {
+                try populate(v.range)
+            } catch {
+                // All or nothing: do not leave half a mapping behind.
+                unmap(v.range)
+                throw error
+            }
+        }
+    }
+
+    /// Gives every page of `r` without a frame one, filled from the VMA's file or zero, and maps it.
+    func populate(_ r: Range<UInt64>) throws(LinuxErrno) {
+        var missing: [UInt64] = []
+        for vpn in (r.lowerBound >> 12)..<(r.upperBound >> 12) where pages[vpn] == nil { missing.append(vpn) }
+        guard !missing.isEmpty else { return }
+        let runs = try frames.allocate(missing.count)
+        var i = 0
+        for run in runs {
+            for f in run {
+                let vpn = missing[i]
+                i += 1
+                guard let v = vmas.find(vpn << 12) else { preconditionFailure("populate outside a VMA") }
+                if let file = v.file { try fill(frame: f, from: file, at: v.fileOffset + (vpn << 12) - v.start) }
+                pages[vpn] = PTE(frame: Int32(f), prot: v.prot)
+                try hostMap(vpn: vpn, frame: f, prot: v.prot)
+            }
+        }
+    }
+
+    /// Copies one page of a file into a fresh (zero) frame; past end of file it stays zero.
+    private func fill(frame: Int, from file: HostFile, at offset: UInt64) throws(LinuxErrno) {
+        let page = frameBuffer(frame)
+        do {
+            _ = try file.readFully(into: page, at: Int64(offset))
+        } catch {
+            throw LinuxErrno(host: error)
+        }
+    }
+
+    private func hostMap(vpn: UInt64, frame: Int, prot: Protection) throws(LinuxErrno) {
+        do {
+            try stub.map(address: vpn << 12, length: 4096, prot: prot.rawValue, offset: frames.fileOffset(of: frame))
+        } catch {
+            throw LinuxErrno(host: error)
+        }
+    }
+
+    /// Removes every mapping in `r`; frames no longer referenced are freed.
+    func unmap(_ r: Range<UInt64>) {
+        let removed = vmas.remove(r)
+        var freed: [Int] = []
+        for v in removed {
+            for vpn in (v.start >> 12)..<(v.end >> 12) {
+                if let pte = pages.removeValue(forKey: vpn) { freed.append(Int(pte.frame)) }
+            }
+            try? stub.unmap(address: v.start, length: v.length)
+        }
+        frames.release(freed)
+    }
+
+    /// mprotect: `r` must be wholly mapped (ENOMEM otherwise, as in Linux).
+    func protect(_ r: Range<UInt64>, _ prot: Protection) throws(LinuxErrno) {
+        guard vmas.covers(r) else { throw .ENOMEM }
+        vmas.update(r) { $0.prot = prot }
+        for vpn in (r.lowerBound >> 12)..<(r.upperBound >> 12) {
+            guard var pte = pages[vpn] else { continue }
+            pte.prot = prot
+            pages[vpn] = pte
+            do {
+                try stub.protect(address: vpn << 12, length: 4096, prot: prot.rawValue)
+            } catch {
+                throw LinuxErrno(host: error)
+            }
+        }
+        if prot != .none { try populate(r) }
+    }
+
+    /// MADV_DONTNEED: private anonymous pages read as zero again, private file pages as the file again;
+    /// shared pages keep their contents (they are the shared object's). Frames shared with others are
+    /// replaced, not zeroed.
+    func discard(_ r: Range<UInt64>) throws(LinuxErrno) {
+        for v in vmas.overlapping(r) where !v.shared {
+            for vpn in (v.start >> 12)..<(v.end >> 12) {
+                guard let pte = pages[vpn] else { continue }
+                let f = Int(pte.frame)
+                if frames.refcount(f) == 1 {
+                    frames.zero(f..<(f + 1))
+                    if let file = v.file { try fill(frame: f, from: file, at: v.fileOffset + (vpn << 12) - v.start) }
+                } else {
+                    pages[vpn] = nil
+                    frames.release([f])
+                    try populate((vpn << 12)..<((vpn + 1) << 12))
+                }
+            }
+        }
+    }
+
+    /// Moves the pages of [old, old+length) to `new` (a free range), keeping their frames: mremap's move.
+    func move(from old: UInt64, length: UInt64, to new: UInt64) throws(LinuxErrno) {
+        let pieces = vmas.remove(old..<(old + length))
+        for var v in pieces {
+            let delta = v.start - old
+            v.start = new + delta
+            v.end = v.start + (v.length)
+            vmas.insert(v)
+        }
+        for vpn in (old >> 12)..<((old + length) >> 12) {
+            guard let pte = pages.removeValue(forKey: vpn) else { continue }
+            let nvpn = (new >> 12) + (vpn - (old >> 12))
+            pages[nvpn] = pte
+            try hostMap(vpn: nvpn, frame: Int(pte.frame), prot: pte.prot)
+        }
+        try? stub.unmap(address: old, length: length)
+    }
+
+    /// Extends the VMA that ends at `end` by `extra` bytes (the range after it must be free).
+    func grow(endingAt end: UInt64, by extra: UInt64) throws(LinuxErrno) {
+        guard var v = vmas.find(end - 1) else { throw .EFAULT }
+        v.fileOffset += end - v.start
+        v.start = end
+        v.end = end + extra
+        v.growsDown = false
+        try map(v)
+    }
+
+    // MARK: Placement
+
+    /// A free range of `length` bytes for a mapping without MAP_FIXED: the hint if it is free, else the
+    /// highest gap below the mmap base (Linux's top-down layout). `below4G` serves MAP_32BIT.
+    func findFree(length: UInt64, hint: UInt64, below4G: Bool = false) -> UInt64? {
+        if hint != 0, hint % 4096 == 0, hint >= AddressSpace.mmapBottom, hint <= AddressSpace.userLimit,
+            length <= AddressSpace.userLimit - hint, !vmas.overlaps(hint..<(hint + length))
+        {
+            return hint
+        }
+        let top = below4G ? UInt64(0x8000_0000) : AddressSpace.mmapTop
+        return vmas.findGap(length: length, below: top, above: AddressSpace.mmapBottom)
+    }
+
+    // MARK: Faults
+
+    /// Handles a host page fault of the guest at `address`: grows the stack or backs a page that has no
+    /// frame yet. Returns false when the guest really faulted (no VMA, or the access is not allowed).
+    func handleFault(at address: UInt64) -> Bool {
+        let page = address & ~4095
+        if let v = vmas.find(address) {
+            guard v.prot != .none, pages[page >> 12] == nil else { return false }
+            return (try? populate(page..<(page + 4096))) != nil && flushQuietly()
+        }
+        // Just below a stack: grow it down to the fault, in 64 KiB steps, within RLIMIT_STACK.
+        guard let above = vmas.overlapping(page..<AddressSpace.userLimit).first, above.growsDown else { return false }
+        let lowest = above.end > stackLimit ? above.end - stackLimit : 0
+        guard page >= lowest else { return false }
+        let newStart = max(page & ~0xffff, lowest)
+        guard !vmas.overlaps(newStart..<above.start) else { return false }
+        var v = above
+        v.start = newStart
+        v.end = above.start
+        return (try? map(v)) != nil && flushQuietly()
+    }
+
+    private func flushQuietly() -> Bool { (try? stub.flush()) != nil }
+
+    /// Pushes queued host mapping changes into the stub. Called before the guest resumes.
+    func flush() throws(LinuxErrno) {
+        do { try stub.flush() } catch { throw LinuxErrno(host: error) }
+    }
+
+    // MARK: Translation
+
+    /// The frame behind a guest page, if the page is backed and allows `access`; faults it in if the VMA
+    /// allows. Kernel accesses (copy in/out) go through here.
+    func frame(forPage vpn: UInt64, write: Bool) -> Int? {
+        if let pte = pages[vpn] {
+            if pte.prot == .none || (write && !pte.prot.contains(.write)) { return nil }
+            return Int(pte.frame)
+        }
+        guard handleFault(at: vpn << 12), let pte = pages[vpn] else { return nil }
+        if pte.prot == .none || (write && !pte.prot.contains(.write)) { return nil }
+        return Int(pte.frame)
+    }
+}

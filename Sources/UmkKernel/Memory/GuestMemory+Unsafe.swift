@@ -1,0 +1,134 @@
+import UmkHost
+
+// GuestMemory+Unsafe.swift: every copy between the kernel and guest memory (Linux's copy_{from,to}_user,
+// gVisor's usermem.IO). Guest pages are reached through the kernel's own mapping of the physical-memory file,
+// translated through the page table at the moment of access; a page that is not there, or not writable
+// for a write, is EFAULT. The guest is never read through ptrace.
+extension AddressSpace {
+    func frameBuffer(_ frame: Int) -> UnsafeMutableRawBufferPointer {
+        UnsafeMutableRawBufferPointer(start: frames.memory.base + frame * 4096, count: 4096)
+    }
+
+    /// Calls `body` with the host pieces that make up guest [address, address+count), in order.
+    @inline(__always)
+    func withPieces(_ address: GuestAddress, _ count: Int, write: Bool,
+                    _ body: (UnsafeMutableRawPointer, Int) throws(LinuxErrno) -> Void) throws(LinuxErrno)
+    {
+        guard count > 0 else { return }
+        let end = try address.adding(UInt64(count))
+        guard end.raw <= AddressSpace.userLimit else { throw .EFAULT }
+        var at = address.raw
+        while at < end.raw {
+            let inPage = Int(at & 4095)
+            let n = min(4096 - inPage, Int(end.raw - at))
+            guard let f = frame(forPage: at >> 12, write: write) else { throw .EFAULT }
+            try body(frames.memory.base + f * 4096 + inPage, n)
+            at += UInt64(n)
+        }
+    }
+
+    /// Host buffers over a guest range, for vectored host I/O straight into or out of guest memory.
+    func hostBuffers(_ address: GuestAddress, _ count: Int, write: Bool) throws(LinuxErrno) -> [HostBuffer] {
+        var out: [HostBuffer] = []
+        try withPieces(address, count, write: write) { (p, n) throws(LinuxErrno) in
+            if let last = out.last, last.base + last.count == p {
+                out[out.count - 1].count += n
+            } else {
+                out.append(HostBuffer(base: p, count: n))
+            }
+        }
+        return out
+    }
+
+    func copyIn(_ address: GuestAddress, into buffer: UnsafeMutableRawBufferPointer) throws(LinuxErrno) {
+        var done = 0
+        try withPieces(address, buffer.count, write: false) { (p, n) throws(LinuxErrno) in
+            (buffer.baseAddress! + done).copyMemory(from: p, byteCount: n)
+            done += n
+        }
+    }
+
+    func copyOut(_ address: GuestAddress, from buffer: UnsafeRawBufferPointer) throws(LinuxErrno) {
+        var done = 0
+        try withPieces(address, buffer.count, write: true) { (p, n) throws(LinuxErrno) in
+            p.copyMemory(from: buffer.baseAddress! + done, byteCount: n)
+            done += n
+        }
+    }
+
+    func readBytes(_ address: GuestAddress, _ count: Int) throws(LinuxErrno) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        var done = 0
+        try withPieces(address, count, write: false) { (p, n) throws(LinuxErrno) in
+            out.withUnsafeMutableBytes { $0.baseAddress!.advanced(by: done).copyMemory(from: p, byteCount: n) }
+            done += n
+        }
+        return out
+    }
+
+    func writeBytes(_ address: GuestAddress, _ bytes: [UInt8]) throws(LinuxErrno) {
+        var done = 0
+        try withPieces(address, bytes.count, write: true) { (p, n) throws(LinuxErrno) in
+            bytes.withUnsafeBytes { p.copyMemory(from: $0.baseAddress! + done, byteCount: n) }
+            done += n
+        }
+    }
+
+    /// Reads a plain value (an integer, or a struct of them) from guest memory.
+    func read<T: BitwiseCopyable>(_ address: GuestAddress, as: T.Type = T.self) throws(LinuxErrno) -> T {
+        if address.raw & 4095 <= 4096 - UInt64(MemoryLayout<T>.size), address.raw < AddressSpace.userLimit {
+            guard let f = frame(forPage: address.raw >> 12, write: false) else { throw .EFAULT }
+            return (frames.memory.base + f * 4096 + Int(address.raw & 4095)).loadUnaligned(as: T.self)
+        }
+        let bytes = try readBytes(address, MemoryLayout<T>.size)
+        return bytes.withUnsafeBytes { $0.loadUnaligned(as: T.self) }
+    }
+
+    func write<T: BitwiseCopyable>(_ address: GuestAddress, _ value: T) throws(LinuxErrno) {
+        if address.raw & 4095 <= 4096 - UInt64(MemoryLayout<T>.size), address.raw < AddressSpace.userLimit {
+            guard let f = frame(forPage: address.raw >> 12, write: true) else { throw .EFAULT }
+            (frames.memory.base + f * 4096 + Int(address.raw & 4095)).storeBytes(of: value, as: T.self)
+            return
+        }
+        try writeBytes(address, withUnsafeBytes(of: value) { Array($0) })
+    }
+
+    /// A NUL-terminated string of at most `max` bytes (NUL included); longer is ENAMETOOLONG, as for paths.
+    func readString(_ address: GuestAddress, max: Int = 4096) throws(LinuxErrno) -> [UInt8] {
+        var out: [UInt8] = []
+        var at = address.raw
+        while true {
+            guard at < AddressSpace.userLimit, let f = frame(forPage: at >> 12, write: false) else { throw .EFAULT }
+            let page = UnsafeRawBufferPointer(start: frames.memory.base + f * 4096, count: 4096)
+            var i = Int(at & 4095)
+            while i < 4096 {
+                let b = page[i]
+                if b == 0 { return out }
+                out.append(b)
+                if out.count >= max { throw .ENAMETOOLONG }
+                i += 1
+            }
+            at = (at & ~4095) + 4096
+        }
+    }
+
+    /// Zero-fills guest [address, address+count).
+    func zero(_ address: GuestAddress, _ count: Int) throws(LinuxErrno) {
+        try withPieces(address, count, write: true) { (p, n) throws(LinuxErrno) in p.initializeMemory(as: UInt8.self, repeating: 0, count: n) }
+    }
+}
+
+extension AddressSpace {
+    /// Zeroes guest memory whatever its protection: for the loader, which fills read-only segments.
+    func zeroDirect(_ address: GuestAddress, _ count: Int) throws(LinuxErrno) {
+        var at = address.raw
+        let end = at + UInt64(count)
+        while at < end {
+            guard let pte = pages[at >> 12] else { throw .EFAULT }
+            let inPage = Int(at & 4095)
+            let n = min(4096 - inPage, Int(end - at))
+            (frames.memory.base + Int(pte.frame) * 4096 + inPage).initializeMemory(as: UInt8.self, repeating: 0, count: n)
+            at += UInt64(n)
+        }
+    }
+}

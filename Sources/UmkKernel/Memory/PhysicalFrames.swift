@@ -1,0 +1,58 @@
+import UmkHost
+
+// PhysicalFrames.swift: the instance's guest RAM: the physical-memory file and the allocator over its frames.
+// Running out is the guest's problem (ENOMEM), never the host's: the file never grows past --mem.
+final class PhysicalFrames {
+    let memory: PhysicalMemory
+    private(set) var allocator: FrameAllocator
+
+    init(bytes: Int) throws(LinuxErrno) {
+        do {
+            memory = try PhysicalMemory(size: bytes)
+        } catch {
+            throw LinuxErrno(host: error)
+        }
+        allocator = FrameAllocator(frameCount: bytes / PhysicalMemory.pageSize)
+    }
+
+    var totalFrames: Int { allocator.frameCount }
+    var freeFrames: Int { allocator.freeCount }
+
+    func allocate(_ n: Int) throws(LinuxErrno) -> [Range<Int>] {
+        guard let runs = allocator.allocate(n) else { throw .ENOMEM }
+        return runs
+    }
+
+    func retain(_ frame: Int) { allocator.retain(frame) }
+    func refcount(_ frame: Int) -> UInt32 { allocator.refcount(frame) }
+
+    /// Drops one reference to each frame; frames that became free give their host memory back (and read as
+    /// zero when reused). Consecutive frames are released with one host call.
+    func release<S: Sequence>(_ frames: S) where S.Element == Int {
+        var runStart = -1, runEnd = -1
+        for f in frames where allocator.release(f) {
+            if f == runEnd {
+                runEnd += 1
+            } else {
+                if runStart >= 0 { punch(runStart..<runEnd) }
+                runStart = f
+                runEnd = f + 1
+            }
+        }
+        if runStart >= 0 { punch(runStart..<runEnd) }
+    }
+
+    /// Zeroes frames in place (MADV_DONTNEED on private memory): the host memory is given back too.
+    func zero(_ run: Range<Int>) { punch(run) }
+
+    private func punch(_ run: Range<Int>) {
+        memory.release(offset: run.lowerBound * PhysicalMemory.pageSize, length: run.count * PhysicalMemory.pageSize)
+    }
+
+    func fileOffset(of frame: Int) -> UInt64 { UInt64(frame) * UInt64(PhysicalMemory.pageSize) }
+}
+
+extension LinuxErrno {
+    /// The named place where a host error becomes a guest error: Linux on both sides, so the numbers agree.
+    init(host: Errno) { self.init(host.rawValue) }
+}

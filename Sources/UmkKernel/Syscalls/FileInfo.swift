@@ -1,0 +1,217 @@
+import UmkHost
+
+// FileInfo.swift: asking about files and names (fs/stat.c, fs/readdir.c, fs/open.c access and chdir,
+// fs/d_path.c getcwd), and the calls that would change the read-only tree, which fail as Linux fails them
+// on a read-only mount: EROFS once the name resolves, the usual ENOENT/ENOTDIR/EEXIST before that.
+extension SyscallTable {
+    mutating func addFileInfoCalls() {
+        add(4, [.path, .pointer]) { k, t, a throws(LinuxErrno) in
+            try k.writeStat(t, a.address(1), try k.statPath(t, AT.FDCWD, a.address(0), flags: 0))
+        }
+        add(5, [.fd, .pointer]) { k, t, a throws(LinuxErrno) in
+            try k.writeStat(t, a.address(1), try t.process.fds.get(a.int(0)).stat())
+        }
+        add(6, [.path, .pointer]) { k, t, a throws(LinuxErrno) in
+            try k.writeStat(t, a.address(1), try k.statPath(t, AT.FDCWD, a.address(0), flags: AT.SYMLINK_NOFOLLOW))
+        }
+        add(262, [.dirfd, .path, .pointer, .atFlags]) { k, t, a throws(LinuxErrno) in
+            guard a.int(3) & ~(AT.SYMLINK_NOFOLLOW | AT.NO_AUTOMOUNT | AT.EMPTY_PATH) == 0 else { throw .EINVAL }
+            return try k.writeStat(t, a.address(2), try k.statPath(t, a.int(0), a.address(1), flags: a.int(3)))
+        }
+        add(332, [.dirfd, .path, .atFlags, .hex, .pointer]) { k, t, a throws(LinuxErrno) in
+            let flags = a.int(2)
+            guard flags & ~(AT.SYMLINK_NOFOLLOW | AT.NO_AUTOMOUNT | AT.EMPTY_PATH | AT.STATX_SYNC_TYPE) == 0,
+                  flags & AT.STATX_SYNC_TYPE != AT.STATX_SYNC_TYPE, a.uint(3) & 0x8000_0000 == 0 else { throw .EINVAL }
+            let st = try k.statPath(t, a.int(0), a.address(1), flags: flags)
+            try t.mm.writeBytes(a.address(4), StatLayout.statx(st))
+            return .value(0)
+        }
+        add(217, [.fd, .outBuffer, .uint]) { k, t, a throws(LinuxErrno) in try k.sysGetdents64(t, a) }
+        add(89, [.path, .outBuffer, .int]) { k, t, a throws(LinuxErrno) in
+            try k.readlink(t, AT.FDCWD, a.address(0), a.address(1), a.int(2))
+        }
+        add(267, [.dirfd, .path, .outBuffer, .int]) { k, t, a throws(LinuxErrno) in
+            try k.readlink(t, a.int(0), a.address(1), a.address(2), a.int(3))
+        }
+        add(21, [.path, .accessMode]) { k, t, a throws(LinuxErrno) in try k.access(t, AT.FDCWD, a.address(0), a.int(1), 0) }
+        add(269, [.dirfd, .path, .accessMode]) { k, t, a throws(LinuxErrno) in try k.access(t, a.int(0), a.address(1), a.int(2), 0) }
+        add(439, [.dirfd, .path, .accessMode, .atFlags]) { k, t, a throws(LinuxErrno) in
+            try k.access(t, a.int(0), a.address(1), a.int(2), a.int(3))
+        }
+        add(79, [.outBuffer, .uint]) { k, t, a throws(LinuxErrno) in try k.sysGetcwd(t, a) }
+        add(80, [.path]) { k, t, a throws(LinuxErrno) in
+            let name = try t.mm.readString(a.address(0))
+            try k.changeDirectory(t, try t.process.pathWalk.resolve(name, from: t.process.cwd, followFinal: true))
+            return .value(0)
+        }
+        add(81, [.fd]) { k, t, a throws(LinuxErrno) in
+            guard let d = try t.process.fds.get(a.int(0)).dentry else { throw .ENOTDIR }
+            try k.changeDirectory(t, d)
+            return .value(0)
+        }
+        add(95, [.mode]) { _, t, a throws(LinuxErrno) in
+            let old = t.process.umask
+            t.process.umask = a.uint(0) & 0o777
+            return .value(Int(old))
+        }
+        addReadOnlyTreeCalls()
+    }
+
+    /// Calls that create, remove or change names and inodes: the guest's tree is read-only.
+    private mutating func addReadOnlyTreeCalls() {
+        // (number, dirfd argument or nil for AT_FDCWD, path argument, what an existing name means)
+        let creators: [(Int, Int?, Int)] = [(83, nil, 0), (258, 0, 1), (133, nil, 0), (259, 0, 1)]  // mkdir(at), mknod(at)
+        for (nr, dirArg, pathArg) in creators {
+            let args: [ArgFormat] = dirArg == nil ? [.path, .mode] : [.dirfd, .path, .mode]
+            add(nr, args) { k, t, a throws(LinuxErrno) in
+                try k.refuseCreate(t, dirArg.map { a.int($0) } ?? AT.FDCWD, a.address(pathArg))
+            }
+        }
+        add(88, [.path, .path]) { k, t, a throws(LinuxErrno) in try k.refuseCreate(t, AT.FDCWD, a.address(1)) }  // symlink
+        add(266, [.path, .dirfd, .path]) { k, t, a throws(LinuxErrno) in try k.refuseCreate(t, a.int(1), a.address(2)) }
+        add(86, [.path, .path]) { k, t, a throws(LinuxErrno) in  // link
+            _ = try k.statPath(t, AT.FDCWD, a.address(0), flags: AT.SYMLINK_NOFOLLOW)
+            return try k.refuseCreate(t, AT.FDCWD, a.address(1))
+        }
+        add(265, [.dirfd, .path, .dirfd, .path, .atFlags]) { k, t, a throws(LinuxErrno) in
+            _ = try k.statPath(t, a.int(0), a.address(1), flags: a.int(4) & AT.SYMLINK_FOLLOW != 0 ? 0 : AT.SYMLINK_NOFOLLOW)
+            return try k.refuseCreate(t, a.int(2), a.address(3))
+        }
+        // Calls on an existing name: resolve it (errors as Linux), then EROFS.
+        let changers: [(Int, [ArgFormat], Int?, Int, Int32)] = [
+            (87, [.path], nil, 0, AT.SYMLINK_NOFOLLOW),  // unlink
+            (84, [.path], nil, 0, AT.SYMLINK_NOFOLLOW),  // rmdir
+            (263, [.dirfd, .path, .int], 0, 1, AT.SYMLINK_NOFOLLOW),  // unlinkat
+            (82, [.path, .path], nil, 0, AT.SYMLINK_NOFOLLOW),  // rename
+            (264, [.dirfd, .path, .dirfd, .path], 0, 1, AT.SYMLINK_NOFOLLOW),  // renameat
+            (316, [.dirfd, .path, .dirfd, .path, .uint], 0, 1, AT.SYMLINK_NOFOLLOW),  // renameat2
+            (90, [.path, .mode], nil, 0, 0),  // chmod
+            (268, [.dirfd, .path, .mode], 0, 1, 0),  // fchmodat
+            (92, [.path, .int, .int], nil, 0, 0),  // chown
+            (94, [.path, .int, .int], nil, 0, AT.SYMLINK_NOFOLLOW),  // lchown
+            (260, [.dirfd, .path, .int, .int, .atFlags], 0, 1, 0),  // fchownat
+            (76, [.path, .int], nil, 0, 0),  // truncate
+            (132, [.path, .pointer], nil, 0, 0),  // utime
+            (235, [.path, .pointer], nil, 0, 0),  // utimes
+            (280, [.dirfd, .path, .pointer, .atFlags], 0, 1, 0),  // utimensat
+        ]
+        for (nr, args, dirArg, pathArg, flags) in changers {
+            add(nr, args) { k, t, a throws(LinuxErrno) in
+                let dirfd = dirArg.map { a.int($0) } ?? AT.FDCWD
+                let atFlags = nr == 280 ? (a.int(3) & (AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH)) : nr == 260 ? a.int(4) & AT.SYMLINK_NOFOLLOW : flags
+                if nr == 280 && a[1] == 0 {  // utimensat(fd, NULL, ...) is futimens
+                    _ = try t.process.fds.get(dirfd)
+                    throw .EROFS
+                }
+                _ = try k.statPath(t, dirfd, a.address(pathArg), flags: atFlags)
+                throw .EROFS
+            }
+        }
+        // fd-based changes: the fd is never open for writing on a read-only tree.
+        for nr in [77, 91, 93] {  // ftruncate, fchmod, fchown
+            add(nr, [.fd, .int, .int]) { _, t, a throws(LinuxErrno) in
+                let f = try t.process.fds.get(a.int(0))
+                if f.isPathOnly { throw .EBADF }
+                throw nr == 77 ? (f.isWritable ? .EROFS : .EINVAL) : .EROFS
+            }
+        }
+    }
+}
+
+extension Kernel {
+    /// stat of a path relative to `dirfd` with AT_* flags; AT_EMPTY_PATH with "" is the fd itself.
+    func statPath(_ t: Task, _ dirfd: Int32, _ path: GuestAddress, flags: Int32) throws(LinuxErrno) -> HostStat {
+        let name = try t.mm.readString(path)
+        if name.isEmpty {
+            guard flags & AT.EMPTY_PATH != 0 else { throw .ENOENT }
+            if dirfd == AT.FDCWD { return try t.process.cwd.inode.stat() }
+            return try t.process.fds.get(dirfd).stat()
+        }
+        let start = try startDentry(t, dirfd, path: name)
+        let d = try t.process.pathWalk.resolve(name, from: start, followFinal: flags & AT.SYMLINK_NOFOLLOW == 0)
+        return try d.inode.stat()
+    }
+
+    func writeStat(_ t: Task, _ at: GuestAddress, _ st: HostStat) throws(LinuxErrno) -> SyscallOutcome {
+        try t.mm.writeBytes(at, StatLayout.stat(st))
+        return .value(0)
+    }
+
+    func sysGetdents64(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
+        let f = try t.process.fds.get(a.int(0))
+        if f.isPathOnly { throw .EBADF }
+        let count = min(a.count(2), 1 << 20)
+        guard count >= 24 else { throw .EINVAL }  // room for one record header
+        var buffer = [UInt8](repeating: 0, count: count)
+        let n = try buffer.withBytes { (b) throws(LinuxErrno) -> Int in try f.readDirectory(into: b) }
+        try t.mm.writeBytes(a.address(1), Array(buffer[0..<n]))
+        return .value(n)
+    }
+
+    func readlink(_ t: Task, _ dirfd: Int32, _ path: GuestAddress, _ buf: GuestAddress, _ size: Int32)
+        throws(LinuxErrno) -> SyscallOutcome
+    {
+        let name = try t.mm.readString(path)
+        guard size > 0 else { throw .EINVAL }
+        let d: Dentry
+        if name.isEmpty {
+            // readlinkat(fd, "") reads the symlink an O_PATH fd refers to.
+            guard dirfd != AT.FDCWD, let fd = try t.process.fds.get(dirfd).dentry else { throw .ENOENT }
+            d = fd
+        } else {
+            d = try t.process.pathWalk.resolve(name, from: try startDentry(t, dirfd, path: name), followFinal: false)
+        }
+        let target = try d.inode.readLink()
+        let n = min(target.count, Int(size))
+        try t.mm.writeBytes(buf, Array(target.prefix(n)))
+        return .value(n)
+    }
+
+    /// access, faccessat, faccessat2: checks with the real ids unless AT_EACCESS; W_OK on the read-only tree
+    /// is EROFS for files and directories.
+    func access(_ t: Task, _ dirfd: Int32, _ path: GuestAddress, _ mode: Int32, _ flags: Int32) throws(LinuxErrno)
+        -> SyscallOutcome
+    {
+        guard mode & ~7 == 0 else { throw .EINVAL }
+        guard flags & ~(AT.EACCESS | AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH) == 0 else { throw .EINVAL }
+        let name = try t.mm.readString(path)
+        let inode: Inode
+        if name.isEmpty {
+            guard flags & AT.EMPTY_PATH != 0 else { throw .ENOENT }
+            guard let d = dirfd == AT.FDCWD ? t.process.cwd : try t.process.fds.get(dirfd).dentry else { return .value(0) }
+            inode = d.inode
+        } else {
+            let start = try startDentry(t, dirfd, path: name)
+            inode = try t.process.pathWalk.resolve(name, from: start, followFinal: flags & AT.SYMLINK_NOFOLLOW == 0).inode
+        }
+        guard mode != 0 else { return .value(0) }
+        let st = try inode.stat()
+        let want = Credentials.Access(rawValue: mode)
+        if !t.process.credentials.permits(st, want, real: flags & AT.EACCESS == 0) { throw .EACCES }
+        if want.contains(.write) && inode.isReadOnly
+            && (inode.fileType == S.IFREG || inode.isDirectory || inode.isSymlink) { throw .EROFS }
+        return .value(0)
+    }
+
+    func sysGetcwd(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
+        let path = Array(t.process.cwd.path.utf8) + [0]
+        guard a.count(1) >= path.count else { throw .ERANGE }
+        try t.mm.writeBytes(a.address(0), path)
+        return .value(path.count)
+    }
+
+    func changeDirectory(_ t: Task, _ d: Dentry) throws(LinuxErrno) {
+        guard d.inode.isDirectory else { throw .ENOTDIR }
+        if !t.process.credentials.isRoot, !t.process.credentials.permits(try d.inode.stat(), .execute) { throw .EACCES }
+        t.process.cwd = d
+    }
+
+    /// A call that would create `path`: EEXIST if it is there, else EROFS (the parent must resolve).
+    func refuseCreate(_ t: Task, _ dirfd: Int32, _ path: GuestAddress) throws(LinuxErrno) -> SyscallOutcome {
+        let name = try t.mm.readString(path)
+        let start = try startDentry(t, dirfd, path: name)
+        if (try? t.process.pathWalk.resolve(name, from: start, followFinal: false)) != nil { throw .EEXIST }
+        _ = try t.process.pathWalk.resolveParent(name, from: start)
+        throw .EROFS
+    }
+}

@@ -1,0 +1,252 @@
+import UmkHost
+
+// Files.swift: opening, closing, reading and writing files, and the fd table (fs/open.c, fs/read_write.c,
+// fs/fcntl.c, fs/ioctl.c). Reads and writes move bytes straight between the host file and the kernel's
+// mapping of guest memory: no copy through kernel buffers.
+extension SyscallTable {
+    mutating func addFileCalls() {
+        add(0, [.fd, .outBuffer, .uint]) { k, t, a throws(LinuxErrno) in try k.sysRead(t, a) }
+        add(1, [.fd, .inBuffer(2), .uint]) { k, t, a throws(LinuxErrno) in try k.sysWrite(t, a) }
+        add(2, [.path, .openFlags, .mode]) { k, t, a throws(LinuxErrno) in
+            .value(Int(try k.open(t, dirfd: AT.FDCWD, path: a.address(0), flags: a.int(1), mode: a.uint(2))))
+        }
+        add(3, [.fd]) { _, t, a throws(LinuxErrno) in
+            try t.process.fds.close(a.int(0))
+            return .value(0)
+        }
+        add(8, [.fd, .int, .whence]) { k, t, a throws(LinuxErrno) in try k.sysLseek(t, a) }
+        add(16, [.fd, .ioctlRequest, .hex]) { k, t, a throws(LinuxErrno) in try k.sysIoctl(t, a) }
+        add(17, [.fd, .outBuffer, .uint, .int]) { k, t, a throws(LinuxErrno) in try k.sysPread(t, a) }
+        add(18, [.fd, .inBuffer(2), .uint, .int]) { k, t, a throws(LinuxErrno) in try k.sysPwrite(t, a) }
+        add(19, [.fd, .pointer, .int]) { k, t, a throws(LinuxErrno) in try k.vectored(t, a, write: false, offset: nil) }
+        add(20, [.fd, .pointer, .int]) { k, t, a throws(LinuxErrno) in try k.vectored(t, a, write: true, offset: nil) }
+        add(295, [.fd, .pointer, .int, .int]) { k, t, a throws(LinuxErrno) in try k.vectored(t, a, write: false, offset: a.long(3)) }
+        add(296, [.fd, .pointer, .int, .int]) { k, t, a throws(LinuxErrno) in try k.vectored(t, a, write: true, offset: a.long(3)) }
+        add(32, [.fd]) { k, t, a throws(LinuxErrno) in try k.dup(t, a.int(0), minimum: 0, closeOnExec: false) }
+        add(33, [.fd, .fd]) { k, t, a throws(LinuxErrno) in
+            let old = a.int(0), new = a.int(1)
+            if old == new {
+                _ = try t.process.fds.get(old)
+                return .value(Int(new))
+            }
+            return try k.dup3(t, old, new, flags: 0)
+        }
+        add(292, [.fd, .fd, .openFlags]) { k, t, a throws(LinuxErrno) in
+            guard a.int(0) != a.int(1) else { throw .EINVAL }
+            return try k.dup3(t, a.int(0), a.int(1), flags: a.int(2))
+        }
+        add(72, [.fd, .fcntlCommand, .hex]) { k, t, a throws(LinuxErrno) in try k.sysFcntl(t, a) }
+        add(85, [.path, .mode]) { k, t, a throws(LinuxErrno) in
+            .value(Int(try k.open(t, dirfd: AT.FDCWD, path: a.address(0), flags: O.CREAT | O.WRONLY | O.TRUNC, mode: a.uint(1))))
+        }
+        add(221, [.fd, .int, .int, .int]) { _, t, a throws(LinuxErrno) in
+            _ = try t.process.fds.get(a.int(0))
+            guard (0...5).contains(a.int(3)) else { throw .EINVAL }
+            return .value(0)  // advice only: nothing to do on a read-only host tree
+        }
+        add(257, [.dirfd, .path, .openFlags, .mode]) { k, t, a throws(LinuxErrno) in
+            .value(Int(try k.open(t, dirfd: a.int(0), path: a.address(1), flags: a.int(2), mode: a.uint(3))))
+        }
+    }
+}
+
+extension Kernel {
+    static let maxIOCount = 0x7fff_f000  // MAX_RW_COUNT
+
+    func sysRead(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
+        let f = try t.process.fds.get(a.int(0))
+        guard f.isReadable else { throw .EBADF }
+        let n = min(a.count(2), Kernel.maxIOCount)
+        if n == 0 { return .value(0) }
+        return .value(try f.read(into: try t.mm.hostBuffers(a.address(1), n, write: true)))
+    }
+
+    func sysWrite(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
+        let f = try t.process.fds.get(a.int(0))
+        guard f.isWritable else { throw .EBADF }
+        let n = min(a.count(2), Kernel.maxIOCount)
+        if n == 0 { return .value(0) }
+        return .value(try f.write(from: try t.mm.hostBuffers(a.address(1), n, write: false)))
+    }
+
+    func sysPread(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
+        let f = try t.process.fds.get(a.int(0))
+        guard f.isReadable else { throw .EBADF }
+        guard a.long(3) >= 0 else { throw .EINVAL }
+        let n = min(a.count(2), Kernel.maxIOCount)
+        if n == 0 { return .value(0) }
+        return .value(try f.read(into: try t.mm.hostBuffers(a.address(1), n, write: true), at: a.long(3)))
+    }
+
+    func sysPwrite(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
+        let f = try t.process.fds.get(a.int(0))
+        guard f.isWritable else { throw .EBADF }
+        guard a.long(3) >= 0 else { throw .EINVAL }
+        let n = min(a.count(2), Kernel.maxIOCount)
+        if n == 0 { return .value(0) }
+        return .value(try f.write(from: try t.mm.hostBuffers(a.address(1), n, write: false), at: a.long(3)))
+    }
+
+    /// readv, writev, preadv, pwritev: the iovec array is read from the guest, at most IOV_MAX entries.
+    func vectored(_ t: Task, _ a: SyscallArgs, write: Bool, offset: Int64?) throws(LinuxErrno) -> SyscallOutcome {
+        let f = try t.process.fds.get(a.int(0))
+        guard write ? f.isWritable : f.isReadable else { throw .EBADF }
+        let count = a.int(2)
+        guard count >= 0, count <= 1024 else { throw .EINVAL }
+        if let offset, offset < 0 { throw .EINVAL }
+        var buffers: [HostBuffer] = []
+        var total = 0
+        for i in 0..<Int(count) {
+            let base = try t.mm.read(a.address(1).advanced(by: 16 * i), as: UInt64.self)
+            let len = try t.mm.read(a.address(1).advanced(by: 16 * i + 8), as: Int64.self)
+            guard len >= 0 else { throw .EINVAL }
+            let n = min(Int(len), Kernel.maxIOCount - total)
+            total += n
+            buffers += try t.mm.hostBuffers(GuestAddress(base), n, write: !write)
+        }
+        if buffers.isEmpty { return .value(0) }
+        if let offset {
+            return .value(write ? try f.write(from: buffers, at: offset) : try f.read(into: buffers, at: offset))
+        }
+        return .value(write ? try f.write(from: buffers) : try f.read(into: buffers))
+    }
+
+    func sysLseek(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
+        let f = try t.process.fds.get(a.int(0))
+        guard (0...4).contains(a.int(2)) else { throw .EINVAL }
+        return .value(Int(try f.seek(a.long(1), whence: a.int(2))))
+    }
+
+    func dup(_ t: Task, _ fd: Int32, minimum: Int32, closeOnExec: Bool) throws(LinuxErrno) -> SyscallOutcome {
+        let f = try t.process.fds.get(fd)
+        let limit = t.process.limits[RLIMIT.NOFILE].soft
+        guard minimum >= 0, UInt64(minimum) < limit else { throw .EINVAL }
+        return .value(Int(try t.process.fds.install(f, closeOnExec: closeOnExec, minimum: minimum, limit: limit)))
+    }
+
+    func dup3(_ t: Task, _ old: Int32, _ new: Int32, flags: Int32) throws(LinuxErrno) -> SyscallOutcome {
+        guard flags & ~O.CLOEXEC == 0 else { throw .EINVAL }
+        let f = try t.process.fds.get(old)
+        guard new >= 0, UInt64(new) < t.process.limits[RLIMIT.NOFILE].soft else { throw .EBADF }
+        t.process.fds.install(f, at: new, closeOnExec: flags & O.CLOEXEC != 0)
+        return .value(Int(new))
+    }
+
+    func sysFcntl(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
+        let fd = a.int(0)
+        let fds = t.process.fds
+        switch a.int(1) {
+        case 0: return try dup(t, fd, minimum: a.int(2), closeOnExec: false)  // F_DUPFD
+        case 1030: return try dup(t, fd, minimum: a.int(2), closeOnExec: true)  // F_DUPFD_CLOEXEC
+        case 1: return .value(try fds.entry(fd).closeOnExec ? 1 : 0)  // F_GETFD
+        case 2:  // F_SETFD
+            try fds.setCloseOnExec(fd, a.int(2) & 1 != 0)
+            return .value(0)
+        case 3: return .value(Int(try fds.get(fd).statusFlags))  // F_GETFL
+        case 4:  // F_SETFL
+            let f = try fds.get(fd)
+            if f.isPathOnly { throw .EBADF }
+            f.statusFlags = (f.statusFlags & ~O.settable) | (a.int(2) & O.settable)
+            try f.statusFlagsChanged()
+            return .value(0)
+        default:
+            _ = try fds.get(fd)
+            throw .EINVAL
+        }
+    }
+
+    func sysIoctl(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
+        let fd = a.int(0)
+        let f = try t.process.fds.get(fd)
+        let request = UInt(truncatingIfNeeded: a.uint(1))
+        switch request {
+        case 0x5451:  // FIOCLEX
+            try t.process.fds.setCloseOnExec(fd, true)
+            return .value(0)
+        case 0x5450:  // FIONCLEX
+            try t.process.fds.setCloseOnExec(fd, false)
+            return .value(0)
+        case 0x5421:  // FIONBIO
+            let on = try t.mm.read(a.address(2), as: Int32.self) != 0
+            f.statusFlags = on ? f.statusFlags | O.NONBLOCK : f.statusFlags & ~O.NONBLOCK
+            try f.statusFlagsChanged()
+            return .value(0)
+        default:
+            break
+        }
+        if f.isPathOnly { throw .EBADF }
+        // The argument's size and direction come from the request (terminal requests carry no _IOC bits).
+        let (size, copyIn, copyOut): (Int, Bool, Bool)
+        switch request {
+        case 0x5401: (size, copyIn, copyOut) = (36, false, true)  // TCGETS: struct termios
+        case 0x5402, 0x5403, 0x5404: (size, copyIn, copyOut) = (36, true, false)  // TCSETS*
+        case 0x5413: (size, copyIn, copyOut) = (8, false, true)  // TIOCGWINSZ
+        case 0x5414: (size, copyIn, copyOut) = (8, true, false)  // TIOCSWINSZ
+        default: (size, copyIn, copyOut) = (0, false, false)
+        }
+        var buffer = [UInt8](repeating: 0, count: max(size, 1))
+        if copyIn { buffer = try t.mm.readBytes(a.address(2), size) }
+        let r = try buffer.withBytes { (b) throws(LinuxErrno) -> Int in
+            try f.ioctl(request, size > 0 ? b.baseAddress : nil)
+        }
+        if copyOut { try t.mm.writeBytes(a.address(2), Array(buffer.prefix(size))) }
+        return .value(r)
+    }
+
+    // MARK: open
+
+    /// The directory a relative path starts from: the cwd for AT_FDCWD, else the directory open at `dirfd`.
+    func startDentry(_ t: Task, _ dirfd: Int32, path: [UInt8]) throws(LinuxErrno) -> Dentry {
+        if path.first == UInt8(ascii: "/") || dirfd == AT.FDCWD { return t.process.cwd }
+        let f = try t.process.fds.get(dirfd)
+        guard let d = f.dentry else { throw .ENOTDIR }
+        if !path.isEmpty && !d.inode.isDirectory { throw .ENOTDIR }
+        return d
+    }
+
+    /// openat(2): resolves, checks, and installs a new fd (fs/namei.c path_openat, do_open).
+    func open(_ t: Task, dirfd: Int32, path: GuestAddress, flags: Int32, mode: UInt32) throws(LinuxErrno) -> Int32 {
+        let p = t.process
+        let name = try t.mm.readString(path)
+        let start = try startDentry(t, dirfd, path: name)
+        let walk = p.pathWalk
+        let accmode = flags & O.accessMode
+        if flags & O.PATH != 0 {
+            let d = try walk.resolve(name, from: start, followFinal: flags & O.NOFOLLOW == 0)
+            if flags & O.DIRECTORY != 0 && !d.inode.isDirectory { throw .ENOTDIR }
+            let file = PathOpenFile(inode: d.inode, dentry: d, flags: flags)
+            return try p.fds.install(file, closeOnExec: flags & O.CLOEXEC != 0, limit: p.limits[RLIMIT.NOFILE].soft)
+        }
+        if flags & O.TMPFILE == O.TMPFILE {
+            let d = try walk.resolve(name, from: start, followFinal: true)
+            guard d.inode.isDirectory else { throw .ENOTDIR }
+            guard accmode != O.RDONLY else { throw .EINVAL }
+            throw d.inode.isReadOnly ? .EROFS : .EOPNOTSUPP
+        }
+        if flags & O.CREAT != 0 && flags & O.DIRECTORY != 0 { throw .EINVAL }
+        let wantsWrite = accmode == O.WRONLY || accmode == O.RDWR || flags & O.TRUNC != 0
+        let dentry: Dentry
+        do {
+            let follow = flags & O.NOFOLLOW == 0 && !(flags & O.CREAT != 0 && flags & O.EXCL != 0)
+            dentry = try walk.resolve(name, from: start, followFinal: follow)
+        } catch .ENOENT where flags & O.CREAT != 0 {
+            // Nothing there: creating it needs a writable directory.
+            let (parent, last) = try walk.resolveParent(name, from: start)
+            if last == "." || last == ".." || name.last == UInt8(ascii: "/") { throw .EISDIR }
+            throw parent.inode.isReadOnly ? .EROFS : .EACCES
+        }
+        let inode = dentry.inode
+        if flags & O.CREAT != 0 && flags & O.EXCL != 0 { throw .EEXIST }
+        if inode.isSymlink { throw .ELOOP }  // O_NOFOLLOW on a symlink
+        if flags & O.DIRECTORY != 0 && !inode.isDirectory { throw .ENOTDIR }
+        if inode.isDirectory && (wantsWrite || flags & O.CREAT != 0) { throw .EISDIR }
+        let st = try inode.stat()
+        var want: Credentials.Access = []
+        if accmode == O.RDONLY || accmode == O.RDWR { want.insert(.read) }
+        if wantsWrite { want.insert(.write) }
+        if !p.credentials.permits(st, want) { throw .EACCES }
+        if wantsWrite && inode.isReadOnly && (inode.fileType == S.IFREG || inode.isDirectory) { throw .EROFS }
+        let file = try inode.open(flags: flags | O.LARGEFILE, dentry: dentry)
+        return try p.fds.install(file, closeOnExec: flags & O.CLOEXEC != 0, limit: p.limits[RLIMIT.NOFILE].soft)
+    }
+}

@@ -1,0 +1,208 @@
+import UmkHost
+
+// Process.swift: process and thread identity and per-task state that libc sets up at start
+// (kernel/sys.c, kernel/exit.c, kernel/rseq.c, arch/x86/kernel/process_64.c arch_prctl, kernel/futex
+// robust lists). fork, exec and wait belong to the processes issue.
+extension SyscallTable {
+    mutating func addProcessCalls() {
+        add(39, []) { _, t, _ throws(LinuxErrno) in .value(Int(t.process.pid)) }
+        add(110, []) { _, t, _ throws(LinuxErrno) in .value(Int(t.process.parentPid)) }
+        add(186, []) { _, t, _ throws(LinuxErrno) in .value(Int(t.tid)) }
+        add(102, []) { _, t, _ throws(LinuxErrno) in .value(Int(t.process.credentials.uid)) }
+        add(107, []) { _, t, _ throws(LinuxErrno) in .value(Int(t.process.credentials.euid)) }
+        add(104, []) { _, t, _ throws(LinuxErrno) in .value(Int(t.process.credentials.gid)) }
+        add(108, []) { _, t, _ throws(LinuxErrno) in .value(Int(t.process.credentials.egid)) }
+        add(118, [.pointer, .pointer, .pointer]) { _, t, a throws(LinuxErrno) in
+            let c = t.process.credentials
+            try t.mm.write(a.address(0), c.uid)
+            try t.mm.write(a.address(1), c.euid)
+            try t.mm.write(a.address(2), c.suid)
+            return .value(0)
+        }
+        add(120, [.pointer, .pointer, .pointer]) { _, t, a throws(LinuxErrno) in
+            let c = t.process.credentials
+            try t.mm.write(a.address(0), c.gid)
+            try t.mm.write(a.address(1), c.egid)
+            try t.mm.write(a.address(2), c.sgid)
+            return .value(0)
+        }
+        add(115, [.int, .pointer]) { _, t, a throws(LinuxErrno) in
+            let groups = t.process.credentials.groups
+            let size = a.int(0)
+            guard size >= 0 else { throw .EINVAL }
+            if size == 0 { return .value(groups.count) }
+            guard Int(size) >= groups.count else { throw .EINVAL }
+            for (i, g) in groups.enumerated() { try t.mm.write(a.address(1).advanced(by: 4 * i), g) }
+            return .value(groups.count)
+        }
+        add(111, []) { _, t, _ throws(LinuxErrno) in .value(Int(t.process.processGroup)) }
+        add(121, [.int]) { _, t, a throws(LinuxErrno) in
+            guard a.int(0) == 0 || a.int(0) == t.process.pid else { throw .ESRCH }
+            return .value(Int(t.process.processGroup))
+        }
+        add(124, [.int]) { _, t, a throws(LinuxErrno) in
+            guard a.int(0) == 0 || a.int(0) == t.process.pid else { throw .ESRCH }
+            return .value(Int(t.process.session))
+        }
+        add(60, [.int]) { k, t, a throws(LinuxErrno) in  // exit: the only thread, so the whole process
+            k.terminate(t.process, .exited(a.int(0) & 0xff))
+            return .exited
+        }
+        add(231, [.int]) { k, t, a throws(LinuxErrno) in
+            k.terminate(t.process, .exited(a.int(0) & 0xff))
+            return .exited
+        }
+        add(218, [.pointer]) { _, t, a throws(LinuxErrno) in
+            t.clearChildTID = a[0]
+            return .value(Int(t.tid))
+        }
+        add(273, [.pointer, .uint]) { _, t, a throws(LinuxErrno) in
+            guard a[1] == 24 else { throw .EINVAL }  // sizeof(struct robust_list_head)
+            t.robustList = (a[0], a[1])
+            return .value(0)
+        }
+        add(274, [.int, .pointer, .pointer]) { _, t, a throws(LinuxErrno) in
+            guard a.int(0) == 0 || a.int(0) == t.tid else { throw .ESRCH }
+            try t.mm.write(a.address(1), t.robustList.head)
+            try t.mm.write(a.address(2), t.robustList.length)
+            return .value(0)
+        }
+        add(334, [.pointer, .uint, .int, .hex], .partial("one virtual CPU, never preempted yet: no sequence to abort")) {
+            k, t, a throws(LinuxErrno) in try k.sysRseq(t, a)
+        }
+        add(158, [.hex, .hex]) { k, t, a throws(LinuxErrno) in try k.sysArchPrctl(t, a) }
+        add(157, [.int, .hex, .hex, .hex, .hex], .partial("names, death signal, subreaper, dumpable, no_new_privs")) {
+            k, t, a throws(LinuxErrno) in try k.sysPrctl(t, a)
+        }
+        add(97, [.int, .pointer]) { k, t, a throws(LinuxErrno) in
+            try k.prlimit(t, a.int(0), new: GuestAddress(0), old: a.address(1))
+        }
+        add(160, [.int, .pointer]) { k, t, a throws(LinuxErrno) in
+            try k.prlimit(t, a.int(0), new: a.address(1), old: GuestAddress(0))
+        }
+        add(302, [.int, .int, .pointer, .pointer]) { k, t, a throws(LinuxErrno) in
+            guard a.int(0) == 0 || a.int(0) == t.process.pid else { throw .ESRCH }
+            return try k.prlimit(t, a.int(1), new: a.address(2), old: a.address(3))
+        }
+        add(98, [.int, .pointer]) { k, t, a throws(LinuxErrno) in try k.sysGetrusage(t, a) }
+    }
+}
+
+extension Kernel {
+    func sysRseq(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
+        let address = a[0], length = a.uint(1), flags = a.int(2), signature = a.uint(3)
+        if flags & 1 != 0 {  // RSEQ_FLAG_UNREGISTER
+            guard flags == 1, let r = t.rseq else { throw .EINVAL }
+            guard r.address == address, r.length == length else { throw .EINVAL }
+            guard r.signature == signature else { throw .EPERM }
+            t.rseq = nil
+            return .value(0)
+        }
+        guard flags == 0 else { throw .EINVAL }
+        if let r = t.rseq {
+            guard r.address == address, r.length == length else { throw .EINVAL }
+            guard r.signature == signature else { throw .EPERM }
+            throw .EBUSY
+        }
+        guard length >= 32, address & 31 == 0 else { throw .EINVAL }
+        // cpu_id_start, cpu_id, node_id and mm_cid: every task runs on virtual CPU 0 of node 0.
+        try t.mm.write(GuestAddress(address), UInt32(0))
+        try t.mm.write(GuestAddress(address + 4), UInt32(0))
+        try t.mm.write(GuestAddress(address + 24), UInt32(0))
+        try t.mm.write(GuestAddress(address + 28), UInt32(0))
+        t.rseq = (address, length, signature)
+        return .value(0)
+    }
+
+    func sysArchPrctl(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
+        switch a.int(0) {
+        case 0x1002:  // ARCH_SET_FS
+            guard a[1] < AddressSpace.userLimit else { throw .EPERM }
+            t.regs.fsBase = a[1]
+        case 0x1001:  // ARCH_SET_GS
+            guard a[1] < AddressSpace.userLimit else { throw .EPERM }
+            t.regs.gsBase = a[1]
+        case 0x1003: try t.mm.write(a.address(1), t.regs.fsBase)  // ARCH_GET_FS
+        case 0x1004: try t.mm.write(a.address(1), t.regs.gsBase)  // ARCH_GET_GS
+        case 0x1011: return .value(1)  // ARCH_GET_CPUID: cpuid is allowed
+        case 0x1012: throw .ENODEV  // ARCH_SET_CPUID: no CPUID faulting
+        default: throw .EINVAL  // CET shadow stacks, AMX permissions, ...
+        }
+        return .value(0)
+    }
+
+    func sysPrctl(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
+        let p = t.process
+        switch a.int(0) {
+        case 15:  // PR_SET_NAME
+            var name = (try? t.mm.readString(a.address(1), max: 4096)) ?? []
+            if name.isEmpty, (try? t.mm.read(a.address(1), as: UInt8.self)) == nil { throw .EFAULT }
+            name = Array(name.prefix(15))
+            p.name = name
+        case 16:  // PR_GET_NAME
+            var out = p.name + [UInt8](repeating: 0, count: 16 - p.name.count)
+            out[15] = 0
+            try t.mm.writeBytes(a.address(1), out)
+        case 1:  // PR_SET_PDEATHSIG
+            guard a[1] <= 64 else { throw .EINVAL }
+            p.deathSignal = Int32(a[1])
+        case 2: try t.mm.write(a.address(1), p.deathSignal)  // PR_GET_PDEATHSIG
+        case 36: p.childSubreaper = a[1] != 0  // PR_SET_CHILD_SUBREAPER
+        case 37: try t.mm.write(a.address(1), Int32(p.childSubreaper ? 1 : 0))
+        case 3: return .value(Int(p.dumpable))  // PR_GET_DUMPABLE
+        case 4:  // PR_SET_DUMPABLE
+            guard a[1] <= 1 else { throw .EINVAL }
+            p.dumpable = Int32(a[1])
+        case 38:  // PR_SET_NO_NEW_PRIVS
+            guard a[1] == 1, a[2] == 0, a[3] == 0, a[4] == 0 else { throw .EINVAL }
+            p.noNewPrivileges = true
+        case 39: return .value(p.noNewPrivileges ? 1 : 0)
+        case 27: return .value(0)  // PR_GET_SECUREBITS
+        case 23:  // PR_CAPBSET_READ
+            guard a[1] <= 40 else { throw .EINVAL }
+            return .value(1)
+        case 0x5356_4d41:  // PR_SET_VMA (anonymous VMA names): accepted, not shown until procfs exists
+            guard a[1] == 0 else { throw .EINVAL }
+        default:
+            throw .EINVAL
+        }
+        return .value(0)
+    }
+
+    func prlimit(_ t: Task, _ resource: Int32, new: GuestAddress, old: GuestAddress) throws(LinuxErrno) -> SyscallOutcome {
+        guard resource >= 0, Int(resource) < RLIMIT.count else { throw .EINVAL }
+        let r = Int(resource)
+        var next: ResourceLimit? = nil
+        if !new.isNull {
+            let soft = try t.mm.read(new, as: UInt64.self)
+            let hard = try t.mm.read(new.advanced(by: 8), as: UInt64.self)
+            guard soft <= hard else { throw .EINVAL }
+            if hard > t.process.limits[r].hard && t.process.credentials.euid != 0 { throw .EPERM }
+            if r == RLIMIT.NOFILE && hard > 1 << 20 { throw .EPERM }  // fs.nr_open
+            next = ResourceLimit(soft: soft, hard: hard)
+        }
+        if !old.isNull {
+            try t.mm.write(old, t.process.limits[r].soft)
+            try t.mm.write(old.advanced(by: 8), t.process.limits[r].hard)
+        }
+        if let next {
+            t.process.limits[r] = next
+            if r == RLIMIT.STACK { t.mm.stackLimit = next.soft }
+        }
+        return .value(0)
+    }
+
+    func sysGetrusage(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
+        let who = a.int(0)
+        guard who == 0 || who == -1 || who == 1 else { throw .EINVAL }
+        var b = ByteWriter(count: 144)
+        if who != -1 {  // no children yet
+            let cpu = (try? HostClock.now(HostClock.processCPUClock(pid: t.hostPID))) ?? (seconds: 0, nanoseconds: 0)
+            b.put(cpu.seconds, at: 0)
+            b.put(cpu.nanoseconds / 1000, at: 8)
+            b.put(Int64(t.mm.residentPages * 4), at: 32)  // ru_maxrss in KiB
+        }
+        try t.mm.writeBytes(a.address(1), b.bytes)
+        return .value(0)
+    }
+}

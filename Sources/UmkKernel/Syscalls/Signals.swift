@@ -1,0 +1,118 @@
+import UmkHost
+
+// Signals.swift: signal dispositions, masks and sending (kernel/signal.c). The state is kept exactly as Linux
+// keeps it; delivery to a guest handler is the signals issue. Until then a signal sent to the guest takes
+// its default action even when a handler is installed (FIXME: deliver to the handler).
+enum Signal {
+    static let KILL: Int32 = 9, STOP: Int32 = 19
+    /// Signals whose default action is to do nothing: SIGCHLD, SIGCONT, SIGURG, SIGWINCH.
+    static let ignoredByDefault: Set<Int32> = [17, 18, 23, 28]
+    static let unblockable: UInt64 = (1 << (9 - 1)) | (1 << (19 - 1))
+}
+
+extension SyscallTable {
+    mutating func addSignalCalls() {
+        add(13, [.signal, .pointer, .pointer, .uint]) { k, t, a throws(LinuxErrno) in try k.sysRtSigaction(t, a) }
+        add(14, [.int, .pointer, .pointer, .uint]) { k, t, a throws(LinuxErrno) in try k.sysRtSigprocmask(t, a) }
+        add(131, [.pointer, .pointer]) { k, t, a throws(LinuxErrno) in try k.sysSigaltstack(t, a) }
+        add(62, [.int, .signal], .partial("the guest's own process only; handlers not run yet")) { k, t, a throws(LinuxErrno) in
+            let pid = a.int(0)
+            guard pid == 0 || pid == -1 || pid == t.process.pid || pid == -t.process.processGroup else { throw .ESRCH }
+            return try k.send(t, a.int(1))
+        }
+        add(234, [.int, .int, .signal], .partial("the calling thread only")) { k, t, a throws(LinuxErrno) in
+            guard a.int(0) > 0, a.int(1) > 0 else { throw .EINVAL }
+            guard a.int(0) == t.process.pid, a.int(1) == t.tid else { throw .ESRCH }
+            return try k.send(t, a.int(2))
+        }
+        add(200, [.int, .signal], .partial("the calling thread only")) { k, t, a throws(LinuxErrno) in
+            guard a.int(0) > 0 else { throw .EINVAL }
+            guard a.int(0) == t.tid else { throw .ESRCH }
+            return try k.send(t, a.int(1))
+        }
+    }
+}
+
+extension Kernel {
+    func sysRtSigaction(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
+        let sig = a.int(0)
+        guard a[3] == 8 else { throw .EINVAL }
+        guard sig >= 1, sig <= 64 else { throw .EINVAL }
+        var new: SignalAction? = nil
+        if !a.address(1).isNull {
+            guard sig != Signal.KILL && sig != Signal.STOP else { throw .EINVAL }
+            let b = try t.mm.readBytes(a.address(1), 32)
+            let v = b.withUnsafeBytes { raw in (0..<4).map { i in raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self) } }
+            new = SignalAction(handler: v[0], flags: v[1], restorer: v[2], mask: v[3] & ~Signal.unblockable)
+        }
+        if !a.address(2).isNull {
+            let old = t.process.signalActions[Int(sig)]
+            var b = ByteWriter(count: 32)
+            b.put(old.handler, at: 0)
+            b.put(old.flags, at: 8)
+            b.put(old.restorer, at: 16)
+            b.put(old.mask, at: 24)
+            try t.mm.writeBytes(a.address(2), b.bytes)
+        }
+        if let new { t.process.signalActions[Int(sig)] = new }
+        return .value(0)
+    }
+
+    func sysRtSigprocmask(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
+        guard a[3] == 8 else { throw .EINVAL }
+        var next = t.signalMask
+        if !a.address(1).isNull {
+            let set = try t.mm.read(a.address(1), as: UInt64.self)
+            switch a.int(0) {
+            case 0: next |= set  // SIG_BLOCK
+            case 1: next &= ~set  // SIG_UNBLOCK
+            case 2: next = set  // SIG_SETMASK
+            default: throw .EINVAL
+            }
+        }
+        if !a.address(2).isNull { try t.mm.write(a.address(2), t.signalMask) }
+        t.signalMask = next & ~Signal.unblockable
+        return .value(0)
+    }
+
+    func sysSigaltstack(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
+        var next = t.alternateStack
+        if !a.address(0).isNull {
+            let base = try t.mm.read(a.address(0), as: UInt64.self)
+            let flags = try t.mm.read(a.address(0).advanced(by: 8), as: Int32.self)
+            let size = try t.mm.read(a.address(0).advanced(by: 16), as: UInt64.self)
+            let autodisarm = Int32(bitPattern: 1 << 31)
+            guard flags & ~(2 | autodisarm) == 0 else { throw .EINVAL }
+            if flags & 2 != 0 {
+                next = (0, 0, 2)
+            } else {
+                guard size >= 2048 else { throw .ENOMEM }  // MINSIGSTKSZ
+                next = (base, size, flags)
+            }
+        }
+        if !a.address(1).isNull {
+            var b = ByteWriter(count: 24)
+            b.put(t.alternateStack.base, at: 0)
+            b.put(t.alternateStack.flags, at: 8)
+            b.put(t.alternateStack.size, at: 16)
+            try t.mm.writeBytes(a.address(1), b.bytes)
+        }
+        t.alternateStack = next
+        return .value(0)
+    }
+
+    /// Sends `sig` to the calling task's own process.
+    func send(_ t: Task, _ sig: Int32) throws(LinuxErrno) -> SyscallOutcome {
+        guard sig >= 0, sig <= 64 else { throw .EINVAL }
+        if sig == 0 { return .value(0) }
+        let action = t.process.signalActions[Int(sig)]
+        let blocked = sig != Signal.KILL && sig != Signal.STOP && t.signalMask & (1 << UInt64(sig - 1)) != 0
+        if action.handler == 1 || (action.handler == 0 && Signal.ignoredByDefault.contains(sig)) || blocked {
+            return .value(0)  // ignored (FIXME: a blocked signal should stay pending)
+        }
+        if sig == Signal.STOP || (action.handler == 0 && [20, 21, 22].contains(sig)) { return .value(0) }
+        if action.handler > 1 { log.notice("signal \(signalName(sig)) has a handler; delivery is not implemented, taking the default action") }
+        terminate(t.process, .signaled(sig))
+        return .exited
+    }
+}

@@ -1,0 +1,189 @@
+import UmkHost
+
+// Strace.swift: --strace, every guest system call in strace's own format:
+//   [pid 1] openat(AT_FDCWD, "/etc/passwd", O_RDONLY|O_CLOEXEC) = 3
+//   [pid 1] read(3, "root:x:0:0:root:/root:/bin/bash\n"..., 4096) = 1234
+//   [pid 1] open("/nope", O_RDONLY) = -1 ENOENT (No such file or directory)
+// Arguments the call reads are shown as they were on entry; buffers it fills, as they are on return.
+final class Strace {
+    private let out: HostFile
+    static let maxString = 32
+
+    init(fd: Int32) { out = HostFile(fd: fd, owned: fd > 2) }
+
+    struct Pending {
+        var prefix: String
+        var args: [String?]
+        var entry: SyscallEntry?
+        var raw: SyscallArgs
+    }
+
+    func begin(_ task: Task, nr: Int, entry: SyscallEntry?, args: SyscallArgs) -> Pending {
+        let name = entry?.name ?? SyscallNames.name(nr)
+        var shown: [String?] = []
+        if let entry {
+            for (i, f) in entry.args.enumerated() {
+                if case .outBuffer = f { shown.append(nil) } else { shown.append(format(f, args, i, task)) }
+            }
+        } else {
+            shown = (0..<6).map { "0x" + String(args[$0], radix: 16) }
+        }
+        let p = Pending(prefix: "[pid \(task.process.pid)] \(name)(", args: shown, entry: entry, raw: args)
+        // Calls that may not return print now, as strace does.
+        if name == "exit_group" || name == "exit" {
+            write(p.prefix + shown.map { $0 ?? "?" }.joined(separator: ", ") + ") = ?\n")
+        }
+        return p
+    }
+
+    func end(_ p: Pending, _ task: Task, result: Int) {
+        var shown = p.args
+        if let entry = p.entry {
+            for (i, f) in entry.args.enumerated() where shown[i] == nil {
+                if case .outBuffer = f {
+                    shown[i] = result >= 0 ? bufferString(task, p.raw.address(i), result) : hex(p.raw[i])
+                }
+            }
+        }
+        var line = p.prefix + shown.map { $0 ?? "?" }.joined(separator: ", ") + ") = "
+        if result < 0 && result > -4096 {
+            let e = LinuxErrno(Int32(-result))
+            line += "-1 \(e.name) (\(e.message))"
+        } else if p.entry?.result == .hex {
+            line += hex(UInt64(bitPattern: Int64(result)))
+        } else {
+            line += String(result)
+        }
+        write(line + "\n")
+    }
+
+    func exit(_ pid: Int32, _ status: ExitStatus) {
+        switch status {
+        case .exited(let c): write("[pid \(pid)] +++ exited with \(c) +++\n")
+        case .signaled(let s): write("[pid \(pid)] +++ killed by \(signalName(s)) +++\n")
+        }
+    }
+
+    private func write(_ s: String) {
+        var bytes = Array(s.utf8)
+        bytes.withUnsafeMutableBytes { b in
+            _ = try? out.write(from: [HostBuffer(base: b.baseAddress!, count: b.count)])
+        }
+    }
+
+    private func hex(_ v: UInt64) -> String { v == 0 ? "NULL" : "0x" + String(v, radix: 16) }
+
+    private func format(_ f: ArgFormat, _ a: SyscallArgs, _ i: Int, _ task: Task) -> String {
+        let v = a[i]
+        switch f {
+        case .int: return String(a.long(i))
+        case .uint: return String(v)
+        case .hex: return v == 0 ? "0" : hex(v)
+        case .pointer: return hex(v)
+        case .fd: return String(a.int(i))
+        case .dirfd: return a.int(i) == AT.FDCWD ? "AT_FDCWD" : String(a.int(i))
+        case .path, .string:
+            guard let s = try? task.mm.readString(a.address(i)) else { return hex(v) }
+            return quote(s, limit: f == .path ? 4096 : Strace.maxString)
+        case .inBuffer(let n): return bufferString(task, a.address(i), Int(min(a[n], 1 << 20)))
+        case .outBuffer: return hex(v)
+        case .openFlags: return openFlags(a.int(i))
+        case .mode: return "0" + String(a.uint(i), radix: 8)
+        case .accessMode: return flags(a.int(i), [(4, "R_OK"), (2, "W_OK"), (1, "X_OK")], zero: "F_OK")
+        case .atFlags:
+            return flags(a.int(i), [(0x100, "AT_SYMLINK_NOFOLLOW"), (0x200, "AT_EACCESS"), (0x400, "AT_SYMLINK_FOLLOW"),
+                                    (0x800, "AT_NO_AUTOMOUNT"), (0x1000, "AT_EMPTY_PATH")], zero: "0")
+        case .whence: return ["SEEK_SET", "SEEK_CUR", "SEEK_END", "SEEK_DATA", "SEEK_HOLE"][safe: Int(a.int(i))] ?? String(a.int(i))
+        case .mmapProt:
+            return flags(a.int(i), [(1, "PROT_READ"), (2, "PROT_WRITE"), (4, "PROT_EXEC")], zero: "PROT_NONE")
+        case .mmapFlags:
+            let t = a.int(i) & 3
+            var s = t == 1 ? "MAP_SHARED" : t == 2 ? "MAP_PRIVATE" : t == 3 ? "MAP_SHARED_VALIDATE" : "0"
+            let rest = flags(a.int(i) & ~3, [(0x10, "MAP_FIXED"), (0x20, "MAP_ANONYMOUS"), (0x40, "MAP_32BIT"),
+                                              (0x100, "MAP_GROWSDOWN"), (0x800, "MAP_DENYWRITE"), (0x1000, "MAP_EXECUTABLE"),
+                                              (0x2000, "MAP_LOCKED"), (0x4000, "MAP_NORESERVE"), (0x8000, "MAP_POPULATE"),
+                                              (0x10000, "MAP_NONBLOCK"), (0x20000, "MAP_STACK"), (0x40000, "MAP_HUGETLB"),
+                                              (0x100000, "MAP_FIXED_NOREPLACE")], zero: "")
+            if !rest.isEmpty { s += "|" + rest }
+            return s
+        case .signal: return a.int(i) == 0 ? "0" : signalName(a.int(i))
+        case .clock:
+            return ["CLOCK_REALTIME", "CLOCK_MONOTONIC", "CLOCK_PROCESS_CPUTIME_ID", "CLOCK_THREAD_CPUTIME_ID",
+                    "CLOCK_MONOTONIC_RAW", "CLOCK_REALTIME_COARSE", "CLOCK_MONOTONIC_COARSE", "CLOCK_BOOTTIME"][safe: Int(a.int(i))]
+                ?? String(a.int(i))
+        case .fcntlCommand:
+            return ["F_DUPFD", "F_GETFD", "F_SETFD", "F_GETFL", "F_SETFL"][safe: Int(a.int(i))]
+                ?? (a.int(i) == 1030 ? "F_DUPFD_CLOEXEC" : String(a.int(i)))
+        case .ioctlRequest:
+            let names: [UInt64: String] = [0x5401: "TCGETS", 0x5402: "TCSETS", 0x5403: "TCSETSW", 0x5404: "TCSETSF",
+                                           0x5413: "TIOCGWINSZ", 0x5414: "TIOCSWINSZ", 0x541b: "FIONREAD"]
+            return names[v & 0xffff_ffff] ?? hex(v)
+        case .argv:
+            var items: [String] = []
+            var at = a.address(i)
+            while items.count < 32, let p = try? task.mm.read(at, as: UInt64.self), p != 0 {
+                items.append((try? task.mm.readString(GuestAddress(p))).map { quote($0, limit: Strace.maxString) } ?? hex(p))
+                at = at.advanced(by: 8)
+            }
+            return "[" + items.joined(separator: ", ") + "]"
+        }
+    }
+
+    private func bufferString(_ task: Task, _ at: GuestAddress, _ count: Int) -> String {
+        let n = min(count, Strace.maxString)
+        guard let bytes = try? task.mm.readBytes(at, n) else { return hex(at.raw) }
+        return quote(bytes, limit: n) + (count > n ? "..." : "")
+    }
+
+    private func quote(_ s: [UInt8], limit: Int) -> String {
+        var out = "\""
+        for b in s.prefix(limit) {
+            switch b {
+            case 0x0a: out += "\\n"
+            case 0x09: out += "\\t"
+            case 0x0d: out += "\\r"
+            case 0x22: out += "\\\""
+            case 0x5c: out += "\\\\"
+            case 0x20...0x7e: out.unicodeScalars.append(Unicode.Scalar(b))
+            default: out += "\\" + String(b, radix: 8)
+            }
+        }
+        return out + "\"" + (s.count > limit ? "..." : "")
+    }
+
+    private func openFlags(_ f: Int32) -> String {
+        let mode = ["O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE"][Int(f & 3)]
+        let rest = flags(f & ~3, [(O.CREAT, "O_CREAT"), (O.EXCL, "O_EXCL"), (O.NOCTTY, "O_NOCTTY"), (O.TRUNC, "O_TRUNC"),
+                                  (O.APPEND, "O_APPEND"), (O.NONBLOCK, "O_NONBLOCK"), (O.DSYNC, "O_DSYNC"),
+                                  (O.DIRECT, "O_DIRECT"), (O.LARGEFILE, "O_LARGEFILE"), (O.DIRECTORY, "O_DIRECTORY"),
+                                  (O.NOFOLLOW, "O_NOFOLLOW"), (O.NOATIME, "O_NOATIME"), (O.CLOEXEC, "O_CLOEXEC"),
+                                  (O.PATH, "O_PATH")], zero: "")
+        return rest.isEmpty ? mode : mode + "|" + rest
+    }
+
+    private func flags(_ v: Int32, _ names: [(Int32, String)], zero: String) -> String {
+        if v == 0 { return zero }
+        var parts: [String] = []
+        var left = v
+        for (bit, name) in names where left & bit == bit {
+            parts.append(name)
+            left &= ~bit
+        }
+        if left != 0 { parts.append("0x" + String(UInt32(bitPattern: left), radix: 16)) }
+        return parts.joined(separator: "|")
+    }
+}
+
+func signalName(_ s: Int32) -> String {
+    let names = ["", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL",
+                 "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT", "SIGCHLD", "SIGCONT",
+                 "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF",
+                 "SIGWINCH", "SIGIO", "SIGPWR", "SIGSYS"]
+    if s > 0 && Int(s) < names.count { return names[Int(s)] }
+    if s >= 32 && s <= 64 { return s == 32 ? "SIGRTMIN" : "SIGRT_\(s - 32)" }
+    return String(s)
+}
+
+extension Array {
+    subscript(safe i: Int) -> Element? { i >= 0 && i < count ? self[i] : nil }
+}

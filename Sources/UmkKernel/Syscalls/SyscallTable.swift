@@ -1,0 +1,149 @@
+import UmkHost
+
+// SyscallTable.swift: the system call table as data (gVisor's syscalls/linux/linux64.go): for each x86-64
+// number, the name, how --strace shows its arguments and result, how complete it is, and the handler.
+// Handlers are grouped by family, one file each (Files, FileInfo, Memory, Process, Time, Signals, System).
+
+/// The six raw argument registers of a system call, with typed views.
+struct SyscallArgs {
+    let values: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
+
+    @inline(__always) subscript(_ i: Int) -> UInt64 {
+        switch i {
+        case 0: return values.0
+        case 1: return values.1
+        case 2: return values.2
+        case 3: return values.3
+        case 4: return values.4
+        default: return values.5
+        }
+    }
+    @inline(__always) func int(_ i: Int) -> Int32 { Int32(truncatingIfNeeded: self[i]) }
+    @inline(__always) func uint(_ i: Int) -> UInt32 { UInt32(truncatingIfNeeded: self[i]) }
+    @inline(__always) func long(_ i: Int) -> Int64 { Int64(bitPattern: self[i]) }
+    @inline(__always) func address(_ i: Int) -> GuestAddress { GuestAddress(self[i]) }
+    /// A size_t count, clamped so that arithmetic on it cannot overflow (callers bound it further).
+    @inline(__always) func count(_ i: Int) -> Int { Int(min(self[i], UInt64(Int.max >> 1))) }
+}
+
+/// What a handler did, when that is not just a value for rax.
+enum SyscallOutcome {
+    /// Return this (a value, or -errno) in rax.
+    case value(Int)
+    /// The task is gone (exit, exit_group): nothing to resume.
+    case exited
+    /// The task's registers were replaced wholesale (execve): resume with them as they are.
+    case replaced
+}
+
+typealias SyscallHandler = (Kernel, Task, SyscallArgs) throws(LinuxErrno) -> SyscallOutcome
+
+/// How complete an entry is, for `umk syscalls` and the README.
+enum SyscallSupport: Equatable {
+    case full
+    case partial(String)
+}
+
+/// How --strace shows one argument.
+enum ArgFormat: Equatable {
+    case int, uint, hex, pointer, fd, dirfd, path, string
+    /// A buffer the guest passes in; its length is argument N.
+    case inBuffer(Int)
+    /// A buffer the call fills; its length is the result.
+    case outBuffer
+    case openFlags, mode, accessMode, atFlags, whence, mmapProt, mmapFlags, signal, clock, fcntlCommand
+    case ioctlRequest, argv
+}
+
+enum ResultFormat { case int, hex, none }
+
+struct SyscallEntry {
+    let name: String
+    let args: [ArgFormat]
+    let result: ResultFormat
+    let support: SyscallSupport
+    let handler: SyscallHandler
+}
+
+struct SyscallTable {
+    private(set) var entries = [SyscallEntry?](repeating: nil, count: SyscallNames.table.count)
+
+    mutating func add(_ nr: Int, _ args: [ArgFormat], result: ResultFormat = .int, _ support: SyscallSupport = .full,
+                      _ handler: @escaping SyscallHandler)
+    {
+        precondition(entries[nr] == nil, "syscall \(nr) registered twice")
+        entries[nr] = SyscallEntry(name: SyscallNames.name(nr), args: args, result: result, support: support,
+                                   handler: handler)
+    }
+
+    @inline(__always) func entry(_ nr: Int) -> SyscallEntry? { nr >= 0 && nr < entries.count ? entries[nr] : nil }
+
+    static let standard: SyscallTable = {
+        var t = SyscallTable()
+        t.addFileCalls()
+        t.addFileInfoCalls()
+        t.addMemoryCalls()
+        t.addProcessCalls()
+        t.addTimeCalls()
+        t.addSignalCalls()
+        t.addSystemCalls()
+        return t
+    }()
+}
+
+extension Kernel {
+    /// Handles one system call stop. Returns whether the task should be resumed.
+    func dispatch(_ task: Task) -> Bool {
+        let nr = Int(Int64(bitPattern: task.regs.origRax))
+        let args = SyscallArgs(values: task.regs.syscallArgs)
+        var entry = SyscallTable.standard.entry(nr)
+        // The 32-bit entry (int $0x80) uses other numbers: it is not emulated, and never reaches the host.
+        if task.regs.rip >= 2, (try? task.mm.read(GuestAddress(task.regs.rip - 2), as: UInt16.self)) == 0x80cd {
+            entry = nil
+        }
+        let trace = strace.map { $0.begin(task, nr: nr, entry: entry, args: args) }
+        let outcome: SyscallOutcome
+        if let entry {
+            do {
+                outcome = try entry.handler(self, task, args)
+            } catch {
+                outcome = .value(-Int(error.rawValue))
+            }
+        } else {
+            logUnknown(nr)
+            outcome = .value(-Int(LinuxErrno.ENOSYS.rawValue))
+        }
+        switch outcome {
+        case .value(let v):
+            task.regs.rax = UInt64(bitPattern: Int64(v))
+            if let trace { strace!.end(trace, task, result: v) }
+            return true
+        case .exited:
+            return false
+        case .replaced:
+            if let trace { strace!.end(trace, task, result: 0) }
+            return true
+        }
+    }
+}
+
+/// What `umk syscalls` prints: every x86-64 system call and how far umk implements it.
+public enum SyscallReport {
+    public struct Row: Sendable {
+        public let number: Int
+        public let name: String
+        /// "supported", "partial: <what is missing>", or "missing" (the call answers ENOSYS).
+        public let status: String
+    }
+
+    public static var rows: [Row] {
+        SyscallNames.table.indices.compactMap { nr in
+            guard let name = SyscallNames.table[nr] else { return nil }
+            guard let e = SyscallTable.standard.entry(nr) else { return Row(number: nr, name: name, status: "missing") }
+            switch e.support {
+            case .full: return Row(number: nr, name: name, status: "supported")
+            case .partial(let note): return Row(number: nr, name: name, status: "partial: \(note)")
+            }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import UmkHost
+
+// System.swift: the machine as the guest sees it (kernel/sys.c uname and sysinfo, drivers/char/random.c
+// getrandom, kernel/sched/core.c affinity). One virtual CPU until --cpus arrives with the scheduler.
+extension SyscallTable {
+    mutating func addSystemCalls() {
+        add(63, [.pointer]) { k, t, a throws(LinuxErrno) in
+            var b = ByteWriter(count: 65 * 6)
+            let fields: [[UInt8]] = [Array("Linux".utf8), k.hostname, Array(Kernel.release.utf8),
+                                     Array(Kernel.version.utf8), Array("x86_64".utf8), k.domainname]
+            for (i, f) in fields.enumerated() { b.put(Array(f.prefix(64)), at: 65 * i) }
+            try t.mm.writeBytes(a.address(0), b.bytes)
+            return .value(0)
+        }
+        add(170, [.string, .int]) { k, t, a throws(LinuxErrno) in
+            k.hostname = try k.readName(t, a)
+            return .value(0)
+        }
+        add(171, [.string, .int]) { k, t, a throws(LinuxErrno) in
+            k.domainname = try k.readName(t, a)
+            return .value(0)
+        }
+        add(99, [.pointer]) { k, t, a throws(LinuxErrno) in
+            var b = ByteWriter(count: 112)
+            b.put((HostClock.monotonicNanoseconds() - k.bootNanoseconds) / 1_000_000_000, at: 0)
+            b.put(UInt64(k.frames.totalFrames) * 4096, at: 32)
+            b.put(UInt64(k.frames.freeFrames) * 4096, at: 40)
+            b.put(UInt16(k.processCount), at: 80)
+            b.put(UInt32(1), at: 104)
+            try t.mm.writeBytes(a.address(0), b.bytes)
+            return .value(0)
+        }
+        add(318, [.outBuffer, .uint, .hex]) { _, t, a throws(LinuxErrno) in
+            let flags = a.uint(2)
+            guard flags & ~7 == 0, flags & 6 != 6 else { throw .EINVAL }  // NONBLOCK|RANDOM|INSECURE
+            let n = min(a.count(1), 33_554_431)
+            if n == 0 { return .value(0) }
+            for b in try t.mm.hostBuffers(a.address(0), n, write: true) {
+                HostRandom.fill(UnsafeMutableRawBufferPointer(start: b.base, count: b.count))
+            }
+            return .value(n)
+        }
+        add(204, [.int, .uint, .pointer]) { _, t, a throws(LinuxErrno) in
+            guard a.int(0) == 0 || a.int(0) == t.tid else { throw .ESRCH }
+            let len = a.count(1)
+            guard len >= 8, len & 7 == 0 else { throw .EINVAL }
+            try t.mm.write(a.address(2), UInt64(1))
+            return .value(8)
+        }
+        add(203, [.int, .uint, .pointer]) { _, t, a throws(LinuxErrno) in
+            guard a.int(0) == 0 || a.int(0) == t.tid else { throw .ESRCH }
+            guard a.count(1) >= 1 else { throw .EINVAL }
+            let first = try t.mm.read(a.address(2), as: UInt8.self)
+            guard first & 1 != 0 else { throw .EINVAL }  // must allow virtual CPU 0
+            return .value(0)
+        }
+        add(309, [.pointer, .pointer, .pointer]) { _, t, a throws(LinuxErrno) in
+            if !a.address(0).isNull { try t.mm.write(a.address(0), UInt32(0)) }
+            if !a.address(1).isNull { try t.mm.write(a.address(1), UInt32(0)) }
+            return .value(0)
+        }
+        add(24, []) { _, _, _ throws(LinuxErrno) in .value(0) }
+    }
+}
+
+extension Kernel {
+    /// What uname reports: a current Linux, so libc and test suites take their modern paths.
+    static let release = "6.12.0-umk"
+    static let version = "#1 SMP PREEMPT_DYNAMIC umk"
+
+    var processCount: Int { 1 }
+
+    /// sethostname/setdomainname: at most 64 bytes, root only.
+    func readName(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> [UInt8] {
+        guard t.process.credentials.euid == 0 else { throw .EPERM }
+        let len = a.int(1)
+        guard len >= 0, len <= 64 else { throw .EINVAL }
+        return try t.mm.readBytes(a.address(0), Int(len))
+    }
+}

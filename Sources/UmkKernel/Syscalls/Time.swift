@@ -1,0 +1,112 @@
+import UmkHost
+
+// Time.swift: clocks and sleeping (kernel/time/posix-timers.c, hrtimer.c, time.c). Guest clocks read the
+// host's: one machine, one time. CPU-time clocks read the stub's, the host process the guest runs in.
+//
+// FIXME: a sleep blocks the kernel thread; that is right only while a guest has one task. The processes
+// issue turns it into a wait queue with a deadline.
+extension SyscallTable {
+    mutating func addTimeCalls() {
+        add(228, [.clock, .pointer]) { k, t, a throws(LinuxErrno) in
+            let (s, ns) = try k.clockNow(t, a.int(0))
+            try k.writeTimespec(t, a.address(1), s, ns)
+            return .value(0)
+        }
+        add(229, [.clock, .pointer]) { k, t, a throws(LinuxErrno) in
+            _ = try k.clockNow(t, a.int(0))  // validates the id
+            if !a.address(1).isNull {
+                let id = a.int(0) < 0 || a.int(0) == 2 || a.int(0) == 3 ? 1 : a.int(0)
+                let r = (try? HostClock.resolution(id)) ?? (seconds: 0, nanoseconds: 1)
+                try k.writeTimespec(t, a.address(1), r.seconds, r.nanoseconds)
+            }
+            return .value(0)
+        }
+        add(96, [.pointer, .pointer]) { k, t, a throws(LinuxErrno) in
+            let (s, ns) = try k.clockNow(t, 0)
+            if !a.address(0).isNull {
+                try t.mm.write(a.address(0), s)
+                try t.mm.write(a.address(0).advanced(by: 8), ns / 1000)
+            }
+            if !a.address(1).isNull { try t.mm.write(a.address(1), UInt64(0)) }  // struct timezone: UTC
+            return .value(0)
+        }
+        add(201, [.pointer]) { k, t, a throws(LinuxErrno) in
+            let (s, _) = try k.clockNow(t, 0)
+            if !a.address(0).isNull { try t.mm.write(a.address(0), s) }
+            return .value(Int(s))
+        }
+        add(35, [.pointer, .pointer]) { k, t, a throws(LinuxErrno) in
+            try k.sleep(t, clock: 1, absolute: false, request: a.address(0))
+        }
+        add(230, [.clock, .int, .pointer, .pointer]) { k, t, a throws(LinuxErrno) in
+            let clock = a.int(0)
+            guard [0, 1, 7, 11].contains(clock) else { throw clock == 3 || clock < 0 ? .EINVAL : .EOPNOTSUPP }
+            guard a.int(1) & ~1 == 0 else { throw .EINVAL }
+            return try k.sleep(t, clock: clock, absolute: a.int(1) & 1 != 0, request: a.address(2))
+        }
+        add(100, [.pointer]) { k, t, a throws(LinuxErrno) in
+            let ticks = (HostClock.monotonicNanoseconds() - k.bootNanoseconds) / 10_000_000
+            if !a.address(0).isNull {
+                let cpu = (try? HostClock.now(HostClock.processCPUClock(pid: t.hostPID))) ?? (seconds: 0, nanoseconds: 0)
+                var b = ByteWriter(count: 32)
+                b.put(cpu.seconds * 100 + cpu.nanoseconds / 10_000_000, at: 0)  // tms_utime
+                try t.mm.writeBytes(a.address(0), b.bytes)
+            }
+            return .value(Int(ticks))
+        }
+    }
+}
+
+extension Kernel {
+    /// The time on a guest clock id: the host's clock of that id, or the stub's CPU time.
+    func clockNow(_ t: Task, _ clock: Int32) throws(LinuxErrno) -> (Int64, Int64) {
+        let id: Int32
+        switch clock {
+        case 0, 1, 4, 5, 6, 7, 8, 9, 11: id = clock
+        case 2, 3: id = HostClock.processCPUClock(pid: t.hostPID)
+        default:
+            // A CPU-time clock id naming a pid: only this process's exist.
+            guard clock < 0, (~clock >> 3) == t.process.pid || (~clock >> 3) == 0 else { throw .EINVAL }
+            id = HostClock.processCPUClock(pid: t.hostPID)
+        }
+        do {
+            let r = try HostClock.now(id)
+            return (r.seconds, r.nanoseconds)
+        } catch {
+            throw LinuxErrno(host: error)
+        }
+    }
+
+    func writeTimespec(_ t: Task, _ at: GuestAddress, _ s: Int64, _ ns: Int64) throws(LinuxErrno) {
+        var b = ByteWriter(count: 16)
+        b.put(s, at: 0)
+        b.put(ns, at: 8)
+        try t.mm.writeBytes(at, b.bytes)
+    }
+
+    func readTimespec(_ t: Task, _ at: GuestAddress) throws(LinuxErrno) -> (Int64, Int64) {
+        let s = try t.mm.read(at, as: Int64.self)
+        let ns = try t.mm.read(at.advanced(by: 8), as: Int64.self)
+        guard s >= 0, ns >= 0, ns < 1_000_000_000 else { throw .EINVAL }
+        return (s, ns)
+    }
+
+    /// nanosleep and clock_nanosleep: sleeps until the deadline on `clock`, measured on the host monotonic
+    /// clock. No signal can interrupt it yet, so the remaining time is never written.
+    func sleep(_ t: Task, clock: Int32, absolute: Bool, request: GuestAddress) throws(LinuxErrno) -> SyscallOutcome {
+        let (s, ns) = try readTimespec(t, request)
+        let want = s.multipliedReportingOverflow(by: 1_000_000_000)
+        let total = want.overflow ? Int64.max : want.partialValue.addingReportingOverflow(ns).partialValue
+        var duration = total
+        if absolute {
+            let (ns0, ns1) = try clockNow(t, clock)
+            duration = total - (ns0 * 1_000_000_000 + ns1)
+        }
+        if duration > 0 {
+            let now = HostClock.monotonicNanoseconds()
+            let (deadline, o) = now.addingReportingOverflow(duration)
+            HostClock.sleep(untilMonotonic: o ? Int64.max / 2 : deadline)
+        }
+        return .value(0)
+    }
+}

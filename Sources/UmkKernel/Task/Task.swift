@@ -1,0 +1,108 @@
+import UmkHost
+
+// Task.swift: guest processes and threads (Linux's task_struct, split as gVisor splits ThreadGroup and Task).
+// A Process owns what its threads share: the address space (one stub process), the fd table, the
+// filesystem context, credentials, limits and signal dispositions. A Task is one thread of it, with its
+// registers and per-thread state; it runs in the stub's host thread.
+
+/// A resource limit pair (getrlimit/prlimit64); UInt64.max is RLIM_INFINITY.
+struct ResourceLimit: Equatable {
+    var soft: UInt64
+    var hard: UInt64
+    static let infinity = UInt64.max
+}
+
+enum RLIMIT {
+    static let CPU = 0, FSIZE = 1, DATA = 2, STACK = 3, CORE = 4, RSS = 5, NPROC = 6, NOFILE = 7
+    static let MEMLOCK = 8, AS = 9, LOCKS = 10, SIGPENDING = 11, MSGQUEUE = 12, NICE = 13, RTPRIO = 14
+    static let RTTIME = 15, count = 16
+}
+
+/// The kernel's struct k_sigaction as the guest passes it to rt_sigaction.
+struct SignalAction: Equatable {
+    var handler: UInt64 = 0  // SIG_DFL
+    var flags: UInt64 = 0
+    var restorer: UInt64 = 0
+    var mask: UInt64 = 0
+}
+
+final class Process {
+    let pid: Int32
+    var parentPid: Int32
+    var processGroup: Int32
+    var session: Int32
+    var mm: AddressSpace
+    let fds: FDTable
+    var root: Dentry
+    var cwd: Dentry
+    var credentials: Credentials
+    var umask: UInt32 = 0o022
+    var limits: [ResourceLimit]
+    /// Dispositions of signals 1...64 (index 0 unused). Delivery is a later issue; the state is kept.
+    var signalActions = [SignalAction](repeating: SignalAction(), count: 65)
+    /// The command name (comm): the executable's base name, at most 15 bytes.
+    var name: [UInt8]
+    var executablePath: String
+    var deathSignal: Int32 = 0
+    var childSubreaper = false
+    var dumpable: Int32 = 1
+    var noNewPrivileges = false
+
+    init(pid: Int32, parentPid: Int32, mm: AddressSpace, fds: FDTable, root: Dentry, cwd: Dentry,
+         credentials: Credentials, limits: [ResourceLimit], executablePath: String)
+    {
+        self.pid = pid
+        self.parentPid = parentPid
+        processGroup = pid
+        session = pid
+        self.mm = mm
+        self.fds = fds
+        self.root = root
+        self.cwd = cwd
+        self.credentials = credentials
+        self.limits = limits
+        self.executablePath = executablePath
+        name = Process.comm(of: executablePath)
+    }
+
+    static func comm(of path: String) -> [UInt8] {
+        Array((path.split(separator: "/").last.map(String.init) ?? path).utf8.prefix(15))
+    }
+
+    var pathWalk: PathWalk { PathWalk(root: root, credentials: credentials) }
+
+    static let defaultLimits: [ResourceLimit] = {
+        var l = [ResourceLimit](repeating: ResourceLimit(soft: .max, hard: .max), count: RLIMIT.count)
+        l[RLIMIT.STACK] = ResourceLimit(soft: 8 << 20, hard: .max)
+        l[RLIMIT.CORE] = ResourceLimit(soft: 0, hard: .max)
+        l[RLIMIT.NPROC] = ResourceLimit(soft: 4096, hard: 4096)
+        l[RLIMIT.NOFILE] = ResourceLimit(soft: 1024, hard: 4096)
+        l[RLIMIT.MEMLOCK] = ResourceLimit(soft: 8 << 20, hard: 8 << 20)
+        l[RLIMIT.SIGPENDING] = ResourceLimit(soft: 4096, hard: 4096)
+        l[RLIMIT.MSGQUEUE] = ResourceLimit(soft: 819_200, hard: 819_200)
+        l[RLIMIT.NICE] = ResourceLimit(soft: 0, hard: 0)
+        l[RLIMIT.RTPRIO] = ResourceLimit(soft: 0, hard: 0)
+        return l
+    }()
+}
+
+final class Task {
+    let tid: Int32
+    let process: Process
+    var regs = Registers()
+    var signalMask: UInt64 = 0
+    var clearChildTID: UInt64 = 0
+    var robustList: (head: UInt64, length: UInt64) = (0, 0)
+    /// rseq(2) registration: the guest's struct rseq, its length and abort signature.
+    var rseq: (address: UInt64, length: UInt32, signature: UInt32)?
+    /// sigaltstack(2): base, size and flags of the alternate signal stack (SS_DISABLE when none).
+    var alternateStack: (base: UInt64, size: UInt64, flags: Int32) = (0, 0, 2)
+
+    init(tid: Int32, process: Process) {
+        self.tid = tid
+        self.process = process
+    }
+
+    var mm: AddressSpace { process.mm }
+    var hostPID: Int32 { process.mm.stub.pid }
+}

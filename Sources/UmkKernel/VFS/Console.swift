@@ -1,0 +1,47 @@
+import UmkHost
+
+// Console.swift: the guest's console, fds 0, 1 and 2 of its first process. Reads and writes go to umk's own
+// stdin, stdout and stderr; so do the few calls whose answer depends on what those are (fstat, lseek, the
+// terminal ioctls), so a guest sees a pipe, a file or a terminal exactly where a native program would.
+//
+// FIXME: a console read blocks the kernel thread; with more than one process it must wait on a queue.
+final class ConsoleFile: OpenFile {
+    let host: HostFile
+
+    /// The status flags are the host descriptor's: a guest's F_GETFL sees what a native program would.
+    init(host: HostFile) {
+        self.host = host
+        super.init(flags: (try? host.statusFlags()) ?? O.RDWR, dentry: nil)
+    }
+
+    override func read(into buffers: [HostBuffer]) throws(LinuxErrno) -> Int {
+        do { return try host.read(into: buffers) } catch { throw LinuxErrno(host: error) }
+    }
+    override func write(from buffers: [HostBuffer]) throws(LinuxErrno) -> Int {
+        do { return try host.write(from: buffers) } catch { throw LinuxErrno(host: error) }
+    }
+    override func read(into buffers: [HostBuffer], at offset: Int64) throws(LinuxErrno) -> Int {
+        do { return try host.read(into: buffers, at: offset) } catch { throw LinuxErrno(host: error) }
+    }
+    override func write(from buffers: [HostBuffer], at offset: Int64) throws(LinuxErrno) -> Int {
+        do { return try host.write(from: buffers, at: offset) } catch { throw LinuxErrno(host: error) }
+    }
+    override func seek(_ offset: Int64, whence: Int32) throws(LinuxErrno) -> Int64 {
+        do { return try host.seek(offset, whence: whence) } catch { throw LinuxErrno(host: error) }
+    }
+    override func stat() throws(LinuxErrno) -> HostStat {
+        do { return try host.status() } catch { throw LinuxErrno(host: error) }
+    }
+
+    /// The terminal requests that only read or set the terminal's own state.
+    static let passedThrough: Set<UInt> = [0x5401, 0x5402, 0x5403, 0x5404, 0x5413, 0x5414]  // TCGETS, TCSETS*, TIOCGWINSZ, TIOCSWINSZ
+
+    override func ioctl(_ request: UInt, _ arg: UnsafeMutableRawPointer?) throws(LinuxErrno) -> Int {
+        guard ConsoleFile.passedThrough.contains(request) else { throw .ENOTTY }
+        do { return Int(try host.ioctl(request, arg)) } catch { throw LinuxErrno(host: error) }
+    }
+
+    override func statusFlagsChanged() throws(LinuxErrno) {
+        // O_NONBLOCK on the console is the guest's business, not umk's own descriptors'.
+    }
+}

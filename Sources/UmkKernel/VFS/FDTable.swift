@@ -1,0 +1,55 @@
+// FDTable.swift: a process's file descriptor table (Linux's files_struct): fd -> open file description plus
+// the close-on-exec bit. New fds take the lowest free number; RLIMIT_NOFILE bounds them (EMFILE).
+final class FDTable {
+    struct Entry {
+        var file: OpenFile
+        var closeOnExec: Bool
+    }
+
+    private(set) var entries: [Entry?] = []
+
+    func get(_ fd: Int32) throws(LinuxErrno) -> OpenFile {
+        guard fd >= 0, Int(fd) < entries.count, let e = entries[Int(fd)] else { throw .EBADF }
+        return e.file
+    }
+
+    func entry(_ fd: Int32) throws(LinuxErrno) -> Entry {
+        guard fd >= 0, Int(fd) < entries.count, let e = entries[Int(fd)] else { throw .EBADF }
+        return e
+    }
+
+    func setCloseOnExec(_ fd: Int32, _ on: Bool) throws(LinuxErrno) {
+        _ = try entry(fd)
+        entries[Int(fd)]!.closeOnExec = on
+    }
+
+    /// Installs `file` at the lowest free fd >= `minimum`, below `limit`.
+    func install(_ file: OpenFile, closeOnExec: Bool, minimum: Int32 = 0, limit: UInt64) throws(LinuxErrno) -> Int32 {
+        var fd = Int(minimum)
+        while fd < entries.count && entries[fd] != nil { fd += 1 }
+        guard UInt64(fd) < limit else { throw .EMFILE }
+        place(fd, Entry(file: file, closeOnExec: closeOnExec))
+        return Int32(fd)
+    }
+
+    /// Puts `file` at `fd`, closing what was there (dup2/dup3).
+    func install(_ file: OpenFile, at fd: Int32, closeOnExec: Bool) {
+        place(Int(fd), Entry(file: file, closeOnExec: closeOnExec))
+    }
+
+    private func place(_ fd: Int, _ e: Entry) {
+        if fd >= entries.count { entries.append(contentsOf: repeatElement(nil, count: fd - entries.count + 1)) }
+        entries[fd] = e
+    }
+
+    func close(_ fd: Int32) throws(LinuxErrno) {
+        _ = try entry(fd)
+        entries[Int(fd)] = nil
+    }
+
+    func closeAllOnExec() {
+        for i in entries.indices where entries[i]?.closeOnExec == true { entries[i] = nil }
+    }
+
+    var openCount: Int { entries.reduce(0) { $0 + ($1 == nil ? 0 : 1) } }
+}

@@ -1,0 +1,84 @@
+import UmkHost
+
+// OpenFile.swift: an open file description (Linux's struct file): what an fd refers to, shared by dup and
+// (later) fork, with one offset and one set of status flags. Operations a kind of file does not have answer
+// as Linux does for it: EINVAL for read/write, ESPIPE for seeks, ENOTDIR for getdents, ENOTTY for ioctl,
+// ENODEV for mmap.
+class OpenFile {
+    /// Access mode and status flags (O_APPEND, O_NONBLOCK, ...), as F_GETFL reports them.
+    var statusFlags: Int32
+    let dentry: Dentry?
+
+    init(flags: Int32, dentry: Dentry?) {
+        statusFlags = flags & ~(O.CREAT | O.EXCL | O.NOCTTY | O.TRUNC | O.CLOEXEC)
+        self.dentry = dentry
+    }
+
+    var accessMode: Int32 { statusFlags & O.accessMode }
+    var isPathOnly: Bool { statusFlags & O.PATH != 0 }
+    var isReadable: Bool { !isPathOnly && (accessMode == O.RDONLY || accessMode == O.RDWR) }
+    var isWritable: Bool { !isPathOnly && (accessMode == O.WRONLY || accessMode == O.RDWR) }
+
+    func read(into buffers: [HostBuffer]) throws(LinuxErrno) -> Int { throw .EINVAL }
+    func write(from buffers: [HostBuffer]) throws(LinuxErrno) -> Int { throw .EINVAL }
+    func read(into buffers: [HostBuffer], at offset: Int64) throws(LinuxErrno) -> Int { throw .ESPIPE }
+    func write(from buffers: [HostBuffer], at offset: Int64) throws(LinuxErrno) -> Int { throw .ESPIPE }
+    func seek(_ offset: Int64, whence: Int32) throws(LinuxErrno) -> Int64 { throw .ESPIPE }
+    func stat() throws(LinuxErrno) -> HostStat { throw .EBADF }
+    func readDirectory(into buffer: UnsafeMutableRawBufferPointer) throws(LinuxErrno) -> Int { throw .ENOTDIR }
+    /// ioctl with its argument already copied in (`arg` is kernel memory of the request's size).
+    func ioctl(_ request: UInt, _ arg: UnsafeMutableRawPointer?) throws(LinuxErrno) -> Int { throw .ENOTTY }
+    /// The host file a private mapping copies from, or nil when this file cannot be mapped (ENODEV).
+    var mappableFile: HostFile? { nil }
+    /// Called when F_SETFL changes the status flags.
+    func statusFlagsChanged() throws(LinuxErrno) {}
+}
+
+/// A regular file or directory of a hostfs tree, open read-only on the host.
+final class HostOpenFile: OpenFile {
+    let host: HostFile
+    let inode: HostInode
+
+    init(host: HostFile, inode: HostInode, dentry: Dentry, flags: Int32) {
+        self.host = host
+        self.inode = inode
+        super.init(flags: flags, dentry: dentry)
+    }
+
+    override func read(into buffers: [HostBuffer]) throws(LinuxErrno) -> Int {
+        if inode.isDirectory { throw .EISDIR }
+        do { return try host.read(into: buffers) } catch { throw LinuxErrno(host: error) }
+    }
+    override func read(into buffers: [HostBuffer], at offset: Int64) throws(LinuxErrno) -> Int {
+        if inode.isDirectory { throw .EISDIR }
+        do { return try host.read(into: buffers, at: offset) } catch { throw LinuxErrno(host: error) }
+    }
+    override func write(from buffers: [HostBuffer]) throws(LinuxErrno) -> Int { throw .EBADF }
+    override func write(from buffers: [HostBuffer], at offset: Int64) throws(LinuxErrno) -> Int { throw .EBADF }
+    override func seek(_ offset: Int64, whence: Int32) throws(LinuxErrno) -> Int64 {
+        do { return try host.seek(offset, whence: whence) } catch { throw LinuxErrno(host: error) }
+    }
+    override func stat() throws(LinuxErrno) -> HostStat { try inode.stat() }
+    override func readDirectory(into buffer: UnsafeMutableRawBufferPointer) throws(LinuxErrno) -> Int {
+        guard inode.isDirectory else { throw .ENOTDIR }
+        do { return try host.readDirectory(into: buffer) } catch { throw LinuxErrno(host: error) }
+    }
+    override var mappableFile: HostFile? { inode.isDirectory ? nil : host }
+}
+
+/// An O_PATH descriptor: names a file for *at() calls, fstat and fchdir, and nothing else (EBADF).
+final class PathOpenFile: OpenFile {
+    let inode: Inode
+    init(inode: Inode, dentry: Dentry, flags: Int32) {
+        self.inode = inode
+        super.init(flags: (flags & (O.PATH | O.DIRECTORY | O.NOFOLLOW)) | O.PATH, dentry: dentry)
+    }
+    override func read(into buffers: [HostBuffer]) throws(LinuxErrno) -> Int { throw .EBADF }
+    override func write(from buffers: [HostBuffer]) throws(LinuxErrno) -> Int { throw .EBADF }
+    override func read(into buffers: [HostBuffer], at offset: Int64) throws(LinuxErrno) -> Int { throw .EBADF }
+    override func write(from buffers: [HostBuffer], at offset: Int64) throws(LinuxErrno) -> Int { throw .EBADF }
+    override func seek(_ offset: Int64, whence: Int32) throws(LinuxErrno) -> Int64 { throw .EBADF }
+    override func stat() throws(LinuxErrno) -> HostStat { try inode.stat() }
+    override func readDirectory(into buffer: UnsafeMutableRawBufferPointer) throws(LinuxErrno) -> Int { throw .EBADF }
+    override func ioctl(_ request: UInt, _ arg: UnsafeMutableRawPointer?) throws(LinuxErrno) -> Int { throw .EBADF }
+}
