@@ -161,3 +161,46 @@ public struct HostStat: Sendable {
         return s
     }
 }
+
+extension HostFile {
+    /// The file's path through the host's /proc, which reaches the file an O_PATH handle names, for the
+    /// few calls that have no fd form usable with such a handle.
+    private var procPath: String { "/proc/self/fd/\(fd)" }
+
+    /// getxattr(2) of the file this handle names; returns the value (at most `max` bytes).
+    public func extendedAttribute(_ name: String, max: Int) throws(Errno) -> [UInt8] {
+        var buf = [UInt8](repeating: 0, count: Swift.max(max, 1))
+        let path = procPath
+        let r = buf.withUnsafeMutableBytes { b in
+            path.withCString { p in
+                name.withCString { n in
+                    umk_syscall6(191, Int(bitPattern: p), Int(bitPattern: n), max == 0 ? 0 : Int(bitPattern: b.baseAddress), max, 0, 0)
+                }
+            }
+        }
+        _ = try shim(r)
+        return max == 0 ? [UInt8](repeating: 0, count: r) : Array(buf[0..<r])
+    }
+
+    /// listxattr(2): the names, NUL-separated.
+    public func extendedAttributeNames(max: Int) throws(Errno) -> [UInt8] {
+        var buf = [UInt8](repeating: 0, count: Swift.max(max, 1))
+        let path = procPath
+        let r = buf.withUnsafeMutableBytes { b in
+            path.withCString { p in
+                umk_syscall6(194, Int(bitPattern: p), max == 0 ? 0 : Int(bitPattern: b.baseAddress), max, 0, 0, 0)
+            }
+        }
+        _ = try shim(r)
+        return max == 0 ? [UInt8](repeating: 0, count: r) : Array(buf[0..<r])
+    }
+
+    /// fstatfs(2): the raw 120-byte struct statfs, the guest's layout too.
+    public func fileSystemStatus() throws(Errno) -> [UInt8] {
+        var buf = [UInt8](repeating: 0, count: 120)
+        let fd = self.fd
+        let r = buf.withUnsafeMutableBytes { umk_syscall6(138, Int(fd), Int(bitPattern: $0.baseAddress), 0, 0, 0, 0) }
+        _ = try shim(r)
+        return buf
+    }
+}

@@ -54,6 +54,16 @@ extension SyscallTable {
             t.process.umask = a.uint(0) & 0o777
             return .value(Int(old))
         }
+        add(137, [.path, .pointer]) { k, t, a throws(LinuxErrno) in
+            let name = try t.mm.readString(a.address(0))
+            let d = try t.process.pathWalk.resolve(name, from: t.process.cwd, followFinal: true)
+            return try k.writeStatfs(t, d.inode, a.address(1))
+        }
+        add(138, [.fd, .pointer]) { k, t, a throws(LinuxErrno) in
+            let f = try t.process.fds.get(a.int(0))
+            guard let d = f.dentry else { throw .ENOSYS }  // FIXME: statfs of the console's filesystem
+            return try k.writeStatfs(t, d.inode, a.address(1))
+        }
         addReadOnlyTreeCalls()
     }
 
@@ -130,6 +140,16 @@ extension Kernel {
         let start = try startDentry(t, dirfd, path: name)
         let d = try t.process.pathWalk.resolve(name, from: start, followFinal: flags & AT.SYMLINK_NOFOLLOW == 0)
         return try d.inode.stat()
+    }
+
+    /// statfs: the host filesystem's figures, marked read-only (ST_RDONLY) as the guest's mount is.
+    func writeStatfs(_ t: Task, _ inode: Inode, _ at: GuestAddress) throws(LinuxErrno) -> SyscallOutcome {
+        guard let host = inode as? HostInode else { throw .ENOSYS }
+        var raw: [UInt8]
+        do { raw = try host.handle.fileSystemStatus() } catch { throw LinuxErrno(host: error) }
+        raw[80] |= 1
+        try t.mm.writeBytes(at, raw)
+        return .value(0)
     }
 
     func writeStat(_ t: Task, _ at: GuestAddress, _ st: HostStat) throws(LinuxErrno) -> SyscallOutcome {

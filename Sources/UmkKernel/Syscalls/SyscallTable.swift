@@ -82,6 +82,7 @@ struct SyscallTable {
         var t = SyscallTable()
         t.addFileCalls()
         t.addFileInfoCalls()
+        t.addExtendedAttributeCalls()
         t.addMemoryCalls()
         t.addProcessCalls()
         t.addTimeCalls()
