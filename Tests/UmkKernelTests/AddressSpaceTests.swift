@@ -1,0 +1,80 @@
+import XCTest
+@testable import UmkKernel
+
+/// An address space over a real physical-memory file and a real stub: the page table, the copy helpers
+/// and their EFAULTs, and frame accounting. (All on the test thread, which is the stub's tracer here.)
+final class AddressSpaceTests: XCTestCase {
+    var frames: PhysicalFrames!
+
+    override func setUpWithError() throws { frames = try PhysicalFrames(bytes: 8 << 20) }
+
+    func testMapWriteReadAndFaults() throws {
+        let mm = try AddressSpace(frames: frames)
+        let base = frames.freeFrames
+        try mm.map(VMA(start: 0x10000, end: 0x13000, prot: [.read, .write]))
+        XCTAssertEqual(frames.freeFrames, base - 3)
+        XCTAssertEqual(mm.residentPages, 3)
+        // A copy that straddles pages.
+        let data = (0..<5000).map { UInt8($0 % 251) }
+        try mm.writeBytes(GuestAddress(0x10ffe), data)
+        XCTAssertEqual(try mm.readBytes(GuestAddress(0x10ffe), 5000), data)
+        try mm.write(GuestAddress(0x12ffc), UInt32(0xdead_beef))
+        XCTAssertEqual(try mm.read(GuestAddress(0x12ffc), as: UInt32.self), 0xdead_beef)
+        // Past the end of the mapping, or wrapping around: EFAULT, not a crash.
+        XCTAssertThrowsError(try mm.readBytes(GuestAddress(0x12ff0), 32)) { XCTAssertEqual($0 as? LinuxErrno, .EFAULT) }
+        XCTAssertThrowsError(try mm.readBytes(GuestAddress(UInt64.max - 3), 8)) { XCTAssertEqual($0 as? LinuxErrno, .EFAULT) }
+        XCTAssertThrowsError(try mm.readBytes(GuestAddress(0), 1)) { XCTAssertEqual($0 as? LinuxErrno, .EFAULT) }
+        // Read-only pages refuse kernel writes too.
+        try mm.protect(0x11000..<0x12000, .read)
+        XCTAssertThrowsError(try mm.write(GuestAddress(0x11000), UInt8(1))) { XCTAssertEqual($0 as? LinuxErrno, .EFAULT) }
+        XCTAssertEqual(try mm.read(GuestAddress(0x11000), as: UInt8.self), data[2])
+        XCTAssertEqual(mm.vmas.vmas.count, 3)
+        try mm.protect(0x11000..<0x12000, [.read, .write])
+        XCTAssertEqual(mm.vmas.vmas.count, 1)
+        // Unmapping gives the frames back.
+        mm.unmap(0x10000..<0x12000)
+        XCTAssertEqual(frames.freeFrames, base - 1)
+        XCTAssertThrowsError(try mm.read(GuestAddress(0x10000), as: UInt8.self))
+        try mm.flush()
+    }
+
+    func testProtNoneTakesNoFramesUntilAccessible() throws {
+        let mm = try AddressSpace(frames: frames)
+        let base = frames.freeFrames
+        try mm.map(VMA(start: 0x100000, end: 0x200000, prot: .none))
+        XCTAssertEqual(frames.freeFrames, base)
+        XCTAssertThrowsError(try mm.read(GuestAddress(0x100000), as: UInt8.self))
+        try mm.protect(0x100000..<0x102000, [.read, .write])
+        XCTAssertEqual(frames.freeFrames, base - 2)
+        XCTAssertThrowsError(try mm.protect(0x300000..<0x301000, .read)) { XCTAssertEqual($0 as? LinuxErrno, .ENOMEM) }
+    }
+
+    func testDiscardZeroesPrivateMemory() throws {
+        let mm = try AddressSpace(frames: frames)
+        try mm.map(VMA(start: 0x10000, end: 0x12000, prot: [.read, .write]))
+        try mm.writeBytes(GuestAddress(0x10000), [UInt8](repeating: 7, count: 8192))
+        try mm.discard(0x10000..<0x11000)
+        XCTAssertEqual(try mm.readBytes(GuestAddress(0x10000), 4096), [UInt8](repeating: 0, count: 4096))
+        XCTAssertEqual(try mm.readBytes(GuestAddress(0x11000), 4), [7, 7, 7, 7])
+    }
+
+    func testOutOfMemoryIsENOMEMAndLeavesNothingBehind() throws {
+        let mm = try AddressSpace(frames: frames)
+        let base = frames.freeFrames
+        XCTAssertThrowsError(try mm.map(VMA(start: 0x10000, end: 0x10000 + 16 << 20, prot: [.read, .write]))) {
+            XCTAssertEqual($0 as? LinuxErrno, .ENOMEM)
+        }
+        XCTAssertEqual(frames.freeFrames, base)
+        XCTAssertTrue(mm.vmas.vmas.isEmpty)
+    }
+
+    func testFramesReturnWhenTheAddressSpaceGoes() throws {
+        let before = frames.freeFrames
+        do {
+            let mm = try AddressSpace(frames: frames)
+            try mm.map(VMA(start: 0x10000, end: 0x20000, prot: [.read, .write]))
+            try mm.flush()
+        }
+        XCTAssertEqual(frames.freeFrames, before)
+    }
+}
