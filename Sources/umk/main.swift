@@ -59,7 +59,7 @@ struct Run: ParsableCommand {
     @Option(help: ArgumentHelp("Kernel log level: trace, debug, info, notice, warning, error.", valueName: "LEVEL"))
     var log: String = "warning"
 
-    @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("The program and its arguments, after --.", valueName: "PROGRAM"))
+    @Argument(parsing: .remaining, help: ArgumentHelp("The program and its arguments, after --.", valueName: "PROGRAM"))
     var command: [String] = []
 
     func validate() throws {
@@ -171,11 +171,8 @@ do {
         print(Umk.fullMessage(for: error))
         Glibc.exit(0)
     }
-    let message = Umk.fullMessage(for: error)
-    if message.contains("Usage:") || message.contains("USAGE:") {
-        fputs(message + "\n", stderr)
-    } else {
-        fputs("umk: \(message)\n", stderr)
-    }
+    // One line, as for every other umk failure; `umk run --help` has the rest.
+    let message = Umk.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+    fputs("umk: \(message)\n", stderr)
     Glibc.exit(125)
 }
