@@ -44,9 +44,23 @@ public enum HostRandom {
 
 public enum HostCPU {
     /// AT_HWCAP and AT_HWCAP2 as the host kernel gives them to its own programs: the guest runs on this CPU.
-    public static var hwcap: UInt64 { UInt64(umk_getauxval(16)) }
-    public static var hwcap2: UInt64 { UInt64(umk_getauxval(26)) }
-    public static var minSigStackSize: UInt64 { UInt64(umk_getauxval(51)) }
+    public static var hwcap: UInt64 { hostAuxv[16] ?? UInt64(umk_getauxval(16)) }
+    public static var hwcap2: UInt64 { hostAuxv[26] ?? UInt64(umk_getauxval(26)) }
+    public static var minSigStackSize: UInt64 { hostAuxv[51] ?? UInt64(umk_getauxval(51)) }
+
+    /// The auxiliary vector the host kernel gave umk, read raw from /proc/self/auxv: glibc's getauxval
+    /// answers its own adjusted AT_HWCAP, not the kernel's.
+    private static let hostAuxv: [UInt64: UInt64] = {
+        var out: [UInt64: UInt64] = [:]
+        let fd = open("/proc/self/auxv", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return out }
+        defer { close(fd) }
+        var buf = [UInt64](repeating: 0, count: 128)
+        let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard n > 0 else { return out }
+        for i in stride(from: 0, to: n / 8 - 1, by: 2) where buf[i] != 0 { out[buf[i]] = buf[i + 1] }
+        return out
+    }()
 
     public static var current: Int32 { umk_current_cpu() }
 

@@ -164,9 +164,9 @@ final class AddressSpace {
     func move(from old: UInt64, length: UInt64, to new: UInt64) throws(LinuxErrno) {
         let pieces = vmas.remove(old..<(old + length))
         for var v in pieces {
-            let delta = v.start - old
-            v.start = new + delta
-            v.end = v.start + (v.length)
+            let length = v.length
+            v.start = new + (v.start - old)
+            v.end = v.start + length
             vmas.insert(v)
         }
         for vpn in (old >> 12)..<((old + length) >> 12) {

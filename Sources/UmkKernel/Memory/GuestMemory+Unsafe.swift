@@ -28,14 +28,29 @@ extension AddressSpace {
     }
 
     /// Host buffers over a guest range, for vectored host I/O straight into or out of guest memory.
-    func hostBuffers(_ address: GuestAddress, _ count: Int, write: Bool) throws(LinuxErrno) -> [HostBuffer] {
+    /// With `partial`, the buffers stop at the first page that is not there, as Linux's copies stop at the
+    /// first fault and the call returns a short count; only a first page that is not there is EFAULT.
+    func hostBuffers(_ address: GuestAddress, _ count: Int, write: Bool, partial: Bool = false) throws(LinuxErrno)
+        -> [HostBuffer]
+    {
         var out: [HostBuffer] = []
-        try withPieces(address, count, write: write) { (p, n) throws(LinuxErrno) in
+        guard count > 0 else { return out }
+        let end = try address.adding(UInt64(count))
+        var at = address.raw
+        while at < end.raw {
+            let inPage = Int(at & 4095)
+            let n = min(4096 - inPage, Int(end.raw - at))
+            guard at < AddressSpace.userLimit, let f = frame(forPage: at >> 12, write: write) else {
+                if partial && !out.isEmpty { return out }
+                throw .EFAULT
+            }
+            let p = frames.memory.base + f * 4096 + inPage
             if let last = out.last, last.base + last.count == p {
                 out[out.count - 1].count += n
             } else {
                 out.append(HostBuffer(base: p, count: n))
             }
+            at += UInt64(n)
         }
         return out
     }

@@ -162,6 +162,8 @@ extension Kernel {
         if f.isPathOnly { throw .EBADF }
         let count = min(a.count(2), 1 << 20)
         guard count >= 24 else { throw .EINVAL }  // room for one record header
+        // Check the destination before reading: entries read from the host and then lost would be skipped.
+        _ = try t.mm.hostBuffers(a.address(1), count, write: true)
         var buffer = [UInt8](repeating: 0, count: count)
         let n = try buffer.withBytes { (b) throws(LinuxErrno) -> Int in try f.readDirectory(into: b) }
         try t.mm.writeBytes(a.address(1), Array(buffer[0..<n]))

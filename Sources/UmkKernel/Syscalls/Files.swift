@@ -58,7 +58,7 @@ extension Kernel {
         guard f.isReadable else { throw .EBADF }
         let n = min(a.count(2), Kernel.maxIOCount)
         if n == 0 { return .value(0) }
-        return .value(try f.read(into: try t.mm.hostBuffers(a.address(1), n, write: true)))
+        return .value(try f.read(into: try t.mm.hostBuffers(a.address(1), n, write: true, partial: true)))
     }
 
     func sysWrite(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
@@ -66,7 +66,7 @@ extension Kernel {
         guard f.isWritable else { throw .EBADF }
         let n = min(a.count(2), Kernel.maxIOCount)
         if n == 0 { return .value(0) }
-        return .value(try f.write(from: try t.mm.hostBuffers(a.address(1), n, write: false)))
+        return .value(try f.write(from: try t.mm.hostBuffers(a.address(1), n, write: false, partial: true)))
     }
 
     func sysPread(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
@@ -75,7 +75,7 @@ extension Kernel {
         guard a.long(3) >= 0 else { throw .EINVAL }
         let n = min(a.count(2), Kernel.maxIOCount)
         if n == 0 { return .value(0) }
-        return .value(try f.read(into: try t.mm.hostBuffers(a.address(1), n, write: true), at: a.long(3)))
+        return .value(try f.read(into: try t.mm.hostBuffers(a.address(1), n, write: true, partial: true), at: a.long(3)))
     }
 
     func sysPwrite(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
@@ -84,7 +84,7 @@ extension Kernel {
         guard a.long(3) >= 0 else { throw .EINVAL }
         let n = min(a.count(2), Kernel.maxIOCount)
         if n == 0 { return .value(0) }
-        return .value(try f.write(from: try t.mm.hostBuffers(a.address(1), n, write: false), at: a.long(3)))
+        return .value(try f.write(from: try t.mm.hostBuffers(a.address(1), n, write: false, partial: true), at: a.long(3)))
     }
 
     /// readv, writev, preadv, pwritev: the iovec array is read from the guest, at most IOV_MAX entries.

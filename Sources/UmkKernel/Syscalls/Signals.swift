@@ -72,7 +72,7 @@ extension Kernel {
         }
         if !a.address(2).isNull { try t.mm.write(a.address(2), t.signalMask) }
         t.signalMask = next & ~Signal.unblockable
-        return .value(0)
+        return deliverPending(t) ?? .value(0)
     }
 
     func sysSigaltstack(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
@@ -105,14 +105,35 @@ extension Kernel {
     func send(_ t: Task, _ sig: Int32) throws(LinuxErrno) -> SyscallOutcome {
         guard sig >= 0, sig <= 64 else { throw .EINVAL }
         if sig == 0 { return .value(0) }
-        let action = t.process.signalActions[Int(sig)]
         let blocked = sig != Signal.KILL && sig != Signal.STOP && t.signalMask & (1 << UInt64(sig - 1)) != 0
-        if action.handler == 1 || (action.handler == 0 && Signal.ignoredByDefault.contains(sig)) || blocked {
-            return .value(0)  // ignored (FIXME: a blocked signal should stay pending)
+        if blocked {
+            t.pendingSignals |= 1 << UInt64(sig - 1)
+            return .value(0)
         }
-        if sig == Signal.STOP || (action.handler == 0 && [20, 21, 22].contains(sig)) { return .value(0) }
-        if action.handler > 1 { log.notice("signal \(signalName(sig)) has a handler; delivery is not implemented, taking the default action") }
+        return act(t, sig) ?? .value(0)
+    }
+
+    /// Takes the action for `sig`: nothing for an ignored signal, else the default action; a stopped or
+    /// dead task returns .exited.
+    func act(_ t: Task, _ sig: Int32) -> SyscallOutcome? {
+        let action = t.process.signalActions[Int(sig)]
+        if action.handler == 1 || (action.handler == 0 && Signal.ignoredByDefault.contains(sig)) { return nil }
+        if sig == Signal.STOP || (action.handler == 0 && [20, 21, 22].contains(sig)) { return nil }
+        if action.handler > 1 {
+            log.notice("signal \(signalName(sig)) has a handler; delivery is not implemented, taking the default action")
+        }
         terminate(t.process, .signaled(sig))
         return .exited
+    }
+
+    /// Acts on pending signals that are no longer blocked, lowest number first, as Linux dequeues them.
+    func deliverPending(_ t: Task) -> SyscallOutcome? {
+        while t.pendingSignals & ~t.signalMask != 0 {
+            let ready = t.pendingSignals & ~t.signalMask
+            let sig = Int32(ready.trailingZeroBitCount + 1)
+            t.pendingSignals &= ~(1 << UInt64(sig - 1))
+            if let outcome = act(t, sig) { return outcome }
+        }
+        return nil
     }
 }

@@ -91,6 +91,8 @@ final class Task {
     let process: Process
     var regs = Registers()
     var signalMask: UInt64 = 0
+    /// Signals sent while blocked, acted on when unblocked.
+    var pendingSignals: UInt64 = 0
     var clearChildTID: UInt64 = 0
     var robustList: (head: UInt64, length: UInt64) = (0, 0)
     /// rseq(2) registration: the guest's struct rseq, its length and abort signature.
