@@ -26,7 +26,7 @@ let package = Package(
         .executableTarget(
             name: "umk",
             dependencies: ["UmkKernel", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .testTarget(name: "UmkKernelTests", dependencies: ["UmkKernel"]),
+        .testTarget(name: "UmkKernelTests", dependencies: ["UmkKernel", "UmkHost"]),
         .testTarget(name: "UmkSystemTests", dependencies: ["umk"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,4 +1,5 @@
 import XCTest
+import UmkHost
 @testable import UmkKernel
 
 /// VMA bookkeeping: insertion merges alike neighbours, removal and updates split at the edges.
@@ -37,13 +38,18 @@ final class VMATests: XCTestCase {
     }
 
     func testFileOffsetsFollowSplits() {
+        let file = HostFile.standardInput  // any host file: VMAs compare files by identity
         var s = VMASet()
-        s.insert(VMA(start: 0x10000, end: 0x14000, prot: .read, name: "f", fileOffset: 0x2000))
+        s.insert(VMA(start: 0x10000, end: 0x14000, prot: .read, name: "f", file: file, fileOffset: 0x2000))
         s.remove(0x11000..<0x12000)
         XCTAssertEqual(s.vmas.map { $0.fileOffset }, [0x2000, 0x4000])
-        // Not merged back: the file offsets are no longer contiguous after a hole is filled with other pages.
-        s.insert(VMA(start: 0x11000, end: 0x12000, prot: .read, name: "f", fileOffset: 0x9000))
+        // Not merged back: the pages put in the hole come from elsewhere in the file.
+        s.insert(VMA(start: 0x11000, end: 0x12000, prot: .read, name: "f", file: file, fileOffset: 0x9000))
         XCTAssertEqual(s.vmas.count, 3)
+        // Merged: the hole refilled with the file's own next pages.
+        s.remove(0x11000..<0x12000)
+        s.insert(VMA(start: 0x11000, end: 0x12000, prot: .read, name: "f", file: file, fileOffset: 0x3000))
+        XCTAssertEqual(s.vmas.map { $0.range }, [0x10000..<0x14000])
     }
 
     func testCoversAndGaps() {

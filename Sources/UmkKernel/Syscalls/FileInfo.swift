@@ -207,11 +207,11 @@ extension Kernel {
             inode = try t.process.pathWalk.resolve(name, from: start, followFinal: flags & AT.SYMLINK_NOFOLLOW == 0).inode
         }
         guard mode != 0 else { return .value(0) }
-        let st = try inode.stat()
         let want = Credentials.Access(rawValue: mode)
-        if !t.process.credentials.permits(st, want, real: flags & AT.EACCESS == 0) { throw .EACCES }
+        // A read-only filesystem answers before the permission bits (sb_permission in inode_permission).
         if want.contains(.write) && inode.isReadOnly
             && (inode.fileType == S.IFREG || inode.isDirectory || inode.isSymlink) { throw .EROFS }
+        if !t.process.credentials.permits(try inode.stat(), want, real: flags & AT.EACCESS == 0) { throw .EACCES }
         return .value(0)
     }
 

@@ -240,12 +240,12 @@ extension Kernel {
         if inode.isSymlink { throw .ELOOP }  // O_NOFOLLOW on a symlink
         if flags & O.DIRECTORY != 0 && !inode.isDirectory { throw .ENOTDIR }
         if inode.isDirectory && (wantsWrite || flags & O.CREAT != 0) { throw .EISDIR }
-        let st = try inode.stat()
+        // As inode_permission: a read-only filesystem answers before the permission bits.
+        if wantsWrite && inode.isReadOnly && (inode.fileType == S.IFREG || inode.isDirectory) { throw .EROFS }
         var want: Credentials.Access = []
         if accmode == O.RDONLY || accmode == O.RDWR { want.insert(.read) }
         if wantsWrite { want.insert(.write) }
-        if !p.credentials.permits(st, want) { throw .EACCES }
-        if wantsWrite && inode.isReadOnly && (inode.fileType == S.IFREG || inode.isDirectory) { throw .EROFS }
+        if !p.credentials.permits(try inode.stat(), want) { throw .EACCES }
         let file = try inode.open(flags: flags | O.LARGEFILE, dentry: dentry)
         return try p.fds.install(file, closeOnExec: flags & O.CLOEXEC != 0, limit: p.limits[RLIMIT.NOFILE].soft)
     }

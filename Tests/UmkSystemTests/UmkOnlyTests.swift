@@ -1,0 +1,174 @@
+// UmkOnlyTests.swift: what only umk can be asked, with expected output written here rather than taken from a
+// native run: the int 0x80 entry, the read-only root, the guest identity and environment, --root confinement,
+// and a guest asking for more memory than --mem.
+
+import Foundation
+import XCTest
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+final class UmkOnlyTests: SystemTestCase {
+    /// `int $0x80` never reaches the host: umk answers -ENOSYS (natively, IA32 emulation runs getpid).
+    func testUmkOnlyInt80AnswersENOSYS() throws {
+        for variant in [Variant.glibc, .musl] {
+            let program: String
+            do { program = try Userland.program("int80", variant) } catch is XCTSkip { continue }
+            let outcome = try runUnderUmk(program)
+            XCTAssertEqual(outcome.termination, .exited(0), outcome.report)
+            XCTAssertEqual(outcome.out, """
+                int 0x80 getpid: ENOSYS
+                syscall getpid afterwards is the pid: yes
+
+                """, outcome.report)
+        }
+    }
+
+    /// Writes to the host root fail with EROFS. The expected text is what Linux answers on a read-only bind
+    /// mount of the same fixture (checked by hand with `unshare -m` and `mount -o remount,ro,bind`).
+    func testUmkOnlyRootIsReadOnly() throws {
+        let outcome = try runUnderUmk(try Userland.program("rofs"), [Fixture.files])
+        XCTAssertEqual(outcome.termination, .exited(0), outcome.report)
+        XCTAssertEqual(outcome.out, """
+            faccessat(AT_FDCWD, "/", W_OK, 0): EROFS
+            syscall(SYS_faccessat2, AT_FDCWD, "/", W_OK, AT_EACCESS): EROFS
+            faccessat(AT_FDCWD, "/", R_OK | X_OK, 0): 0
+            faccessat(AT_FDCWD, at("hello.txt"), W_OK, 0): EROFS
+            faccessat(AT_FDCWD, at("hello.txt"), R_OK, 0): 0
+            faccessat(AT_FDCWD, at("missing"), W_OK, 0): ENOENT
+            open(at("hello.txt"), O_WRONLY): EROFS
+            open(at("hello.txt"), O_RDWR): EROFS
+            open(at("hello.txt"), O_WRONLY | O_APPEND): EROFS
+            open(at("hello.txt"), O_RDONLY | O_CREAT, 0644): ok
+            open(at("hello.txt"), O_WRONLY | O_CREAT | O_EXCL, 0644): EEXIST
+            open(at("empty"), O_RDONLY | O_TRUNC): EROFS
+            open(at("new-file"), O_WRONLY | O_CREAT, 0644): EROFS
+            open(at("new-file"), O_RDONLY | O_CREAT, 0644): EROFS
+            open(at("missing/new-file"), O_WRONLY | O_CREAT, 0644): ENOENT
+            open("/", O_WRONLY): EISDIR
+            open("/", O_RDONLY | O_CREAT, 0644): EISDIR
+            open("/", O_RDONLY | O_DIRECTORY): ok
+
+            """, outcome.report)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: Fixture.files + "/new-file"),
+                       "the guest created a file on the host")
+    }
+
+    /// The lines of `sys` that show the identity.
+    private func identity(_ options: [String]) throws -> (Outcome, [String]) {
+        let outcome = try umk(["run"] + options + ["--", try Userland.program("sys")])
+        let lines = outcome.out.split(separator: "\n").map(String.init)
+            .filter { $0.hasPrefix("getuid:") || $0.hasPrefix("getresuid:") }
+        return (outcome, lines)
+    }
+
+    func testUmkOnlyGuestIsRootByDefault() throws {
+        let (outcome, lines) = try identity([])
+        XCTAssertEqual(outcome.termination, .exited(0), outcome.report)
+        XCTAssertEqual(lines, ["getuid: 0 geteuid: 0 getgid: 0 getegid: 0",
+                               "getresuid: 0 0 0 getresgid: 0 0 0"], outcome.report)
+    }
+
+    func testUmkOnlyUserOption() throws {
+        let (outcome, lines) = try identity(["--user", "1000:1001"])
+        XCTAssertEqual(outcome.termination, .exited(0), outcome.report)
+        XCTAssertEqual(lines, ["getuid: 1000 geteuid: 1000 getgid: 1001 getegid: 1001",
+                               "getresuid: 1000 1000 1000 getresgid: 1001 1001 1001"], outcome.report)
+    }
+
+    /// The environment is exactly PATH, HOME, TERM plus -e, and -e overrides a default.
+    func testUmkOnlyGuestEnvironment() throws {
+        let auxv = try Userland.program("auxv")
+        func environment(_ options: [String]) throws -> (Outcome, [String]) {
+            let outcome = try umk(["run"] + options + ["--", auxv])
+            XCTAssertEqual(outcome.termination, .exited(0), outcome.report)
+            return (outcome, outcome.out.split(separator: "\n").map(String.init).filter { $0.hasPrefix("env: ") })
+        }
+        let (plain, defaults) = try environment([])
+        XCTAssertEqual(defaults, [
+            #"env: "HOME=/root""#,
+            #"env: "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin""#,
+            #"env: "TERM=xterm""#,
+        ], plain.report)
+        let (extra, with) = try environment(["-e", "FOO=bar", "-e", "TERM=dumb"])
+        XCTAssertEqual(with, [
+            #"env: "FOO=bar""#,
+            #"env: "HOME=/root""#,
+            #"env: "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin""#,
+            #"env: "TERM=dumb""#,
+        ], extra.report)
+    }
+
+    /// A PROGRAM without a slash is looked up in the guest PATH.
+    func testUmkOnlyProgramIsLookedUpInGuestPath() throws {
+        let yes = try umk(["run", "--", "true"])
+        XCTAssertEqual(yes.termination, .exited(0), yes.report)
+        let no = try umk(["run", "--", "false"])
+        XCTAssertEqual(no.termination, .exited(1), no.report)
+        let nowhere = try umk(["run", "-e", "PATH=/nonexistent", "--", "true"])
+        XCTAssertEqual(nowhere.termination, .exited(127), nowhere.report)
+    }
+
+    func testUmkOnlyWorkingDirectoryOption() throws {
+        let pwd = try umk(["run", "-w", "/etc", "--", "/bin/pwd"])
+        XCTAssertEqual(pwd.termination, .exited(0), pwd.report)
+        XCTAssertEqual(pwd.out, "/etc\n", pwd.report)
+    }
+
+    /// With --root DIR, no path leaves DIR: not "..", not an absolute symlink, not a relative one climbing
+    /// past the root. The expected text is what `chroot DIR /readfile ...` prints on Linux.
+    func testUmkOnlyRootOptionConfinesPaths() throws {
+        let base = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let root = base + "/root"
+        try FileManager.default.createDirectory(atPath: root + "/dir", withIntermediateDirectories: true)
+        try "outside\n".write(toFile: base + "/outside.txt", atomically: true, encoding: .utf8)
+        try "inside\n".write(toFile: root + "/marker", atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: root + "/dir/abs", withDestinationPath: "/marker")
+        try FileManager.default.createSymbolicLink(atPath: root + "/dir/rel", withDestinationPath: "../../../../marker")
+        try FileManager.default.createSymbolicLink(atPath: root + "/up", withDestinationPath: "../../../..")
+        try FileManager.default.createSymbolicLink(atPath: root + "/escape", withDestinationPath: "../outside.txt")
+        try FileManager.default.createSymbolicLink(atPath: root + "/host", withDestinationPath: base + "/outside.txt")
+        try FileManager.default.copyItem(atPath: try Userland.program("readfile"), toPath: root + "/readfile")
+
+        let paths = ["/marker", "/../../../marker", "/dir/abs", "/dir/rel", "/up/marker", "/dir/../../marker",
+                     "/../outside.txt", "/escape", "/host", "/up/outside.txt"]
+        let outcome = try umk(["run", "--root", root, "--", "/readfile"] + paths)
+        XCTAssertEqual(outcome.termination, .exited(0), outcome.report)
+        XCTAssertEqual(outcome.out, """
+            /marker: "inside\\n"
+            /../../../marker: "inside\\n"
+            /dir/abs: "inside\\n"
+            /dir/rel: "inside\\n"
+            /up/marker: "inside\\n"
+            /dir/../../marker: "inside\\n"
+            /../outside.txt: ENOENT
+            /escape: ENOENT
+            /host: ENOENT
+            /up/outside.txt: ENOENT
+
+            """, outcome.report)
+    }
+
+    /// A guest that asks for more than --mem gets ENOMEM or is killed; umk itself survives and never answers
+    /// with memory it does not have.
+    func testUmkOnlyMemoryLimit() throws {
+        let memhog = try Userland.program("memhog")
+        for mode in ["populate", "touch"] {
+            let outcome = try umk(["run", "--mem", "16m", "--", memhog, "64", mode])
+            let enomem = outcome.termination == .exited(0) && outcome.out.contains("mmap: ENOMEM")
+            let killed = [.exited(128 + SIGKILL), .exited(128 + SIGBUS), .exited(128 + SIGSEGV)]
+                .contains(outcome.termination)
+            XCTAssertTrue(enomem || killed, "\(mode): expected ENOMEM or a killed guest\n\(outcome.report)")
+            XCTAssertFalse(outcome.out.contains("touched every page"), "\(mode): 64 MiB in a 16 MiB guest\n"
+                           + outcome.report)
+        }
+    }
+
+    private func temporaryDirectory() throws -> String {
+        var template = Array((NSTemporaryDirectory() + "umk-root-XXXXXX").utf8CString)
+        guard mkdtemp(&template) != nil else { throw BuildFailure(description: "mkdtemp failed: errno \(errno)") }
+        return String(cString: template)
+    }
+}

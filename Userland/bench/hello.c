@@ -1,0 +1,7 @@
+// Static hello: start to exit. Prints "hello" with one write and exits 0.
+#include <unistd.h>
+
+int main(void) {
+    static const char msg[] = "hello\n";
+    return write(1, msg, sizeof msg - 1) == sizeof msg - 1 ? 0 : 1;
+}
