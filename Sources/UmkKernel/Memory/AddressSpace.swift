@@ -58,9 +58,14 @@ final class AddressSpace {
 
     // MARK: Mapping
 
+    /// vm.max_map_count: bounds what umk keeps per address space, whatever the guest asks (the stub's
+    /// host mappings are bounded by the host's own limit of the same number).
+    static let maxMapCount = 65_530
+
     /// Maps [start, start+length) (page aligned, free in the VMA map) as new memory.
     func map(_ v: VMA) throws(LinuxErrno) {
         precondition(v.start % 4096 == 0 && v.end % 4096 == 0)
+        guard vmas.vmas.count < AddressSpace.maxMapCount else { throw .ENOMEM }
         vmas.insert(v)
         if v.prot != .none {
             do {
@@ -126,6 +131,7 @@ final class AddressSpace {
     /// mprotect: `r` must be wholly mapped (ENOMEM otherwise, as in Linux).
     func protect(_ r: Range<UInt64>, _ prot: Protection) throws(LinuxErrno) {
         guard vmas.covers(r) else { throw .ENOMEM }
+        guard vmas.vmas.count + 2 <= AddressSpace.maxMapCount else { throw .ENOMEM }
         vmas.update(r) { $0.prot = prot }
         for vpn in (r.lowerBound >> 12)..<(r.upperBound >> 12) {
             guard var pte = pages[vpn] else { continue }
