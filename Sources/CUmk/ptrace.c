@@ -9,6 +9,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cpuid.h>
+#include <poll.h>
+#include <pthread.h>
+#include <string.h>
+#include <time.h>
 #include <sys/prctl.h>
 #include <sys/auxv.h>
 #include <sys/ioctl.h>
@@ -90,3 +94,51 @@ unsigned long umk_getauxval(unsigned long type) { return getauxval(type); }
 
 int umk_current_cpu(void) { return sched_getcpu(); }
 void umk_set_thread_name(const char *name) { prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0); }
+
+pid_t umk_wait_interruptible(pid_t pid, int *status, int options) {
+    pid_t r = waitpid(pid, status, options);
+    return r >= 0 ? r : -errno;
+}
+
+static void tick_handler(int sig) { (void)sig; }
+
+long umk_tick_timer_create(void **timer) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = tick_handler;  // no SA_RESTART: the tick must interrupt waitpid
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(UMK_TICK_SIGNAL, &sa, 0) != 0) return -errno;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, UMK_TICK_SIGNAL);
+    pthread_sigmask(SIG_UNBLOCK, &set, 0);
+    struct sigevent ev;
+    memset(&ev, 0, sizeof ev);
+    ev.sigev_notify = SIGEV_THREAD_ID;
+    ev.sigev_signo = UMK_TICK_SIGNAL;
+    ev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+    timer_t t;
+    if (timer_create(CLOCK_MONOTONIC, &ev, &t) != 0) return -errno;
+    *timer = (void *)t;
+    return 0;
+}
+
+long umk_tick_timer_arm(void *timer, int64_t first_ns, int64_t interval_ns) {
+    struct itimerspec its;
+    its.it_value.tv_sec = first_ns / 1000000000;
+    its.it_value.tv_nsec = first_ns % 1000000000;
+    its.it_interval.tv_sec = interval_ns / 1000000000;
+    its.it_interval.tv_nsec = interval_ns % 1000000000;
+    return timer_settime((timer_t)timer, 0, &its, 0) == 0 ? 0 : -errno;
+}
+
+void umk_tick_timer_delete(void *timer) { timer_delete((timer_t)timer); }
+
+int umk_poll_readable(int fd, int timeout_ms) {
+    struct pollfd p = {fd, POLLIN, 0};
+    for (;;) {
+        int r = poll(&p, 1, timeout_ms);
+        if (r >= 0) return r > 0 ? 1 : 0;
+        if (errno != EINTR) return -errno;
+    }
+}

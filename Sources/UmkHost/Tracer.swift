@@ -146,3 +146,41 @@ public enum Tracer {
         }
     }
 }
+
+extension Tracer {
+    /// Like wait, but a timer tick (or any handled signal) ends it early: nil then.
+    public static func waitInterruptible() throws(Errno) -> (Int32, Stop)? {
+        var status: Int32 = 0
+        let r = umk_wait_interruptible(-1, &status, __WALL | __WNOTHREAD)
+        if r == -EINTR { return nil }
+        return (try shim(r), decode(status))
+    }
+}
+
+/// The kernel thread's timer interrupt (arch/um os-Linux/time.c): a host POSIX timer whose signal goes to
+/// the kernel thread alone and interrupts its wait, so sleeping tasks and console readers get looked at.
+/// Create it on the kernel thread.
+public final class TickTimer {
+    private var timer: UnsafeMutableRawPointer?
+
+    public init() throws(Errno) {
+        var t: UnsafeMutableRawPointer? = nil
+        _ = try shim(umk_tick_timer_create(&t))
+        timer = t
+    }
+
+    deinit { if let timer { umk_tick_timer_delete(timer) } }
+
+    /// Fires first after `first` ns, then every `interval` ns (0: once); first == 0 disarms.
+    public func arm(first: Int64, interval: Int64) {
+        if let timer { _ = umk_tick_timer_arm(timer, max(first, 0), interval) }
+    }
+}
+
+extension HostFile {
+    /// Whether a read would not block now (data, end of file, or an error to report); waits up to
+    /// `timeoutMilliseconds` (-1: forever).
+    public func isReadable(timeoutMilliseconds: Int32 = 0) -> Bool {
+        umk_poll_readable(fd, timeoutMilliseconds) != 0
+    }
+}

@@ -58,6 +58,17 @@ pid_t umk_spawn_stub(int exe_fd, int phys_fd, int cpu);
 long umk_ptrace(long request, pid_t pid, uint64_t addr, uint64_t data);
 // waitpid that retries EINTR; returns the pid or -errno.
 pid_t umk_wait(pid_t pid, int *status, int options);
+// waitpid that returns -EINTR when a signal (the kernel's timer tick) interrupts it.
+pid_t umk_wait_interruptible(pid_t pid, int *status, int options);
+
+// The kernel thread's timer interrupt: a CLOCK_MONOTONIC POSIX timer that sends UMK_TICK_SIGNAL to the
+// calling thread only (SIGEV_THREAD_ID). Its handler does nothing: the point is the EINTR it causes.
+#define UMK_TICK_SIGNAL 40 /* SIGRTMIN+6 */
+long umk_tick_timer_create(void **timer);
+long umk_tick_timer_arm(void *timer, int64_t first_ns, int64_t interval_ns);
+void umk_tick_timer_delete(void *timer);
+// poll(2) for readability of one fd; 1 ready (or hung up), 0 not, -errno.
+int umk_poll_readable(int fd, int timeout_ms);
 long umk_getregs(pid_t pid, struct umk_regs *regs);
 long umk_setregs(pid_t pid, const struct umk_regs *regs);
 // PTRACE_GETSIGINFO reduced to what the kernel uses.

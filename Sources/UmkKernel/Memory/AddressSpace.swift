@@ -12,6 +12,10 @@ final class AddressSpace {
     struct PTE {
         var frame: Int32
         var prot: Protection
+        /// Shared with another address space after fork: mapped read-only until the first write copies it.
+        var cow = false
+        /// The protection the stub maps the page with.
+        var hostProt: Protection { cow ? prot.subtracting(.write) : prot }
     }
 
     let frames: PhysicalFrames
@@ -138,7 +142,7 @@ final class AddressSpace {
             pte.prot = prot
             pages[vpn] = pte
             do {
-                try stub.protect(address: vpn << 12, length: 4096, prot: prot.rawValue)
+                try stub.protect(address: vpn << 12, length: 4096, prot: pte.hostProt.rawValue)
             } catch {
                 throw LinuxErrno(host: error)
             }
@@ -179,7 +183,7 @@ final class AddressSpace {
             guard let pte = pages.removeValue(forKey: vpn) else { continue }
             let nvpn = (new >> 12) + (vpn - (old >> 12))
             pages[nvpn] = pte
-            try hostMap(vpn: nvpn, frame: Int(pte.frame), prot: pte.prot)
+            try hostMap(vpn: nvpn, frame: Int(pte.frame), prot: pte.hostProt)
         }
         try? stub.unmap(address: old, length: length)
     }
@@ -192,6 +196,54 @@ final class AddressSpace {
         v.end = end + extra
         v.growsDown = false
         try map(v)
+    }
+
+    // MARK: Fork
+
+    /// A copy of this address space in a new stub, sharing every frame: private writable pages become
+    /// copy-on-write in both, shared ones stay shared. No frame is copied here; no new frame is taken.
+    func fork() throws(LinuxErrno) -> AddressSpace {
+        let child = try AddressSpace(frames: frames)
+        child.vmas = vmas
+        child.brkStart = brkStart
+        child.brkCurrent = brkCurrent
+        child.stackLimit = stackLimit
+        child.pages.reserveCapacity(pages.count)
+        var vma: VMA? = nil
+        for vpn in pages.keys.sorted() {
+            var pte = pages[vpn]!
+            if vma == nil || !(vma!.range.contains(vpn << 12)) { vma = vmas.find(vpn << 12) }
+            frames.retain(Int(pte.frame))
+            if !(vma?.shared ?? false) && pte.prot.contains(.write) && !pte.cow {
+                pte.cow = true
+                pages[vpn] = pte
+                do {
+                    try stub.protect(address: vpn << 12, length: 4096, prot: pte.hostProt.rawValue)
+                } catch {
+                    throw LinuxErrno(host: error)
+                }
+            }
+            child.pages[vpn] = pte
+            try child.hostMap(vpn: vpn, frame: Int(pte.frame), prot: pte.hostProt)
+        }
+        try child.flush()
+        return child
+    }
+
+    /// The first write to a copy-on-write page: the last sharer takes the frame back writable; the others
+    /// copy it into a frame of their own.
+    func breakCopyOnWrite(_ vpn: UInt64) throws(LinuxErrno) {
+        guard var pte = pages[vpn], pte.cow else { return }
+        let old = Int(pte.frame)
+        if frames.refcount(old) > 1 {
+            let f = try frames.allocate(1)[0].lowerBound
+            frameBuffer(f).copyMemory(from: UnsafeRawBufferPointer(frameBuffer(old)))
+            frames.release([old])
+            pte.frame = Int32(f)
+        }
+        pte.cow = false
+        pages[vpn] = pte
+        try hostMap(vpn: vpn, frame: Int(pte.frame), prot: pte.prot)
     }
 
     // MARK: Placement
@@ -210,12 +262,17 @@ final class AddressSpace {
 
     // MARK: Faults
 
-    /// Handles a host page fault of the guest at `address`: grows the stack or backs a page that has no
-    /// frame yet. Returns false when the guest really faulted (no VMA, or the access is not allowed).
+    /// Handles a host page fault of the guest at `address`: copies a copy-on-write page, grows the stack, or
+    /// backs a page that has no frame yet. Returns false when the guest really faulted (no VMA, or the
+    /// access is not allowed).
     func handleFault(at address: UInt64) -> Bool {
         let page = address & ~4095
         if let v = vmas.find(address) {
-            guard v.prot != .none, pages[page >> 12] == nil else { return false }
+            if let pte = pages[page >> 12] {
+                guard pte.cow, v.prot.contains(.write) else { return false }
+                return (try? breakCopyOnWrite(page >> 12)) != nil && flushQuietly()
+            }
+            guard v.prot != .none else { return false }
             return (try? populate(page..<(page + 4096))) != nil && flushQuietly()
         }
         // Just below a stack: grow it down to the fault, in 64 KiB steps, within RLIMIT_STACK.
@@ -242,8 +299,12 @@ final class AddressSpace {
     /// The frame behind a guest page, if the page is backed and allows `access`; faults it in if the VMA
     /// allows. Kernel accesses (copy in/out) go through here.
     func frame(forPage vpn: UInt64, write: Bool) -> Int? {
-        if let pte = pages[vpn] {
+        if var pte = pages[vpn] {
             if pte.prot == .none || (write && !pte.prot.contains(.write)) { return nil }
+            if write && pte.cow {
+                guard (try? breakCopyOnWrite(vpn)) != nil else { return nil }
+                pte = pages[vpn]!
+            }
             return Int(pte.frame)
         }
         guard handleFault(at: vpn << 12), let pte = pages[vpn] else { return nil }

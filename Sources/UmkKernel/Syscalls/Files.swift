@@ -58,7 +58,8 @@ extension Kernel {
         guard f.isReadable else { throw .EBADF }
         let n = min(a.count(2), Kernel.maxIOCount)
         if n == 0 { return .value(0) }
-        return .value(try f.read(into: try t.mm.hostBuffers(a.address(1), n, write: true, partial: true)))
+        let buffers = try t.mm.hostBuffers(a.address(1), n, write: true, partial: true)
+        return try transfer(t, f, write: false) { () throws(LinuxErrno) in try f.read(into: buffers) }
     }
 
     func sysWrite(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
@@ -66,7 +67,37 @@ extension Kernel {
         guard f.isWritable else { throw .EBADF }
         let n = min(a.count(2), Kernel.maxIOCount)
         if n == 0 { return .value(0) }
-        return .value(try f.write(from: try t.mm.hostBuffers(a.address(1), n, write: false, partial: true)))
+        let done = f.writesCompletely ? t.ioProgress : 0
+        let buffers = try t.mm.hostBuffers(a.address(1).advanced(by: done), n - done, write: false, partial: true)
+        return try transfer(t, f, write: true, total: n) { () throws(LinuxErrno) in try f.write(from: buffers) }
+    }
+
+    /// One read or write on a file that may make the caller wait (fs/pipe.c pipe_read/pipe_write): EAGAIN
+    /// becomes a wait on the file's queue unless the file is O_NONBLOCK; a blocking pipe write waits until
+    /// all `total` bytes are written, keeping its progress in the task across restarts; EPIPE raises SIGPIPE.
+    func transfer(_ t: Task, _ f: OpenFile, write: Bool, total: Int = 0, _ io: () throws(LinuxErrno) -> Int)
+        throws(LinuxErrno) -> SyscallOutcome
+    {
+        let done = write && f.writesCompletely ? t.ioProgress : 0
+        do {
+            let n = try io()
+            if write && f.writesCompletely && !f.isNonblocking && done + n < total, let q = f.waitQueue {
+                t.ioProgress = done + n
+                return .block(q)
+            }
+            t.ioProgress = 0
+            return .value(done + n)
+        } catch .EAGAIN {
+            if !f.isNonblocking, let q = f.waitQueue { return .block(q) }
+            t.ioProgress = 0
+            if done > 0 { return .value(done) }
+            throw .EAGAIN
+        } catch .EPIPE {
+            t.ioProgress = 0
+            if done > 0 { return .value(done) }
+            if case .exited = send(t, 13) { return .exited }  // SIGPIPE
+            throw .EPIPE
+        }
     }
 
     func sysPread(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
@@ -108,7 +139,10 @@ extension Kernel {
         if let offset {
             return .value(write ? try f.write(from: buffers, at: offset) : try f.read(into: buffers, at: offset))
         }
-        return .value(write ? try f.write(from: buffers) : try f.read(into: buffers))
+        // FIXME: a blocking writev to a pipe returns after the first transfer rather than waiting for all.
+        return try transfer(t, f, write: write) { () throws(LinuxErrno) in
+            write ? try f.write(from: buffers) : try f.read(into: buffers)
+        }
     }
 
     func sysLseek(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
@@ -149,6 +183,19 @@ extension Kernel {
             f.statusFlags = (f.statusFlags & ~O.settable) | (a.int(2) & O.settable)
             try f.statusFlagsChanged()
             return .value(0)
+        case 1032:  // F_GETPIPE_SZ
+            guard let end = try fds.get(fd) as? PipeEnd else { throw .EBADF }
+            return .value(end.pipe.capacity)
+        case 1031:  // F_SETPIPE_SZ
+            guard let end = try fds.get(fd) as? PipeEnd else { throw .EBADF }
+            let want = Int(a.uint(2))
+            guard want <= Pipe.maxCapacity || t.process.credentials.euid == 0, want <= 1 << 31 else { throw .EPERM }
+            var size = 4096
+            while size < want { size <<= 1 }
+            guard size >= end.pipe.count else { throw .EBUSY }
+            end.pipe.capacity = size
+            t.process.kernelWake(end.pipe)
+            return .value(size)
         default:
             _ = try fds.get(fd)
             throw .EINVAL
@@ -182,6 +229,7 @@ extension Kernel {
         case 0x5402, 0x5403, 0x5404: (size, copyIn, copyOut) = (36, true, false)  // TCSETS*
         case 0x5413: (size, copyIn, copyOut) = (8, false, true)  // TIOCGWINSZ
         case 0x5414: (size, copyIn, copyOut) = (8, true, false)  // TIOCSWINSZ
+        case 0x541b: (size, copyIn, copyOut) = (4, false, true)  // FIONREAD
         default: (size, copyIn, copyOut) = (0, false, false)
         }
         var buffer = [UInt8](repeating: 0, count: max(size, 1))

@@ -36,15 +36,38 @@ extension SyscallTable {
             return .value(groups.count)
         }
         add(111, []) { _, t, _ throws(LinuxErrno) in .value(Int(t.process.processGroup)) }
-        add(121, [.int]) { _, t, a throws(LinuxErrno) in
-            guard a.int(0) == 0 || a.int(0) == t.process.pid else { throw .ESRCH }
-            return .value(Int(t.process.processGroup))
+        add(121, [.int]) { k, t, a throws(LinuxErrno) in .value(Int(try k.process(t, a.int(0)).processGroup)) }
+        add(124, [.int]) { k, t, a throws(LinuxErrno) in .value(Int(try k.process(t, a.int(0)).session)) }
+        add(109, [.int, .int]) { k, t, a throws(LinuxErrno) in try k.sysSetpgid(t, a.int(0), a.int(1)) }
+        add(112, []) { k, t, _ throws(LinuxErrno) in
+            let p = t.process
+            // A group leader cannot start a session, nor can anyone whose pid names a group in use.
+            guard p.processGroup != p.pid, !k.processes.values.contains(where: { $0.processGroup == p.pid }) else {
+                throw .EPERM
+            }
+            p.session = p.pid
+            p.processGroup = p.pid
+            return .value(Int(p.pid))
         }
-        add(124, [.int]) { _, t, a throws(LinuxErrno) in
-            guard a.int(0) == 0 || a.int(0) == t.process.pid else { throw .ESRCH }
-            return .value(Int(t.process.session))
+        add(57, []) { k, t, _ throws(LinuxErrno) in
+            try k.fork(t, flags: 17, stack: 0, parentTID: 0, childTID: 0, tls: 0)
         }
-        add(60, [.int]) { k, t, a throws(LinuxErrno) in  // exit: the only thread, so the whole process
+        add(58, []) { k, t, _ throws(LinuxErrno) in
+            try k.fork(t, flags: CLONE.VM | CLONE.VFORK | 17, stack: 0, parentTID: 0, childTID: 0, tls: 0)
+        }
+        add(56, [.hex, .pointer, .pointer, .pointer, .hex], .partial("processes only: no CLONE_THREAD, CLONE_VM only with CLONE_VFORK")) {
+            k, t, a throws(LinuxErrno) in
+            try k.fork(t, flags: a[0], stack: a[1], parentTID: a[2], childTID: a[3], tls: a[4])
+        }
+        add(59, [.path, .argv, .argv]) { k, t, a throws(LinuxErrno) in
+            try k.exec(t, dirfd: AT.FDCWD, path: a.address(0), argv: a.address(1), envp: a.address(2), flags: 0)
+        }
+        add(322, [.dirfd, .path, .argv, .argv, .atFlags]) { k, t, a throws(LinuxErrno) in
+            try k.exec(t, dirfd: a.int(0), path: a.address(1), argv: a.address(2), envp: a.address(3), flags: a.int(4))
+        }
+        add(61, [.int, .pointer, .hex, .pointer]) { k, t, a throws(LinuxErrno) in try k.sysWait4(t, a) }
+        add(247, [.int, .int, .pointer, .hex, .pointer]) { k, t, a throws(LinuxErrno) in try k.sysWaitid(t, a) }
+        add(60, [.int]) { k, t, a throws(LinuxErrno) in  // exit: the only thread (FIXME: threads), so the process
             k.terminate(t.process, .exited(a.int(0) & 0xff))
             return .exited
         }
@@ -89,6 +112,130 @@ extension SyscallTable {
 }
 
 extension Kernel {
+    /// The process named by a pid argument where 0 means the caller (getpgid, getsid, setpgid).
+    func process(_ t: Task, _ pid: Int32) throws(LinuxErrno) -> Process {
+        if pid == 0 { return t.process }
+        guard pid > 0, let p = processes[pid], p.exitStatus == nil || p.tasks.isEmpty == false else { throw .ESRCH }
+        return p
+    }
+
+    func sysSetpgid(_ t: Task, _ pid: Int32, _ pgid: Int32) throws(LinuxErrno) -> SyscallOutcome {
+        guard pgid >= 0 else { throw .EINVAL }
+        let caller = t.process
+        let p = try process(t, pid)
+        if p !== caller {
+            guard p.parentPid == caller.pid else { throw .ESRCH }
+            guard p.session == caller.session else { throw .EPERM }
+            guard !p.didExec else { throw .EACCES }
+        }
+        guard p.session != p.pid else { throw .EPERM }  // a session leader keeps its group
+        let group = pgid == 0 ? p.pid : pgid
+        if group != p.pid {
+            guard processes.values.contains(where: { $0.processGroup == group && $0.session == caller.session }) else {
+                throw .EPERM
+            }
+        }
+        p.processGroup = group
+        return .value(0)
+    }
+
+    /// Which children a wait call asks about.
+    enum WaitSelector {
+        case any, pid(Int32), group(Int32)
+        func matches(_ p: Process) -> Bool {
+            switch self {
+            case .any: return true
+            case .pid(let pid): return p.pid == pid
+            case .group(let g): return p.processGroup == g
+            }
+        }
+    }
+
+    /// The first zombie child that matches, or nil; ECHILD when no child matches at all.
+    func waitable(_ t: Task, _ selector: WaitSelector) throws(LinuxErrno) -> Process? {
+        var any = false
+        for pid in t.process.children.sorted() {
+            guard let c = processes[pid], selector.matches(c) else { continue }
+            any = true
+            if c.exitStatus != nil { return c }
+        }
+        if !any { throw .ECHILD }
+        return nil
+    }
+
+    func sysWait4(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
+        let pid = a.int(0), options = a.int(2)
+        let allowed: Int32 = 1 | 2 | 8 | 0x2000_0000 | 0x4000_0000 | Int32(bitPattern: 0x8000_0000)
+        guard options & ~allowed == 0 else { throw .EINVAL }
+        let selector: WaitSelector = pid == -1 ? .any : pid > 0 ? .pid(pid) : .group(pid == 0 ? t.process.processGroup : -pid)
+        guard let z = try waitable(t, selector) else {
+            if options & 1 != 0 { return .value(0) }  // WNOHANG
+            return .block(t.process.childQueue)
+        }
+        if !a.address(1).isNull {
+            let status: Int32
+            switch z.exitStatus! {
+            case .exited(let code): status = (code & 0xff) << 8
+            case .signaled(let sig): status = sig
+            }
+            try t.mm.write(a.address(1), status)
+        }
+        if !a.address(3).isNull { try writeRusage(t, a.address(3), cpu: z.childrenCPU) }
+        reap(z)
+        return .value(Int(z.pid))
+    }
+
+    func sysWaitid(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
+        let idtype = a.int(0), id = a.int(1), options = a.int(3)
+        let WEXITED: Int32 = 4, WNOWAIT: Int32 = 0x0100_0000
+        let allowed: Int32 = 1 | 2 | 4 | 8 | WNOWAIT | 0x2000_0000 | 0x4000_0000 | Int32(bitPattern: 0x8000_0000)
+        guard options & ~allowed == 0, options & (2 | 4 | 8) != 0 else { throw .EINVAL }
+        let selector: WaitSelector
+        switch idtype {
+        case 0: selector = .any
+        case 1:
+            guard id > 0 else { throw .EINVAL }
+            selector = .pid(id)
+        case 2:
+            guard id >= 0 else { throw .EINVAL }
+            selector = .group(id == 0 ? t.process.processGroup : id)
+        default: throw .EINVAL  // P_PIDFD: no pidfds yet
+        }
+        let z = options & WEXITED != 0 ? try waitable(t, selector) : nil
+        guard let z else {
+            if options & 1 != 0 {
+                if !a.address(2).isNull { try t.mm.writeBytes(a.address(2), [UInt8](repeating: 0, count: 128)) }
+                return .value(0)
+            }
+            return .block(t.process.childQueue)
+        }
+        if !a.address(2).isNull {
+            var b = ByteWriter(count: 128)
+            b.put(Int32(17), at: 0)  // SIGCHLD
+            switch z.exitStatus! {
+            case .exited(let code):
+                b.put(Int32(1), at: 8)  // CLD_EXITED
+                b.put(code, at: 24)
+            case .signaled(let sig):
+                b.put(Int32(2), at: 8)  // CLD_KILLED
+                b.put(sig, at: 24)
+            }
+            b.put(z.pid, at: 16)
+            b.put(z.credentials.uid, at: 20)
+            try t.mm.writeBytes(a.address(2), b.bytes)
+        }
+        if !a.address(4).isNull { try writeRusage(t, a.address(4), cpu: z.childrenCPU) }
+        if options & WNOWAIT == 0 { reap(z) }
+        return .value(0)
+    }
+
+    func writeRusage(_ t: Task, _ at: GuestAddress, cpu: Int64) throws(LinuxErrno) {
+        var b = ByteWriter(count: 144)
+        b.put(cpu / 1_000_000_000, at: 0)
+        b.put((cpu % 1_000_000_000) / 1000, at: 8)
+        try t.mm.writeBytes(at, b.bytes)
+    }
+
     func sysRseq(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
         let address = a[0], length = a.uint(1), flags = a.int(2), signature = a.uint(3)
         if flags & 1 != 0 {  // RSEQ_FLAG_UNREGISTER
@@ -196,7 +343,11 @@ extension Kernel {
         let who = a.int(0)
         guard who == 0 || who == -1 || who == 1 else { throw .EINVAL }
         var b = ByteWriter(count: 144)
-        if who != -1 {  // no children yet
+        if who == -1 {
+            let cpu = t.process.childrenCPU
+            b.put(cpu / 1_000_000_000, at: 0)
+            b.put((cpu % 1_000_000_000) / 1000, at: 8)
+        } else {
             let cpu = (try? HostClock.now(HostClock.processCPUClock(pid: t.hostPID))) ?? (seconds: 0, nanoseconds: 0)
             b.put(cpu.seconds, at: 0)
             b.put(cpu.nanoseconds / 1000, at: 8)

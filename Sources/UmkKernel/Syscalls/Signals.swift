@@ -15,20 +15,16 @@ extension SyscallTable {
         add(13, [.signal, .pointer, .pointer, .uint]) { k, t, a throws(LinuxErrno) in try k.sysRtSigaction(t, a) }
         add(14, [.int, .pointer, .pointer, .uint]) { k, t, a throws(LinuxErrno) in try k.sysRtSigprocmask(t, a) }
         add(131, [.pointer, .pointer]) { k, t, a throws(LinuxErrno) in try k.sysSigaltstack(t, a) }
-        add(62, [.int, .signal], .partial("the guest's own process only; handlers not run yet")) { k, t, a throws(LinuxErrno) in
-            let pid = a.int(0)
-            guard pid == 0 || pid == -1 || pid == t.process.pid || pid == -t.process.processGroup else { throw .ESRCH }
-            return try k.send(t, a.int(1))
-        }
-        add(234, [.int, .int, .signal], .partial("the calling thread only")) { k, t, a throws(LinuxErrno) in
+        add(62, [.int, .signal]) { k, t, a throws(LinuxErrno) in try k.sysKill(t, a.int(0), a.int(1)) }
+        add(234, [.int, .int, .signal], .partial("one thread per process")) { k, t, a throws(LinuxErrno) in
             guard a.int(0) > 0, a.int(1) > 0 else { throw .EINVAL }
-            guard a.int(0) == t.process.pid, a.int(1) == t.tid else { throw .ESRCH }
-            return try k.send(t, a.int(2))
+            guard let p = k.processes[a.int(0)], p.exitStatus == nil, p.tasks.first?.tid == a.int(1) else { throw .ESRCH }
+            return try k.sysKill(t, p.pid, a.int(2))
         }
-        add(200, [.int, .signal], .partial("the calling thread only")) { k, t, a throws(LinuxErrno) in
+        add(200, [.int, .signal], .partial("one thread per process")) { k, t, a throws(LinuxErrno) in
             guard a.int(0) > 0 else { throw .EINVAL }
-            guard a.int(0) == t.tid else { throw .ESRCH }
-            return try k.send(t, a.int(1))
+            guard let p = k.processes[a.int(0)], p.exitStatus == nil else { throw .ESRCH }
+            return try k.sysKill(t, p.pid, a.int(1))
         }
     }
 }
@@ -101,10 +97,27 @@ extension Kernel {
         return .value(0)
     }
 
-    /// Sends `sig` to the calling task's own process.
-    func send(_ t: Task, _ sig: Int32) throws(LinuxErrno) -> SyscallOutcome {
+    /// kill(2): to a process, the caller's group (0), every process but 1 and the caller (-1), or a group.
+    func sysKill(_ t: Task, _ pid: Int32, _ sig: Int32) throws(LinuxErrno) -> SyscallOutcome {
         guard sig >= 0, sig <= 64 else { throw .EINVAL }
+        let targets: [Process]
+        switch pid {
+        case 0: targets = processes.values.filter { $0.processGroup == t.process.processGroup }
+        case -1: targets = processes.values.filter { $0.pid != 1 && $0 !== t.process }
+        case Int32.min: throw .ESRCH
+        case ..<0: targets = processes.values.filter { $0.processGroup == -pid }
+        default: targets = processes[pid].map { [$0] } ?? []
+        }
+        guard !targets.isEmpty else { throw .ESRCH }
         if sig == 0 { return .value(0) }
+        for p in targets.sorted(by: { $0.pid < $1.pid }) where p.exitStatus == nil {
+            if let task = p.tasks.first { _ = send(task, sig) }
+        }
+        return t.process.exitStatus != nil ? .exited : .value(0)
+    }
+
+    /// Sends `sig` (1...64) to a task: pending while blocked, else its action now.
+    func send(_ t: Task, _ sig: Int32) -> SyscallOutcome {
         let blocked = sig != Signal.KILL && sig != Signal.STOP && t.signalMask & (1 << UInt64(sig - 1)) != 0
         if blocked {
             t.pendingSignals |= 1 << UInt64(sig - 1)

@@ -34,6 +34,9 @@ enum SyscallOutcome {
     case exited
     /// The task's registers were replaced wholesale (execve): resume with them as they are.
     case replaced
+    /// Wait on the queue (and/or until the task's deadline); then the call runs again, or completes with
+    /// the value its waker left.
+    case block(WaitQueue?)
 }
 
 typealias SyscallHandler = (Kernel, Task, SyscallArgs) throws(LinuxErrno) -> SyscallOutcome
@@ -81,6 +84,7 @@ struct SyscallTable {
     static let standard: SyscallTable = {
         var t = SyscallTable()
         t.addFileCalls()
+        t.addPipeCalls()
         t.addFileInfoCalls()
         t.addExtendedAttributeCalls()
         t.addMemoryCalls()
@@ -124,6 +128,9 @@ extension Kernel {
         case .replaced:
             if let trace { strace!.end(trace, task, result: 0) }
             return true
+        case .block(let queue):
+            block(task, on: queue)
+            return false
         }
     }
 }

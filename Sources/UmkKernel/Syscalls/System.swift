@@ -68,7 +68,7 @@ extension Kernel {
     static let release = "6.12.0-umk"
     static let version = "#1 SMP PREEMPT_DYNAMIC umk"
 
-    var processCount: Int { 1 }
+    var processCount: Int { processes.count }
 
     /// sethostname/setdomainname: at most 64 bytes, root only.
     func readName(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> [UInt8] {

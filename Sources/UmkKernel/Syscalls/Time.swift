@@ -3,8 +3,6 @@ import UmkHost
 // Time.swift: clocks and sleeping (kernel/time/posix-timers.c, hrtimer.c, time.c). Guest clocks read the
 // host's: one machine, one time. CPU-time clocks read the stub's, the host process the guest runs in.
 //
-// FIXME: a sleep blocks the kernel thread; that is right only while a guest has one task. The processes
-// issue turns it into a wait queue with a deadline.
 extension SyscallTable {
     mutating func addTimeCalls() {
         add(228, [.clock, .pointer]) { k, t, a throws(LinuxErrno) in
@@ -91,9 +89,18 @@ extension Kernel {
         return (s, ns)
     }
 
-    /// nanosleep and clock_nanosleep: sleeps until the deadline on `clock`, measured on the host monotonic
-    /// clock. No signal can interrupt it yet, so the remaining time is never written.
+    /// nanosleep and clock_nanosleep: the task waits until the deadline on `clock`, measured on the host
+    /// monotonic clock, and the kernel goes on with other tasks. No signal can interrupt it yet, so the
+    /// remaining time is never written.
     func sleep(_ t: Task, clock: Int32, absolute: Bool, request: GuestAddress) throws(LinuxErrno) -> SyscallOutcome {
+        let now = HostClock.monotonicNanoseconds()
+        if let deadline = t.deadline {  // woken: the timer ran out
+            if now >= deadline {
+                t.deadline = nil
+                return .value(0)
+            }
+            return .block(nil)
+        }
         let (s, ns) = try readTimespec(t, request)
         let want = s.multipliedReportingOverflow(by: 1_000_000_000)
         let total = want.overflow ? Int64.max : want.partialValue.addingReportingOverflow(ns).partialValue
@@ -102,11 +109,9 @@ extension Kernel {
             let (ns0, ns1) = try clockNow(t, clock)
             duration = total - (ns0 * 1_000_000_000 + ns1)
         }
-        if duration > 0 {
-            let now = HostClock.monotonicNanoseconds()
-            let (deadline, o) = now.addingReportingOverflow(duration)
-            HostClock.sleep(untilMonotonic: o ? Int64.max / 2 : deadline)
-        }
-        return .value(0)
+        guard duration > 0 else { return .value(0) }
+        let (deadline, o) = now.addingReportingOverflow(duration)
+        t.deadline = o ? Int64.max / 2 : deadline
+        return .block(nil)
     }
 }

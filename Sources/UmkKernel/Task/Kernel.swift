@@ -17,11 +17,24 @@ final class Kernel {
     var hostname: [UInt8]
     var domainname: [UInt8] = Array("(none)".utf8)
 
-    /// Live tasks by the host pid of the stub they run in.
-    private var tasks: [Int32: Task] = [:]
-    private var nextPID: Int32 = 1
+    /// Live tasks by the host pid of the stub they run in (a vfork child runs in its parent's stub).
+    var tasks: [Int32: Task] = [:]
+    /// Every process not yet reaped, zombies included, by guest pid.
+    var processes: [Int32: Process] = [:]
+    var nextPID: Int32 = 1
     private var unknownSyscallsLogged = Set<Int>()
-    private var exitStatus: ExitStatus?
+    var exitStatus: ExitStatus?
+
+    /// Tasks woken from a wait, to run their system call again (or complete it).
+    var runnable: [Task] = []
+    /// Blocked tasks that have a deadline.
+    var sleepers: [Task] = []
+    /// Tasks resumed and not yet stopped again.
+    var tasksInHost = 0
+    /// Tasks reading the console, woken when umk's stdin is readable.
+    let consoleQueue = WaitQueue()
+    private var tick: TickTimer?
+    private var tickArmedFor: Int64?
 
     init(_ config: Configuration) throws(LaunchError) {
         configuration = config
@@ -72,12 +85,14 @@ final class Kernel {
             }
         }
         let fds = FDTable()
-        fds.install(ConsoleFile(host: .standardInput), at: 0, closeOnExec: false)
-        fds.install(ConsoleFile(host: .standardOutput), at: 1, closeOnExec: false)
-        fds.install(ConsoleFile(host: .standardError), at: 2, closeOnExec: false)
+        fds.install(ConsoleFile(host: .standardInput, queue: consoleQueue), at: 0, closeOnExec: false)
+        fds.install(ConsoleFile(host: .standardOutput, queue: consoleQueue), at: 1, closeOnExec: false)
+        fds.install(ConsoleFile(host: .standardError, queue: consoleQueue), at: 2, closeOnExec: false)
         let process = Process(pid: allocatePID(), parentPid: 0, mm: image.mm, fds: fds, root: rootDentry, cwd: cwd,
                               credentials: credentials, limits: Process.defaultLimits, executablePath: image.path)
         let task = Task(tid: process.pid, process: process)
+        process.tasks = [task]
+        processes[process.pid] = process
         task.regs = image.registers
         tasks[task.hostPID] = task
         do {
@@ -87,10 +102,11 @@ final class Kernel {
             for t in tasks.values { t.mm.stub.kill() }
             throw .kernelFailure("host: \(LinuxErrno(host: error).message)")
         }
+        for p in processes.values { p.mm.stub.kill() }
         return exitStatus ?? .signaled(9)
     }
 
-    private func allocatePID() -> Int32 {
+    func allocatePID() -> Int32 {
         defer { nextPID += 1 }
         return nextPID
     }
@@ -119,23 +135,90 @@ final class Kernel {
 
     private func loop() throws(Errno) {
         while exitStatus == nil {
-            let (pid, stop) = try Tracer.wait()
-            guard let task = tasks[pid] else { continue }
-            switch stop {
-            case .syscall:
-                try Tracer.getRegisters(pid, &task.regs)
-                if dispatch(task) { try resume(task) }
-            case .signal(let sig):
-                try handleSignalStop(task, sig)
-            case .event:
-                try Tracer.resumeSysemu(pid)
-            case .exited(let code):
-                // The stub exited by itself: it cannot, short of a bug; treat as a kill.
-                log.error("stub \(pid) exited with \(code)")
-                terminate(task.process, .signaled(9))
-            case .killed(let sig):
-                terminate(task.process, .signaled(sig))
+            if !runnable.isEmpty {
+                try runRunnable()
+                continue
             }
+            let now = HostClock.monotonicNanoseconds()
+            let nextDeadline = sleepers.isEmpty ? nil : expireSleepers(now: now)
+            if !consoleQueue.isEmpty && HostFile.standardInput.isReadable() { wake(consoleQueue) }
+            if !runnable.isEmpty { continue }
+            if tasksInHost == 0 {
+                idle(until: nextDeadline, now: now)
+                continue
+            }
+            armTick(nextDeadline, now: now)
+            guard let (pid, stop) = try Tracer.waitInterruptible() else { continue }
+            try handleStop(pid, stop)
+        }
+        tick?.arm(first: 0, interval: 0)
+    }
+
+    /// Every task is blocked in the kernel: sleep the kernel thread until the next deadline or console input.
+    /// With neither, nothing can ever wake them: the guest hangs, as it would on Linux.
+    private func idle(until deadline: Int64?, now: Int64) {
+        if !consoleQueue.isEmpty {
+            let ms = deadline.map { Int32(clamping: max(0, ($0 - now + 999_999) / 1_000_000)) } ?? -1
+            if HostFile.standardInput.isReadable(timeoutMilliseconds: ms) { wake(consoleQueue) }
+        } else if let deadline {
+            HostClock.sleep(untilMonotonic: deadline)
+        } else {
+            log.warning("every guest task is blocked with nothing to wake it")
+            HostClock.sleep(untilMonotonic: now + 1_000_000_000)
+        }
+    }
+
+    /// The timer interrupt: armed only while some task sleeps or reads the console, so that the loop's wait
+    /// is interrupted in time. It repeats every 10 ms while armed, which also bounds a wake-up lost to the
+    /// race between the check and the wait.
+    private func armTick(_ deadline: Int64?, now: Int64) {
+        let want: Int64? = deadline ?? (consoleQueue.isEmpty ? nil : now + Kernel.tickInterval)
+        guard want != tickArmedFor else { return }
+        tickArmedFor = want
+        if tick == nil { tick = try? TickTimer() }
+        if let want {
+            tick?.arm(first: max(want - now, 1), interval: Kernel.tickInterval)
+        } else {
+            tick?.arm(first: 0, interval: 0)
+        }
+    }
+
+    static let tickInterval: Int64 = 10_000_000
+
+    private func runRunnable() throws(Errno) {
+        let batch = runnable
+        runnable.removeAll()
+        for t in batch where t.isAlive && t.blockedOn == nil {
+            if let value = t.completion {
+                t.completion = nil
+                t.regs.rax = UInt64(bitPattern: Int64(value))
+                try resume(t)
+            } else if dispatch(t) {
+                try resume(t)
+            }
+        }
+    }
+
+    private func handleStop(_ pid: Int32, _ stop: Tracer.Stop) throws(Errno) {
+        guard let task = tasks[pid] else { return }
+        if task.inHost {
+            task.inHost = false
+            tasksInHost -= 1
+        }
+        switch stop {
+        case .syscall:
+            try Tracer.getRegisters(pid, &task.regs)
+            if dispatch(task) { try resume(task) }
+        case .signal(let sig):
+            try handleSignalStop(task, sig)
+        case .event:
+            try resume(task)
+        case .exited(let code):
+            // A stub cannot exit by itself short of a bug; treat it as killed.
+            log.error("stub \(pid) exited with \(code)")
+            terminate(task.process, .signaled(9))
+        case .killed(let sig):
+            terminate(task.process, .signaled(sig))
         }
     }
 
@@ -145,11 +228,16 @@ final class Kernel {
         if task.mm.stub.hasPendingChanges { try task.mm.stub.flush() }
         try Tracer.setRegisters(task.hostPID, task.regs)
         try Tracer.resumeSysemu(task.hostPID)
+        if !task.inHost {
+            task.inHost = true
+            tasksInHost += 1
+        }
     }
 
     /// A signal stop: a fault of the guest (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP) or a host signal sent
-    /// to the stub. Faults the memory manager can satisfy (stack growth, pages not yet backed) resume the
-    /// guest; the rest take the signal's default action, since handler delivery is not built yet.
+    /// to the stub. Faults the memory manager can satisfy (stack growth, copy-on-write, pages not yet
+    /// backed) resume the guest; the rest take the signal's default action, since handler delivery is not
+    /// built yet.
     private func handleSignalStop(_ task: Task, _ sig: Int32) throws(Errno) {
         let pid = task.hostPID
         switch sig {
@@ -162,24 +250,14 @@ final class Kernel {
             }
             log.debug("pid \(task.process.pid): SIGSEGV at \(GuestAddress(info.address)) rip \(GuestAddress(task.regs.rip))")
             terminate(task.process, .signaled(sig))
-        case 17, 28, 23, 18:  // SIGCHLD, SIGWINCH, SIGURG, SIGCONT: default is to ignore
+        case 17, 28, 23, 18, 19, 20, 21, 22:
+            // Default-ignored signals, and job control (a later issue), sent to the stub by the host.
             try Tracer.resumeSysemu(pid)
-        case 19, 20, 21, 22:  // SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU: job control is a later issue
-            try Tracer.resumeSysemu(pid)
+            task.inHost = true
+            tasksInHost += 1
         default:
             terminate(task.process, .signaled(sig))
         }
-    }
-
-    // MARK: Exit
-
-    /// Ends a process: its stub is killed and reaped; process 1's end is the instance's end.
-    func terminate(_ process: Process, _ status: ExitStatus) {
-        let pid = process.mm.stub.pid
-        tasks[pid] = nil
-        process.mm.stub.kill()
-        strace?.exit(process.pid, status)
-        if process.pid == 1 { exitStatus = status }
     }
 
     /// Logs an unimplemented system call once per instance, by name.

@@ -31,8 +31,24 @@ final class Process {
     var parentPid: Int32
     var processGroup: Int32
     var session: Int32
-    var mm: AddressSpace
+    /// The address space; nil once the process has exited (a zombie keeps no memory).
+    var mmStorage: AddressSpace?
+    var mm: AddressSpace { mmStorage! }
     let fds: FDTable
+    var tasks: [Task] = []
+    /// Children not yet reaped, by guest pid.
+    var children = Set<Int32>()
+    /// Set when the process has exited: it is a zombie until its parent reaps it.
+    var exitStatus: ExitStatus?
+    /// Woken when a child exits (wait4, waitid).
+    let childQueue = WaitQueue()
+    /// The parent task stopped in vfork until this child execs or exits, and the queue it waits on.
+    var vforkParent: Task?
+    let vforkQueue = WaitQueue()
+    /// Whether the process has called execve (setpgid on such a child is EACCES).
+    var didExec = false
+    /// CPU time of exited, reaped children (RUSAGE_CHILDREN), in ns.
+    var childrenCPU: Int64 = 0
     var root: Dentry
     var cwd: Dentry
     var credentials: Credentials
@@ -55,7 +71,7 @@ final class Process {
         self.parentPid = parentPid
         processGroup = pid
         session = pid
-        self.mm = mm
+        self.mmStorage = mm
         self.fds = fds
         self.root = root
         self.cwd = cwd
@@ -90,6 +106,17 @@ final class Task {
     let tid: Int32
     let process: Process
     var regs = Registers()
+    /// Resumed in its stub and not stopped since.
+    var inHost = false
+    var isAlive = true
+    /// The queue this task sleeps on, if it is blocked in a system call.
+    var blockedOn: WaitQueue?
+    /// A blocked call's deadline on the host monotonic clock (nanosleep, timeouts).
+    var deadline: Int64?
+    /// Set by whoever wakes the task with an answer: the blocked call returns this instead of running again.
+    var completion: Int?
+    /// Bytes a blocking write has already moved, across its restarts.
+    var ioProgress = 0
     var signalMask: UInt64 = 0
     /// Signals sent while blocked, acted on when unblocked.
     var pendingSignals: UInt64 = 0

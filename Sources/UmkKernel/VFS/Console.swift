@@ -4,19 +4,25 @@ import UmkHost
 // stdin, stdout and stderr; so do the few calls whose answer depends on what those are (fstat, lseek, the
 // terminal ioctls), so a guest sees a pipe, a file or a terminal exactly where a native program would.
 //
-// FIXME: a console read blocks the kernel thread; with more than one process it must wait on a queue.
+// A console read with nothing to read waits on the kernel's console queue, which the loop wakes when umk's
+// stdin is readable. FIXME: a console write to a full pipe or a stopped terminal still blocks the kernel.
 final class ConsoleFile: OpenFile {
     let host: HostFile
+    private let queue: WaitQueue
 
     /// The status flags are the host descriptor's: a guest's F_GETFL sees what a native program would.
-    init(host: HostFile) {
+    init(host: HostFile, queue: WaitQueue) {
         self.host = host
+        self.queue = queue
         super.init(flags: (try? host.statusFlags()) ?? O.RDWR, dentry: nil)
     }
 
     override func read(into buffers: [HostBuffer]) throws(LinuxErrno) -> Int {
+        guard host.isReadable() else { throw .EAGAIN }
         do { return try host.read(into: buffers) } catch { throw LinuxErrno(host: error) }
     }
+
+    override var waitQueue: WaitQueue? { queue }
     override func write(from buffers: [HostBuffer]) throws(LinuxErrno) -> Int {
         do { return try host.write(from: buffers) } catch { throw LinuxErrno(host: error) }
     }
@@ -34,7 +40,7 @@ final class ConsoleFile: OpenFile {
     }
 
     /// The terminal requests that only read or set the terminal's own state.
-    static let passedThrough: Set<UInt> = [0x5401, 0x5402, 0x5403, 0x5404, 0x5413, 0x5414]  // TCGETS, TCSETS*, TIOCGWINSZ, TIOCSWINSZ
+    static let passedThrough: Set<UInt> = [0x5401, 0x5402, 0x5403, 0x5404, 0x5413, 0x5414, 0x541b]  // TCGETS, TCSETS*, TIOCGWINSZ, TIOCSWINSZ, FIONREAD
 
     override func ioctl(_ request: UInt, _ arg: UnsafeMutableRawPointer?) throws(LinuxErrno) -> Int {
         guard ConsoleFile.passedThrough.contains(request) else { throw .ENOTTY }

@@ -53,3 +53,19 @@ final class FDTable {
 
     var openCount: Int { entries.reduce(0) { $0 + ($1 == nil ? 0 : 1) } }
 }
+
+extension FDTable {
+    /// fork: a new table referring to the same open file descriptions (one offset, shared).
+    func copy() -> FDTable {
+        let t = FDTable()
+        for (fd, e) in entries.enumerated() {
+            if let e { t.install(e.file, at: Int32(fd), closeOnExec: e.closeOnExec) }
+        }
+        return t
+    }
+
+    /// exit: every descriptor closed (pipe ends see their peers go).
+    func closeAll() {
+        for fd in entries.indices where entries[fd] != nil { try? close(Int32(fd)) }
+    }
+}

@@ -32,6 +32,12 @@ class OpenFile {
     var mappableFile: HostFile? { nil }
     /// Called when F_SETFL changes the status flags.
     func statusFlagsChanged() throws(LinuxErrno) {}
+    /// Where a reader or writer that got EAGAIN waits, for a file that can make it wait (pipes, console).
+    var waitQueue: WaitQueue? { nil }
+    /// Whether a blocking write waits until all of its buffer is written (pipes), rather than returning
+    /// what one transfer took.
+    var writesCompletely: Bool { false }
+    var isNonblocking: Bool { statusFlags & O.NONBLOCK != 0 }
 }
 
 /// A regular file or directory of a hostfs tree, open read-only on the host.

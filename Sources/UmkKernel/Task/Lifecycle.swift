@@ -1,0 +1,224 @@
+import UmkHost
+
+// Lifecycle.swift: processes begin (fork, vfork, clone), change image (execve) and end (exit, a fatal
+// signal), and their parents reap them (kernel/fork.c, fs/exec.c, kernel/exit.c).
+enum CLONE {
+    static let VM: UInt64 = 0x100, FS: UInt64 = 0x200, FILES: UInt64 = 0x400, SIGHAND: UInt64 = 0x800
+    static let PIDFD: UInt64 = 0x1000, PTRACE: UInt64 = 0x2000, VFORK: UInt64 = 0x4000, PARENT: UInt64 = 0x8000
+    static let THREAD: UInt64 = 0x10000, NEWNS: UInt64 = 0x20000, SYSVSEM: UInt64 = 0x40000
+    static let SETTLS: UInt64 = 0x80000, PARENT_SETTID: UInt64 = 0x100000, CHILD_CLEARTID: UInt64 = 0x200000
+    static let DETACHED: UInt64 = 0x400000, UNTRACED: UInt64 = 0x800000, CHILD_SETTID: UInt64 = 0x1000000
+    static let namespaces: UInt64 = 0x7e02_0000  // NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET
+}
+
+extension Kernel {
+    /// Most processes one instance runs at once: each is a host process (its stub), so this bounds what a
+    /// guest fork bomb can cost the host, besides --mem.
+    static let maxProcesses = 1024
+
+    // MARK: fork, vfork, clone
+
+    /// A new process from `t`: a copy-on-write copy of its memory in a new stub or, for CLONE_VM|CLONE_VFORK
+    /// (vfork, posix_spawn), the parent's own address space: the child then runs in the parent's stub while
+    /// the parent waits, until the child execs or exits.
+    func fork(_ t: Task, flags: UInt64, stack: UInt64, parentTID: UInt64, childTID: UInt64, tls: UInt64)
+        throws(LinuxErrno) -> SyscallOutcome
+    {
+        if flags & CLONE.THREAD != 0 || flags & CLONE.SIGHAND != 0 { throw .EINVAL }  // FIXME: threads
+        if flags & CLONE.namespaces != 0 { throw .EPERM }
+        if flags & CLONE.VM != 0 && flags & CLONE.VFORK == 0 { throw .EINVAL }  // FIXME: threads share VM
+        let parent = t.process
+        guard processes.count < min(Kernel.maxProcesses, Int(clamping: parent.limits[RLIMIT.NPROC].soft)) else {
+            throw .EAGAIN
+        }
+        let sharedVM = flags & CLONE.VM != 0
+        let mm = sharedVM ? parent.mm : try parent.mm.fork()
+        let child = Process(pid: allocatePID(), parentPid: flags & CLONE.PARENT != 0 ? parent.parentPid : parent.pid,
+                            mm: mm, fds: flags & CLONE.FILES != 0 ? parent.fds : parent.fds.copy(),
+                            root: parent.root, cwd: parent.cwd, credentials: parent.credentials,
+                            limits: parent.limits, executablePath: parent.executablePath)
+        child.processGroup = parent.processGroup
+        child.session = parent.session
+        child.signalActions = parent.signalActions
+        child.name = parent.name
+        child.umask = parent.umask
+        child.dumpable = parent.dumpable
+        child.noNewPrivileges = parent.noNewPrivileges
+        let ct = Task(tid: child.pid, process: child)
+        child.tasks = [ct]
+        ct.regs = t.regs
+        ct.regs.rax = 0
+        if stack != 0 { ct.regs.rsp = stack }
+        if flags & CLONE.SETTLS != 0 { ct.regs.fsBase = tls }
+        ct.signalMask = t.signalMask
+        ct.alternateStack = t.alternateStack
+        if flags & CLONE.CHILD_SETTID != 0 { try? mm.write(GuestAddress(childTID), child.pid) }
+        if flags & CLONE.CHILD_CLEARTID != 0 { ct.clearChildTID = childTID }
+        if flags & CLONE.PARENT_SETTID != 0 { try? parent.mm.write(GuestAddress(parentTID), child.pid) }
+        processes[child.pid] = child
+        processes[child.parentPid]?.children.insert(child.pid)
+
+        ct.completion = 0
+        tasks[ct.hostPID] = ct  // for a shared VM this hands the parent's stub to the child
+        runnable.append(ct)
+        if flags & CLONE.VFORK != 0 {
+            child.vforkParent = t
+            t.completion = Int(child.pid)
+            return .block(child.childQueueForVfork)
+        }
+        return .value(Int(child.pid))
+    }
+
+    /// The vfork parent goes on: the child exec'd or exited. If they shared the stub, it is the parent's again.
+    func releaseVforkParent(_ child: Process, sharedStub: Int32?) {
+        guard let parentTask = child.vforkParent else { return }
+        child.vforkParent = nil
+        if let stub = sharedStub, parentTask.isAlive { tasks[stub] = parentTask }
+        if parentTask.isAlive { makeRunnable(parentTask) }
+    }
+
+    // MARK: execve
+
+    func exec(_ t: Task, dirfd: Int32, path: GuestAddress, argv: GuestAddress, envp: GuestAddress, flags: Int32)
+        throws(LinuxErrno) -> SyscallOutcome
+    {
+        guard flags & ~(AT.EMPTY_PATH | AT.SYMLINK_NOFOLLOW) == 0 else { throw .EINVAL }
+        let p = t.process
+        let name = try t.mm.readString(path)
+        let args = try readStringArray(t, argv)
+        let env = try readStringArray(t, envp)
+        var request = ExecRequest(path: name, argv: args, envp: env)
+        let start: Dentry
+        if name.isEmpty {
+            guard flags & AT.EMPTY_PATH != 0 else { throw .ENOENT }
+            guard let d = try p.fds.get(dirfd).dentry else { throw .EACCES }
+            start = d
+            request.path = Array(d.path.utf8)
+        } else {
+            start = try startDentry(t, dirfd, path: name)
+            if flags & AT.SYMLINK_NOFOLLOW != 0,
+               try p.pathWalk.resolve(name, from: start, followFinal: false).inode.isSymlink { throw .ELOOP }
+        }
+        let image = try loadProgram(request, walk: p.pathWalk, cwd: start, credentials: p.credentials,
+                                    stackLimit: p.limits[RLIMIT.STACK].soft)
+        // The point of no return: the old image goes.
+        let oldStub = t.hostPID
+        let wasShared = p.vforkParent != nil && p.vforkParent!.process.mmStorage === p.mmStorage
+        if tasks[oldStub] === t { tasks[oldStub] = nil }
+        p.mmStorage = image.mm
+        tasks[t.hostPID] = t
+        releaseVforkParent(p, sharedStub: wasShared ? oldStub : nil)
+        p.fds.closeAllOnExec()
+        for i in 1...64 where p.signalActions[i].handler > 1 { p.signalActions[i] = SignalAction() }
+        t.alternateStack = (0, 0, 2)
+        t.rseq = nil
+        t.robustList = (0, 0)
+        t.clearChildTID = 0
+        p.name = Process.comm(of: image.path)
+        p.executablePath = image.path
+        p.didExec = true
+        t.regs = image.registers
+        return .replaced
+    }
+
+    /// argv or envp: a NULL-terminated array of string pointers (NULL itself is an empty array).
+    private func readStringArray(_ t: Task, _ at: GuestAddress) throws(LinuxErrno) -> [[UInt8]] {
+        var out: [[UInt8]] = []
+        guard !at.isNull else { return out }
+        var total = 0
+        var i = 0
+        while true {
+            let p = try t.mm.read(at.advanced(by: 8 * i), as: UInt64.self)
+            if p == 0 { return out }
+            let s = try t.mm.readString(GuestAddress(p), max: Kernel.maxArgumentString + 1)
+            total += s.count + 9
+            guard total <= Int(max(t.process.limits[RLIMIT.STACK].soft / 4, 128 << 10)) else { throw .E2BIG }
+            out.append(s)
+            i += 1
+        }
+    }
+
+    // MARK: exit
+
+    /// Ends a process: its tasks stop for good, its memory and fds go, its children go to the reaper, and it
+    /// stays a zombie for its parent to reap. Process 1's end is the instance's end.
+    func terminate(_ p: Process, _ status: ExitStatus) {
+        guard p.exitStatus == nil else { return }
+        p.exitStatus = status
+        var stub: Int32? = nil
+        for t in p.tasks {
+            t.isAlive = false
+            detach(t)
+            runnable.removeAll { $0 === t }
+            if t.inHost {
+                t.inHost = false
+                tasksInHost -= 1
+            }
+            stub = t.hostPID
+            if tasks[t.hostPID] === t { tasks[t.hostPID] = nil }
+            if t.clearChildTID != 0 { try? p.mm.write(GuestAddress(t.clearChildTID), UInt32(0)) }
+        }
+        let sharedWithParent = p.vforkParent != nil && p.vforkParent!.process.mmStorage === p.mmStorage
+        releaseVforkParent(p, sharedStub: sharedWithParent ? stub : nil)
+        p.childrenCPU += (try? cpuNanoseconds(p)) ?? 0
+        p.mmStorage = nil  // the last user's AddressSpace kills its stub and frees its frames
+        p.fds.closeAll()
+        strace?.exit(p.pid, status)
+
+        let reaper = self.reaper(for: p)
+        for c in p.children {
+            guard let child = processes[c] else { continue }
+            child.parentPid = reaper?.pid ?? 0
+            reaper?.children.insert(c)
+            if child.exitStatus != nil, let reaper { wake(reaper.childQueue) }
+        }
+        p.children.removeAll()
+
+        if let parent = processes[p.parentPid] {
+            let action = parent.signalActions[17]
+            if action.handler == 1 || action.flags & 2 != 0 {  // SIGCHLD ignored, or SA_NOCLDWAIT: no zombie
+                reap(p)
+            }
+            wake(parent.childQueue)
+        }
+        if p.pid == 1 {
+            exitStatus = status
+            for other in processes.values where other.exitStatus == nil { terminate(other, .signaled(9)) }
+        }
+    }
+
+    /// The nearest living subreaper ancestor, else process 1 (Linux's find_new_reaper).
+    private func reaper(for p: Process) -> Process? {
+        var pid = p.parentPid
+        while let a = processes[pid], a.pid != 1 {
+            if a.childSubreaper && a.exitStatus == nil { return a }
+            pid = a.parentPid
+        }
+        if let initProcess = processes[1], initProcess !== p, initProcess.exitStatus == nil { return initProcess }
+        return nil
+    }
+
+    /// Removes a zombie for good.
+    func reap(_ p: Process) {
+        processes[p.pid] = nil
+        if let parent = processes[p.parentPid] {
+            parent.children.remove(p.pid)
+            parent.childrenCPU += p.childrenCPU
+        }
+    }
+
+    private func cpuNanoseconds(_ p: Process) throws(LinuxErrno) -> Int64 {
+        guard let mm = p.mmStorage else { return 0 }
+        do {
+            let c = try HostClock.now(HostClock.processCPUClock(pid: mm.stub.pid))
+            return c.seconds * 1_000_000_000 + c.nanoseconds
+        } catch {
+            throw LinuxErrno(host: error)
+        }
+    }
+}
+
+extension Process {
+    /// A vfork parent waits here; it is woken explicitly, with the child's pid as its completion.
+    var childQueueForVfork: WaitQueue { vforkQueue }
+}

@@ -1,0 +1,60 @@
+// WaitQueue.swift: where tasks sleep inside the kernel (Linux's wait_queue_head_t). A system call that must
+// wait returns .block(queue): the task stays stopped in its stub, holding no host CPU and not the kernel
+// loop, until someone wakes the queue or its deadline passes. Then the call runs again from the start with
+// the same arguments (handlers block before they change anything), or, if the waker left a completion
+// value, it returns that value.
+final class WaitQueue {
+    fileprivate(set) var waiters: [Task] = []
+    var isEmpty: Bool { waiters.isEmpty }
+}
+
+extension Kernel {
+    /// Parks `t` on `queue` (and on the timer if t.deadline is set).
+    func block(_ t: Task, on queue: WaitQueue?) {
+        t.blockedOn = queue
+        queue?.waiters.append(t)
+        if t.deadline != nil { sleepers.append(t) }
+    }
+
+    /// Wakes every task waiting on `queue`.
+    func wake(_ queue: WaitQueue) {
+        guard !queue.waiters.isEmpty else { return }
+        let waiters = queue.waiters
+        queue.waiters.removeAll()
+        for t in waiters where t.blockedOn === queue {
+            t.blockedOn = nil
+            makeRunnable(t)
+        }
+    }
+
+    /// Takes `t` off whatever it waits on and queues it to run its system call again.
+    func makeRunnable(_ t: Task) {
+        detach(t)
+        runnable.append(t)
+    }
+
+    /// Forgets every wait of `t` (it is woken, or dying).
+    func detach(_ t: Task) {
+        if let q = t.blockedOn {
+            q.waiters.removeAll { $0 === t }
+            t.blockedOn = nil
+        }
+        if t.deadline != nil {
+            sleepers.removeAll { $0 === t }
+        }
+    }
+
+    /// Wakes sleepers whose deadline has passed; returns the next deadline still ahead.
+    func expireSleepers(now: Int64) -> Int64? {
+        var next: Int64? = nil
+        for t in sleepers {
+            guard let d = t.deadline else { continue }
+            if d <= now {
+                makeRunnable(t)
+            } else {
+                next = min(next ?? d, d)
+            }
+        }
+        return next
+    }
+}
