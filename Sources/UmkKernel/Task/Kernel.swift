@@ -99,10 +99,10 @@ final class Kernel {
             try resume(task)
             try loop()
         } catch {
-            for t in tasks.values { t.mm.stub.kill() }
+            for p in processes.values { p.mmStorage?.stub.kill() }
             throw .kernelFailure("host: \(LinuxErrno(host: error).message)")
         }
-        for p in processes.values { p.mm.stub.kill() }
+        for p in processes.values { p.mmStorage?.stub.kill() }
         return exitStatus ?? .signaled(9)
     }
 
