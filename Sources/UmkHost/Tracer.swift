@@ -184,3 +184,20 @@ extension HostFile {
         umk_poll_readable(fd, timeoutMilliseconds) != 0
     }
 }
+
+extension Tracer {
+    /// PTRACE_GETFPREGS: the 512-byte FXSAVE image of the x87/SSE state (what a signal frame saves).
+    public static func floatingPoint(_ pid: Int32) throws(Errno) -> [UInt8] {
+        var buf = [UInt8](repeating: 0, count: 512)
+        let r = buf.withUnsafeMutableBytes { umk_ptrace(14, pid, 0, UInt64(UInt(bitPattern: $0.baseAddress))) }
+        _ = try shim(r)
+        return buf
+    }
+
+    /// PTRACE_SETFPREGS from a 512-byte FXSAVE image.
+    public static func setFloatingPoint(_ pid: Int32, _ image: [UInt8]) throws(Errno) {
+        precondition(image.count == 512)
+        let r = image.withUnsafeBytes { umk_ptrace(15, pid, 0, UInt64(UInt(bitPattern: $0.baseAddress))) }
+        _ = try shim(r)
+    }
+}

@@ -1,8 +1,7 @@
 import UmkHost
 
-// Signals.swift: signal dispositions, masks and sending (kernel/signal.c). The state is kept exactly as Linux
-// keeps it; delivery to a guest handler is the signals issue. Until then a signal sent to the guest takes
-// its default action even when a handler is installed (FIXME: deliver to the handler).
+// Signals.swift: signal dispositions, masks, sending and waiting (kernel/signal.c). Delivery to handlers is
+// Task/SignalDelivery.swift.
 enum Signal {
     static let KILL: Int32 = 9, STOP: Int32 = 19
     /// Signals whose default action is to do nothing: SIGCHLD, SIGCONT, SIGURG, SIGWINCH.
@@ -15,6 +14,22 @@ extension SyscallTable {
         add(13, [.signal, .pointer, .pointer, .uint]) { k, t, a throws(LinuxErrno) in try k.sysRtSigaction(t, a) }
         add(14, [.int, .pointer, .pointer, .uint]) { k, t, a throws(LinuxErrno) in try k.sysRtSigprocmask(t, a) }
         add(131, [.pointer, .pointer]) { k, t, a throws(LinuxErrno) in try k.sysSigaltstack(t, a) }
+        add(15, []) { k, t, _ throws(LinuxErrno) in try k.signalReturn(t) }
+        add(130, [.pointer, .uint]) { k, t, a throws(LinuxErrno) in  // rt_sigsuspend
+            guard a[1] == 8 else { throw .EINVAL }
+            if t.savedMask == nil {
+                let mask = try t.mm.read(a.address(0), as: UInt64.self)
+                t.savedMask = t.signalMask
+                t.signalMask = mask & ~Signal.unblockable
+            }
+            return try k.waitForSignal(t)
+        }
+        add(34, []) { k, t, _ throws(LinuxErrno) in try k.waitForSignal(t) }  // pause
+        add(127, [.pointer, .uint]) { _, t, a throws(LinuxErrno) in  // rt_sigpending
+            guard a[1] <= 8 else { throw .EINVAL }
+            try t.mm.write(a.address(0), t.pendingSignals & t.signalMask)
+            return .value(0)
+        }
         add(62, [.int, .signal]) { k, t, a throws(LinuxErrno) in try k.sysKill(t, a.int(0), a.int(1)) }
         add(234, [.int, .int, .signal], .partial("one thread per process")) { k, t, a throws(LinuxErrno) in
             guard a.int(0) > 0, a.int(1) > 0 else { throw .EINVAL }
@@ -116,11 +131,23 @@ extension Kernel {
         return t.process.exitStatus != nil ? .exited : .value(0)
     }
 
-    /// Sends `sig` (1...64) to a task: pending while blocked, else its action now.
-    func send(_ t: Task, _ sig: Int32) -> SyscallOutcome {
-        let blocked = sig != Signal.KILL && sig != Signal.STOP && t.signalMask & (1 << UInt64(sig - 1)) != 0
-        if blocked {
-            t.pendingSignals |= 1 << UInt64(sig - 1)
+    /// pause, sigsuspend: wait until a signal is delivered, then EINTR (the handler runs on the way out).
+    func waitForSignal(_ t: Task) throws(LinuxErrno) -> SyscallOutcome {
+        if nextDeliverable(t) != nil { throw .EINTR }
+        return .block(nil)
+    }
+
+    /// Sends `sig` (1...64) to a task: pending while blocked or until its handler runs, else its action now.
+    @discardableResult
+    func send(_ t: Task, _ sig: Int32, info: SignalInfo? = nil) -> SyscallOutcome {
+        let bit = UInt64(1) << UInt64(sig - 1)
+        let blocked = sig != Signal.KILL && sig != Signal.STOP && t.signalMask & bit != 0
+        let action = t.process.signalActions[Int(sig)]
+        if blocked || (action.handler > 1 && sig != Signal.KILL && sig != Signal.STOP) {
+            if action.handler == 1 && !blocked { return .value(0) }
+            t.pendingSignals |= bit
+            if t.pendingInfo[sig] == nil { t.pendingInfo[sig] = info ?? SignalInfo(signo: sig) }
+            if !blocked { interruptForSignal(t) }
             return .value(0)
         }
         return act(t, sig) ?? .value(0)
@@ -132,19 +159,21 @@ extension Kernel {
         let action = t.process.signalActions[Int(sig)]
         if action.handler == 1 || (action.handler == 0 && Signal.ignoredByDefault.contains(sig)) { return nil }
         if sig == Signal.STOP || (action.handler == 0 && [20, 21, 22].contains(sig)) { return nil }
-        if action.handler > 1 {
-            log.notice("signal \(signalName(sig)) has a handler; delivery is not implemented, taking the default action")
-        }
         terminate(t.process, .signaled(sig))
         return .exited
     }
 
-    /// Acts on pending signals that are no longer blocked, lowest number first, as Linux dequeues them.
+    /// Acts on pending signals that are no longer blocked, lowest number first, as Linux dequeues them;
+    /// those with a handler stay pending until the task resumes.
     func deliverPending(_ t: Task) -> SyscallOutcome? {
-        while t.pendingSignals & ~t.signalMask != 0 {
-            let ready = t.pendingSignals & ~t.signalMask
+        var ready = t.pendingSignals & ~t.signalMask
+        while ready != 0 {
             let sig = Int32(ready.trailingZeroBitCount + 1)
-            t.pendingSignals &= ~(1 << UInt64(sig - 1))
+            let bit = UInt64(1) << UInt64(sig - 1)
+            ready &= ~bit
+            if t.process.signalActions[Int(sig)].handler > 1 { continue }
+            t.pendingSignals &= ~bit
+            t.pendingInfo[sig] = nil
             if let outcome = act(t, sig) { return outcome }
         }
         return nil

@@ -35,6 +35,7 @@ final class Kernel {
     let consoleQueue = WaitQueue()
     private var tick: TickTimer?
     private var tickArmedFor: Int64?
+    private var reportedStall = false
 
     init(_ config: Configuration) throws(LaunchError) {
         configuration = config
@@ -163,7 +164,10 @@ final class Kernel {
         } else if let deadline {
             HostClock.sleep(untilMonotonic: deadline)
         } else {
-            log.warning("every guest task is blocked with nothing to wake it")
+            if !reportedStall {
+                reportedStall = true
+                log.warning("every guest task is blocked with nothing to wake it")
+            }
             HostClock.sleep(untilMonotonic: now + 1_000_000_000)
         }
     }
@@ -188,8 +192,12 @@ final class Kernel {
     private func runRunnable() throws(Errno) {
         let batch = runnable
         runnable.removeAll()
-        for t in batch where t.isAlive && t.blockedOn == nil {
-            if let value = t.completion {
+        for t in batch { t.isQueued = false }
+        for t in batch where t.isAlive && !t.isBlocked {
+            if t.interrupted {
+                finishInterrupted(t)
+                try resume(t)
+            } else if let value = t.completion {
                 t.completion = nil
                 t.regs.rax = UInt64(bitPattern: Int64(value))
                 try resume(t)
@@ -225,6 +233,9 @@ final class Kernel {
     /// Sets the task's registers and lets it run until its next stop; queued mapping changes go first.
     @inline(__always)
     func resume(_ task: Task) throws(Errno) {
+        if task.pendingSignals & ~task.signalMask != 0 {
+            guard try deliverSignals(task) else { return }
+        }
         if task.mm.stub.hasPendingChanges { try task.mm.stub.flush() }
         try Tracer.setRegisters(task.hostPID, task.regs)
         try Tracer.resumeSysemu(task.hostPID)

@@ -60,11 +60,12 @@ extension Kernel {
 
         ct.completion = 0
         tasks[ct.hostPID] = ct  // for a shared VM this hands the parent's stub to the child
-        runnable.append(ct)
+        makeRunnable(ct)
         if flags & CLONE.VFORK != 0 {
             child.vforkParent = t
             t.completion = Int(child.pid)
-            return .block(child.childQueueForVfork)
+            t.interruptible = false
+            return .block(child.vforkQueue)
         }
         return .value(Int(child.pid))
     }
@@ -73,6 +74,7 @@ extension Kernel {
     func releaseVforkParent(_ child: Process, sharedStub: Int32?) {
         guard let parentTask = child.vforkParent else { return }
         child.vforkParent = nil
+        parentTask.interruptible = true
         if let stub = sharedStub, parentTask.isAlive { tasks[stub] = parentTask }
         if parentTask.isAlive { makeRunnable(parentTask) }
     }
@@ -176,10 +178,18 @@ extension Kernel {
 
         if let parent = processes[p.parentPid] {
             let action = parent.signalActions[17]
-            if action.handler == 1 || action.flags & 2 != 0 {  // SIGCHLD ignored, or SA_NOCLDWAIT: no zombie
+            if action.handler == 1 || action.flags & SA.NOCLDWAIT != 0 {  // SIGCHLD ignored: no zombie
                 reap(p)
             }
             wake(parent.childQueue)
+            if let pt = parent.tasks.first, parent.exitStatus == nil {
+                var info = SignalInfo(signo: 17, pid: p.pid, uid: p.credentials.uid)
+                switch status {
+                case .exited(let code): (info.code, info.status) = (SignalInfo.CLD_EXITED, code)
+                case .signaled(let sig): (info.code, info.status) = (SignalInfo.CLD_KILLED, sig)
+                }
+                send(pt, 17, info: info)
+            }
         }
         if p.pid == 1 {
             exitStatus = status
@@ -218,7 +228,3 @@ extension Kernel {
     }
 }
 
-extension Process {
-    /// A vfork parent waits here; it is woken explicitly, with the child's pid as its completion.
-    var childQueueForVfork: WaitQueue { vforkQueue }
-}

@@ -118,8 +118,19 @@ final class Task {
     /// Bytes a blocking write has already moved, across its restarts.
     var ioProgress = 0
     var signalMask: UInt64 = 0
-    /// Signals sent while blocked, acted on when unblocked.
+    /// Signals sent while blocked, or waiting for delivery to a handler, and what each one carries.
     var pendingSignals: UInt64 = 0
+    var pendingInfo: [Int32: SignalInfo] = [:]
+    /// The mask to restore after the handler that ends a sigsuspend.
+    var savedMask: UInt64?
+    /// A signal cut the blocked system call short: finish it (EINTR or restart) before delivering.
+    var interrupted = false
+    /// Whether a signal may interrupt the current wait (not the vfork wait).
+    var interruptible = true
+    /// Waiting in a system call (on a queue, a deadline, or only for a signal).
+    var isBlocked = false
+    /// In the kernel's run queue already.
+    var isQueued = false
     var clearChildTID: UInt64 = 0
     var robustList: (head: UInt64, length: UInt64) = (0, 0)
     /// rseq(2) registration: the guest's struct rseq, its length and abort signature.

@@ -11,6 +11,7 @@ final class WaitQueue {
 extension Kernel {
     /// Parks `t` on `queue` (and on the timer if t.deadline is set).
     func block(_ t: Task, on queue: WaitQueue?) {
+        t.isBlocked = true
         t.blockedOn = queue
         queue?.waiters.append(t)
         if t.deadline != nil { sleepers.append(t) }
@@ -30,11 +31,15 @@ extension Kernel {
     /// Takes `t` off whatever it waits on and queues it to run its system call again.
     func makeRunnable(_ t: Task) {
         detach(t)
-        runnable.append(t)
+        if !t.isQueued {
+            t.isQueued = true
+            runnable.append(t)
+        }
     }
 
     /// Forgets every wait of `t` (it is woken, or dying).
     func detach(_ t: Task) {
+        t.isBlocked = false
         if let q = t.blockedOn {
             q.waiters.removeAll { $0 === t }
             t.blockedOn = nil

@@ -65,7 +65,14 @@ final class HostInode: Inode {
     }
 
     func open(flags: Int32, dentry: Dentry) throws(LinuxErrno) -> OpenFile {
-        // Device nodes, fifos and sockets of the host are not the guest's: the root is mounted nodev.
+        // Host device nodes, fifos and sockets are not the guest's: the root is mounted nodev, except for
+        // the devices the kernel implements itself.
+        if fileType == S.IFCHR {
+            let st = try stat()
+            if let kind = DeviceFile.kind(major: st.rdevMajor, minor: st.rdevMinor) {
+                return DeviceFile(kind: kind, inode: self, dentry: dentry, flags: flags)
+            }
+        }
         guard fileType == S.IFREG || fileType == S.IFDIR else { throw .EACCES }
         do throws(Errno) {
             let host: HostFile
