@@ -9,7 +9,7 @@ final class AddressSpaceTests: XCTestCase {
     override func setUpWithError() throws { frames = try PhysicalFrames(bytes: 8 << 20) }
 
     func testMapWriteReadAndFaults() throws {
-        let mm = try AddressSpace(frames: frames)
+        let mm = try AddressSpace(frames: frames, cache: PageCache(frames: frames))
         let base = frames.freeFrames
         try mm.map(VMA(start: 0x10000, end: 0x13000, prot: [.read, .write]))
         XCTAssertEqual(frames.freeFrames, base - 3)
@@ -39,7 +39,7 @@ final class AddressSpaceTests: XCTestCase {
     }
 
     func testProtNoneTakesNoFramesUntilAccessible() throws {
-        let mm = try AddressSpace(frames: frames)
+        let mm = try AddressSpace(frames: frames, cache: PageCache(frames: frames))
         let base = frames.freeFrames
         try mm.map(VMA(start: 0x100000, end: 0x200000, prot: .none))
         XCTAssertEqual(frames.freeFrames, base)
@@ -50,7 +50,7 @@ final class AddressSpaceTests: XCTestCase {
     }
 
     func testDiscardZeroesPrivateMemory() throws {
-        let mm = try AddressSpace(frames: frames)
+        let mm = try AddressSpace(frames: frames, cache: PageCache(frames: frames))
         try mm.map(VMA(start: 0x10000, end: 0x12000, prot: [.read, .write]))
         try mm.writeBytes(GuestAddress(0x10000), [UInt8](repeating: 7, count: 8192))
         try mm.discard(0x10000..<0x11000)
@@ -59,7 +59,7 @@ final class AddressSpaceTests: XCTestCase {
     }
 
     func testOutOfMemoryIsENOMEMAndLeavesNothingBehind() throws {
-        let mm = try AddressSpace(frames: frames)
+        let mm = try AddressSpace(frames: frames, cache: PageCache(frames: frames))
         let base = frames.freeFrames
         XCTAssertThrowsError(try mm.map(VMA(start: 0x10000, end: 0x10000 + 16 << 20, prot: [.read, .write]))) {
             XCTAssertEqual($0 as? LinuxErrno, .ENOMEM)
@@ -71,7 +71,7 @@ final class AddressSpaceTests: XCTestCase {
     func testFramesReturnWhenTheAddressSpaceGoes() throws {
         let before = frames.freeFrames
         do {
-            let mm = try AddressSpace(frames: frames)
+            let mm = try AddressSpace(frames: frames, cache: PageCache(frames: frames))
             try mm.map(VMA(start: 0x10000, end: 0x20000, prot: [.read, .write]))
             try mm.flush()
         }

@@ -99,7 +99,7 @@ extension Kernel {
     private func build(_ req: ExecRequest, image: ELFImage, file: HostOpenFile, interp: (ELFImage, HostOpenFile)?,
                        path: String, credentials: Credentials, stackLimit: UInt64) throws(LinuxErrno) -> ProgramImage
     {
-        let mm = try AddressSpace(frames: frames)
+        let mm = try AddressSpace(frames: frames, cache: pageCache)
         mm.stackLimit = stackLimit
         // The main program: ET_EXEC where it says, ET_DYN at ELF_ET_DYN_BASE (no ASLR).
         let bias: UInt64 = image.kind == .dynamic ? 0x5555_5555_4000 - image.span.lowerBound : 0
@@ -145,7 +145,8 @@ extension Kernel {
             if seg.fileSize > 0 {
                 // A segment sharing its first page with the previous one's last replaces it, as MAP_FIXED does.
                 mm.unmap(pageStart..<fileMapEnd)
-                try mm.map(VMA(start: pageStart, end: fileMapEnd, prot: seg.prot, name: name, file: file.host,
+                guard let mapped = file.mappableFile else { throw .EACCES }
+                try mm.map(VMA(start: pageStart, end: fileMapEnd, prot: seg.prot, name: name, file: mapped,
                                fileOffset: seg.offset & ~4095))
                 // The rest of the last file page is bss: zero, as padzero() makes it.
                 if fileEnd < fileMapEnd, seg.memorySize > seg.fileSize {

@@ -19,6 +19,7 @@ final class AddressSpace {
     }
 
     let frames: PhysicalFrames
+    let cache: PageCache
     let stub: StubProcess
     private let dataFrames: Range<Int>
     private(set) var vmas = VMASet()
@@ -36,8 +37,9 @@ final class AddressSpace {
     /// RLIMIT_STACK: how far the stack may grow down from its top.
     var stackLimit: UInt64 = 8 << 20
 
-    init(frames: PhysicalFrames) throws(LinuxErrno) {
+    init(frames: PhysicalFrames, cache: PageCache) throws(LinuxErrno) {
         self.frames = frames
+        self.cache = cache
         let runs = try frames.allocate(StubProcess.dataPages)
         guard runs.count == 1 else {
             frames.release(runs.joined())
@@ -83,9 +85,22 @@ final class AddressSpace {
     }
 
     /// Gives every page of `r` without a frame one, filled from the VMA's file or zero, and maps it.
+    /// File pages map the page cache's frame copy-on-write; anonymous pages get fresh (zero) frames.
     func populate(_ r: Range<UInt64>) throws(LinuxErrno) {
         var missing: [UInt64] = []
-        for vpn in (r.lowerBound >> 12)..<(r.upperBound >> 12) where pages[vpn] == nil { missing.append(vpn) }
+        var v: VMA? = nil
+        for vpn in (r.lowerBound >> 12)..<(r.upperBound >> 12) where pages[vpn] == nil {
+            if v == nil || !v!.range.contains(vpn << 12) { v = vmas.find(vpn << 12) }
+            guard let vma = v else { preconditionFailure("populate outside a VMA") }
+            if let file = vma.file {
+                let f = try cache.frame(file, page: (vma.fileOffset + (vpn << 12) - vma.start) >> 12)
+                let pte = PTE(frame: Int32(f), prot: vma.prot, cow: true)
+                pages[vpn] = pte
+                try hostMap(vpn: vpn, frame: f, prot: pte.hostProt)
+            } else {
+                missing.append(vpn)
+            }
+        }
         guard !missing.isEmpty else { return }
         let runs = try frames.allocate(missing.count)
         var i = 0
@@ -93,23 +108,13 @@ final class AddressSpace {
             for f in run {
                 let vpn = missing[i]
                 i += 1
-                guard let v = vmas.find(vpn << 12) else { preconditionFailure("populate outside a VMA") }
-                if let file = v.file { try fill(frame: f, from: file, at: v.fileOffset + (vpn << 12) - v.start) }
-                pages[vpn] = PTE(frame: Int32(f), prot: v.prot)
-                try hostMap(vpn: vpn, frame: f, prot: v.prot)
+                if v == nil || !v!.range.contains(vpn << 12) { v = vmas.find(vpn << 12) }
+                pages[vpn] = PTE(frame: Int32(f), prot: v!.prot)
+                try hostMap(vpn: vpn, frame: f, prot: v!.prot)
             }
         }
     }
 
-    /// Copies one page of a file into a fresh (zero) frame; past end of file it stays zero.
-    private func fill(frame: Int, from file: HostFile, at offset: UInt64) throws(LinuxErrno) {
-        let page = frameBuffer(frame)
-        do {
-            _ = try file.readFully(into: page, at: Int64(offset))
-        } catch {
-            throw LinuxErrno(host: error)
-        }
-    }
 
     private func hostMap(vpn: UInt64, frame: Int, prot: Protection) throws(LinuxErrno) {
         do {
@@ -158,9 +163,8 @@ final class AddressSpace {
             for vpn in (v.start >> 12)..<(v.end >> 12) {
                 guard let pte = pages[vpn] else { continue }
                 let f = Int(pte.frame)
-                if frames.refcount(f) == 1 {
+                if frames.refcount(f) == 1 && v.file == nil {
                     frames.zero(f..<(f + 1))
-                    if let file = v.file { try fill(frame: f, from: file, at: v.fileOffset + (vpn << 12) - v.start) }
                 } else {
                     pages[vpn] = nil
                     frames.release([f])
@@ -203,7 +207,7 @@ final class AddressSpace {
     /// A copy of this address space in a new stub, sharing every frame: private writable pages become
     /// copy-on-write in both, shared ones stay shared. No frame is copied here; no new frame is taken.
     func fork() throws(LinuxErrno) -> AddressSpace {
-        let child = try AddressSpace(frames: frames)
+        let child = try AddressSpace(frames: frames, cache: cache)
         child.vmas = vmas
         child.brkStart = brkStart
         child.brkCurrent = brkCurrent
@@ -233,7 +237,13 @@ final class AddressSpace {
     /// The first write to a copy-on-write page: the last sharer takes the frame back writable; the others
     /// copy it into a frame of their own.
     func breakCopyOnWrite(_ vpn: UInt64) throws(LinuxErrno) {
-        guard var pte = pages[vpn], pte.cow else { return }
+        guard let pte = pages[vpn], pte.cow else { return }
+        try makePrivate(vpn)
+    }
+
+    /// Gives a page a frame of its own, whatever its protection (the loader writes read-only pages).
+    func makePrivate(_ vpn: UInt64) throws(LinuxErrno) {
+        guard var pte = pages[vpn], frames.refcount(Int(pte.frame)) > 1 || pte.cow else { return }
         let old = Int(pte.frame)
         if frames.refcount(old) > 1 {
             let f = try frames.allocate(1)[0].lowerBound

@@ -134,11 +134,13 @@ extension AddressSpace {
 }
 
 extension AddressSpace {
-    /// Zeroes guest memory whatever its protection: for the loader, which fills read-only segments.
+    /// Zeroes guest memory whatever its protection: for the loader, which clears the bss part of a segment's
+    /// last file page. That page becomes the address space's own first (it was the page cache's).
     func zeroDirect(_ address: GuestAddress, _ count: Int) throws(LinuxErrno) {
         var at = address.raw
         let end = at + UInt64(count)
         while at < end {
+            try makePrivate(at >> 12)
             guard let pte = pages[at >> 12] else { throw .EFAULT }
             let inPage = Int(at & 4095)
             let n = min(4096 - inPage, Int(end - at))

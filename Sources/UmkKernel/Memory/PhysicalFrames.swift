@@ -18,7 +18,12 @@ final class PhysicalFrames {
     var totalFrames: Int { allocator.frameCount }
     var freeFrames: Int { allocator.freeCount }
 
+    /// Called when an allocation finds too few free frames: the page cache gives back what only it uses.
+    var reclaim: ((Int) -> Void)?
+
     func allocate(_ n: Int) throws(LinuxErrno) -> [Range<Int>] {
+        if let runs = allocator.allocate(n) { return runs }
+        reclaim?(n - allocator.freeCount)
         guard let runs = allocator.allocate(n) else { throw .ENOMEM }
         return runs
     }

@@ -22,8 +22,8 @@ struct VMA {
     var growsDown = false
     /// What /proc/PID/maps will name it: a path, "[heap]", "[stack]", or nil for anonymous memory.
     var name: String? = nil
-    /// For a file mapping, the file and the offset of `start` in it (private mappings copy from it).
-    var file: HostFile? = nil
+    /// For a file mapping, the file and the offset of `start` in it: its pages come from the page cache.
+    var file: MappedFile? = nil
     var fileOffset: UInt64 = 0
 
     var range: Range<UInt64> { start..<end }
@@ -32,7 +32,7 @@ struct VMA {
     /// Whether `next` (which starts where this one ends) can be folded into this one.
     func canMerge(with next: VMA) -> Bool {
         end == next.start && prot == next.prot && shared == next.shared && growsDown == next.growsDown
-            && name == next.name && file === next.file && (file == nil || fileOffset + length == next.fileOffset)
+            && name == next.name && file?.key == next.file?.key && (file == nil || fileOffset + length == next.fileOffset)
     }
 
     /// The part of this VMA inside `r` (which must overlap it), file offset adjusted.

@@ -10,6 +10,7 @@ import UmkHost
 final class Kernel {
     let configuration: Configuration
     let frames: PhysicalFrames
+    let pageCache: PageCache
     let rootDentry: Dentry
     let log: Logger
     let strace: Strace?
@@ -46,6 +47,8 @@ final class Kernel {
         strace = config.straceFD.map { Strace(fd: $0) }
         do {
             frames = try PhysicalFrames(bytes: config.memoryBytes)
+            pageCache = PageCache(frames: frames)
+            frames.reclaim = { [unowned pageCache] in pageCache.shrink($0) }
             rootDentry = Dentry(root: try HostInode.root(path: config.root))
         } catch {
             throw .kernelFailure("\(config.root): \(error.message)")

@@ -28,8 +28,8 @@ class OpenFile {
     func readDirectory(into buffer: UnsafeMutableRawBufferPointer) throws(LinuxErrno) -> Int { throw .ENOTDIR }
     /// ioctl with its argument already copied in (`arg` is kernel memory of the request's size).
     func ioctl(_ request: UInt, _ arg: UnsafeMutableRawPointer?) throws(LinuxErrno) -> Int { throw .ENOTTY }
-    /// The host file a private mapping copies from, or nil when this file cannot be mapped (ENODEV).
-    var mappableFile: HostFile? { nil }
+    /// The file a mapping takes its pages from, or nil when this file cannot be mapped (ENODEV).
+    var mappableFile: MappedFile? { nil }
     /// Called when F_SETFL changes the status flags.
     func statusFlagsChanged() throws(LinuxErrno) {}
     /// Where a reader or writer that got EAGAIN waits, for a file that can make it wait (pipes, console).
@@ -69,7 +69,12 @@ final class HostOpenFile: OpenFile {
         guard inode.isDirectory else { throw .ENOTDIR }
         do { return try host.readDirectory(into: buffer) } catch { throw LinuxErrno(host: error) }
     }
-    override var mappableFile: HostFile? { inode.isDirectory ? nil : host }
+    override var mappableFile: MappedFile? {
+        if inode.isDirectory { return nil }
+        if mapped == nil, let st = try? inode.stat() { mapped = MappedFile(host: host, stat: st) }
+        return mapped
+    }
+    private var mapped: MappedFile?
 }
 
 /// An O_PATH descriptor: names a file for *at() calls, fstat and fchdir, and nothing else (EBADF).

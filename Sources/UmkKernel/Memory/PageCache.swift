@@ -1,0 +1,73 @@
+import UmkHost
+
+// PageCache.swift: file pages kept in frames of the physical-memory file, shared by every mapping of them
+// (mm/filemap.c in miniature). A private file mapping maps the cached frame copy-on-write instead of copying
+// the file, so the dynamic loader mapping libc costs no copy after the first time, and all processes share
+// those pages. A file is known by its host identity and version (device, inode, size, mtime): a host file
+// that changed is a new file. The cache gives frames back when guest memory runs short.
+
+/// A host file as mappings know it: the open host file to read from, and its identity for the cache.
+final class MappedFile {
+    struct Key: Hashable {
+        var device: UInt64, inode: UInt64, size: UInt64, mtime: Int64, mtimeNanoseconds: UInt32
+    }
+
+    let host: HostFile
+    let key: Key
+
+    init(host: HostFile, stat: HostStat) {
+        self.host = host
+        key = Key(device: UInt64(stat.devMajor) << 32 | UInt64(stat.devMinor), inode: stat.ino, size: stat.size,
+                  mtime: stat.mtime.0, mtimeNanoseconds: stat.mtime.1)
+    }
+}
+
+final class PageCache {
+    private struct PageKey: Hashable {
+        var file: MappedFile.Key
+        var index: UInt64
+    }
+
+    private let frames: PhysicalFrames
+    private var pages: [PageKey: Int32] = [:]
+
+    init(frames: PhysicalFrames) {
+        self.frames = frames
+    }
+
+    var count: Int { pages.count }
+
+    /// The frame holding page `index` of `file`, read on first use (past the end it reads as zeroes). The
+    /// cache keeps its own reference; the caller takes one more for its mapping.
+    func frame(_ file: MappedFile, page index: UInt64) throws(LinuxErrno) -> Int {
+        let key = PageKey(file: file.key, index: index)
+        if let f = pages[key] {
+            frames.retain(Int(f))
+            return Int(f)
+        }
+        let f = try frames.allocate(1)[0].lowerBound
+        let buffer = UnsafeMutableRawBufferPointer(start: frames.memory.base + f * 4096, count: 4096)
+        do {
+            _ = try file.host.readFully(into: buffer, at: Int64(index * 4096))
+        } catch {
+            frames.release([f])
+            throw LinuxErrno(host: error)
+        }
+        pages[key] = Int32(f)
+        frames.retain(f)
+        return f
+    }
+
+    /// Gives back up to `wanted` frames that only the cache still uses; returns how many it freed.
+    @discardableResult
+    func shrink(_ wanted: Int) -> Int {
+        var freed: [Int] = []
+        for (key, f) in pages where frames.refcount(Int(f)) == 1 {
+            pages[key] = nil
+            freed.append(Int(f))
+            if freed.count >= wanted { break }
+        }
+        frames.release(freed.sorted())
+        return freed.count
+    }
+}
