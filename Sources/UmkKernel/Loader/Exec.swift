@@ -16,7 +16,8 @@ struct ExecRequest {
 }
 
 extension Kernel {
-    static let maxInterpreterDepth = 4
+    /// Interpreters followed per exec: binfmt handlers run at most 6 times (fs/exec.c exec_binprm).
+    static let maxInterpreterDepth = 5
     static let maxArgumentString = 131_072  // MAX_ARG_STRLEN
 
     /// Loads `request` for a process with root/cwd/credentials `walk`/`cwd`, into a new address space.

@@ -189,7 +189,8 @@ extension Kernel {
         case 1031:  // F_SETPIPE_SZ
             guard let end = try fds.get(fd) as? PipeEnd else { throw .EBADF }
             let want = Int(a.uint(2))
-            guard want <= Pipe.maxCapacity || t.process.credentials.euid == 0, want <= 1 << 31 else { throw .EPERM }
+            guard want <= 1 << 31 else { throw .EINVAL }
+            guard want <= Pipe.maxCapacity || t.process.credentials.euid == 0 else { throw .EPERM }
             var size = 4096
             while size < want { size <<= 1 }
             guard size >= end.pipe.count else { throw .EBUSY }

@@ -172,6 +172,8 @@ extension Kernel {
             if options & 1 != 0 { return .value(0) }  // WNOHANG
             return .block(t.process.childQueue)
         }
+        // The child is reaped even when the status cannot be stored (wait_task_zombie).
+        reap(z)
         if !a.address(1).isNull {
             let status: Int32
             switch z.exitStatus! {
@@ -181,7 +183,6 @@ extension Kernel {
             try t.mm.write(a.address(1), status)
         }
         if !a.address(3).isNull { try writeRusage(t, a.address(3), cpu: z.childrenCPU) }
-        reap(z)
         return .value(Int(z.pid))
     }
 

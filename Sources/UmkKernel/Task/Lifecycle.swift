@@ -87,7 +87,8 @@ extension Kernel {
         guard flags & ~(AT.EMPTY_PATH | AT.SYMLINK_NOFOLLOW) == 0 else { throw .EINVAL }
         let p = t.process
         let name = try t.mm.readString(path)
-        let args = try readStringArray(t, argv)
+        var args = try readStringArray(t, argv)
+        if args.isEmpty { args = [[]] }  // Linux 5.18+: an empty argv becomes one empty string
         let env = try readStringArray(t, envp)
         var request = ExecRequest(path: name, argv: args, envp: env)
         let start: Dentry
@@ -168,8 +169,11 @@ extension Kernel {
         strace?.exit(p.pid, status)
 
         let reaper = self.reaper(for: p)
-        for c in p.children {
+        for c in p.children.sorted() {
             guard let child = processes[c] else { continue }
+            if child.deathSignal != 0, child.exitStatus == nil, let ct = child.tasks.first {
+                send(ct, child.deathSignal, info: SignalInfo(signo: child.deathSignal, pid: p.pid))  // PR_SET_PDEATHSIG
+            }
             child.parentPid = reaper?.pid ?? 0
             reaper?.children.insert(c)
             if child.exitStatus != nil, let reaper { wake(reaper.childQueue) }
