@@ -91,6 +91,7 @@ struct SyscallTable {
         t.addProcessCalls()
         t.addTimeCalls()
         t.addSignalCalls()
+        t.addFutexCalls()
         t.addSystemCalls()
         return t
     }()

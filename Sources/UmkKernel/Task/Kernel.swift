@@ -34,6 +34,8 @@ final class Kernel {
     var tasksInHost = 0
     /// Tasks reading the console, woken when umk's stdin is readable.
     let consoleQueue = WaitQueue()
+    /// Tasks in FUTEX_WAIT, by the physical place of their futex word.
+    var futexQueues: [FutexKey: WaitQueue] = [:]
     private var tick: TickTimer?
     private var tickArmedFor: Int64?
     private var reportedStall = false

@@ -117,6 +117,8 @@ final class Task {
     var completion: Int?
     /// Bytes a blocking write has already moved, across its restarts.
     var ioProgress = 0
+    /// The FUTEX_WAIT_BITSET mask of a waiting futex.
+    var futexBitset: UInt32 = .max
     var signalMask: UInt64 = 0
     /// Signals sent while blocked, or waiting for delivery to a handler, and what each one carries.
     var pendingSignals: UInt64 = 0

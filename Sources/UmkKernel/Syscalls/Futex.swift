@@ -1,0 +1,76 @@
+import UmkHost
+
+// Futex.swift: futex(2) wait and wake (kernel/futex/): a waiter sleeps on a queue keyed by the physical
+// location of the word (frame and offset), so shared mappings work across processes and a private word is
+// private to its address space. FUTEX_WAKE gives each woken waiter the answer 0; a timed-out waiter gets
+// ETIMEDOUT. Requeue and PI operations are not implemented (ENOSYS).
+struct FutexKey: Hashable {
+    var frame: Int
+    var offset: Int
+}
+
+extension SyscallTable {
+    mutating func addFutexCalls() {
+        add(202, [.pointer, .int, .int, .pointer, .pointer, .int], .partial("WAIT, WAKE and their BITSET forms")) {
+            k, t, a throws(LinuxErrno) in try k.sysFutex(t, a)
+        }
+    }
+}
+
+extension Kernel {
+    func futexKey(_ t: Task, _ address: GuestAddress) throws(LinuxErrno) -> FutexKey {
+        guard address.raw & 3 == 0 else { throw .EINVAL }
+        guard let f = t.mm.frame(forPage: address.raw >> 12, write: false) else { throw .EFAULT }
+        return FutexKey(frame: f, offset: Int(address.raw & 4095))
+    }
+
+    func sysFutex(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
+        let op = a.int(1) & ~(128 | 256)  // FUTEX_PRIVATE_FLAG, FUTEX_CLOCK_REALTIME
+        let realtime = a.int(1) & 256 != 0
+        switch op {
+        case 0, 9:  // FUTEX_WAIT, FUTEX_WAIT_BITSET
+            let bitset = op == 9 ? a.uint(5) : UInt32.max
+            guard bitset != 0 else { throw .EINVAL }
+            if let deadline = t.deadline {  // woken by the timer, not by a FUTEX_WAKE
+                if HostClock.monotonicNanoseconds() >= deadline {
+                    t.deadline = nil
+                    throw .ETIMEDOUT
+                }
+            } else {
+                let value = try t.mm.read(a.address(0), as: UInt32.self)
+                guard value == a.uint(2) else { throw .EAGAIN }
+                if !a.address(3).isNull {
+                    let (s, ns) = try readTimespec(t, a.address(3))
+                    var wait = s * 1_000_000_000 + ns
+                    if op == 9 {  // absolute, on CLOCK_MONOTONIC or CLOCK_REALTIME
+                        let (cs, cns) = try clockNow(t, realtime ? 0 : 1)
+                        wait -= cs * 1_000_000_000 + cns
+                    }
+                    if wait <= 0 { throw .ETIMEDOUT }
+                    t.deadline = HostClock.monotonicNanoseconds() + wait
+                }
+            }
+            let key = try futexKey(t, a.address(0))
+            let queue = futexQueues[key] ?? WaitQueue()
+            futexQueues[key] = queue
+            t.futexBitset = bitset
+            return .block(queue)
+        case 1, 10:  // FUTEX_WAKE, FUTEX_WAKE_BITSET
+            let bitset = op == 10 ? a.uint(5) : UInt32.max
+            guard bitset != 0 else { throw .EINVAL }
+            let key = try futexKey(t, a.address(0))
+            guard let queue = futexQueues[key] else { return .value(0) }
+            var woken = 0
+            for w in queue.waiters where woken < Int(a.int(2)) && w.futexBitset & bitset != 0 {
+                w.deadline = nil
+                w.completion = 0
+                makeRunnable(w)
+                woken += 1
+            }
+            if queue.isEmpty { futexQueues[key] = nil }
+            return .value(woken)
+        default:
+            throw .ENOSYS
+        }
+    }
+}
