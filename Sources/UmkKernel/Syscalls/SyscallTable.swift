@@ -37,6 +37,8 @@ enum SyscallOutcome {
     /// Wait on the queue (and/or until the task's deadline); then the call runs again, or completes with
     /// the value its waker left.
     case block(WaitQueue?)
+    /// Wait on all of these queues at once (poll, select).
+    case blockAll([WaitQueue])
 }
 
 typealias SyscallHandler = (Kernel, Task, SyscallArgs) throws(LinuxErrno) -> SyscallOutcome
@@ -92,6 +94,7 @@ struct SyscallTable {
         t.addTimeCalls()
         t.addSignalCalls()
         t.addFutexCalls()
+        t.addPollCalls()
         t.addSystemCalls()
         return t
     }()
@@ -131,6 +134,9 @@ extension Kernel {
             return true
         case .block(let queue):
             block(task, on: queue)
+            return false
+        case .blockAll(let queues):
+            block(task, on: queues)
             return false
         }
     }

@@ -109,8 +109,8 @@ final class Task {
     /// Resumed in its stub and not stopped since.
     var inHost = false
     var isAlive = true
-    /// The queue this task sleeps on, if it is blocked in a system call.
-    var blockedOn: WaitQueue?
+    /// The queues this task sleeps on, if it is blocked in a system call.
+    var blockedOn: [WaitQueue] = []
     /// A blocked call's deadline on the host monotonic clock (nanosleep, timeouts).
     var deadline: Int64?
     /// Set by whoever wakes the task with an answer: the blocked call returns this instead of running again.

@@ -11,9 +11,14 @@ final class WaitQueue {
 extension Kernel {
     /// Parks `t` on `queue` (and on the timer if t.deadline is set).
     func block(_ t: Task, on queue: WaitQueue?) {
+        block(t, on: queue.map { [$0] } ?? [])
+    }
+
+    /// Parks `t` on every queue of `queues` (poll): the first wake-up on any of them wakes it.
+    func block(_ t: Task, on queues: [WaitQueue]) {
         t.isBlocked = true
-        t.blockedOn = queue
-        queue?.waiters.append(t)
+        t.blockedOn = queues
+        for q in queues { q.waiters.append(t) }
         if t.deadline != nil { sleepers.append(t) }
     }
 
@@ -22,10 +27,7 @@ extension Kernel {
         guard !queue.waiters.isEmpty else { return }
         let waiters = queue.waiters
         queue.waiters.removeAll()
-        for t in waiters where t.blockedOn === queue {
-            t.blockedOn = nil
-            makeRunnable(t)
-        }
+        for t in waiters where t.isBlocked { makeRunnable(t) }
     }
 
     /// Takes `t` off whatever it waits on and queues it to run its system call again.
@@ -40,10 +42,8 @@ extension Kernel {
     /// Forgets every wait of `t` (it is woken, or dying).
     func detach(_ t: Task) {
         t.isBlocked = false
-        if let q = t.blockedOn {
-            q.waiters.removeAll { $0 === t }
-            t.blockedOn = nil
-        }
+        for q in t.blockedOn { q.waiters.removeAll { $0 === t } }
+        t.blockedOn.removeAll()
         if t.deadline != nil {
             sleepers.removeAll { $0 === t }
         }

@@ -23,6 +23,11 @@ final class ConsoleFile: OpenFile {
     }
 
     override var waitQueue: WaitQueue? { queue }
+
+    override func readyEvents() -> Int16 {
+        let out: Int16 = isWritable ? POLL.OUT | POLL.WRNORM : 0
+        return (host.isReadable() ? POLL.IN | POLL.RDNORM : 0) | out
+    }
     override func write(from buffers: [HostBuffer]) throws(LinuxErrno) -> Int {
         do { return try host.write(from: buffers) } catch { throw LinuxErrno(host: error) }
     }

@@ -38,6 +38,9 @@ class OpenFile {
     /// what one transfer took.
     var writesCompletely: Bool { false }
     var isNonblocking: Bool { statusFlags & O.NONBLOCK != 0 }
+    /// The poll events ready now. By default a file is always readable and writable (fs/select.c
+    /// DEFAULT_POLLMASK), as regular files and devices are.
+    func readyEvents() -> Int16 { POLL.IN | POLL.OUT | POLL.RDNORM | POLL.WRNORM }
 }
 
 /// A regular file or directory of a hostfs tree, open read-only on the host.

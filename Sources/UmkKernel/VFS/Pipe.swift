@@ -78,6 +78,16 @@ final class PipeEnd: OpenFile {
     }
 
     override var waitQueue: WaitQueue? { pipe.queue }
+
+    override func readyEvents() -> Int16 {
+        if isWriter {
+            if pipe.readers == 0 { return POLL.OUT | POLL.WRNORM | POLL.ERR }
+            return pipe.capacity - pipe.count >= Pipe.atomicSize ? POLL.OUT | POLL.WRNORM : 0
+        }
+        var ev: Int16 = pipe.count > 0 ? POLL.IN | POLL.RDNORM : 0
+        if pipe.writers == 0 { ev |= POLL.HUP }
+        return ev
+    }
     override var writesCompletely: Bool { true }
 
     override func read(into buffers: [HostBuffer]) throws(LinuxErrno) -> Int {

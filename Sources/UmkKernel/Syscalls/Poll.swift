@@ -1,0 +1,147 @@
+import UmkHost
+
+// Poll.swift: poll, ppoll, select and pselect6 (fs/select.c). Each file says which events are ready now; if
+// none is and the timeout allows, the task waits on every polled file's queue at once (and on its
+// deadline), then the call runs again. Files that never wait (regular files, devices) are always ready.
+enum POLL {
+    static let IN: Int16 = 0x1, PRI: Int16 = 0x2, OUT: Int16 = 0x4, ERR: Int16 = 0x8, HUP: Int16 = 0x10
+    static let NVAL: Int16 = 0x20, RDNORM: Int16 = 0x40, WRNORM: Int16 = 0x100
+}
+
+extension SyscallTable {
+    mutating func addPollCalls() {
+        add(7, [.pointer, .uint, .int]) { k, t, a throws(LinuxErrno) in
+            let ms = a.int(2)
+            return try k.poll(t, a.address(0), a.count(1), timeout: ms < 0 ? nil : Int64(ms) * 1_000_000)
+        }
+        add(271, [.pointer, .uint, .pointer, .pointer, .uint]) { k, t, a throws(LinuxErrno) in
+            let timeout = a.address(2).isNull ? nil : try k.relativeTimeout(t, a.address(2))
+            try k.applyTemporaryMask(t, a.address(3), size: a[4])
+            return try k.poll(t, a.address(0), a.count(1), timeout: timeout)
+        }
+        add(23, [.int, .pointer, .pointer, .pointer, .pointer]) { k, t, a throws(LinuxErrno) in
+            var timeout: Int64? = nil
+            if !a.address(4).isNull {
+                let s = try t.mm.read(a.address(4), as: Int64.self)
+                let us = try t.mm.read(a.address(4).advanced(by: 8), as: Int64.self)
+                guard s >= 0, us >= 0 else { throw .EINVAL }
+                timeout = s * 1_000_000_000 + min(us, 999_999) * 1000
+            }
+            return try k.select(t, a, timeout: timeout)
+        }
+        add(270, [.int, .pointer, .pointer, .pointer, .pointer, .pointer]) { k, t, a throws(LinuxErrno) in
+            let timeout = a.address(4).isNull ? nil : try k.relativeTimeout(t, a.address(4))
+            if !a.address(5).isNull {  // struct { const sigset_t *ss; size_t ss_len; }
+                let set = try t.mm.read(a.address(5), as: UInt64.self)
+                let size = try t.mm.read(a.address(5).advanced(by: 8), as: UInt64.self)
+                try k.applyTemporaryMask(t, GuestAddress(set), size: size)
+            }
+            return try k.select(t, a, timeout: timeout)
+        }
+    }
+}
+
+extension Kernel {
+    func relativeTimeout(_ t: Task, _ at: GuestAddress) throws(LinuxErrno) -> Int64 {
+        let (s, ns) = try readTimespec(t, at)
+        return s * 1_000_000_000 + ns
+    }
+
+    /// ppoll/pselect's mask: in force while the call waits, the old one back after (as sigsuspend does).
+    func applyTemporaryMask(_ t: Task, _ at: GuestAddress, size: UInt64) throws(LinuxErrno) {
+        guard !at.isNull, t.savedMask == nil else { return }
+        guard size == 8 else { throw .EINVAL }
+        let mask = try t.mm.read(at, as: UInt64.self)
+        t.savedMask = t.signalMask
+        t.signalMask = mask & ~Signal.unblockable
+    }
+
+    /// The deadline logic shared by poll and select: nil to wait, or whether the time is up.
+    private func pollDeadline(_ t: Task, timeout: Int64?) -> Bool {
+        let now = HostClock.monotonicNanoseconds()
+        if let d = t.deadline { return now >= d }
+        guard let timeout else { return false }
+        if timeout <= 0 { return true }
+        t.deadline = now + timeout
+        return false
+    }
+
+    /// Finishes a poll or select: the temporary mask goes, unless a handler is about to run (then
+    /// the frame restores it), and the deadline is forgotten.
+    private func pollDone(_ t: Task) {
+        t.deadline = nil
+        if let saved = t.savedMask, nextDeliverable(t) == nil {
+            t.signalMask = saved
+            t.savedMask = nil
+        }
+    }
+
+    func poll(_ t: Task, _ fdsAddress: GuestAddress, _ count: Int, timeout: Int64?) throws(LinuxErrno) -> SyscallOutcome {
+        guard UInt64(count) <= t.process.limits[RLIMIT.NOFILE].soft, count <= 1 << 20 else { throw .EINVAL }
+        var entries = try t.mm.readBytes(fdsAddress, 8 * count)
+        var ready = 0
+        var queues: [WaitQueue] = []
+        for i in 0..<count {
+            let fd = entries.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8 * i, as: Int32.self) }
+            let wanted = entries.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8 * i + 4, as: Int16.self) }
+            var revents: Int16 = 0
+            if fd >= 0 {
+                if let f = try? t.process.fds.get(fd), !f.isPathOnly {
+                    revents = f.readyEvents() & (wanted | POLL.ERR | POLL.HUP)
+                    if let q = f.waitQueue { queues.append(q) }
+                } else {
+                    revents = POLL.NVAL
+                }
+            }
+            if revents != 0 { ready += 1 }
+            withUnsafeBytes(of: revents.littleEndian) { b in
+                entries[8 * i + 6] = b[0]
+                entries[8 * i + 7] = b[1]
+            }
+        }
+        if ready == 0 && !pollDeadline(t, timeout: timeout) {
+            if nextDeliverable(t) != nil {
+                pollDone(t)
+                throw .EINTR
+            }
+            return .blockAll(queues)
+        }
+        pollDone(t)
+        try t.mm.writeBytes(fdsAddress, entries)
+        return .value(ready)
+    }
+
+    func select(_ t: Task, _ a: SyscallArgs, timeout: Int64?) throws(LinuxErrno) -> SyscallOutcome {
+        let n = a.int(0)
+        guard n >= 0, n <= 1 << 20 else { throw .EINVAL }
+        let bytes = (Int(n) + 63) / 64 * 8
+        var sets: [[UInt8]?] = []
+        for i in 1...3 { sets.append(a.address(i).isNull ? nil : try t.mm.readBytes(a.address(i), bytes)) }
+        var out: [[UInt8]] = sets.map { _ in [UInt8](repeating: 0, count: bytes) }
+        var ready = 0
+        var queues: [WaitQueue] = []
+        for fd in 0..<Int(n) {
+            let byte = fd / 8, bit = UInt8(1 << (fd % 8))
+            let want = sets.map { ($0?[byte] ?? 0) & bit != 0 }
+            guard want.contains(true) else { continue }
+            let f = try t.process.fds.get(Int32(fd))
+            let ev = f.readyEvents()
+            if let q = f.waitQueue { queues.append(q) }
+            let hits = [ev & (POLL.IN | POLL.HUP | POLL.ERR) != 0, ev & (POLL.OUT | POLL.ERR) != 0, ev & POLL.PRI != 0]
+            for k in 0..<3 where want[k] && hits[k] {
+                out[k][byte] |= bit
+                ready += 1
+            }
+        }
+        if ready == 0 && !pollDeadline(t, timeout: timeout) {
+            if nextDeliverable(t) != nil {
+                pollDone(t)
+                throw .EINTR
+            }
+            return .blockAll(queues)
+        }
+        pollDone(t)
+        for i in 0..<3 where sets[i] != nil { try t.mm.writeBytes(a.address(i + 1), out[i]) }
+        return .value(ready)
+    }
+}
