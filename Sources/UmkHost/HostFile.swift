@@ -195,6 +195,12 @@ extension HostFile {
         return max == 0 ? [UInt8](repeating: 0, count: r) : Array(buf[0..<r])
     }
 
+    /// What the host's /proc/self/fd/N says this fd is ("pipe:[123]", "/dev/pts/0").
+    public var procLinkName: String? {
+        guard let bytes = try? HostFile(fd: AT_FDCWD, owned: false).readLink(procPath) else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// fstatfs(2): the raw 120-byte struct statfs, the guest's layout too.
     public func fileSystemStatus() throws(Errno) -> [UInt8] {
         var buf = [UInt8](repeating: 0, count: 120)

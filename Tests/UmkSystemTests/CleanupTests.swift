@@ -1,5 +1,6 @@
 // CleanupTests.swift: nothing of an instance outlives umk. Every run in the suite already checks that no stub
-// is left once umk exits (SystemTestCase.umk); here umk is killed with SIGKILL while its guest runs, which
+// is left once umk exits (SystemTestCase.umk); here umk is killed with SIGKILL while its guest runs (one
+// process, or many: a pipeline, background jobs, a fork and exec loop), which
 // only PTRACE_O_EXITKILL and PR_SET_PDEATHSIG in the stubs can clean up after. While the guest runs, the
 // stubs' open host files are checked too: the physical-memory memfd only.
 
@@ -85,5 +86,21 @@ final class CleanupTests: SystemTestCase {
     /// A guest spinning in user mode, never entering the kernel.
     func testNoStubSurvivesUmkKilledDuringBusyLoop() throws {
         try killUmk(running: try Userland.program("loop"), [], after: 3)
+    }
+
+    /// A pipeline: several guest processes, each in its own stub, running or blocked on full and empty pipes.
+    /// It never ends by itself, so it is always killed in the middle.
+    func testNoStubSurvivesUmkKilledDuringPipeline() throws {
+        try killUmk(running: "/bin/sh", ["-c", "yes | cat | cat | wc -c"], after: 3)
+    }
+
+    /// Background jobs blocked in sleeps and in a pipe, and pid 1 blocked in wait.
+    func testNoStubSurvivesUmkKilledWithBackgroundJobs() throws {
+        try killUmk(running: "/bin/sh", ["-c", "sleep 30 & sleep 30 | cat & sleep 30 & wait"], after: 3)
+    }
+
+    /// A loop of fork, exec and exit: umk is killed while stubs are being created and torn down.
+    func testNoStubSurvivesUmkKilledDuringForkExecLoop() throws {
+        try killUmk(running: "/bin/sh", ["-c", "while :; do /bin/true; done"], after: 3)
     }
 }

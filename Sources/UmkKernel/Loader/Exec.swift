@@ -13,6 +13,10 @@ struct ExecRequest {
     var path: [UInt8]
     var argv: [[UInt8]]
     var envp: [[UInt8]]
+    /// The name a `#!` interpreter and AT_EXECFN get, when it differs from `path` (execveat: "/dev/fd/N/...").
+    var displayPath: [UInt8]? = nil
+    /// execveat through a close-on-exec fd: the new image could not reopen the path, so a script is ENOENT.
+    var pathInaccessible = false
 }
 
 extension Kernel {
@@ -34,6 +38,7 @@ extension Kernel {
             let n = try readAt(file, 0, into: &head)
             head.removeSubrange(n...)
             if head.starts(with: [0x23, 0x21]) {  // "#!"
+                if req.pathInaccessible { throw .ENOENT }
                 depth += 1
                 guard depth <= Kernel.maxInterpreterDepth else { throw .ELOOP }
                 req = try scriptRequest(req, head: head)
@@ -92,7 +97,7 @@ extension Kernel {
         while let f = arg.first, isBlank(f) { arg.removeFirst() }
         var argv: [[UInt8]] = [interp]
         if !arg.isEmpty { argv.append(arg) }
-        argv.append(req.path)
+        argv.append(req.displayPath ?? req.path)
         argv.append(contentsOf: req.argv.dropFirst())
         return ExecRequest(path: interp, argv: argv, envp: req.envp)
     }
@@ -120,7 +125,7 @@ extension Kernel {
 
         let aux = AuxiliaryVector(phdr: phdr &+ bias, phnum: UInt64(image.phnum), base: base, entry: image.entry &+ bias,
                                   credentials: credentials)
-        let sp = try InitialStack.build(in: mm, argv: req.argv, envp: req.envp, execfn: req.path, aux: aux,
+        let sp = try InitialStack.build(in: mm, argv: req.argv, envp: req.envp, execfn: req.displayPath ?? req.path, aux: aux,
                                         executable: image.executableStack)
         try mm.flush()
         var regs = Registers()

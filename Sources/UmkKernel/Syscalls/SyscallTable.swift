@@ -95,6 +95,8 @@ struct SyscallTable {
         t.addSignalCalls()
         t.addFutexCalls()
         t.addPollCalls()
+        t.addCredentialCalls()
+        t.addSocketCalls()
         t.addSystemCalls()
         return t
     }()

@@ -96,6 +96,8 @@ final class Kernel {
         fds.install(ConsoleFile(host: .standardError, queue: consoleQueue), at: 2, closeOnExec: false)
         let process = Process(pid: allocatePID(), parentPid: 0, mm: image.mm, fds: fds, root: rootDentry, cwd: cwd,
                               credentials: credentials, limits: Process.defaultLimits, executablePath: image.path)
+        process.kernel = self
+        process.commandLine = argv.flatMap { Array($0.utf8) + [0] }
         let task = Task(tid: process.pid, process: process)
         process.tasks = [task]
         processes[process.pid] = process

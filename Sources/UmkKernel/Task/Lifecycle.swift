@@ -37,6 +37,8 @@ extension Kernel {
                             mm: mm, fds: flags & CLONE.FILES != 0 ? parent.fds : parent.fds.copy(),
                             root: parent.root, cwd: parent.cwd, credentials: parent.credentials,
                             limits: parent.limits, executablePath: parent.executablePath)
+        child.kernel = self
+        child.commandLine = parent.commandLine
         child.processGroup = parent.processGroup
         child.session = parent.session
         child.signalActions = parent.signalActions
@@ -97,8 +99,15 @@ extension Kernel {
             guard let d = try p.fds.get(dirfd).dentry else { throw .EACCES }
             start = d
             request.path = Array(d.path.utf8)
+            request.displayPath = Array("/dev/fd/\(dirfd)".utf8)
+            request.pathInaccessible = try p.fds.entry(dirfd).closeOnExec
         } else {
             start = try startDentry(t, dirfd, path: name)
+            if dirfd != AT.FDCWD && name.first != UInt8(ascii: "/") {
+                // As fs/exec.c names it; the interpreter reopens it through /proc/self/fd.
+                request.displayPath = Array("/dev/fd/\(dirfd)/".utf8) + name
+                request.pathInaccessible = try p.fds.entry(dirfd).closeOnExec
+            }
             if flags & AT.SYMLINK_NOFOLLOW != 0,
                try p.pathWalk.resolve(name, from: start, followFinal: false).inode.isSymlink { throw .ELOOP }
         }
@@ -120,6 +129,7 @@ extension Kernel {
         p.name = Process.comm(of: image.path)
         p.executablePath = image.path
         p.didExec = true
+        p.commandLine = args.flatMap { $0 + [0] }
         t.regs = image.registers
         return .replaced
     }

@@ -85,7 +85,16 @@ final class Process {
         Array((path.split(separator: "/").last.map(String.init) ?? path).utf8.prefix(15))
     }
 
-    var pathWalk: PathWalk { PathWalk(root: root, credentials: credentials) }
+    /// The kernel the process lives in (for its view of /proc).
+    weak var kernel: Kernel?
+    /// argv as /proc/PID/cmdline shows it: each argument NUL-terminated.
+    var commandLine: [UInt8] = []
+
+    var pathWalk: PathWalk {
+        var walk = PathWalk(root: root, credentials: credentials)
+        if let kernel { walk.procfs = { [unowned self] in kernel.procRoot(for: self) } }
+        return walk
+    }
 
     static let defaultLimits: [ResourceLimit] = {
         var l = [ResourceLimit](repeating: ResourceLimit(soft: .max, hard: .max), count: RLIMIT.count)

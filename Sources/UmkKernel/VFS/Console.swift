@@ -23,6 +23,10 @@ final class ConsoleFile: OpenFile {
     }
 
     override var waitQueue: WaitQueue? { queue }
+    override var procLinkName: String { host.procLinkName ?? "/dev/console" }
+    override func reopenTarget() throws(LinuxErrno) -> Dentry {
+        Dentry(detached: procLinkName, inode: ConsoleInode(host: host, queue: queue))
+    }
 
     override func readyEvents() -> Int16 {
         let out: Int16 = isWritable ? POLL.OUT | POLL.WRNORM : 0

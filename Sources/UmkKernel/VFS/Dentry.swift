@@ -18,12 +18,22 @@ final class Dentry {
         self.inode = inode
     }
 
-    var isRoot: Bool { parentLink == nil }
+    /// A name outside the tree, for objects reached through /proc magic links (a pipe, the console).
+    init(detached name: String, inode: Inode) {
+        self.name = name
+        parentLink = nil
+        self.inode = inode
+        isDetached = true
+    }
+
+    private var isDetached = false
+    var isRoot: Bool { parentLink == nil && !isDetached }
     /// The parent, or nil at the root of the tree.
     var parent: Dentry? { parentLink }
 
     /// The path from the tree root, as getcwd(2) reports it.
     var path: String {
+        if isDetached { return name }
         var parts: [String] = []
         var d = self
         while let p = d.parentLink {

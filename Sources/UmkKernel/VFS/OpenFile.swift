@@ -38,6 +38,13 @@ class OpenFile {
     /// what one transfer took.
     var writesCompletely: Bool { false }
     var isNonblocking: Bool { statusFlags & O.NONBLOCK != 0 }
+    /// What readlink of /proc/PID/fd/N shows.
+    var procLinkName: String { dentry?.path ?? "anon_inode:[file]" }
+    /// What following /proc/PID/fd/N reaches: the file's own dentry, or one made for it.
+    func reopenTarget() throws(LinuxErrno) -> Dentry {
+        guard let dentry else { throw .ENOENT }
+        return dentry
+    }
     /// The poll events ready now. By default a file is always readable and writable (fs/select.c
     /// DEFAULT_POLLMASK), as regular files and devices are.
     func readyEvents() -> Int16 { POLL.IN | POLL.OUT | POLL.RDNORM | POLL.WRNORM }

@@ -10,6 +10,8 @@ struct PathWalk {
     /// The process's root: `/` and `..` at the top lead here.
     let root: Dentry
     let credentials: Credentials
+    /// The procfs mounted over the tree root's `proc`, if the walk has one.
+    var procfs: (() -> Inode)? = nil
 
     /// Resolves `path` (relative ones from `start`). `followFinal` says whether a symlink in the last
     /// component is followed (it always is when the path ends in a slash).
@@ -67,7 +69,18 @@ struct PathWalk {
             guard current.inode.isDirectory else { throw .ENOTDIR }
             try checkSearch(current)
             let nameString = String(decoding: name, as: UTF8.self)
-            let child = try current.inode.lookup(nameString)
+            let child: Inode
+            if current.isRoot && nameString == "proc", let procfs {
+                child = procfs()
+            } else {
+                child = try current.inode.lookup(nameString)
+            }
+            if let magic = child as? ProcInode, magic.magic != nil, !isLast || followFinal || trailingSlash {
+                links += 1
+                guard links <= PathWalk.maxSymlinks else { throw .ELOOP }
+                current = try magic.follow()
+                continue
+            }
             if child.isSymlink && (!isLast || followFinal || trailingSlash) {
                 links += 1
                 guard links <= PathWalk.maxSymlinks else { throw .ELOOP }

@@ -78,6 +78,10 @@ final class PipeEnd: OpenFile {
     }
 
     override var waitQueue: WaitQueue? { pipe.queue }
+    override var procLinkName: String { "pipe:[\(pipe.inode)]" }
+    override func reopenTarget() throws(LinuxErrno) -> Dentry {
+        Dentry(detached: procLinkName, inode: PipeInode(pipe: pipe))
+    }
 
     override func readyEvents() -> Int16 {
         if isWriter {

@@ -1,0 +1,242 @@
+import UmkHost
+
+// ProcFS.swift: the guest's /proc, as far as programs need it today (fs/proc/): `self`, and for each guest
+// process `exe`, `cwd`, `root`, `cmdline`, `comm` and `fd/N`. It is mounted over the root's `proc` by the
+// path walk, so the host's own /proc never shows through. `fd/N` are magic links, as on Linux: following
+// one reaches the open file itself (a pipe, the console, a file), not a path string.
+// FIXME: the rest of procfs (stat, status, maps, meminfo, ...) is the procfs issue.
+
+/// A symlink whose target is an object, not a path (fs/proc/base.c proc_pid_get_link).
+protocol MagicLink: Inode {
+    func follow() throws(LinuxErrno) -> Dentry
+}
+
+/// One procfs node: a directory of named children, a symlink, or a read-only file with generated content.
+final class ProcInode: Inode {
+    enum Content {
+        case directory(() -> [(String, ProcInode)])
+        case symlink(() -> [UInt8])
+        case file(() -> [UInt8])
+    }
+
+    let content: Content
+    let ino: UInt64
+    let magic: (() throws(LinuxErrno) -> Dentry)?
+    var isReadOnly: Bool { true }
+
+    init(_ content: Content, ino: UInt64, magic: (() throws(LinuxErrno) -> Dentry)? = nil) {
+        self.content = content
+        self.ino = ino
+        self.magic = magic
+    }
+
+    var fileType: UInt16 {
+        switch content {
+        case .directory: return S.IFDIR
+        case .symlink: return S.IFLNK
+        case .file: return S.IFREG
+        }
+    }
+
+    func stat() throws(LinuxErrno) -> HostStat {
+        var s = HostStat()
+        switch content {
+        case .directory: (s.mode, s.nlink) = (S.IFDIR | 0o555, 2)
+        case .symlink: (s.mode, s.nlink) = (S.IFLNK | 0o777, 1)
+        case .file: (s.mode, s.nlink) = (S.IFREG | 0o444, 1)
+        }
+        s.ino = ino
+        s.blksize = 1024
+        s.devMinor = 22  // proc's anonymous device
+        s.mask = 0x7ff
+        return s
+    }
+
+    func lookup(_ name: String) throws(LinuxErrno) -> Inode {
+        guard case .directory(let children) = content else { throw .ENOTDIR }
+        guard let child = children().first(where: { $0.0 == name }) else { throw .ENOENT }
+        return child.1
+    }
+
+    func readLink() throws(LinuxErrno) -> [UInt8] {
+        guard case .symlink(let target) = content else { throw .EINVAL }
+        return target()
+    }
+
+    func open(flags: Int32, dentry: Dentry) throws(LinuxErrno) -> OpenFile {
+        if flags & O.accessMode != O.RDONLY { throw .EACCES }
+        switch content {
+        case .directory(let children):
+            let entries = children().map { ($0.0, $0.1.ino, $0.1.fileType) }
+            return SyntheticDirectoryFile(entries: [(".", ino, S.IFDIR), ("..", 1, S.IFDIR)] + entries, inode: self,
+                                          dentry: dentry, flags: flags)
+        case .file(let bytes):
+            return SyntheticFile(bytes: bytes(), inode: self, dentry: dentry, flags: flags)
+        case .symlink:
+            throw .ELOOP
+        }
+    }
+}
+
+extension ProcInode: MagicLink {
+    func follow() throws(LinuxErrno) -> Dentry {
+        guard let magic else { throw .EINVAL }
+        return try magic()
+    }
+}
+
+extension Kernel {
+    /// /proc as `caller` sees it.
+    func procRoot(for caller: Process) -> ProcInode {
+        ProcInode(.directory { [unowned self] in
+            var entries: [(String, ProcInode)] = [("self", ProcInode(.symlink { Array("\(caller.pid)".utf8) }, ino: 2))]
+            for pid in self.processes.keys.sorted() {
+                guard let p = self.processes[pid], p.exitStatus == nil else { continue }
+                entries.append(("\(pid)", self.procPidDirectory(p)))
+            }
+            return entries
+        }, ino: 1)
+    }
+
+    private func procPidDirectory(_ p: Process) -> ProcInode {
+        let base = UInt64(p.pid) << 16
+        return ProcInode(.directory { [unowned self] in
+            [
+                ("exe", ProcInode(.symlink { Array(p.executablePath.utf8) }, ino: base + 1)),
+                ("cwd", ProcInode(.symlink { Array(p.cwd.path.utf8) }, ino: base + 2)),
+                ("root", ProcInode(.symlink { Array("/".utf8) }, ino: base + 3)),
+                ("comm", ProcInode(.file { p.name + [0x0a] }, ino: base + 4)),
+                ("cmdline", ProcInode(.file { p.commandLine }, ino: base + 5)),
+                ("fd", self.procFdDirectory(p, base: base)),
+            ]
+        }, ino: base)
+    }
+
+    private func procFdDirectory(_ p: Process, base: UInt64) -> ProcInode {
+        ProcInode(.directory {
+            p.fds.entries.indices.compactMap { fd -> (String, ProcInode)? in
+                guard let file = p.fds.entries[fd]?.file else { return nil }
+                return ("\(fd)", ProcInode(.symlink { Array(file.procLinkName.utf8) }, ino: base + 0x100 + UInt64(fd),
+                                          magic: { () throws(LinuxErrno) -> Dentry in try file.reopenTarget() }))
+            }
+        }, ino: base + 6)
+    }
+}
+
+/// The inode behind a pipe end, for reopening through /proc/PID/fd (a FIFO-like open of the same pipe).
+final class PipeInode: Inode {
+    let pipe: Pipe
+    init(pipe: Pipe) { self.pipe = pipe }
+    var fileType: UInt16 { S.IFIFO }
+    var isReadOnly: Bool { false }
+    func stat() throws(LinuxErrno) -> HostStat { try PipeEnd(pipe: pipe, writer: false, flags: 0).stat() }
+    func lookup(_ name: String) throws(LinuxErrno) -> Inode { throw .ENOTDIR }
+    func readLink() throws(LinuxErrno) -> [UInt8] { throw .EINVAL }
+    func open(flags: Int32, dentry: Dentry) throws(LinuxErrno) -> OpenFile {
+        PipeEnd(pipe: pipe, writer: flags & O.accessMode != O.RDONLY, flags: flags)
+    }
+}
+
+/// The console's inode, for reopening it through /proc/PID/fd.
+final class ConsoleInode: Inode {
+    let host: HostFile
+    let queue: WaitQueue
+    init(host: HostFile, queue: WaitQueue) {
+        self.host = host
+        self.queue = queue
+    }
+    var fileType: UInt16 { S.IFCHR }
+    var isReadOnly: Bool { false }
+    func stat() throws(LinuxErrno) -> HostStat { try ConsoleFile(host: host, queue: queue).stat() }
+    func lookup(_ name: String) throws(LinuxErrno) -> Inode { throw .ENOTDIR }
+    func readLink() throws(LinuxErrno) -> [UInt8] { throw .EINVAL }
+    func open(flags: Int32, dentry: Dentry) throws(LinuxErrno) -> OpenFile { ConsoleFile(host: host, queue: queue) }
+}
+
+/// A read-only file whose bytes are made when it is opened (procfs files).
+final class SyntheticFile: OpenFile {
+    let bytes: [UInt8]
+    let inode: Inode
+    private var offset = 0
+
+    init(bytes: [UInt8], inode: Inode, dentry: Dentry, flags: Int32) {
+        self.bytes = bytes
+        self.inode = inode
+        super.init(flags: flags, dentry: dentry)
+    }
+
+    override func read(into buffers: [HostBuffer]) throws(LinuxErrno) -> Int {
+        let n = try read(into: buffers, at: Int64(offset))
+        offset += n
+        return n
+    }
+
+    override func read(into buffers: [HostBuffer], at position: Int64) throws(LinuxErrno) -> Int {
+        var at = Int(clamping: position)
+        var done = 0
+        for b in buffers where at < bytes.count {
+            let n = min(b.count, bytes.count - at)
+            bytes.withUnsafeBytes { b.base.copyMemory(from: $0.baseAddress! + at, byteCount: n) }
+            at += n
+            done += n
+        }
+        return done
+    }
+
+    override func write(from buffers: [HostBuffer]) throws(LinuxErrno) -> Int { throw .EBADF }
+
+    override func seek(_ off: Int64, whence: Int32) throws(LinuxErrno) -> Int64 {
+        let base: Int64 = whence == 0 ? 0 : whence == 1 ? Int64(offset) : whence == 2 ? Int64(bytes.count) : -1
+        guard base >= 0, base + off >= 0 else { throw .EINVAL }
+        offset = Int(base + off)
+        return Int64(offset)
+    }
+
+    override func stat() throws(LinuxErrno) -> HostStat { try inode.stat() }
+}
+
+/// A directory listing made when it is opened, read with getdents64 (procfs directories).
+final class SyntheticDirectoryFile: OpenFile {
+    let entries: [(String, UInt64, UInt16)]
+    let inode: Inode
+    private var position = 0
+
+    init(entries: [(String, UInt64, UInt16)], inode: Inode, dentry: Dentry, flags: Int32) {
+        self.entries = entries
+        self.inode = inode
+        super.init(flags: flags, dentry: dentry)
+    }
+
+    override func read(into buffers: [HostBuffer]) throws(LinuxErrno) -> Int { throw .EISDIR }
+    override func stat() throws(LinuxErrno) -> HostStat { try inode.stat() }
+
+    override func seek(_ off: Int64, whence: Int32) throws(LinuxErrno) -> Int64 {
+        guard whence == 0, off >= 0 else { throw .EINVAL }
+        position = Int(off)
+        return off
+    }
+
+    /// linux_dirent64 records: ino, next offset, record length, type, NUL-terminated name, 8-byte aligned.
+    override func readDirectory(into buffer: UnsafeMutableRawBufferPointer) throws(LinuxErrno) -> Int {
+        var used = 0
+        while position < entries.count {
+            let (name, ino, type) = entries[position]
+            let nameBytes = Array(name.utf8) + [0]
+            let length = (19 + nameBytes.count + 7) & ~7
+            if used + length > buffer.count {
+                if used == 0 { throw .EINVAL }
+                break
+            }
+            var b = ByteWriter(count: length)
+            b.put(ino, at: 0)
+            b.put(Int64(position + 1), at: 8)
+            b.put(UInt16(length), at: 16)
+            b.put(UInt8(type >> 12), at: 18)
+            b.put(nameBytes, at: 19)
+            b.bytes.withUnsafeBytes { (buffer.baseAddress! + used).copyMemory(from: $0.baseAddress!, byteCount: length) }
+            used += length
+            position += 1
+        }
+        return used
+    }
+}
