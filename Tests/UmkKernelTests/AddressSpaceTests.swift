@@ -12,7 +12,11 @@ final class AddressSpaceTests: XCTestCase {
         let mm = try AddressSpace(frames: frames, cache: PageCache(frames: frames))
         let base = frames.freeFrames
         try mm.map(VMA(start: 0x10000, end: 0x13000, prot: [.read, .write]))
-        XCTAssertEqual(frames.freeFrames, base - 3)
+        // Counted against --mem now, backed on first touch.
+        XCTAssertEqual(frames.committed, 3)
+        XCTAssertEqual(frames.freeFrames, base)
+        try mm.write(GuestAddress(0x10000), UInt8(1))
+        XCTAssertEqual(frames.freeFrames, base - 3)  // the fault backs the whole cluster around the touch
         XCTAssertEqual(mm.residentPages, 3)
         // A copy that straddles pages.
         let data = (0..<5000).map { UInt8($0 % 251) }
@@ -43,8 +47,11 @@ final class AddressSpaceTests: XCTestCase {
         let base = frames.freeFrames
         try mm.map(VMA(start: 0x100000, end: 0x200000, prot: .none))
         XCTAssertEqual(frames.freeFrames, base)
+        XCTAssertEqual(frames.committed, 0)
         XCTAssertThrowsError(try mm.read(GuestAddress(0x100000), as: UInt8.self))
         try mm.protect(0x100000..<0x102000, [.read, .write])
+        XCTAssertEqual(frames.committed, 2)
+        XCTAssertEqual(try mm.read(GuestAddress(0x100000), as: UInt8.self), 0)
         XCTAssertEqual(frames.freeFrames, base - 2)
         XCTAssertThrowsError(try mm.protect(0x300000..<0x301000, .read)) { XCTAssertEqual($0 as? LinuxErrno, .ENOMEM) }
     }
@@ -73,8 +80,36 @@ final class AddressSpaceTests: XCTestCase {
         do {
             let mm = try AddressSpace(frames: frames, cache: PageCache(frames: frames))
             try mm.map(VMA(start: 0x10000, end: 0x20000, prot: [.read, .write]))
+            try mm.zero(GuestAddress(0x10000), 0x10000)
+            XCTAssertEqual(frames.freeFrames, before - 16 - 4)  // the pages and the stub's data pages
             try mm.flush()
         }
         XCTAssertEqual(frames.freeFrames, before)
+        XCTAssertEqual(frames.committed, 0)
+    }
+
+    func testForkSharesFramesCopyOnWrite() throws {
+        let cache = PageCache(frames: frames)
+        let parent = try AddressSpace(frames: frames, cache: cache)
+        try parent.map(VMA(start: 0x10000, end: 0x12000, prot: [.read, .write]))
+        try parent.map(VMA(start: 0x20000, end: 0x21000, prot: [.read, .write], shared: true))
+        try parent.write(GuestAddress(0x10000), UInt32(7))
+        try parent.write(GuestAddress(0x20000), UInt32(1))
+        try parent.map(VMA(start: 0x40000, end: 0x4000000, prot: [.read, .write], noReserve: true))  // untouched
+        let used = frames.freeFrames
+        let child = try parent.fork()
+        XCTAssertEqual(frames.freeFrames, used - 4)  // only the child's stub data pages
+        XCTAssertEqual(child.residentPages, parent.residentPages)
+        try child.write(GuestAddress(0x10000), UInt32(9))  // copy on write
+        try child.write(GuestAddress(0x20000), UInt32(2))  // shared
+        XCTAssertEqual(try parent.read(GuestAddress(0x10000), as: UInt32.self), 7)
+        XCTAssertEqual(try child.read(GuestAddress(0x10000), as: UInt32.self), 9)
+        XCTAssertEqual(try parent.read(GuestAddress(0x20000), as: UInt32.self), 2)
+        XCTAssertEqual(frames.freeFrames, used - 5)
+        XCTAssertThrowsError(try parent.map(VMA(start: 0x8000000, end: 0x8000000 + (8 << 20), prot: [.read, .write]))) {
+            XCTAssertEqual($0 as? LinuxErrno, .ENOMEM)  // more than --mem promised in all
+        }
+        try parent.flush()
+        try child.flush()
     }
 }

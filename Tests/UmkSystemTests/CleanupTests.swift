@@ -18,9 +18,12 @@ private final class Seen: @unchecked Sendable {
     private var fds: [String] = []
     func add(_ process: HostProcess) {
         let dir = "/proc/\(process.pid)/fd"
-        let open = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).map { fd in
-            "pid \(process.pid) (\(process.comm)) fd \(fd) -> "
-                + ((try? FileManager.default.destinationOfSymbolicLink(atPath: "\(dir)/\(fd)")) ?? "?")
+        // A link that cannot be read belongs to a stub exiting right now (its files are going): skip it.
+        let open = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).compactMap { fd -> String? in
+            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "\(dir)/\(fd)") else {
+                return nil
+            }
+            return "pid \(process.pid) (\(process.comm)) fd \(fd) -> " + target
         }
         lock.lock()
         pids[process.pid] = process.comm

@@ -4,9 +4,10 @@ import UmkHost
 // frame of the physical-memory file, with protection), and the stub process whose host mappings mirror the
 // page table. Every change here is queued into the stub and flushed before the guest runs again.
 //
-// Frames are allocated when memory is mapped with some access (not on first touch): the file is sparse, so
-// an untouched frame costs the host nothing, and the guest sees ENOMEM at mmap time when --mem is spent,
-// never an OOM on the host. PROT_NONE reservations take no frames until made accessible.
+// Writable private memory is counted against --mem when it is mapped (ENOMEM at mmap time when the instance
+// cannot back it, never an OOM on the host), but anonymous pages take frames only when first touched: the
+// fault maps a cluster of pages around the one touched, so a fresh mapping costs no page-table work and a
+// fork copies only what was used. File pages come from the page cache at map time.
 final class AddressSpace {
     /// A page table entry: frame number and protection.
     struct PTE {
@@ -58,7 +59,14 @@ final class AddressSpace {
         stub.kill()
         frames.release(pages.values.map { Int($0.frame) })
         frames.release(dataFrames)
+        frames.uncharge(chargedPages)
     }
+
+    /// Pages of this address space counted against --mem.
+    private(set) var chargedPages = 0
+
+    /// Pages touched at once on a first-touch fault of anonymous memory (aligned, within the VMA).
+    static let faultAround: UInt64 = 64
 
     var residentPages: Int { pages.count }
 
@@ -69,11 +77,18 @@ final class AddressSpace {
     static let maxMapCount = 65_530
 
     /// Maps [start, start+length) (page aligned, free in the VMA map) as new memory.
-    func map(_ v: VMA) throws(LinuxErrno) {
+    func map(_ v: VMA, populate eager: Bool = false) throws(LinuxErrno) {
         precondition(v.start % 4096 == 0 && v.end % 4096 == 0)
         guard vmas.vmas.count < AddressSpace.maxMapCount else { throw .ENOMEM }
+        var v = v
+        if v.accountable && v.prot.contains(.write) && !v.charged {
+            try frames.charge(v.pageCount)
+            chargedPages += v.pageCount
+            v.charged = true
+        }
         vmas.insert(v)
-        if v.prot != .none {
+        // Shared anonymous memory is backed at once: its frames are the shared object a later fork shares.
+        if v.prot != .none && (v.file != nil || v.shared || eager) {
             do {
                 try populate(v.range)
             } catch {
@@ -129,6 +144,10 @@ final class AddressSpace {
         let removed = vmas.remove(r)
         var freed: [Int] = []
         for v in removed {
+            if v.charged {
+                frames.uncharge(v.pageCount)
+                chargedPages -= v.pageCount
+            }
             for vpn in (v.start >> 12)..<(v.end >> 12) {
                 if let pte = pages.removeValue(forKey: vpn) { freed.append(Int(pte.frame)) }
             }
@@ -141,7 +160,16 @@ final class AddressSpace {
     func protect(_ r: Range<UInt64>, _ prot: Protection) throws(LinuxErrno) {
         guard vmas.covers(r) else { throw .ENOMEM }
         guard vmas.vmas.count + 2 <= AddressSpace.maxMapCount else { throw .ENOMEM }
-        vmas.update(r) { $0.prot = prot }
+        // Memory becoming writable is counted now (mprotect_fixup); it stays counted if made read-only.
+        if prot.contains(.write) {
+            let newly = vmas.overlapping(r).filter { $0.accountable && !$0.charged }.reduce(0) { $0 + $1.pageCount }
+            try frames.charge(newly)
+            chargedPages += newly
+        }
+        vmas.update(r) {
+            $0.prot = prot
+            if prot.contains(.write) && $0.accountable { $0.charged = true }
+        }
         for vpn in (r.lowerBound >> 12)..<(r.upperBound >> 12) {
             guard var pte = pages[vpn] else { continue }
             pte.prot = prot
@@ -152,7 +180,10 @@ final class AddressSpace {
                 throw LinuxErrno(host: error)
             }
         }
-        if prot != .none { try populate(r) }
+        // File pages are mapped eagerly, anonymous ones on first touch.
+        if prot != .none {
+            for v in vmas.overlapping(r) where v.file != nil || v.shared { try populate(v.range) }
+        }
     }
 
     /// MADV_DONTNEED: private anonymous pages read as zero again, private file pages as the file again;
@@ -199,6 +230,7 @@ final class AddressSpace {
         v.start = end
         v.end = end + extra
         v.growsDown = false
+        v.charged = false  // map counts the new pages
         try map(v)
     }
 
@@ -208,6 +240,8 @@ final class AddressSpace {
     /// copy-on-write in both, shared ones stay shared. No frame is copied here; no new frame is taken.
     func fork() throws(LinuxErrno) -> AddressSpace {
         let child = try AddressSpace(frames: frames, cache: cache)
+        try frames.charge(chargedPages)  // the child's private memory is promised too
+        child.chargedPages = chargedPages
         child.vmas = vmas
         child.brkStart = brkStart
         child.brkCurrent = brkCurrent
@@ -283,7 +317,9 @@ final class AddressSpace {
                 return (try? breakCopyOnWrite(page >> 12)) != nil && flushQuietly()
             }
             guard v.prot != .none else { return false }
-            return (try? populate(page..<(page + 4096))) != nil && flushQuietly()
+            let span = AddressSpace.faultAround << 12
+            let around = max(page & ~(span - 1), v.start)..<min((page & ~(span - 1)) + span, v.end)
+            return (try? populate(v.file == nil && !v.shared ? around : page..<(page + 4096))) != nil && flushQuietly()
         }
         // Just below a stack: grow it down to the fault, in 64 KiB steps, within RLIMIT_STACK.
         guard let above = vmas.overlapping(page..<AddressSpace.userLimit).first, above.growsDown else { return false }
@@ -294,6 +330,7 @@ final class AddressSpace {
         var v = above
         v.start = newStart
         v.end = above.start
+        v.charged = false
         return (try? map(v)) != nil && flushQuietly()
     }
 

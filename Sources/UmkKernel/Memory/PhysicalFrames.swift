@@ -16,6 +16,19 @@ final class PhysicalFrames {
     }
 
     var totalFrames: Int { allocator.frameCount }
+
+    /// Pages of memory the instance has promised to back (Linux's strict overcommit accounting): a mapping
+    /// that would promise more than there are frames is ENOMEM at mmap time, while its frames are only
+    /// taken when the guest first touches the pages.
+    private(set) var committed = 0
+
+    func charge(_ pages: Int) throws(LinuxErrno) {
+        guard pages > 0 else { return }
+        guard committed + pages <= totalFrames else { throw .ENOMEM }
+        committed += pages
+    }
+
+    func uncharge(_ pages: Int) { committed -= pages }
     var freeFrames: Int { allocator.freeCount }
 
     /// Called when an allocation finds too few free frames: the page cache gives back what only it uses.

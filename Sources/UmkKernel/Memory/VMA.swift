@@ -22,16 +22,24 @@ struct VMA {
     var growsDown = false
     /// What /proc/PID/maps will name it: a path, "[heap]", "[stack]", or nil for anonymous memory.
     var name: String? = nil
+    /// MAP_NORESERVE: never counted against the memory the instance has promised.
+    var noReserve = false
+    /// Counted against --mem (Linux's VM_ACCOUNT): private (or anonymous shared) writable memory.
+    var charged = false
     /// For a file mapping, the file and the offset of `start` in it: its pages come from the page cache.
     var file: MappedFile? = nil
     var fileOffset: UInt64 = 0
 
     var range: Range<UInt64> { start..<end }
+    var pageCount: Int { Int((end - start) >> 12) }
+    /// Whether memory like this is counted against --mem when writable (accountable_mapping in mm/mmap.c).
+    var accountable: Bool { !noReserve && !(shared && file != nil) }
     var length: UInt64 { end - start }
 
     /// Whether `next` (which starts where this one ends) can be folded into this one.
     func canMerge(with next: VMA) -> Bool {
         end == next.start && prot == next.prot && shared == next.shared && growsDown == next.growsDown
+            && charged == next.charged && noReserve == next.noReserve
             && name == next.name && file?.key == next.file?.key && (file == nil || fileOffset + length == next.fileOffset)
     }
 

@@ -87,6 +87,7 @@ extension Kernel {
         if flags & MAP.HUGETLB != 0 { throw .EINVAL }  // no huge pages configured, as on a default host
         let shared = type != MAP.PRIVATE
         var vma = VMA(start: 0, end: 0, prot: Protection(rawValue: prot), shared: shared)
+        vma.noReserve = flags & MAP.NORESERVE != 0
         if flags & MAP.ANONYMOUS == 0 {
             let file = try t.process.fds.get(a.int(4))
             guard let host = file.mappableFile else { throw .ENODEV }
@@ -115,7 +116,7 @@ extension Kernel {
         }
         vma.start = start
         vma.end = start + length
-        try t.mm.map(vma)
+        try t.mm.map(vma, populate: flags & (MAP.POPULATE | MAP.LOCKED) != 0)
         return .value(Int(start))
     }
 

@@ -266,6 +266,12 @@ final class Kernel {
                 try resume(task)
                 return
             }
+            if frames.freeFrames == 0 && task.mm.vmas.find(info.address) != nil {
+                // A touch of memory the guest may use, with no frame left to back it: the OOM killer.
+                log.warning("out of guest memory: killing pid \(task.process.pid)")
+                terminate(task.process, .signaled(9))
+                return
+            }
             log.debug("pid \(task.process.pid): SIGSEGV at \(GuestAddress(info.address)) rip \(GuestAddress(task.regs.rip))")
             terminate(task.process, .signaled(sig))
         case 17, 28, 23, 18, 19, 20, 21, 22:
