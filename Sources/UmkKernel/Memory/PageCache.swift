@@ -45,17 +45,47 @@ final class PageCache {
             frames.retain(Int(f))
             return Int(f)
         }
-        let f = try frames.allocate(1)[0].lowerBound
-        let buffer = UnsafeMutableRawBufferPointer(start: frames.memory.base + f * 4096, count: 4096)
+        try readAround(file, from: index)
+        guard let f = pages[key] else { throw .EIO }
+        frames.retain(Int(f))
+        return Int(f)
+    }
+
+    /// Pages read at once on a miss: the missing page and the ones after it, up to the end of the file.
+    static let readAhead: UInt64 = 32
+
+    /// Reads the missing page `index` and the missing pages after it into new frames with one host preadv.
+    private func readAround(_ file: MappedFile, from index: UInt64) throws(LinuxErrno) {
+        let lastPage = file.key.size == 0 ? index : max(index, (file.key.size - 1) >> 12)
+        var count: UInt64 = 1
+        while count < PageCache.readAhead && index + count <= lastPage
+            && pages[PageKey(file: file.key, index: index + count)] == nil
+        {
+            count += 1
+        }
+        let runs = try frames.allocate(Int(count))
+        let list = runs.flatMap { Array($0) }
+        let buffers = list.map { HostBuffer(base: frames.memory.base + $0 * 4096, count: 4096) }
         do {
-            _ = try file.host.readFully(into: buffer, at: Int64(index * 4096))
+            var done = 0
+            let total = buffers.count * 4096
+            while done < total {
+                // Resume after a short read; end of file leaves the rest zero.
+                var skip = done
+                let rest = buffers.compactMap { b -> HostBuffer? in
+                    if skip >= b.count { skip -= b.count; return nil }
+                    defer { skip = 0 }
+                    return HostBuffer(base: b.base + skip, count: b.count - skip)
+                }
+                let n = try file.host.read(into: rest, at: Int64(index * 4096) + Int64(done))
+                if n == 0 { break }
+                done += n
+            }
         } catch {
-            frames.release([f])
+            frames.release(list)
             throw LinuxErrno(host: error)
         }
-        pages[key] = Int32(f)
-        frames.retain(f)
-        return f
+        for (i, f) in list.enumerated() { pages[PageKey(file: file.key, index: index + UInt64(i))] = Int32(f) }
     }
 
     /// Gives back up to `wanted` frames that only the cache still uses; returns how many it freed.

@@ -159,6 +159,7 @@ extension Kernel {
         guard p.exitStatus == nil else { return }
         p.exitStatus = status
         var stub: Int32? = nil
+        let sharedWithParent = p.vforkParent != nil && p.vforkParent!.process.mmStorage === p.mmStorage
         for t in p.tasks {
             t.isAlive = false
             detach(t)
@@ -166,12 +167,16 @@ extension Kernel {
             if t.inHost {
                 t.inHost = false
                 tasksInHost -= 1
+                // A vfork child killed while running in its parent's stub: stop the stub before the parent
+                // gets it back (its own stub would simply be killed with its address space).
+                if sharedWithParent, (try? Tracer.interrupt(t.hostPID)) != nil {
+                    _ = try? Tracer.wait(pid: t.hostPID)
+                }
             }
             stub = t.hostPID
             if tasks[t.hostPID] === t { tasks[t.hostPID] = nil }
             if t.clearChildTID != 0 { try? p.mm.write(GuestAddress(t.clearChildTID), UInt32(0)) }
         }
-        let sharedWithParent = p.vforkParent != nil && p.vforkParent!.process.mmStorage === p.mmStorage
         releaseVforkParent(p, sharedStub: sharedWithParent ? stub : nil)
         p.childrenCPU += (try? cpuNanoseconds(p)) ?? 0
         p.mmStorage = nil  // the last user's AddressSpace kills its stub and frees its frames
