@@ -18,6 +18,13 @@ final class UserlandTests: SystemTestCase {
                                stdin: Data(stdin.utf8), compareStderr: compareStderr, file: file, line: line)
     }
 
+    // MARK: regressions: guest inputs that once crashed umk (Userland/regressions.c)
+
+    func testRegressions() throws { try same("regressions", .glibc) }
+    func testRegressionsMusl() throws { try same("regressions", .musl) }
+    func testRegressionFaultAtUserLimit() throws { try same("regressions", .glibc, { _ in ["fault-at-user-limit"] }) }
+    func testRegressionAltstackAtTop() throws { try same("regressions", .glibc, { _ in ["altstack-at-top"] }) }
+
     // MARK: memory: brk, mmap, munmap, mprotect, mremap, madvise, file mappings
 
     func testMemory() throws { try same("mem", .glibc, { [$0] }) }

@@ -88,7 +88,17 @@ final class AddressSpace {
         }
         vmas.insert(v)
         // Shared anonymous memory is backed at once: its frames are the shared object a later fork shares.
-        if v.prot != .none && (v.file != nil || v.shared || eager) {
+        // File mappings up to 16 MiB are mapped at once from the page cache; larger ones on first touch.
+        let wanted = v.shared && v.file == nil || eager || (v.file != nil && v.pageCount <= 4096)
+        if v.prot != .none && wanted && v.pageCount > frames.freeFrames + cache.count {
+            vmas.remove(v.range)
+            if v.charged {
+                frames.uncharge(v.pageCount)
+                chargedPages -= v.pageCount
+            }
+            throw .ENOMEM
+        }
+        if v.prot != .none && wanted {
             do {
                 try populate(v.range)
             } catch {
@@ -108,7 +118,7 @@ final class AddressSpace {
             if v == nil || !v!.range.contains(vpn << 12) { v = vmas.find(vpn << 12) }
             guard let vma = v else { preconditionFailure("populate outside a VMA") }
             if let file = vma.file {
-                let f = try cache.frame(file, page: (vma.fileOffset + (vpn << 12) - vma.start) >> 12)
+                let f = try cache.frame(file, page: (vma.fileOffset &+ ((vpn << 12) - vma.start)) >> 12)
                 let pte = PTE(frame: Int32(f), prot: vma.prot, cow: true)
                 pages[vpn] = pte
                 try hostMap(vpn: vpn, frame: f, prot: pte.hostProt)
@@ -148,7 +158,7 @@ final class AddressSpace {
                 frames.uncharge(v.pageCount)
                 chargedPages -= v.pageCount
             }
-            for vpn in (v.start >> 12)..<(v.end >> 12) {
+            for vpn in residentPages(in: v.range) {
                 if let pte = pages.removeValue(forKey: vpn) { freed.append(Int(pte.frame)) }
             }
             try? stub.unmap(address: v.start, length: v.length)
@@ -170,7 +180,7 @@ final class AddressSpace {
             $0.prot = prot
             if prot.contains(.write) && $0.accountable { $0.charged = true }
         }
-        for vpn in (r.lowerBound >> 12)..<(r.upperBound >> 12) {
+        for vpn in residentPages(in: r) {
             guard var pte = pages[vpn] else { continue }
             pte.prot = prot
             pages[vpn] = pte
@@ -182,7 +192,10 @@ final class AddressSpace {
         }
         // File pages are mapped eagerly, anonymous ones on first touch.
         if prot != .none {
-            for v in vmas.overlapping(r) where v.file != nil || v.shared { try populate(v.range) }
+            for v in vmas.overlapping(r) where (v.file != nil && v.pageCount <= 4096) || (v.shared && v.file == nil) {
+                guard v.pageCount <= frames.freeFrames + cache.count else { throw .ENOMEM }
+                try populate(v.range)
+            }
         }
     }
 
@@ -191,15 +204,21 @@ final class AddressSpace {
     /// replaced, not zeroed.
     func discard(_ r: Range<UInt64>) throws(LinuxErrno) {
         for v in vmas.overlapping(r) where !v.shared {
-            for vpn in (v.start >> 12)..<(v.end >> 12) {
+            for vpn in residentPages(in: v.range) {
                 guard let pte = pages[vpn] else { continue }
                 let f = Int(pte.frame)
                 if frames.refcount(f) == 1 && v.file == nil {
                     frames.zero(f..<(f + 1))
                 } else {
+                    // Unmapped in the stub before the frame goes: it may be someone else's next.
                     pages[vpn] = nil
+                    do {
+                        try stub.unmap(address: vpn << 12, length: 4096)
+                    } catch {
+                        throw LinuxErrno(host: error)
+                    }
                     frames.release([f])
-                    try populate((vpn << 12)..<((vpn + 1) << 12))
+                    if v.file != nil { try populate((vpn << 12)..<((vpn + 1) << 12)) }  // anonymous: on next touch
                 }
             }
         }
@@ -226,12 +245,20 @@ final class AddressSpace {
     /// Extends the VMA that ends at `end` by `extra` bytes (the range after it must be free).
     func grow(endingAt end: UInt64, by extra: UInt64) throws(LinuxErrno) {
         guard var v = vmas.find(end - 1) else { throw .EFAULT }
-        v.fileOffset += end - v.start
+        v.fileOffset &+= end - v.start
         v.start = end
         v.end = end + extra
         v.growsDown = false
         v.charged = false  // map counts the new pages
         try map(v)
+    }
+
+    /// The pages of `r` that have a frame, in order: walked over the range when it is small, picked from
+    /// the page table when the range is larger than it (a huge PROT_NONE reservation costs nothing).
+    func residentPages(in r: Range<UInt64>) -> [UInt64] {
+        let lo = r.lowerBound >> 12, hi = r.upperBound >> 12
+        if hi - lo <= UInt64(pages.count) { return (lo..<hi).filter { pages[$0] != nil } }
+        return pages.keys.filter { $0 >= lo && $0 < hi }.sorted()
     }
 
     // MARK: Fork
@@ -252,7 +279,9 @@ final class AddressSpace {
             var pte = pages[vpn]!
             if vma == nil || !(vma!.range.contains(vpn << 12)) { vma = vmas.find(vpn << 12) }
             frames.retain(Int(pte.frame))
-            if !(vma?.shared ?? false) && pte.prot.contains(.write) && !pte.cow {
+            // Every private page becomes copy-on-write, writable now or not: a later mprotect must not
+            // give either side write access to the shared frame.
+            if !(vma?.shared ?? false) && !pte.cow {
                 pte.cow = true
                 pages[vpn] = pte
                 do {
@@ -310,6 +339,7 @@ final class AddressSpace {
     /// backs a page that has no frame yet. Returns false when the guest really faulted (no VMA, or the
     /// access is not allowed).
     func handleFault(at address: UInt64) -> Bool {
+        guard address < AddressSpace.userLimit else { return false }
         let page = address & ~4095
         if let v = vmas.find(address) {
             if let pte = pages[page >> 12] {
@@ -319,7 +349,9 @@ final class AddressSpace {
             guard v.prot != .none else { return false }
             let span = AddressSpace.faultAround << 12
             let around = max(page & ~(span - 1), v.start)..<min((page & ~(span - 1)) + span, v.end)
-            return (try? populate(v.file == nil && !v.shared ? around : page..<(page + 4096))) != nil && flushQuietly()
+            // The cluster if there are frames for it, else the one page (then the OOM path).
+            if !v.shared || v.file != nil, (try? populate(around)) != nil { return flushQuietly() }
+            return (try? populate(page..<(page + 4096))) != nil && flushQuietly()
         }
         // Just below a stack: grow it down to the fault, in 64 KiB steps, within RLIMIT_STACK.
         guard let above = vmas.overlapping(page..<AddressSpace.userLimit).first, above.growsDown else { return false }

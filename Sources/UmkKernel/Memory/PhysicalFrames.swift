@@ -29,6 +29,8 @@ final class PhysicalFrames {
     }
 
     func uncharge(_ pages: Int) { committed -= pages }
+
+    func canCharge(_ pages: Int) -> Bool { committed + pages <= totalFrames }
     var freeFrames: Int { allocator.freeCount }
 
     /// Called when an allocation finds too few free frames: the page cache gives back what only it uses.

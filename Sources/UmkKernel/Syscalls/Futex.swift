@@ -20,6 +20,7 @@ extension SyscallTable {
 extension Kernel {
     func futexKey(_ t: Task, _ address: GuestAddress) throws(LinuxErrno) -> FutexKey {
         guard address.raw & 3 == 0 else { throw .EINVAL }
+        guard address.raw < AddressSpace.userLimit else { throw .EFAULT }
         guard let f = t.mm.frame(forPage: address.raw >> 12, write: false) else { throw .EFAULT }
         return FutexKey(frame: f, offset: Int(address.raw & 4095))
     }
@@ -31,6 +32,7 @@ extension Kernel {
         case 0, 9:  // FUTEX_WAIT, FUTEX_WAIT_BITSET
             let bitset = op == 9 ? a.uint(5) : UInt32.max
             guard bitset != 0 else { throw .EINVAL }
+            let key = try futexKey(t, a.address(0))
             if let deadline = t.deadline {  // woken by the timer, not by a FUTEX_WAKE
                 if HostClock.monotonicNanoseconds() >= deadline {
                     t.deadline = nil
@@ -40,17 +42,15 @@ extension Kernel {
                 let value = try t.mm.read(a.address(0), as: UInt32.self)
                 guard value == a.uint(2) else { throw .EAGAIN }
                 if !a.address(3).isNull {
-                    let (s, ns) = try readTimespec(t, a.address(3))
-                    var wait = s * 1_000_000_000 + ns
+                    var wait = try timeoutNanoseconds(t, a.address(3))
                     if op == 9 {  // absolute, on CLOCK_MONOTONIC or CLOCK_REALTIME
                         let (cs, cns) = try clockNow(t, realtime ? 0 : 1)
-                        wait -= cs * 1_000_000_000 + cns
+                        wait = wait &- (cs * 1_000_000_000 + cns)
                     }
                     if wait <= 0 { throw .ETIMEDOUT }
-                    t.deadline = HostClock.monotonicNanoseconds() + wait
+                    t.deadline = deadline(after: wait)
                 }
             }
-            let key = try futexKey(t, a.address(0))
             let queue = futexQueues[key] ?? WaitQueue()
             futexQueues[key] = queue
             t.futexBitset = bitset

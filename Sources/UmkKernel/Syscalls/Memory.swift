@@ -37,8 +37,15 @@ extension SyscallTable {
         add(27, [.hex, .uint, .pointer]) { k, t, a throws(LinuxErrno) in  // mincore
             let r = try k.userRange(a[0], a[1])
             guard t.mm.vmas.covers(r) else { throw .ENOMEM }
-            let vec = (r.lowerBound >> 12..<r.upperBound >> 12).map { t.mm.pages[$0] == nil ? UInt8(0) : 1 }
-            try t.mm.writeBytes(a.address(2), vec)
+            // In chunks: the vector is as long as the range, which guest memory bounds.
+            var at = a.address(2)
+            var vpn = r.lowerBound >> 12
+            while vpn < r.upperBound >> 12 {
+                let end = min(vpn + 65536, r.upperBound >> 12)
+                try t.mm.writeBytes(at, (vpn..<end).map { t.mm.pages[$0] == nil ? UInt8(0) : 1 })
+                at = at.advanced(by: Int(end - vpn))
+                vpn = end
+            }
             return .value(0)
         }
         add(28, [.hex, .uint, .int], .partial("advice other than DONTNEED/FREE is accepted and ignored")) { k, t, a throws(LinuxErrno) in
@@ -93,7 +100,9 @@ extension Kernel {
             guard let host = file.mappableFile else { throw .ENODEV }
             guard file.isReadable else { throw .EACCES }
             if shared && prot & 2 != 0 && !file.isWritable { throw .EACCES }
-            guard offset.addingReportingOverflow(length).overflow == false else { throw .EOVERFLOW }
+            // file_mmap_ok: the end of the mapping must be a valid file offset.
+            let (end, o) = offset.addingReportingOverflow(length)
+            guard !o, end <= UInt64(Int64.max) else { throw .EOVERFLOW }
             vma.file = host
             vma.fileOffset = offset
             vma.name = file.dentry?.path
@@ -161,6 +170,10 @@ extension Kernel {
         guard newLength <= AddressSpace.userLimit, old <= AddressSpace.userLimit - oldLength else { throw .EINVAL }
         let mm = t.mm
         guard let v = mm.vmas.find(old), v.end >= old + oldLength else { throw .EFAULT }
+        // Check the commit before moving anything: a failure must leave the old mapping in place.
+        if newLength > oldLength && v.charged && !mm.frames.canCharge(Int((newLength - oldLength) >> 12)) {
+            throw .ENOMEM
+        }
         if flags & fixed != 0 {
             guard requested & 4095 == 0, requested <= AddressSpace.userLimit - newLength else { throw .EINVAL }
             let target = requested..<(requested + newLength)

@@ -17,7 +17,12 @@ extension SyscallTable {
         add(271, [.pointer, .uint, .pointer, .pointer, .uint]) { k, t, a throws(LinuxErrno) in
             let timeout = a.address(2).isNull ? nil : try k.relativeTimeout(t, a.address(2))
             try k.applyTemporaryMask(t, a.address(3), size: a[4])
-            return try k.poll(t, a.address(0), a.count(1), timeout: timeout)
+            do throws(LinuxErrno) {
+                return try k.poll(t, a.address(0), a.count(1), timeout: timeout)
+            } catch {
+                k.restoreTemporaryMask(t)
+                throw error
+            }
         }
         add(23, [.int, .pointer, .pointer, .pointer, .pointer]) { k, t, a throws(LinuxErrno) in
             var timeout: Int64? = nil
@@ -25,7 +30,8 @@ extension SyscallTable {
                 let s = try t.mm.read(a.address(4), as: Int64.self)
                 let us = try t.mm.read(a.address(4).advanced(by: 8), as: Int64.self)
                 guard s >= 0, us >= 0 else { throw .EINVAL }
-                timeout = s * 1_000_000_000 + min(us, 999_999) * 1000
+                let (whole, o) = s.multipliedReportingOverflow(by: 1_000_000_000)
+                timeout = o ? Int64.max / 2 : min(whole, Int64.max / 2) + min(us, 999_999) * 1000
             }
             return try k.select(t, a, timeout: timeout)
         }
@@ -36,15 +42,19 @@ extension SyscallTable {
                 let size = try t.mm.read(a.address(5).advanced(by: 8), as: UInt64.self)
                 try k.applyTemporaryMask(t, GuestAddress(set), size: size)
             }
-            return try k.select(t, a, timeout: timeout)
+            do throws(LinuxErrno) {
+                return try k.select(t, a, timeout: timeout)
+            } catch {
+                k.restoreTemporaryMask(t)
+                throw error
+            }
         }
     }
 }
 
 extension Kernel {
     func relativeTimeout(_ t: Task, _ at: GuestAddress) throws(LinuxErrno) -> Int64 {
-        let (s, ns) = try readTimespec(t, at)
-        return s * 1_000_000_000 + ns
+        try timeoutNanoseconds(t, at)
     }
 
     /// ppoll/pselect's mask: in force while the call waits, the old one back after (as sigsuspend does).
@@ -56,13 +66,21 @@ extension Kernel {
         t.signalMask = mask & ~Signal.unblockable
     }
 
+    /// An error ends the call before it waits: the caller's own mask comes back (not after EINTR, where
+    /// the handler's frame restores it).
+    func restoreTemporaryMask(_ t: Task) {
+        guard let saved = t.savedMask, nextDeliverable(t) == nil else { return }
+        t.signalMask = saved
+        t.savedMask = nil
+    }
+
     /// The deadline logic shared by poll and select: nil to wait, or whether the time is up.
     private func pollDeadline(_ t: Task, timeout: Int64?) -> Bool {
         let now = HostClock.monotonicNanoseconds()
         if let d = t.deadline { return now >= d }
         guard let timeout else { return false }
         if timeout <= 0 { return true }
-        t.deadline = now + timeout
+        t.deadline = deadline(after: timeout)
         return false
     }
 

@@ -165,6 +165,7 @@ extension Kernel {
 
     func sysWait4(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
         let pid = a.int(0), options = a.int(2)
+        guard pid != Int32.min else { throw .ESRCH }
         let allowed: Int32 = 1 | 2 | 8 | 0x2000_0000 | 0x4000_0000 | Int32(bitPattern: 0x8000_0000)
         guard options & ~allowed == 0 else { throw .EINVAL }
         let selector: WaitSelector = pid == -1 ? .any : pid > 0 ? .pid(pid) : .group(pid == 0 ? t.process.processGroup : -pid)
@@ -255,9 +256,9 @@ extension Kernel {
         guard length >= 32, address & 31 == 0 else { throw .EINVAL }
         // cpu_id_start, cpu_id, node_id and mm_cid: every task runs on virtual CPU 0 of node 0.
         try t.mm.write(GuestAddress(address), UInt32(0))
-        try t.mm.write(GuestAddress(address + 4), UInt32(0))
-        try t.mm.write(GuestAddress(address + 24), UInt32(0))
-        try t.mm.write(GuestAddress(address + 28), UInt32(0))
+        try t.mm.write(GuestAddress(address &+ 4), UInt32(0))
+        try t.mm.write(GuestAddress(address &+ 24), UInt32(0))
+        try t.mm.write(GuestAddress(address &+ 28), UInt32(0))
         t.rseq = (address, length, signature)
         return .value(0)
     }
@@ -283,9 +284,13 @@ extension Kernel {
         let p = t.process
         switch a.int(0) {
         case 15:  // PR_SET_NAME
-            var name = (try? t.mm.readString(a.address(1), max: 4096)) ?? []
-            if name.isEmpty, (try? t.mm.read(a.address(1), as: UInt8.self)) == nil { throw .EFAULT }
-            name = Array(name.prefix(15))
+            // strncpy_from_user of 16 bytes: the name is what comes before a NUL, at most 15 bytes.
+            var name: [UInt8] = []
+            for i in 0..<15 {
+                let b = try t.mm.read(a.address(1).advanced(by: i), as: UInt8.self)
+                if b == 0 { break }
+                name.append(b)
+            }
             p.name = name
         case 16:  // PR_GET_NAME
             var out = p.name + [UInt8](repeating: 0, count: 16 - p.name.count)

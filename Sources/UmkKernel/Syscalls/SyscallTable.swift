@@ -125,6 +125,10 @@ extension Kernel {
             outcome = .value(-Int(LinuxErrno.ENOSYS.rawValue))
         }
         switch outcome {
+        case .block, .blockAll: break
+        default: task.deadline = nil  // a deadline belongs to a wait only
+        }
+        switch outcome {
         case .value(let v):
             task.regs.rax = UInt64(bitPattern: Int64(v))
             if let trace { strace!.end(trace, task, result: v) }

@@ -82,6 +82,19 @@ extension Kernel {
         try t.mm.writeBytes(at, b.bytes)
     }
 
+    /// A timespec as nanoseconds, saturating at "forever" rather than overflowing.
+    func timeoutNanoseconds(_ t: Task, _ at: GuestAddress) throws(LinuxErrno) -> Int64 {
+        let (s, ns) = try readTimespec(t, at)
+        let (whole, o) = s.multipliedReportingOverflow(by: 1_000_000_000)
+        return o ? Int64.max / 2 : min(whole, Int64.max / 2) + ns
+    }
+
+    /// The monotonic deadline `ns` from now, saturating.
+    func deadline(after ns: Int64) -> Int64 {
+        let (d, o) = HostClock.monotonicNanoseconds().addingReportingOverflow(ns)
+        return o ? Int64.max / 2 : min(d, Int64.max / 2)
+    }
+
     func readTimespec(_ t: Task, _ at: GuestAddress) throws(LinuxErrno) -> (Int64, Int64) {
         let s = try t.mm.read(at, as: Int64.self)
         let ns = try t.mm.read(at.advanced(by: 8), as: Int64.self)

@@ -114,8 +114,14 @@ final class Kernel {
         return exitStatus ?? .signaled(9)
     }
 
+    /// pid_max of a default Linux: pids wrap past it and skip those still in use.
+    static let maxPID: Int32 = 4_194_304
+
     func allocatePID() -> Int32 {
-        defer { nextPID += 1 }
+        while processes[nextPID] != nil || processes.values.contains(where: { $0.processGroup == nextPID || $0.session == nextPID }) {
+            nextPID = nextPID >= Kernel.maxPID ? 2 : nextPID + 1
+        }
+        defer { nextPID = nextPID >= Kernel.maxPID ? 2 : nextPID + 1 }
         return nextPID
     }
 
@@ -200,7 +206,7 @@ final class Kernel {
         let batch = runnable
         runnable.removeAll()
         for t in batch { t.isQueued = false }
-        for t in batch where t.isAlive && !t.isBlocked {
+        for t in batch where t.isAlive && !t.isBlocked && !t.inHost {
             if t.interrupted {
                 finishInterrupted(t)
                 try resume(t)
@@ -227,6 +233,8 @@ final class Kernel {
         case .signal(let sig):
             try handleSignalStop(task, sig)
         case .event:
+            // PTRACE_INTERRUPT (a signal to deliver): the task was running, so its saved registers are stale.
+            try Tracer.getRegisters(pid, &task.regs)
             try resume(task)
         case .exited(let code):
             // A stub cannot exit by itself short of a bug; treat it as killed.
@@ -240,12 +248,20 @@ final class Kernel {
     /// Sets the task's registers and lets it run until its next stop; queued mapping changes go first.
     @inline(__always)
     func resume(_ task: Task) throws(Errno) {
-        if task.pendingSignals & ~task.signalMask != 0 {
-            guard try deliverSignals(task) else { return }
+        do {
+            if task.pendingSignals & ~task.signalMask != 0 {
+                guard try deliverSignals(task) else { return }
+            }
+            if task.mm.stub.hasPendingChanges { try task.mm.stub.flush() }
+            try Tracer.setRegisters(task.hostPID, task.regs)
+            try Tracer.resumeSysemu(task.hostPID)
+        } catch {
+            // The host refused this stub something (say its max_map_count is spent): that guest process
+            // dies; the instance and its other processes go on.
+            log.error("pid \(task.process.pid): host error \(error) in its stub; killing it")
+            terminate(task.process, .signaled(9))
+            return
         }
-        if task.mm.stub.hasPendingChanges { try task.mm.stub.flush() }
-        try Tracer.setRegisters(task.hostPID, task.regs)
-        try Tracer.resumeSysemu(task.hostPID)
         if !task.inHost {
             task.inHost = true
             tasksInHost += 1
@@ -273,15 +289,31 @@ final class Kernel {
                 return
             }
             log.debug("pid \(task.process.pid): SIGSEGV at \(GuestAddress(info.address)) rip \(GuestAddress(task.regs.rip))")
-            terminate(task.process, .signaled(sig))
+            try deliverFault(task, sig, info)
         case 17, 28, 23, 18, 19, 20, 21, 22:
             // Default-ignored signals, and job control (a later issue), sent to the stub by the host.
             try Tracer.resumeSysemu(pid)
             task.inHost = true
             tasksInHost += 1
         default:
-            terminate(task.process, .signaled(sig))
+            let info = try Tracer.signalInfo(pid)
+            try Tracer.getRegisters(pid, &task.regs)
+            try deliverFault(task, sig, info)
         }
+    }
+
+    /// A synchronous fault (force_sig_fault): to the guest's handler if it has one and does not block the
+    /// signal; otherwise the default action (Linux unblocks and resets it, so the process dies).
+    private func deliverFault(_ task: Task, _ sig: Int32, _ info: Tracer.SignalInfo) throws(Errno) {
+        let action = task.process.signalActions[Int(sig)]
+        let bit = UInt64(1) << UInt64(sig - 1)
+        guard action.handler > 1, task.signalMask & bit == 0, task.pendingSignals & bit == 0 else {
+            terminate(task.process, .signaled(sig))
+            return
+        }
+        task.pendingSignals |= bit
+        task.pendingInfo[sig] = SignalInfo(signo: sig, code: info.code, address: info.address)
+        try resume(task)
     }
 
     /// Logs an unimplemented system call once per instance, by name.

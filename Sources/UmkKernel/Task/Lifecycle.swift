@@ -34,7 +34,7 @@ extension Kernel {
         let sharedVM = flags & CLONE.VM != 0
         let mm = sharedVM ? parent.mm : try parent.mm.fork()
         let child = Process(pid: allocatePID(), parentPid: flags & CLONE.PARENT != 0 ? parent.parentPid : parent.pid,
-                            mm: mm, fds: flags & CLONE.FILES != 0 ? parent.fds : parent.fds.copy(),
+                            mm: mm, fds: flags & CLONE.FILES != 0 ? parent.fds.shared() : parent.fds.copy(),
                             root: parent.root, cwd: parent.cwd, credentials: parent.credentials,
                             limits: parent.limits, executablePath: parent.executablePath)
         child.kernel = self
@@ -67,6 +67,7 @@ extension Kernel {
             child.vforkParent = t
             t.completion = Int(child.pid)
             t.interruptible = false
+            t.deadline = nil
             return .block(child.vforkQueue)
         }
         return .value(Int(child.pid))
@@ -120,6 +121,7 @@ extension Kernel {
         p.mmStorage = image.mm
         tasks[t.hostPID] = t
         releaseVforkParent(p, sharedStub: wasShared ? oldStub : nil)
+        if p.fds.users > 1 { p.fds = p.fds.unshared() }  // exec unshares a CLONE_FILES table
         p.fds.closeAllOnExec()
         for i in 1...64 where p.signalActions[i].handler > 1 { p.signalActions[i] = SignalAction() }
         t.alternateStack = (0, 0, 2)
@@ -145,7 +147,9 @@ extension Kernel {
             if p == 0 { return out }
             let s = try t.mm.readString(GuestAddress(p), max: Kernel.maxArgumentString + 1)
             total += s.count + 9
-            guard total <= Int(max(t.process.limits[RLIMIT.STACK].soft / 4, 128 << 10)) else { throw .E2BIG }
+            // ARG_MAX from RLIMIT_STACK, and never more than 32 MiB of umk's memory whatever the limit says.
+            let limit = min(max(t.process.limits[RLIMIT.STACK].soft / 4, 128 << 10), 32 << 20)
+            guard total <= Int(limit) else { throw .E2BIG }
             out.append(s)
             i += 1
         }
@@ -180,7 +184,7 @@ extension Kernel {
         releaseVforkParent(p, sharedStub: sharedWithParent ? stub : nil)
         p.childrenCPU += (try? cpuNanoseconds(p)) ?? 0
         p.mmStorage = nil  // the last user's AddressSpace kills its stub and frees its frames
-        p.fds.closeAll()
+        p.fds.release()
         strace?.exit(p.pid, status)
 
         let reaper = self.reaper(for: p)

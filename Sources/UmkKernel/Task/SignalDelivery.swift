@@ -42,7 +42,7 @@ enum SA {
 extension Kernel {
     /// System calls that SA_RESTART restarts after a handler; the rest return EINTR (nanosleep, pause,
     /// sigsuspend never restart, as on Linux).
-    static let restartable: Set<Int> = [0, 1, 17, 18, 19, 20, 295, 296, 61, 247, 7]
+    static let restartable: Set<Int> = [0, 1, 17, 18, 19, 20, 295, 296, 61, 247]
 
     /// The pending signal that would be delivered now: unblocked, lowest number first.
     func nextDeliverable(_ t: Task) -> Int32? {
@@ -108,17 +108,17 @@ extension Kernel {
         guard action.flags & SA.RESTORER != 0 else { return false }
         let alt = t.alternateStack
         var sp = t.regs.rsp
-        let onAlt = alt.flags & 2 == 0 && sp > alt.base && sp <= alt.base + alt.size
+        let onAlt = alt.flags & 2 == 0 && sp > alt.base && sp <= alt.base &+ alt.size
         if action.flags & SA.ONSTACK != 0 && alt.flags & 2 == 0 && !onAlt {
-            sp = alt.base + alt.size
+            sp = alt.base &+ alt.size
         } else {
-            sp -= 128  // the red zone
+            sp = sp &- 128  // the red zone
         }
         let fx = try Tracer.floatingPoint(t.hostPID)
-        sp = (sp - 512) & ~63
+        sp = (sp &- 512) & ~63
         let fpstate = sp
         let frameSize: UInt64 = 8 + 304 + 128
-        sp = ((sp - frameSize) & ~15) - 8
+        sp = ((sp &- frameSize) & ~15) &- 8
         let frame = sp
         let oldMask = t.savedMask ?? t.signalMask
         t.savedMask = nil

@@ -34,7 +34,7 @@ final class Process {
     /// The address space; nil once the process has exited (a zombie keeps no memory).
     var mmStorage: AddressSpace?
     var mm: AddressSpace { mmStorage! }
-    let fds: FDTable
+    var fds: FDTable
     var tasks: [Task] = []
     /// Children not yet reaped, by guest pid.
     var children = Set<Int32>()

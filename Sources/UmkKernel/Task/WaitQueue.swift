@@ -44,9 +44,7 @@ extension Kernel {
         t.isBlocked = false
         for q in t.blockedOn { q.waiters.removeAll { $0 === t } }
         t.blockedOn.removeAll()
-        if t.deadline != nil {
-            sleepers.removeAll { $0 === t }
-        }
+        if !sleepers.isEmpty { sleepers.removeAll { $0 === t } }
     }
 
     /// Wakes sleepers whose deadline has passed; returns the next deadline still ahead.

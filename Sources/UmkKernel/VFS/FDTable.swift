@@ -7,6 +7,8 @@ final class FDTable {
     }
 
     private(set) var entries: [Entry?] = []
+    /// Processes sharing this table (CLONE_FILES).
+    var users = 1
 
     func get(_ fd: Int32) throws(LinuxErrno) -> OpenFile {
         guard fd >= 0, Int(fd) < entries.count, let e = entries[Int(fd)] else { throw .EBADF }
@@ -64,8 +66,22 @@ extension FDTable {
         return t
     }
 
-    /// exit: every descriptor closed (pipe ends see their peers go).
-    func closeAll() {
+    /// exit: every descriptor closed (pipe ends see their peers go), once the last sharer goes.
+    func release() {
+        users -= 1
+        guard users == 0 else { return }
         for fd in entries.indices where entries[fd] != nil { try? close(Int32(fd)) }
+    }
+
+    /// CLONE_FILES: one more process uses this table.
+    func shared() -> FDTable {
+        users += 1
+        return self
+    }
+
+    /// exec of a process sharing its table: it gets its own copy.
+    func unshared() -> FDTable {
+        users -= 1
+        return copy()
     }
 }

@@ -187,8 +187,9 @@ final class SyntheticFile: OpenFile {
 
     override func seek(_ off: Int64, whence: Int32) throws(LinuxErrno) -> Int64 {
         let base: Int64 = whence == 0 ? 0 : whence == 1 ? Int64(offset) : whence == 2 ? Int64(bytes.count) : -1
-        guard base >= 0, base + off >= 0 else { throw .EINVAL }
-        offset = Int(base + off)
+        let (to, o) = base.addingReportingOverflow(off)
+        guard base >= 0, !o, to >= 0 else { throw .EINVAL }
+        offset = Int(to)
         return Int64(offset)
     }
 
