@@ -201,3 +201,12 @@ extension Tracer {
         _ = try shim(r)
     }
 }
+
+extension Tracer {
+    /// The next stop already waiting, without blocking (WNOHANG), or nil.
+    public static func pollStop() throws(Errno) -> (Int32, Stop)? {
+        var status: Int32 = 0
+        let r = try shim(umk_wait(-1, &status, __WALL | __WNOTHREAD | WNOHANG))
+        return r == 0 ? nil : (r, decode(status))
+    }
+}

@@ -274,24 +274,25 @@ final class AddressSpace {
         child.brkCurrent = brkCurrent
         child.stackLimit = stackLimit
         child.pages.reserveCapacity(pages.count)
-        var vma: VMA? = nil
-        for vpn in pages.keys.sorted() {
-            var pte = pages[vpn]!
-            if vma == nil || !(vma!.range.contains(vpn << 12)) { vma = vmas.find(vpn << 12) }
-            frames.retain(Int(pte.frame))
-            // Every private page becomes copy-on-write, writable now or not: a later mprotect must not
-            // give either side write access to the shared frame.
-            if !(vma?.shared ?? false) && !pte.cow {
-                pte.cow = true
-                pages[vpn] = pte
-                do {
-                    try stub.protect(address: vpn << 12, length: 4096, prot: pte.hostProt.rawValue)
-                } catch {
-                    throw LinuxErrno(host: error)
+        // VMA by VMA, in address order, so that the child's host mappings merge into runs.
+        for vma in vmas.vmas {
+            for vpn in residentPages(in: vma.range) {
+                var pte = pages[vpn]!
+                frames.retain(Int(pte.frame))
+                // Every private page becomes copy-on-write, writable now or not: a later mprotect must not
+                // give either side write access to the shared frame.
+                if !vma.shared && !pte.cow {
+                    pte.cow = true
+                    pages[vpn] = pte
+                    do {
+                        try stub.protect(address: vpn << 12, length: 4096, prot: pte.hostProt.rawValue)
+                    } catch {
+                        throw LinuxErrno(host: error)
+                    }
                 }
+                child.pages[vpn] = pte
+                try child.hostMap(vpn: vpn, frame: Int(pte.frame), prot: pte.hostProt)
             }
-            child.pages[vpn] = pte
-            try child.hostMap(vpn: vpn, frame: Int(pte.frame), prot: pte.hostProt)
         }
         try child.flush()
         return child

@@ -162,8 +162,16 @@ final class Kernel {
                 continue
             }
             armTick(nextDeadline, now: now)
-            guard let (pid, stop) = try Tracer.waitInterruptible() else { continue }
-            try handleStop(pid, stop)
+            guard let first = try Tracer.waitInterruptible() else { continue }
+            if tasksInHost == 1 {
+                try handleStop(first.0, first.1)
+                continue
+            }
+            // Several tasks run: take every stop already waiting before resuming any, since waitpid(-1)
+            // reports the same busy task first again and again and would starve the others.
+            var stops = [first]
+            while let next = try Tracer.pollStop() { stops.append(next) }
+            for (pid, stop) in stops { try handleStop(pid, stop) }
         }
         tick?.arm(first: 0, interval: 0)
     }
