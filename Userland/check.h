@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <stdlib.h>
 #include <sys/syscall.h>
+#include <time.h>
 
 /* The name of an errno value, for the ones a Linux syscall can answer. */
 static inline const char *errname(int e) {
@@ -96,5 +98,24 @@ static inline void show_bool(const char *what, int cond) { printf("%s: %s\n", wh
 
 /* A pointer no program ever has mapped: the first page is never mappable by default (vm.mmap_min_addr). */
 #define BAD_PTR ((void *)1)
+
+/* fork, with stdio flushed first so that nothing buffered is printed twice; a failure ends the program. */
+static inline pid_t xfork(void) {
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid == -1) {
+        printf("fork: %s\n", errname(errno));
+        exit(1);
+    }
+    return pid;
+}
+
+/* Sleeps `ms` milliseconds, through interruptions. */
+static inline void sleep_ms(long ms) {
+    struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&t, &t) == -1 && errno == EINTR) {
+    }
+}
 
 #endif

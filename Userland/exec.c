@@ -125,17 +125,6 @@ static int helper(const char *mode, int argc, char **argv) {
     return 2;
 }
 
-static pid_t xfork(void) {
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid == -1) {
-        printf("fork: %s\n", errname(errno));
-        exit(1);
-    }
-    return pid;
-}
-
 static void show_status(int st) {
     if (WIFEXITED(st))
         printf("  status: exit %d\n", WEXITSTATUS(st));

@@ -20,23 +20,6 @@
 
 static int global = 1;
 
-static pid_t xfork(void) {
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid == -1) {
-        printf("fork: %s\n", errname(errno));
-        exit(1);
-    }
-    return pid;
-}
-
-static void sleep_ms(long ms) {
-    struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&t, &t) == -1 && errno == EINTR) {
-    }
-}
-
 /* Prints how a wait status reads through the <sys/wait.h> macros. */
 static void show_status(const char *what, int st) {
     printf("%s: WIFEXITED %d", what, WIFEXITED(st) ? 1 : 0);

@@ -17,23 +17,6 @@
 #include <sys/wait.h>
 #include <time.h>
 
-static pid_t xfork(void) {
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid == -1) {
-        printf("fork: %s\n", errname(errno));
-        exit(1);
-    }
-    return pid;
-}
-
-static void sleep_ms(long ms) {
-    struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&t, &t) == -1 && errno == EINTR) {
-    }
-}
-
 static void reap(const char *what, pid_t pid) {
     int st;
     if (waitpid(pid, &st, 0) != pid) {

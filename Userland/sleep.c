@@ -17,16 +17,6 @@ static long long now_ns(void) {
     return t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
-static pid_t xfork(void) {
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == -1) {
-        printf("fork: %s\n", errname(errno));
-        exit(1);
-    }
-    return pid;
-}
-
 /* A child that sleeps `ms` and exits 0 when the sleep lasted at least that long, 1 otherwise. */
 static pid_t sleeper(long ms) {
     pid_t pid = xfork();

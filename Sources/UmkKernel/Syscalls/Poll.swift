@@ -94,6 +94,22 @@ extension Kernel {
         }
     }
 
+    /// Nothing ready and time left: wait on the queues (EINTR first if a signal is ready for delivery).
+    /// Otherwise the call finishes: nil.
+    private func waitIfNothingReady(_ t: Task, ready: Int, timeout: Int64?, queues: [WaitQueue]) throws(LinuxErrno)
+        -> SyscallOutcome?
+    {
+        if ready == 0 && !pollDeadline(t, timeout: timeout) {
+            if nextDeliverable(t) != nil {
+                pollDone(t)
+                throw .EINTR
+            }
+            return .blockAll(queues)
+        }
+        pollDone(t)
+        return nil
+    }
+
     func poll(_ t: Task, _ fdsAddress: GuestAddress, _ count: Int, timeout: Int64?) throws(LinuxErrno) -> SyscallOutcome {
         guard UInt64(count) <= t.process.limits[RLIMIT.NOFILE].soft, count <= 1 << 20 else { throw .EINVAL }
         var entries = try t.mm.readBytes(fdsAddress, 8 * count)
@@ -117,14 +133,7 @@ extension Kernel {
                 entries[8 * i + 7] = b[1]
             }
         }
-        if ready == 0 && !pollDeadline(t, timeout: timeout) {
-            if nextDeliverable(t) != nil {
-                pollDone(t)
-                throw .EINTR
-            }
-            return .blockAll(queues)
-        }
-        pollDone(t)
+        if let wait = try waitIfNothingReady(t, ready: ready, timeout: timeout, queues: queues) { return wait }
         try t.mm.writeBytes(fdsAddress, entries)
         return .value(ready)
     }
@@ -151,14 +160,7 @@ extension Kernel {
                 ready += 1
             }
         }
-        if ready == 0 && !pollDeadline(t, timeout: timeout) {
-            if nextDeliverable(t) != nil {
-                pollDone(t)
-                throw .EINTR
-            }
-            return .blockAll(queues)
-        }
-        pollDone(t)
+        if let wait = try waitIfNothingReady(t, ready: ready, timeout: timeout, queues: queues) { return wait }
         for i in 0..<3 where sets[i] != nil { try t.mm.writeBytes(a.address(i + 1), out[i]) }
         return .value(ready)
     }
