@@ -9,22 +9,14 @@ import UmkHost
 // fault maps a cluster of pages around the one touched, so a fresh mapping costs no page-table work and a
 // fork copies only what was used. File pages come from the page cache at map time.
 final class AddressSpace {
-    /// A page table entry: frame number and protection.
-    struct PTE {
-        var frame: Int32
-        var prot: Protection
-        /// Shared with another address space after fork: mapped read-only until the first write copies it.
-        var cow = false
-        /// The protection the stub maps the page with.
-        var hostProt: Protection { cow ? prot.subtracting(.write) : prot }
-    }
+    typealias PTE = PageTable.Entry
 
     let frames: PhysicalFrames
     let cache: PageCache
     let stub: StubProcess
     private let dataFrames: Range<Int>
     private(set) var vmas = VMASet()
-    private(set) var pages: [UInt64: PTE] = [:]
+    private(set) var pages = PageTable()
 
     /// Guest user space ends where the stub begins.
     static let userLimit: UInt64 = StubProcess.guestLimit
@@ -57,7 +49,7 @@ final class AddressSpace {
 
     deinit {
         stub.kill()
-        frames.release(pages.values.map { Int($0.frame) })
+        frames.release(pages.frames)
         frames.release(dataFrames)
         frames.uncharge(chargedPages)
     }
@@ -256,9 +248,7 @@ final class AddressSpace {
     /// The pages of `r` that have a frame, in order: walked over the range when it is small, picked from
     /// the page table when the range is larger than it (a huge PROT_NONE reservation costs nothing).
     func residentPages(in r: Range<UInt64>) -> [UInt64] {
-        let lo = r.lowerBound >> 12, hi = r.upperBound >> 12
-        if hi - lo <= UInt64(pages.count) { return (lo..<hi).filter { pages[$0] != nil } }
-        return pages.keys.filter { $0 >= lo && $0 < hi }.sorted()
+        pages.entries(in: (r.lowerBound >> 12)..<(r.upperBound >> 12)).map { $0.0 }
     }
 
     // MARK: Fork
@@ -273,24 +263,25 @@ final class AddressSpace {
         child.brkStart = brkStart
         child.brkCurrent = brkCurrent
         child.stackLimit = stackLimit
-        child.pages.reserveCapacity(pages.count)
-        // VMA by VMA, in address order, so that the child's host mappings merge into runs.
+        // The child starts with this page table (its chunks shared until either side writes one); then, VMA
+        // by VMA in address order so that the child's host mappings merge into runs, every private page
+        // becomes copy-on-write, writable now or not: a later mprotect must not give either side write
+        // access to the shared frame.
+        child.pages = pages
+        for f in pages.frames { frames.retain(f) }  // first: a failure below then releases exactly these
         for vma in vmas.vmas {
-            for vpn in residentPages(in: vma.range) {
-                var pte = pages[vpn]!
-                frames.retain(Int(pte.frame))
-                // Every private page becomes copy-on-write, writable now or not: a later mprotect must not
-                // give either side write access to the shared frame.
+            for (vpn, old) in pages.entries(in: (vma.start >> 12)..<(vma.end >> 12)) {
+                var pte = old
                 if !vma.shared && !pte.cow {
                     pte.cow = true
                     pages[vpn] = pte
+                    child.pages[vpn] = pte
                     do {
                         try stub.protect(address: vpn << 12, length: 4096, prot: pte.hostProt.rawValue)
                     } catch {
                         throw LinuxErrno(host: error)
                     }
                 }
-                child.pages[vpn] = pte
                 try child.hostMap(vpn: vpn, frame: Int(pte.frame), prot: pte.hostProt)
             }
         }
