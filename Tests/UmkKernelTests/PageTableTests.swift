@@ -13,7 +13,8 @@ final class PageTableTests: XCTestCase {
         XCTAssertEqual(t[0]?.prot, Protection.none)
         XCTAssertNil(t[1])
         XCTAssertEqual(t.count, 2)
-        XCTAssertEqual(e.hostProt, .read)
+        XCTAssertEqual(e.hostProt, [.read, .exec])  // only write is taken away
+        XCTAssertEqual(PageTable.Entry(frame: 1, prot: [.read, .write], cow: true).hostProt, .read)
         XCTAssertEqual(t.removeValue(forKey: 0)?.frame, 0)
         XCTAssertNil(t.removeValue(forKey: 0))
         XCTAssertEqual(t.count, 1)
