@@ -29,23 +29,30 @@ public enum Tracer {
     /// Starts a stub process, seizes it and waits until it sits in its idle loop. It is then stopped, ready
     /// for `runStub`. `cpu` is unused for now: the stub inherits the kernel thread's affinity.
     public static func spawnStub(physicalMemory: PhysicalMemory) throws(Errno) -> Int32 {
-        let pid = try shim(umk_spawn_stub(StubImage.shared.fd, physicalMemory.fd, -1))
-        do throws(Errno) {
-            try shim(umk_ptrace(PTRACE_SEIZE, pid, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL))
-            try shim(umk_ptrace(PTRACE_INTERRUPT, pid, 0, 0))
-            // The first stop is the interrupt (or SIGSTOP-free group stop); nothing else can come first.
-            while true {
-                let (_, stop) = try wait(pid: pid)
-                switch stop {
-                case .event, .signal: return pid
-                case .syscall: continue
-                case .exited, .killed: throw Errno(rawValue: ECHILD)
+        // Seizing a process that is just finishing its exec has been seen to fail with EPERM now and then
+        // under load: such a stub is killed and another one started.
+        var lastError = Errno(rawValue: EPERM)
+        for _ in 0..<3 {
+            let pid = try shim(umk_spawn_stub(StubImage.shared.fd, physicalMemory.fd, -1))
+            do throws(Errno) {
+                try shim(umk_ptrace(PTRACE_SEIZE, pid, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL))
+                try shim(umk_ptrace(PTRACE_INTERRUPT, pid, 0, 0))
+                // The first stop is the interrupt (or SIGSTOP-free group stop); nothing else can come first.
+                while true {
+                    let (_, stop) = try wait(pid: pid)
+                    switch stop {
+                    case .event, .signal: return pid
+                    case .syscall: continue
+                    case .exited, .killed: throw Errno(rawValue: ECHILD)
+                    }
                 }
+            } catch {
+                kill(pid: pid)
+                lastError = error
+                if error.rawValue != EPERM { throw error }
             }
-        } catch {
-            kill(pid: pid)
-            throw error
         }
+        throw lastError
     }
 
     /// Waits for the next stop of any stub of this thread (`__WALL | __WNOTHREAD`), or of `pid`.
