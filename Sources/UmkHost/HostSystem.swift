@@ -100,3 +100,23 @@ public final class HostThread {
 
     public func join() { pthread_join(thread, nil) }
 }
+
+/// What the command line needs of its own process: environment, a file for --strace, messages and exit.
+public enum HostProcess {
+    public static func environmentValue(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
+    }
+
+    /// Creates (or truncates) a file for writing, returning its fd.
+    public static func createFile(_ path: String) throws(Errno) -> Int32 {
+        try retrying { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
+    }
+
+    public static func printError(_ line: String) {
+        fputs(line + "\n", stderr)
+    }
+
+    public static func exit(_ status: Int32) -> Never {
+        Glibc.exit(status)
+    }
+}

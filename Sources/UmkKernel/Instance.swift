@@ -82,3 +82,24 @@ public final class Instance: @unchecked Sendable {
         return try result.get()
     }
 }
+
+/// The few host services the command line uses, so that it never calls the host itself.
+public enum CommandLineHost {
+    public static func environmentValue(_ name: String) -> String? { HostProcess.environmentValue(name) }
+
+    /// Opens FILE for --strace=FILE: its fd, or why not (one line).
+    public static func createTraceFile(_ path: String) -> Result<Int32, TraceFileError> {
+        do {
+            return .success(try HostProcess.createFile(path))
+        } catch {
+            return .failure(TraceFileError(reason: LinuxErrno(host: error).message))
+        }
+    }
+
+    public struct TraceFileError: Error {
+        public let reason: String
+    }
+
+    public static func printError(_ line: String) { HostProcess.printError(line) }
+    public static func exit(_ status: Int32) -> Never { HostProcess.exit(status) }
+}

@@ -4,10 +4,6 @@
 import ArgumentParser
 import UmkKernel
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 struct Umk: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "umk",
@@ -95,8 +91,8 @@ struct Run: ParsableCommand {
         for e in env {
             var entry = e
             if !e.contains("=") {
-                guard let v = getenv(e) else { continue }
-                entry = e + "=" + String(cString: v)
+                guard let v = CommandLineHost.environmentValue(e) else { continue }
+                entry = e + "=" + v
             }
             let key = entry.prefix { $0 != "=" }
             environment.removeAll { $0.prefix { $0 != "=" } == key }
@@ -104,19 +100,20 @@ struct Run: ParsableCommand {
         }
         config.environment = environment
         if let straceFile {
-            let fd = open(straceFile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-            guard fd >= 0 else { throw ValidationError("--strace=\(straceFile): \(String(cString: strerror(errno)))") }
-            config.straceFD = fd
+            switch CommandLineHost.createTraceFile(straceFile) {
+            case .success(let fd): config.straceFD = fd
+            case .failure(let e): throw ValidationError("--strace=\(straceFile): \(e.reason)")
+            }
         } else if strace {
             config.straceFD = 2
         }
 
         do {
             let status = try Instance(config).run(argv)
-            Glibc.exit(status.shellStatus)
+            CommandLineHost.exit(status.shellStatus)
         } catch {
-            fputs("umk: \(error)\n", stderr)
-            Glibc.exit(error.exitStatus)
+            CommandLineHost.printError("umk: \(error)")
+            CommandLineHost.exit(error.exitStatus)
         }
     }
 }
@@ -169,10 +166,10 @@ do {
     let code = Umk.exitCode(for: error)
     if code == .success {
         print(Umk.fullMessage(for: error))
-        Glibc.exit(0)
+        CommandLineHost.exit(0)
     }
     // One line, as for every other umk failure; `umk run --help` has the rest.
     let message = Umk.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
-    fputs("umk: \(message)\n", stderr)
-    Glibc.exit(125)
+    CommandLineHost.printError("umk: \(message)")
+    CommandLineHost.exit(125)
 }
