@@ -43,6 +43,9 @@ public final class StubProcess {
 
     deinit { Tracer.kill(pid: pid) }
 
+    /// Forgets queued changes (the address space they were for is gone).
+    public func discardPendingChanges() { count = 0 }
+
     public func kill() { Tracer.kill(pid: pid) }
 
     /// Queues: map [address, address+length) to the physical-memory file at `offset` with `prot`.
@@ -102,5 +105,25 @@ public final class StubProcess {
         if count == maxOps { try flush() }
         ops[count] = umk_stub_op(nr: nr, args: (a, b, c, d, e, f))
         count += 1
+    }
+}
+
+extension StubProcess {
+    /// An FXSAVE image of a freshly reset FPU: x87 control word 0x37f, MXCSR 0x1f80, all registers zero.
+    private static let cleanFloatingPoint: [UInt8] = {
+        var image = [UInt8](repeating: 0, count: 512)
+        image[0] = 0x7f
+        image[1] = 0x03
+        image[24] = 0x80
+        image[25] = 0x1f
+        return image
+    }()
+
+    /// Makes a stub whose guest is gone ready for another address space: every guest mapping removed and
+    /// the FPU state cleared, so nothing of the old guest is left in it. Throws if the stub is unusable.
+    public func reset() throws(Errno) {
+        try unmap(address: 0x1000, length: StubProcess.guestLimit - 0x1000)
+        try flush()
+        try Tracer.setFloatingPoint(pid, StubProcess.cleanFloatingPoint)
     }
 }

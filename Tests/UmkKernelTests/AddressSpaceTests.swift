@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import UmkKernel
 
@@ -9,7 +10,7 @@ final class AddressSpaceTests: XCTestCase {
     override func setUpWithError() throws { frames = try PhysicalFrames(bytes: 8 << 20) }
 
     func testMapWriteReadAndFaults() throws {
-        let mm = try AddressSpace(frames: frames, cache: PageCache(frames: frames))
+        let mm = try AddressSpace(frames: frames, cache: PageCache(frames: frames), pool: StubPool(frames: frames))
         let base = frames.freeFrames
         try mm.map(VMA(start: 0x10000, end: 0x13000, prot: [.read, .write]))
         // Counted against --mem now, backed on first touch.
@@ -43,7 +44,7 @@ final class AddressSpaceTests: XCTestCase {
     }
 
     func testProtNoneTakesNoFramesUntilAccessible() throws {
-        let mm = try AddressSpace(frames: frames, cache: PageCache(frames: frames))
+        let mm = try AddressSpace(frames: frames, cache: PageCache(frames: frames), pool: StubPool(frames: frames))
         let base = frames.freeFrames
         try mm.map(VMA(start: 0x100000, end: 0x200000, prot: .none))
         XCTAssertEqual(frames.freeFrames, base)
@@ -57,7 +58,7 @@ final class AddressSpaceTests: XCTestCase {
     }
 
     func testDiscardZeroesPrivateMemory() throws {
-        let mm = try AddressSpace(frames: frames, cache: PageCache(frames: frames))
+        let mm = try AddressSpace(frames: frames, cache: PageCache(frames: frames), pool: StubPool(frames: frames))
         try mm.map(VMA(start: 0x10000, end: 0x12000, prot: [.read, .write]))
         try mm.writeBytes(GuestAddress(0x10000), [UInt8](repeating: 7, count: 8192))
         try mm.discard(0x10000..<0x11000)
@@ -66,7 +67,7 @@ final class AddressSpaceTests: XCTestCase {
     }
 
     func testOutOfMemoryIsENOMEMAndLeavesNothingBehind() throws {
-        let mm = try AddressSpace(frames: frames, cache: PageCache(frames: frames))
+        let mm = try AddressSpace(frames: frames, cache: PageCache(frames: frames), pool: StubPool(frames: frames))
         let base = frames.freeFrames
         XCTAssertThrowsError(try mm.map(VMA(start: 0x10000, end: 0x10000 + 16 << 20, prot: [.read, .write]))) {
             XCTAssertEqual($0 as? LinuxErrno, .ENOMEM)
@@ -78,7 +79,7 @@ final class AddressSpaceTests: XCTestCase {
     func testFramesReturnWhenTheAddressSpaceGoes() throws {
         let before = frames.freeFrames
         do {
-            let mm = try AddressSpace(frames: frames, cache: PageCache(frames: frames))
+            let mm = try AddressSpace(frames: frames, cache: PageCache(frames: frames), pool: StubPool(frames: frames))
             try mm.map(VMA(start: 0x10000, end: 0x20000, prot: [.read, .write]))
             try mm.zero(GuestAddress(0x10000), 0x10000)
             XCTAssertEqual(frames.freeFrames, before - 16 - 4)  // the pages and the stub's data pages
@@ -90,7 +91,7 @@ final class AddressSpaceTests: XCTestCase {
 
     func testForkSharesFramesCopyOnWrite() throws {
         let cache = PageCache(frames: frames)
-        let parent = try AddressSpace(frames: frames, cache: cache)
+        let parent = try AddressSpace(frames: frames, cache: cache, pool: StubPool(frames: frames))
         try parent.map(VMA(start: 0x10000, end: 0x12000, prot: [.read, .write]))
         try parent.map(VMA(start: 0x20000, end: 0x21000, prot: [.read, .write], shared: true))
         try parent.write(GuestAddress(0x10000), UInt32(7))
@@ -111,5 +112,24 @@ final class AddressSpaceTests: XCTestCase {
         }
         try parent.flush()
         try child.flush()
+    }
+
+    func testStubsAreReusedWiped() throws {
+        let pool = StubPool(frames: frames)
+        let cache = PageCache(frames: frames)
+        var pid: Int32 = 0
+        do {
+            let mm = try AddressSpace(frames: frames, cache: cache, pool: pool)
+            pid = mm.stub.pid
+            try mm.map(VMA(start: 0x10000, end: 0x12000, prot: [.read, .write]))
+            try mm.write(GuestAddress(0x10000), UInt64(42))
+            try mm.flush()
+        }
+        let mm = try AddressSpace(frames: frames, cache: cache, pool: pool)
+        XCTAssertEqual(mm.stub.pid, pid, "the stub comes back from the pool")
+        let maps = (try? String(contentsOfFile: "/proc/\(pid)/maps", encoding: .utf8)) ?? ""
+        XCTAssertFalse(maps.contains("00010000-"), "the old guest's mapping is gone:\n\(maps)")
+        XCTAssertThrowsError(try mm.read(GuestAddress(0x10000), as: UInt64.self))
+        pool.drain()
     }
 }

@@ -30,27 +30,20 @@ final class AddressSpace {
     /// RLIMIT_STACK: how far the stack may grow down from its top.
     var stackLimit: UInt64 = 8 << 20
 
-    init(frames: PhysicalFrames, cache: PageCache) throws(LinuxErrno) {
+    /// Where this address space's stub comes from and goes back to.
+    private let pool: StubPool
+
+    init(frames: PhysicalFrames, cache: PageCache, pool: StubPool) throws(LinuxErrno) {
         self.frames = frames
         self.cache = cache
-        let runs = try frames.allocate(StubProcess.dataPages)
-        guard runs.count == 1 else {
-            frames.release(runs.joined())
-            throw .ENOMEM
-        }
-        dataFrames = runs[0]
-        do {
-            stub = try StubProcess(physicalMemory: frames.memory, dataOffset: dataFrames.lowerBound * 4096)
-        } catch {
-            frames.release(dataFrames)
-            throw LinuxErrno(host: error)
-        }
+        self.pool = pool
+        (stub, dataFrames) = try pool.take()
     }
 
     deinit {
-        stub.kill()
+        stub.discardPendingChanges()
+        pool.give(stub, dataFrames)
         frames.release(pages.frames)
-        frames.release(dataFrames)
         frames.uncharge(chargedPages)
     }
 
@@ -256,7 +249,7 @@ final class AddressSpace {
     /// A copy of this address space in a new stub, sharing every frame: private writable pages become
     /// copy-on-write in both, shared ones stay shared. No frame is copied here; no new frame is taken.
     func fork() throws(LinuxErrno) -> AddressSpace {
-        let child = try AddressSpace(frames: frames, cache: cache)
+        let child = try AddressSpace(frames: frames, cache: cache, pool: pool)
         try frames.charge(chargedPages)  // the child's private memory is promised too
         child.chargedPages = chargedPages
         child.vmas = vmas

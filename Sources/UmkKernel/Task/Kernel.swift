@@ -11,6 +11,7 @@ final class Kernel {
     let configuration: Configuration
     let frames: PhysicalFrames
     let pageCache: PageCache
+    let stubPool: StubPool
     let rootDentry: Dentry
     let log: Logger
     let strace: Strace?
@@ -50,6 +51,7 @@ final class Kernel {
         do {
             frames = try PhysicalFrames(bytes: config.memoryBytes)
             pageCache = PageCache(frames: frames)
+            stubPool = StubPool(frames: frames)
             frames.reclaim = { [unowned pageCache] in pageCache.shrink($0) }
             rootDentry = Dentry(root: try HostInode.root(path: config.root))
         } catch {
@@ -108,9 +110,15 @@ final class Kernel {
             try loop()
         } catch {
             for p in processes.values { p.mmStorage?.stub.kill() }
+        processes.removeAll()
+        tasks.removeAll()
+        stubPool.drain()
             throw .kernelFailure("host: \(LinuxErrno(host: error).message)")
         }
         for p in processes.values { p.mmStorage?.stub.kill() }
+        processes.removeAll()
+        tasks.removeAll()
+        stubPool.drain()
         return exitStatus ?? .signaled(9)
     }
 
