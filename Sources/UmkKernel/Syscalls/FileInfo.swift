@@ -61,8 +61,19 @@ extension SyscallTable {
         }
         add(138, [.fd, .pointer]) { k, t, a throws(LinuxErrno) in
             let f = try t.process.fds.get(a.int(0))
-            guard let d = f.dentry else { throw .ENOSYS }  // FIXME: statfs of the console's filesystem
-            return try k.writeStatfs(t, d.inode, a.address(1))
+            if let d = f.dentry { return try k.writeStatfs(t, d.inode, a.address(1)) }
+            var b = ByteWriter(count: 120)
+            if let console = f as? ConsoleFile {
+                // The console is umk's own stdin/stdout/stderr: what the host says of them.
+                do throws(Errno) { b.bytes = try console.host.fileSystemStatus() } catch { throw LinuxErrno(host: error) }
+            } else {
+                b.put(Int64(f is PipeEnd ? 0x5049_5045 : 0x0909_0909), at: 0)  // PIPEFS_MAGIC, or anon inodes
+                b.put(Int64(4096), at: 8)  // f_bsize
+                b.put(Int64(255), at: 64)  // f_namelen
+                b.put(Int64(4096), at: 72)  // f_frsize
+            }
+            try t.mm.writeBytes(a.address(1), b.bytes)
+            return .value(0)
         }
         addReadOnlyTreeCalls()
     }

@@ -139,9 +139,19 @@ extension Kernel {
         if let offset {
             return .value(write ? try f.write(from: buffers, at: offset) : try f.read(into: buffers, at: offset))
         }
-        // FIXME: a blocking writev to a pipe returns after the first transfer rather than waiting for all.
-        return try transfer(t, f, write: write) { () throws(LinuxErrno) in
-            write ? try f.write(from: buffers) : try f.read(into: buffers)
+        // A blocking writev to a pipe waits until all is written: restarts skip what went already.
+        let done = write && f.writesCompletely ? t.ioProgress : 0
+        var skip = done
+        let rest = buffers.compactMap { b -> HostBuffer? in
+            if skip >= b.count {
+                skip -= b.count
+                return nil
+            }
+            defer { skip = 0 }
+            return HostBuffer(base: b.base + skip, count: b.count - skip)
+        }
+        return try transfer(t, f, write: write, total: total) { () throws(LinuxErrno) in
+            write ? try f.write(from: rest) : try f.read(into: rest)
         }
     }
 
