@@ -30,6 +30,7 @@ final class SyscallTableTests: XCTestCase {
         let rows = Dictionary(uniqueKeysWithValues: SyscallReport.rows.map { ($0.name, $0.status) })
         XCTAssertEqual(rows["kexec_load"], "missing")
         XCTAssertEqual(rows["init_module"], "missing")
+        XCTAssertTrue(rows["clone3"]?.hasPrefix("partial") ?? false)
         XCTAssertTrue(rows["madvise"]?.hasPrefix("partial") ?? false)
     }
 

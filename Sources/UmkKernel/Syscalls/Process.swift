@@ -59,6 +59,9 @@ extension SyscallTable {
             k, t, a throws(LinuxErrno) in
             try k.fork(t, flags: a[0], stack: a[1], parentTID: a[2], childTID: a[3], tls: a[4])
         }
+        add(435, [.pointer, .uint], .partial("processes only, as clone; no CLONE_PIDFD, set_tid or cgroups")) {
+            k, t, a throws(LinuxErrno) in try k.sysClone3(t, a.address(0), size: a[1])
+        }
         add(59, [.path, .argv, .argv]) { k, t, a throws(LinuxErrno) in
             try k.exec(t, dirfd: AT.FDCWD, path: a.address(0), argv: a.address(1), envp: a.address(2), flags: 0)
         }
@@ -236,6 +239,22 @@ extension Kernel {
         b.put(cpu / 1_000_000_000, at: 0)
         b.put((cpu % 1_000_000_000) / 1000, at: 8)
         try t.mm.writeBytes(at, b.bytes)
+    }
+
+    /// clone3: struct clone_args (at least its first 64 bytes, CLONE_ARGS_SIZE_VER0), then as clone.
+    func sysClone3(_ t: Task, _ at: GuestAddress, size: UInt64) throws(LinuxErrno) -> SyscallOutcome {
+        guard size >= 64 else { throw .EINVAL }
+        guard size <= 4096 else { throw .E2BIG }
+        let raw = try t.mm.readBytes(at, Int(min(size, 88)))
+        func field(_ i: Int) -> UInt64 {
+            8 * i + 8 <= raw.count ? raw.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self) } : 0
+        }
+        let flags = field(0), exitSignal = field(4), stack = field(5), stackSize = field(6)
+        guard flags & 0xff == 0, exitSignal <= 64 else { throw .EINVAL }
+        guard flags & CLONE.PIDFD == 0, field(9) == 0, flags & 0x2_0000_0000 == 0 else { throw .EINVAL }  // pidfd, set_tid, INTO_CGROUP
+        guard (stack == 0) == (stackSize == 0) else { throw .EINVAL }
+        return try fork(t, flags: flags | exitSignal, stack: stack == 0 ? 0 : stack &+ stackSize,
+                        parentTID: field(3), childTID: field(2), tls: field(7))
     }
 
     func sysRseq(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
