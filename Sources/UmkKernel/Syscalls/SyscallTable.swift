@@ -139,9 +139,11 @@ extension Kernel {
             if let trace { strace!.end(trace, task, result: 0) }
             return true
         case .block(let queue):
+            task.pendingTrace = trace
             block(task, on: queue)
             return false
         case .blockAll(let queues):
+            task.pendingTrace = trace
             block(task, on: queues)
             return false
         }

@@ -229,6 +229,8 @@ final class Kernel {
             } else if let value = t.completion {
                 t.completion = nil
                 t.regs.rax = UInt64(bitPattern: Int64(value))
+                if let trace = t.pendingTrace { strace?.end(trace, t, result: value) }  // vfork, futex wake
+                t.pendingTrace = nil
                 try resume(t)
             } else if dispatch(t) {
                 try resume(t)

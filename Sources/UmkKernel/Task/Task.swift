@@ -126,6 +126,8 @@ final class Task {
     var completion: Int?
     /// Bytes a blocking write has already moved, across its restarts.
     var ioProgress = 0
+    /// --strace's record of a call that blocked, printed when a waker completes it.
+    var pendingTrace: Strace.Pending?
     /// The FUTEX_WAIT_BITSET mask of a waiting futex.
     var futexBitset: UInt32 = .max
     var signalMask: UInt64 = 0
