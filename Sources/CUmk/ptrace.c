@@ -136,9 +136,35 @@ void umk_tick_timer_delete(void *timer) { timer_delete((timer_t)timer); }
 
 int umk_poll_readable(int fd, int timeout_ms) {
     struct pollfd p = {fd, POLLIN, 0};
-    for (;;) {
-        int r = poll(&p, 1, timeout_ms);
-        if (r >= 0) return r > 0 ? 1 : 0;
-        if (errno != EINTR) return -errno;
-    }
+    int r = poll(&p, 1, timeout_ms);
+    if (r >= 0) return r > 0 ? 1 : 0;
+    return errno == EINTR ? 0 : -errno;  // a signal: the caller looks again
 }
+
+static const int proxied[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
+static volatile uint64_t proxy_pending;
+
+static void proxy_handler(int sig) { __atomic_fetch_or(&proxy_pending, 1ULL << (sig - 1), __ATOMIC_SEQ_CST); }
+
+void umk_proxy_block(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    for (unsigned i = 0; i < sizeof proxied / sizeof proxied[0]; i++) sigaddset(&set, proxied[i]);
+    pthread_sigmask(SIG_BLOCK, &set, 0);
+}
+
+void umk_proxy_install(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = proxy_handler;  // no SA_RESTART: the signal must interrupt waitpid
+    sigemptyset(&sa.sa_mask);
+    sigset_t set;
+    sigemptyset(&set);
+    for (unsigned i = 0; i < sizeof proxied / sizeof proxied[0]; i++) {
+        sigaction(proxied[i], &sa, 0);
+        sigaddset(&set, proxied[i]);
+    }
+    pthread_sigmask(SIG_UNBLOCK, &set, 0);
+}
+
+uint64_t umk_proxy_take(void) { return __atomic_exchange_n(&proxy_pending, 0, __ATOMIC_SEQ_CST); }

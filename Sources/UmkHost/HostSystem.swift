@@ -28,7 +28,7 @@ public enum HostClock {
     /// Sleeps the calling thread until the monotonic clock reads `deadline` (ns), EINTR retried.
     public static func sleep(untilMonotonic deadline: Int64) {
         var ts = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
-        while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nil) == EINTR {}
+        _ = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nil)  // a signal ends it early: callers look again
     }
 }
 
@@ -99,6 +99,19 @@ public final class HostThread {
     }
 
     public func join() { pthread_join(thread, nil) }
+}
+
+/// Signals sent to umk itself that the guest should get instead (docker run's sig-proxy).
+public enum SignalProxy {
+    /// Before the kernel thread starts: keep the signals away from every other thread.
+    public static func blockInThisThread() { umk_proxy_block() }
+    /// On the kernel thread: catch them there.
+    public static func install() { umk_proxy_install() }
+    /// The signal numbers received since the last call.
+    public static func take() -> [Int32] {
+        let mask = umk_proxy_take()
+        return (1...64).filter { mask & (UInt64(1) << UInt64($0 - 1)) != 0 }.map { Int32($0) }
+    }
 }
 
 /// What the command line needs of its own process: environment, a file for --strace, messages and exit.

@@ -19,6 +19,9 @@ public struct Configuration: Sendable {
     public var straceFD: Int32? = nil
     /// Kernel log threshold: messages at this level or above reach stderr.
     public var logLevel: String = "warning"
+    /// Forward SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1 and SIGUSR2 sent to umk to the guest's process 1,
+    /// as `docker run` does, instead of letting them kill umk. For the command line; off for embedders.
+    public var forwardSignals = false
 
     public init() {}
 }
@@ -72,7 +75,9 @@ public final class Instance: @unchecked Sendable {
     public func run(_ argv: [String]) throws(LaunchError) -> ExitStatus {
         var result: Result<ExitStatus, LaunchError> = .failure(.kernelFailure("kernel thread did not run"))
         let config = configuration
+        if config.forwardSignals { SignalProxy.blockInThisThread() }
         let thread = HostThread(name: "umk-kernel") {
+            if config.forwardSignals { SignalProxy.install() }
             result = Result { () throws(LaunchError) in
                 let kernel = try Kernel(config)
                 return try kernel.boot(argv)

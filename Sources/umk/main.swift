@@ -78,6 +78,7 @@ struct Run: ParsableCommand {
         guard hostname.utf8.count <= 64 else { throw ValidationError("--hostname: at most 64 bytes") }
         config.workingDirectory = workdir
         config.logLevel = log
+        config.forwardSignals = true
         if let user {
             let parts = user.split(separator: ":", omittingEmptySubsequences: false)
             guard parts.count <= 2, let uid = UInt32(parts[0]), parts.count == 1 || UInt32(parts[1]) != nil else {

@@ -96,4 +96,21 @@ final class CommandLineTests: SystemTestCase {
         chmod(root, 0o755)
         return root
     }
+
+    /// SIGTERM sent to umk goes to the guest's process 1 (docker run's sig-proxy): a guest that takes the
+    /// default action dies of it (128+15), one with a handler runs it, umk survives to report either.
+    func testSignalsToUmkGoToTheGuest() throws {
+        func terminated(_ script: String) throws -> Outcome {
+            let outcome = Runner.run(try umkBinary(), ["run", "--", "/bin/sh", "-c", script], timeout: 30) { pid in
+                DispatchQueue.global().asyncAfter(deadline: .now() + 1.5) { kill(pid, SIGTERM) }
+            }
+            assertNoStrayStubs(after: outcome)
+            return outcome
+        }
+        let plain = try terminated("sleep 20")
+        XCTAssertEqual(plain.termination, .exited(128 + 15), plain.report)
+        let trapped = try terminated("trap 'echo got TERM; exit 7' TERM; while :; do sleep 0.1; done")
+        XCTAssertEqual(trapped.termination, .exited(7), trapped.report)
+        XCTAssertEqual(trapped.out, "got TERM\n", trapped.report)
+    }
 }

@@ -67,6 +67,14 @@ pid_t umk_wait_interruptible(pid_t pid, int *status, int options);
 long umk_tick_timer_create(void **timer);
 long umk_tick_timer_arm(void *timer, int64_t first_ns, int64_t interval_ns);
 void umk_tick_timer_delete(void *timer);
+// Signal proxy (docker's sig-proxy): SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1 and SIGUSR2 sent to umk are
+// recorded instead of killing it, and interrupt the kernel thread's waits; the kernel forwards them to the
+// guest's first process. umk_proxy_block blocks them in the calling thread (call it before starting the
+// kernel thread), umk_proxy_install installs the handlers and unblocks them in the calling (kernel) thread.
+void umk_proxy_block(void);
+void umk_proxy_install(void);
+// The signals received since the last call, as a mask (bit N-1 for signal N), cleared.
+uint64_t umk_proxy_take(void);
 // poll(2) for readability of one fd; 1 ready (or hung up), 0 not, -errno.
 int umk_poll_readable(int fd, int timeout_ms);
 long umk_getregs(pid_t pid, struct umk_regs *regs);

@@ -161,6 +161,7 @@ final class Kernel {
                 try runRunnable()
                 continue
             }
+            if configuration.forwardSignals { forwardProxiedSignals() }
             let now = HostClock.monotonicNanoseconds()
             let nextDeadline = sleepers.isEmpty ? nil : expireSleepers(now: now)
             if !consoleQueue.isEmpty && HostFile.standardInput.isReadable() { wake(consoleQueue) }
@@ -182,6 +183,14 @@ final class Kernel {
             for (pid, stop) in stops { try handleStop(pid, stop) }
         }
         tick?.arm(first: 0, interval: 0)
+    }
+
+    /// Signals sent to umk go to the guest's process 1, from "the kernel" (si_pid 0).
+    private func forwardProxiedSignals() {
+        for sig in SignalProxy.take() {
+            guard let p = processes[1], p.exitStatus == nil, let t = p.tasks.first else { continue }
+            send(t, sig, info: SignalInfo(signo: sig, code: SignalInfo.SI_USER))
+        }
     }
 
     /// Every task is blocked in the kernel: sleep the kernel thread until the next deadline or console input.
