@@ -12,17 +12,6 @@ import Glibc
 #endif
 
 final class ProcessTests: SystemTestCase {
-    /// Runs Userland program `name` built as `variant` natively and under umk. `arguments` gets the
-    /// program's own path.
-    private func same(
-        _ name: String, _ variant: Variant, _ arguments: (String) -> [String] = { _ in [] },
-        environment: [String: String] = [:], cwd: String = "/", stdin: String = "", compareStderr: Bool = false,
-        file: StaticString = #filePath, line: UInt = #line
-    ) throws {
-        let program = try Userland.program(name, variant)
-        try assertSameAsNative(program, arguments(program), environment: environment, cwd: cwd,
-                               stdin: Data(stdin.utf8), compareStderr: compareStderr, file: file, line: line)
-    }
 
     /// What exec.c executes: scripts, a non-executable file, garbage, symlink loops (Userland/scripts/exec).
     private var execFixtures: String { Paths.userland + "/scripts/exec" }

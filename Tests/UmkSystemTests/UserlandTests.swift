@@ -6,17 +6,6 @@ import Foundation
 import XCTest
 
 final class UserlandTests: SystemTestCase {
-    /// Runs Userland program `name` built as `variant` natively and under umk. `arguments` gets the
-    /// program's own path, for the programs that read their own executable.
-    private func same(
-        _ name: String, _ variant: Variant, _ arguments: (String) -> [String] = { _ in [] },
-        environment: [String: String] = [:], cwd: String = "/", stdin: String = "", compareStderr: Bool = false,
-        file: StaticString = #filePath, line: UInt = #line
-    ) throws {
-        let program = try Userland.program(name, variant)
-        try assertSameAsNative(program, arguments(program), environment: environment, cwd: cwd,
-                               stdin: Data(stdin.utf8), compareStderr: compareStderr, file: file, line: line)
-    }
 
     // MARK: regressions: guest inputs that once crashed umk (Userland/regressions.c)
 
