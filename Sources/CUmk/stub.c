@@ -18,6 +18,11 @@
 #include <unistd.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stddef.h>
+#include <sys/mman.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -26,7 +31,9 @@ __asm__(
     ".pushsection .rodata.umk_stub,\"a\"\n"
     ".balign 16\n"
     "umk_stub_begin:\n"
-    // Entry after exec: munmap [0, STUB_CODE) and [STUB_CODE+4096, top of user space).
+    // Entry after exec: munmap [0, STUB_CODE) and everything above the stub page, map the control pages
+    // (fd 4) read-only, close fd 4, install the seccomp filter they hold, and idle. A failure exits, which
+    // the kernel sees before it ever runs guest code here.
     "umk_stub_start:\n"
     "  mov $11, %eax\n"
     "  xor %edi, %edi\n"
@@ -36,19 +43,51 @@ __asm__(
     "  movabs $(" STR(UMK_STUB_CODE) " + 0x1000), %rdi\n"
     "  movabs $(0x7ffffffff000 - " STR(UMK_STUB_CODE) " - 0x1000), %rsi\n"
     "  syscall\n"
-    "1:\n"
+    "  mov $9, %eax\n"
+    "  movabs $" STR(UMK_STUB_CONTROL) ", %rdi\n"
+    "  mov $" STR(UMK_STUB_CONTROL_SIZE) ", %esi\n"
+    "  mov $1, %edx\n"   // PROT_READ
+    "  mov $0x11, %r10d\n" // MAP_SHARED | MAP_FIXED
+    "  mov $" STR(UMK_STUB_CONTROL_FD) ", %r8d\n"
+    "  xor %r9d, %r9d\n"
+    "  syscall\n"
+    "  mov $1, %edi\n"   // anything but the address asked for: exit(1)
+    "  movabs $" STR(UMK_STUB_CONTROL) ", %rcx\n"
+    "  cmp %rcx, %rax\n"
+    "  jne 9f\n"
+    "  mov $3, %eax\n"   // close(4)
+    "  mov $" STR(UMK_STUB_CONTROL_FD) ", %edi\n"
+    "  syscall\n"
+    "  mov $317, %eax\n" // seccomp(SECCOMP_SET_MODE_FILTER, 0, control page's sock_fprog)
+    "  mov $1, %edi\n"
+    "  xor %esi, %esi\n"
+    "  movabs $" STR(UMK_STUB_CONTROL) ", %rdx\n"
+    "  syscall\n"
+    "  mov $2, %edi\n"
+    "  test %rax, %rax\n"
+    "  jnz 9f\n"
+    "umk_stub_idle:\n"
     "  mov $34, %eax\n" // pause() until the tracer interrupts us
     "  syscall\n"
-    "  jmp 1b\n"
-    // Batch entry: for each op in the data page run the syscall; stop at the first error.
+    "  jmp umk_stub_idle\n"
+    "umk_stub_idle_end:\n"
+    "9:\n"
+    "  mov $60, %eax\n"
+    "  syscall\n"
+    // Batch entry: run the ops of the (read-only) data page. The count is read once and bounded; each op
+    // must be mmap of fd 3 MAP_SHARED|MAP_FIXED, mprotect or munmap, inside the guest's range, with no
+    // protection bits beyond rwx. Ends in int3 with rax = 0, or the first failure's -errno (-EINVAL for an
+    // op that fails the checks) and r12 = its index.
     "umk_stub_batch:\n"
     "  movabs $" STR(UMK_STUB_DATA) ", %rbx\n"
+    "  mov (%rbx), %r14\n"
     "  xor %r12d, %r12d\n"
+    "  cmp $" STR(UMK_STUB_MAX_OPS) ", %r14\n"
+    "  ja 6f\n"
     "  lea 32(%rbx), %r13\n"
-    "  movq $0, 8(%rbx)\n"
     "2:\n"
-    "  cmp (%rbx), %r12\n"
-    "  jae 4f\n"
+    "  cmp %r14, %r12\n"
+    "  jae 5f\n"
     "  mov 0(%r13), %rax\n"
     "  mov 8(%r13), %rdi\n"
     "  mov 16(%r13), %rsi\n"
@@ -56,36 +95,55 @@ __asm__(
     "  mov 32(%r13), %r10\n"
     "  mov 40(%r13), %r8\n"
     "  mov 48(%r13), %r9\n"
+    "  movabs $" STR(UMK_STUB_CODE) ", %rcx\n" // addr < STUB_CODE and len <= STUB_CODE - addr
+    "  cmp %rcx, %rdi\n"
+    "  jae 6f\n"
+    "  sub %rdi, %rcx\n"
+    "  cmp %rcx, %rsi\n"
+    "  ja 6f\n"
+    "  cmp $11, %rax\n"
+    "  je 3f\n"
+    "  test $-8, %rdx\n" // prot & ~7
+    "  jnz 6f\n"
+    "  cmp $10, %rax\n"
+    "  je 3f\n"
+    "  cmp $9, %rax\n"
+    "  jne 6f\n"
+    "  cmp $0x11, %r10\n"
+    "  jne 6f\n"
+    "  cmp $" STR(UMK_STUB_PHYS_FD) ", %r8\n"
+    "  jne 6f\n"
+    "3:\n"
     "  syscall\n"
     "  cmp $-4095, %rax\n"
-    "  jae 3f\n"
+    "  jae 4f\n"
     "  add $56, %r13\n"
     "  inc %r12\n"
     "  jmp 2b\n"
-    "3:\n"
-    "  mov %rax, 8(%rbx)\n"
-    "  mov %r12, 16(%rbx)\n"
+    "5:\n"
+    "  xor %eax, %eax\n"
+    "  jmp 4f\n"
+    "6:\n"
+    "  mov $-22, %rax\n"
     "4:\n"
-    "  int3\n"
-    // Single syscall entry: registers already hold it.
-    "umk_stub_syscall:\n"
-    "  syscall\n"
     "  int3\n"
     "umk_stub_end:\n"
     ".popsection\n");
 
-extern const uint8_t umk_stub_begin[], umk_stub_end[], umk_stub_start[], umk_stub_batch[], umk_stub_syscall[];
+extern const uint8_t umk_stub_begin[], umk_stub_end[], umk_stub_start[], umk_stub_batch[], umk_stub_idle[],
+    umk_stub_idle_end[];
 
 const uint8_t *umk_stub_code(size_t *size) {
     *size = (size_t)(umk_stub_end - umk_stub_begin);
     return umk_stub_begin;
 }
 size_t umk_stub_entry_start(void) { return (size_t)(umk_stub_start - umk_stub_begin); }
+size_t umk_stub_idle_begin(void) { return (size_t)(umk_stub_idle - umk_stub_begin); }
+size_t umk_stub_idle_finish(void) { return (size_t)(umk_stub_idle_end - umk_stub_begin); }
 size_t umk_stub_entry_batch(void) { return (size_t)(umk_stub_batch - umk_stub_begin); }
-size_t umk_stub_entry_syscall(void) { return (size_t)(umk_stub_syscall - umk_stub_begin); }
 
 struct spawn_args {
-    int exe_fd, phys_fd;
+    int exe_fd, phys_fd, control_fd;
     volatile int err;
 };
 
@@ -114,14 +172,18 @@ static int stub_child(void *p) {
     struct kernel_sigaction dfl = {SIG_DFL, 0, 0, 0};
     for (long sig = 1; sig <= 64; sig++)
         if (sig != SIGKILL && sig != SIGSTOP) raw(SYS_rt_sigaction, sig, (long)&dfl, 0, 8, 0, 0);
+    // Above every fd we keep, so that the dup2s below cannot clobber it.
     long exe = raw(SYS_fcntl, a->exe_fd, F_DUPFD_CLOEXEC, 10, 0, 0, 0);
-    long r = exe;
-    if (exe < 0) goto fail;
-    if (a->phys_fd != UMK_STUB_PHYS_FD) r = raw(SYS_dup2, a->phys_fd, UMK_STUB_PHYS_FD, 0, 0, 0, 0);
-    else r = raw(SYS_fcntl, UMK_STUB_PHYS_FD, F_SETFD, 0, 0, 0, 0);
+    long control = exe < 0 ? exe : raw(SYS_fcntl, a->control_fd, F_DUPFD, 10, 0, 0, 0);
+    long r = control;
+    if (r < 0) goto fail;
+    r = raw(SYS_dup2, a->phys_fd, UMK_STUB_PHYS_FD, 0, 0, 0, 0);
+    if (r >= 0) r = raw(SYS_fcntl, UMK_STUB_PHYS_FD, F_SETFD, 0, 0, 0, 0);
+    if (r >= 0) r = raw(SYS_dup2, control, UMK_STUB_CONTROL_FD, 0, 0, 0, 0);
+    if (r >= 0) r = raw(SYS_fcntl, UMK_STUB_CONTROL_FD, F_SETFD, 0, 0, 0, 0);
     if (r < 0) goto fail;
     raw(SYS_close_range, 0, UMK_STUB_PHYS_FD - 1, 0, 0, 0, 0);
-    raw(SYS_close_range, UMK_STUB_PHYS_FD + 1, exe - 1, 0, 0, 0, 0);
+    raw(SYS_close_range, UMK_STUB_CONTROL_FD + 1, exe - 1, 0, 0, 0, 0);
     raw(SYS_close_range, exe + 1, ~0U, 0, 0, 0, 0);
     raw(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0, 0);
     raw(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0);
@@ -137,15 +199,14 @@ fail:
     return 0;
 }
 
-pid_t umk_spawn_stub(int exe_fd, int phys_fd, int cpu) {
-    (void)cpu;
+pid_t umk_spawn_stub(int exe_fd, int phys_fd, int control_fd) {
     static const size_t stack_size = 16384;
     char stack[16384] __attribute__((aligned(16)));
-    struct spawn_args args = {exe_fd, phys_fd, 0};
+    struct spawn_args args = {exe_fd, phys_fd, control_fd, 0};
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    pid_t pid = clone(stub_child, stack + stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+    pid_t pid = clone(stub_child, stack + stack_size, CLONE_VM | CLONE_VFORK | CLONE_UNTRACED | SIGCHLD, &args);
     int saved = errno;
     pthread_sigmask(SIG_SETMASK, &old, 0);
     if (pid < 0) return -saved;
@@ -155,4 +216,68 @@ pid_t umk_spawn_stub(int exe_fd, int phys_fd, int cpu) {
         return -args.err;
     }
     return pid;
+}
+
+int umk_stub_control_create(void **out) {
+    int fd = memfd_create("umk-stub-control", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0) return -errno;
+    void *p = MAP_FAILED;
+    if (ftruncate(fd, UMK_STUB_CONTROL_SIZE) != 0) goto fail;
+    p = mmap(0, UMK_STUB_CONTROL_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) goto fail;
+    umk_stub_filter(p);
+    if (fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE) != 0) goto fail;
+    *out = p;
+    return fd;
+fail:;
+    int e = errno;
+    if (p != MAP_FAILED) munmap(p, UMK_STUB_CONTROL_SIZE);
+    close(fd);
+    return -e;
+}
+
+// The filter (Documentation/userspace-api/seccomp_filter.rst). Offsets into struct seccomp_data.
+#define SD_NR 0
+#define SD_ARCH 4
+#define SD_IP_LO 8
+#define SD_IP_HI 12
+#define SD_ARG_LO(n) (16 + 8 * (n))
+#define SD_ARG_HI(n) (20 + 8 * (n))
+
+int umk_stub_filter(void *page) {
+    const uint32_t code_hi = (uint32_t)(UMK_STUB_CODE >> 32), code_lo = (uint32_t)UMK_STUB_CODE;
+    struct sock_filter prog[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_ARCH),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+        // Not from the stub's code page: trap (the kernel sees SIGSYS).
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_IP_HI),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, code_hi, 0, 16),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_IP_LO),
+        BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0xfffff000u),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, code_lo, 0, 13),
+        // From the stub: its mapping calls and its idle loop; anything else is a bug or an attack.
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_NR),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_munmap, 10, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mprotect, 9, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pause, 8, 0),
+        // -1: the kernel left a syscall-entry stop of the idle pause with orig_rax = -1 (no call is made).
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffu, 7, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mmap, 0, 8),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_ARG_LO(4)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, UMK_STUB_PHYS_FD, 0, 6),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_ARG_HI(4)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 4),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_ARG_LO(3)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, MAP_SHARED | MAP_FIXED, 0, 2),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),  // 20
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),  // 21
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),  // 22
+    };
+    const int n = (int)(sizeof prog / sizeof prog[0]);
+    struct sock_fprog *fprog = page;
+    fprog->len = (unsigned short)n;
+    fprog->filter = (struct sock_filter *)(uintptr_t)(UMK_STUB_CONTROL + 16);
+    memcpy((char *)page + 16, prog, sizeof prog);
+    return n;
 }

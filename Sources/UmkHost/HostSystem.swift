@@ -133,3 +133,18 @@ public enum HostProcess {
         Glibc.exit(status)
     }
 }
+
+public enum HostLimits {
+    /// vm.max_map_count: how many mappings the host lets one process (a stub) have. Read once; 65530 (the
+    /// default) when it cannot be read.
+    public static let maxMapCount: Int = {
+        let fd = open("/proc/sys/vm/max_map_count", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return 65530 }
+        defer { close(fd) }
+        var buf = [UInt8](repeating: 0, count: 32)
+        let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard n > 0 else { return 65530 }
+        let digits = buf[0..<n].prefix { $0 >= 0x30 && $0 <= 0x39 }
+        return Int(String(decoding: digits, as: UTF8.self)) ?? 65530
+    }()
+}

@@ -8,48 +8,62 @@ public final class StubProcess {
     public static let codeAddress = UInt64(UMK_STUB_CODE)
     /// First address the guest may not use: everything from here up belongs to the stub.
     public static let guestLimit = UInt64(UMK_STUB_CODE)
-    public static let dataPages = Int(UMK_STUB_DATA_PAGES)
 
     public let pid: Int32
+    /// umk's own writable mapping of the stub's control memfd; the stub maps it read-only, and it is not
+    /// part of guest memory, so neither the guest nor a frame it once owned can ever alias it.
+    private let control: UnsafeMutableRawPointer
     private let data: UnsafeMutablePointer<umk_stub_data>
     private let maxOps = Int(UMK_STUB_MAX_OPS)
     private var count = 0
+    private var alive = true
     public private(set) var flushes = 0
+    /// The host error of the first batch that failed. The stub was killed then: every host mapping it had is
+    /// gone, and it takes no more changes.
+    public private(set) var failure: Errno?
 
     public var hasPendingChanges: Bool { count > 0 }
 
-    /// Spawns a stub and maps its data pages at UMK_STUB_DATA from `dataOffset` of the physical memory,
-    /// `dataPages` frames the caller has set aside for it.
-    public init(physicalMemory: PhysicalMemory, dataOffset: Int) throws(Errno) {
-        pid = try Tracer.spawnStub(physicalMemory: physicalMemory)
-        data = (physicalMemory.base + dataOffset).bindMemory(to: umk_stub_data.self, capacity: 1)
-        var regs = Registers()
-        regs.rax = 9  // mmap
-        regs.rdi = UInt64(UMK_STUB_DATA)
-        regs.rsi = UInt64(StubProcess.dataPages * 4096)
-        regs.rdx = UInt64(PROT_READ | PROT_WRITE)
-        regs.r10 = UInt64(MAP_SHARED | MAP_FIXED)
-        regs.r8 = UInt64(UMK_STUB_PHYS_FD)
-        regs.r9 = UInt64(dataOffset)
-        do throws(Errno) {
-            try Tracer.runStub(pid, entry: umk_stub_entry_syscall(), regs: regs)
-            try Tracer.getRegisters(pid, &regs)
-            if regs.rax != UInt64(UMK_STUB_DATA) { throw Errno(rawValue: Int32(truncatingIfNeeded: -Int64(bitPattern: regs.rax))) }
+    /// Spawns a stub, with its control pages and seccomp filter in place, stopped and ready for batches.
+    public init(physicalMemory: PhysicalMemory) throws(Errno) {
+        var page: UnsafeMutableRawPointer? = nil
+        let fd = try shim(umk_stub_control_create(&page))
+        defer { close(fd) }  // the stub has its own mapping once it runs; so has umk
+        control = page!
+        data = (control + 4096).bindMemory(to: umk_stub_data.self, capacity: 1)
+        do {
+            pid = try Tracer.spawnStub(physicalMemory: physicalMemory, control: fd)
         } catch {
-            Tracer.kill(pid: pid)
+            munmap(control, Int(UMK_STUB_CONTROL_SIZE))
             throw error
         }
     }
 
-    deinit { Tracer.kill(pid: pid) }
+    deinit {
+        kill()
+        munmap(control, Int(UMK_STUB_CONTROL_SIZE))
+    }
 
     /// Forgets queued changes (the address space they were for is gone).
     public func discardPendingChanges() { count = 0 }
 
-    public func kill() { Tracer.kill(pid: pid) }
+    /// Kills and reaps the stub, once: a pid already reaped may belong to another host process by now.
+    public func kill() {
+        guard alive else { return }
+        alive = false
+        count = 0
+        Tracer.kill(pid: pid)
+    }
+
+    /// The kernel's wait already reaped this stub (it was killed by a signal): nothing left to kill.
+    public func reaped() {
+        alive = false
+        count = 0
+        if failure == nil { failure = Errno(rawValue: ESRCH) }
+    }
 
     /// Queues: map [address, address+length) to the physical-memory file at `offset` with `prot`.
-    public func map(address: UInt64, length: UInt64, prot: Int32, offset: UInt64) throws(Errno) {
+    public func map(address: UInt64, length: UInt64, prot: Int32, offset: UInt64) {
         let flags = UInt64(MAP_SHARED | MAP_FIXED)
         if count > 0 {
             let last = lastOp
@@ -60,38 +74,57 @@ public final class StubProcess {
                 return
             }
         }
-        try push(9, address, length, UInt64(prot), flags, UInt64(UMK_STUB_PHYS_FD), offset)
+        push(9, address, length, UInt64(prot), flags, UInt64(UMK_STUB_PHYS_FD), offset)
     }
 
     /// Queues: unmap [address, address+length).
-    public func unmap(address: UInt64, length: UInt64) throws(Errno) {
+    public func unmap(address: UInt64, length: UInt64) {
         if count > 0, lastOp.pointee.nr == 11, lastOp.pointee.args.0 &+ lastOp.pointee.args.1 == address {
             lastOp.pointee.args.1 += length
             return
         }
-        try push(11, address, length, 0, 0, 0, 0)
+        push(11, address, length, 0, 0, 0, 0)
     }
 
     /// Queues: change the protection of [address, address+length).
-    public func protect(address: UInt64, length: UInt64, prot: Int32) throws(Errno) {
+    public func protect(address: UInt64, length: UInt64, prot: Int32) {
         if count > 0, lastOp.pointee.nr == 10, lastOp.pointee.args.0 &+ lastOp.pointee.args.1 == address,
             lastOp.pointee.args.2 == UInt64(prot)
         {
             lastOp.pointee.args.1 += length
             return
         }
-        try push(10, address, length, UInt64(prot), 0, 0, 0)
+        push(10, address, length, UInt64(prot), 0, 0, 0)
     }
 
     /// Runs the queued changes in the stub. The stub's registers are left pointing into the stub: the
-    /// caller must set the guest's registers before resuming it (the dispatcher always does).
+    /// caller must set the guest's registers before resuming it (the dispatcher always does). A failure is
+    /// final: the stub is killed before this returns, so no host mapping outlives what the kernel believes.
     public func flush() throws(Errno) {
+        if let failure { throw failure }
         guard count > 0 else { return }
         data.pointee.count = UInt64(count)
         count = 0
         flushes += 1
-        try Tracer.runStub(pid, entry: umk_stub_entry_batch(), regs: Registers())
-        if data.pointee.result < 0 { throw Errno(rawValue: Int32(-data.pointee.result)) }
+        var regs = Registers()
+        do throws(Errno) {
+            try Tracer.runStub(pid, entry: umk_stub_entry_batch(), regs: regs)
+            try Tracer.getRegisters(pid, &regs)
+        } catch {
+            fail(error)
+            throw error
+        }
+        let result = Int64(bitPattern: regs.rax)
+        if result < 0 {
+            let e = Errno(rawValue: Int32(clamping: -result))
+            fail(e)
+            throw e
+        }
+    }
+
+    private func fail(_ error: Errno) {
+        failure = error
+        kill()
     }
 
     private var ops: UnsafeMutablePointer<umk_stub_op> {
@@ -99,10 +132,10 @@ public final class StubProcess {
     }
     private var lastOp: UnsafeMutablePointer<umk_stub_op> { ops + (count - 1) }
 
-    private func push(_ nr: UInt64, _ a: UInt64, _ b: UInt64, _ c: UInt64, _ d: UInt64, _ e: UInt64, _ f: UInt64)
-        throws(Errno)
-    {
-        if count == maxOps { try flush() }
+    private func push(_ nr: UInt64, _ a: UInt64, _ b: UInt64, _ c: UInt64, _ d: UInt64, _ e: UInt64, _ f: UInt64) {
+        guard failure == nil else { return }
+        if count == maxOps { try? flush() }
+        guard failure == nil else { return }
         ops[count] = umk_stub_op(nr: nr, args: (a, b, c, d, e, f))
         count += 1
     }
@@ -122,7 +155,7 @@ extension StubProcess {
     /// Makes a stub whose guest is gone ready for another address space: every guest mapping removed and
     /// the FPU state cleared, so nothing of the old guest is left in it. Throws if the stub is unusable.
     public func reset() throws(Errno) {
-        try unmap(address: 0x1000, length: StubProcess.guestLimit - 0x1000)
+        unmap(address: 0, length: StubProcess.guestLimit)
         try flush()
         try Tracer.setFloatingPoint(pid, StubProcess.cleanFloatingPoint)
     }

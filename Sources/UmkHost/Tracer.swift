@@ -8,6 +8,7 @@ import CUmk
 public enum Tracer {
     static let PTRACE_CONT: Int = 7
     static let PTRACE_KILL: Int = 8
+    static let PTRACE_SYSCALL: Int = 24
     static let PTRACE_SYSEMU: Int = 31
     static let PTRACE_SEIZE: Int = 0x4206
     static let PTRACE_INTERRUPT: Int = 0x4207
@@ -28,21 +29,27 @@ public enum Tracer {
 
     /// Starts a stub process, seizes it and waits until it sits in its idle loop. It is then stopped, ready
     /// for `runStub`. `cpu` is unused for now: the stub inherits the kernel thread's affinity.
-    public static func spawnStub(physicalMemory: PhysicalMemory) throws(Errno) -> Int32 {
+    public static func spawnStub(physicalMemory: PhysicalMemory, control: Int32) throws(Errno) -> Int32 {
         // Seizing a process that is just finishing its exec has been seen to fail with EPERM now and then
         // under load: such a stub is killed and another one started.
         var lastError = Errno(rawValue: EPERM)
         for _ in 0..<3 {
-            let pid = try shim(umk_spawn_stub(StubImage.shared.fd, physicalMemory.fd, -1))
+            let pid = try shim(umk_spawn_stub(StubImage.shared.fd, physicalMemory.fd, control))
             do throws(Errno) {
                 try shim(umk_ptrace(PTRACE_SEIZE, pid, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL))
                 try shim(umk_ptrace(PTRACE_INTERRUPT, pid, 0, 0))
-                // The first stop is the interrupt (or SIGSTOP-free group stop); nothing else can come first.
+                // The interrupt may stop the stub before it has finished its start (unmapping, its control
+                // pages, the seccomp filter): let it go on until it is stopped in its idle loop.
+                let idle = (UMK_STUB_CODE + UInt64(umk_stub_idle_begin()))..<(UMK_STUB_CODE + UInt64(umk_stub_idle_finish()))
+                var regs = Registers()
                 while true {
                     let (_, stop) = try wait(pid: pid)
                     switch stop {
-                    case .event, .signal: return pid
-                    case .syscall: continue
+                    case .event, .signal, .syscall:
+                        try getRegisters(pid, &regs)
+                        if idle.contains(regs.rip) { return pid }
+                        // On to its next system call stop (at the latest, the entry of its idle pause).
+                        _ = try shim(umk_ptrace(PTRACE_SYSCALL, pid, 0, 0))
                     case .exited, .killed: throw Errno(rawValue: ECHILD)
                     }
                 }
@@ -110,6 +117,12 @@ public enum Tracer {
         public var signo: Int32
         public var code: Int32
         public var address: UInt64
+
+        public init(signo: Int32, code: Int32, address: UInt64) {
+            self.signo = signo
+            self.code = code
+            self.address = address
+        }
     }
 
     public static func signalInfo(_ pid: Int32) throws(Errno) -> SignalInfo {

@@ -36,11 +36,12 @@ final class AddressSpaceTests: XCTestCase {
         XCTAssertEqual(mm.vmas.vmas.count, 3)
         try mm.protect(0x11000..<0x12000, [.read, .write])
         XCTAssertEqual(mm.vmas.vmas.count, 1)
-        // Unmapping gives the frames back.
+        // Unmapping gives the frames back, but only once the stub has unmapped them too.
         mm.unmap(0x10000..<0x12000)
-        XCTAssertEqual(frames.freeFrames, base - 1)
+        XCTAssertEqual(frames.freeFrames, base - 3)
         XCTAssertThrowsError(try mm.read(GuestAddress(0x10000), as: UInt8.self))
         try mm.flush()
+        XCTAssertEqual(frames.freeFrames, base - 1)
     }
 
     func testProtNoneTakesNoFramesUntilAccessible() throws {
@@ -82,7 +83,7 @@ final class AddressSpaceTests: XCTestCase {
             let mm = try AddressSpace(frames: frames, cache: PageCache(frames: frames), pool: StubPool(frames: frames))
             try mm.map(VMA(start: 0x10000, end: 0x20000, prot: [.read, .write]))
             try mm.zero(GuestAddress(0x10000), 0x10000)
-            XCTAssertEqual(frames.freeFrames, before - 16 - 4)  // the pages and the stub's data pages
+            XCTAssertEqual(frames.freeFrames, before - 16)  // the pages: the stub's own pages are not guest memory
             try mm.flush()
         }
         XCTAssertEqual(frames.freeFrames, before)
@@ -99,14 +100,14 @@ final class AddressSpaceTests: XCTestCase {
         try parent.map(VMA(start: 0x40000, end: 0x4000000, prot: [.read, .write], noReserve: true))  // untouched
         let used = frames.freeFrames
         let child = try parent.fork()
-        XCTAssertEqual(frames.freeFrames, used - 4)  // only the child's stub data pages
+        XCTAssertEqual(frames.freeFrames, used)  // nothing: the child's stub has its own control pages
         XCTAssertEqual(child.residentPages, parent.residentPages)
         try child.write(GuestAddress(0x10000), UInt32(9))  // copy on write
         try child.write(GuestAddress(0x20000), UInt32(2))  // shared
         XCTAssertEqual(try parent.read(GuestAddress(0x10000), as: UInt32.self), 7)
         XCTAssertEqual(try child.read(GuestAddress(0x10000), as: UInt32.self), 9)
         XCTAssertEqual(try parent.read(GuestAddress(0x20000), as: UInt32.self), 2)
-        XCTAssertEqual(frames.freeFrames, used - 5)
+        XCTAssertEqual(frames.freeFrames, used - 1)
         XCTAssertThrowsError(try parent.map(VMA(start: 0x8000000, end: 0x8000000 + (8 << 20), prot: [.read, .write]))) {
             XCTAssertEqual($0 as? LinuxErrno, .ENOMEM)  // more than --mem promised in all
         }
@@ -131,5 +132,43 @@ final class AddressSpaceTests: XCTestCase {
         XCTAssertFalse(maps.contains("00010000-"), "the old guest's mapping is gone:\n\(maps)")
         XCTAssertThrowsError(try mm.read(GuestAddress(0x10000), as: UInt64.self))
         pool.drain()
+    }
+
+    /// A failed host batch kills the stub at once, and only then are the frames it mapped freed; the address
+    /// space takes no more changes (issue 6: frames freed while a stub still mapped them).
+    func testFailedBatchKillsTheStubBeforeFramesAreFreed() throws {
+        let mm = try AddressSpace(frames: frames, cache: PageCache(frames: frames), pool: StubPool(frames: frames))
+        let base = frames.freeFrames
+        try mm.map(VMA(start: 0x10000, end: 0x12000, prot: [.read, .write]))
+        try mm.write(GuestAddress(0x10000), UInt8(1))
+        try mm.flush()
+        mm.unmap(0x10000..<0x12000)
+        XCTAssertEqual(frames.freeFrames, base - 2, "freed before the stub unmapped them")
+        // A mapping the stub's own checks refuse (past the guest's range) fails the whole batch.
+        mm.stub.map(address: AddressSpace.userLimit, length: 4096, prot: 3, offset: 0)
+        XCTAssertThrowsError(try mm.flush()) { XCTAssertEqual($0 as? LinuxErrno, .EINVAL) }
+        XCTAssertNotNil(mm.stub.failure)
+        XCTAssertFalse(kill(mm.stub.pid, 0) == 0, "the stub outlived its failed batch")
+        XCTAssertEqual(frames.freeFrames, base)
+        XCTAssertThrowsError(try mm.flush())
+    }
+
+    /// The page table counts the host mappings its pages need: runs of consecutive frames with one
+    /// protection, as the host merges them.
+    func testPageTableCountsHostMappingRuns() {
+        var t = PageTable()
+        for i in 0..<8 { t[UInt64(100 + i)] = PageTable.Entry(frame: Int32(50 + i), prot: [.read, .write]) }
+        XCTAssertEqual(t.runs, 1)
+        t[103] = PageTable.Entry(frame: 53, prot: [.read, .write], cow: true)  // read-only on the host now
+        XCTAssertEqual(t.runs, 3)
+        t[103] = nil
+        XCTAssertEqual(t.runs, 2)
+        t[103] = PageTable.Entry(frame: 53, prot: [.read, .write])
+        XCTAssertEqual(t.runs, 1)
+        t[104] = PageTable.Entry(frame: 9, prot: [.read, .write])  // another frame
+        XCTAssertEqual(t.runs, 3)
+        for i in 0..<8 { t[UInt64(100 + i)] = nil }
+        XCTAssertEqual(t.runs, 0)
+        XCTAssertEqual(t.count, 0)
     }
 }

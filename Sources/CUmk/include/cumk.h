@@ -11,14 +11,20 @@
 #define UMK_AT_EMPTY_PATH 0x1000
 #define UMK_AT_NO_AUTOMOUNT 0x800
 
-// The stub's fixed place in every guest address space: one code page, then the data pages the kernel shares
-// with it through the physical-memory file. Guest addresses stop below UMK_STUB_CODE.
+// The stub's fixed place in every guest address space: one code page, then its control pages, which are not
+// guest memory: a small memfd of their own, written by the kernel and mapped read-only in the stub. The first
+// control page holds the stub's seccomp filter, the rest the data pages of mapping batches. Guest addresses
+// stop below UMK_STUB_CODE.
 #define UMK_STUB_CODE 0x7ffffff00000ULL
-#define UMK_STUB_DATA (UMK_STUB_CODE + 0x1000ULL)
+#define UMK_STUB_CONTROL (UMK_STUB_CODE + 0x1000ULL)
+#define UMK_STUB_DATA (UMK_STUB_CONTROL + 0x1000ULL)
 #define UMK_STUB_DATA_PAGES 4
+#define UMK_STUB_CONTROL_SIZE 0x5000 /* (1 + UMK_STUB_DATA_PAGES) pages */
 #define UMK_STUB_END (UMK_STUB_DATA + UMK_STUB_DATA_PAGES * 0x1000ULL)
-// The stub finds the physical-memory file at this fd; it has no other.
+// The stub finds the physical-memory file at this fd; it keeps no other. The control memfd is fd 4 only until
+// the stub has mapped it.
 #define UMK_STUB_PHYS_FD 3
+#define UMK_STUB_CONTROL_FD 4
 
 // One host syscall for the stub to run: number and six arguments.
 struct umk_stub_op {
@@ -26,16 +32,21 @@ struct umk_stub_op {
     uint64_t args[6];
 };
 
-// The stub data page: the kernel fills ops[0..<count], runs the stub's batch entry, and reads back result
-// (0, or the first failing syscall's -errno) and failed (the index of that op).
+// The stub data page: the kernel fills ops[0..<count] and runs the stub's batch entry, which ends with rax = 0
+// or the first failing op's -errno, and r12 = that op's index. The stub cannot write here.
 struct umk_stub_data {
     uint64_t count;
-    int64_t result;
-    uint64_t failed;
-    uint64_t reserved;
+    uint64_t reserved[3];
     struct umk_stub_op ops[];
 };
 #define UMK_STUB_MAX_OPS 292 // (UMK_STUB_DATA_PAGES * 4096 - 32) / sizeof(struct umk_stub_op)
+
+// Fills the first control page with the stub's seccomp filter (a struct sock_fprog at offset 0, pointing at the
+// instructions after it, at their address in the stub): from the stub's code page only mmap of fd 3
+// (MAP_SHARED|MAP_FIXED), mprotect, munmap and pause pass, anything else kills the stub; a system call from
+// anywhere else (guest code that was resumed without PTRACE_SYSEMU, a vsyscall) raises SIGSYS, which the kernel
+// sees as a signal stop. Returns the number of instructions.
+int umk_stub_filter(void *page);
 
 // x86-64 user_regs_struct, as PTRACE_GETREGS fills it.
 struct umk_regs {
@@ -47,13 +58,21 @@ struct umk_regs {
 const uint8_t *umk_stub_code(size_t *size);
 size_t umk_stub_entry_start(void);  // exec entry: unmap everything else, then wait for the tracer
 size_t umk_stub_entry_batch(void);  // run the ops in the data page, then int3
-size_t umk_stub_entry_syscall(void); // one syscall from the registers, then int3
+// [umk_stub_idle_begin(), umk_stub_idle_finish()): the idle loop. A stub stopped with rip there has finished
+// its start (mappings, seccomp filter); one stopped anywhere before has not.
+size_t umk_stub_idle_begin(void);
+size_t umk_stub_idle_finish(void);
 
-// Start a stub: clone(CLONE_VM|CLONE_VFORK) and execveat the stub executable (a memfd holding a tiny ELF)
-// with only the physical-memory file open (as UMK_STUB_PHYS_FD), default signal dispositions, an empty
-// signal mask and PR_SET_PDEATHSIG(SIGKILL). Returns the pid once the exec has happened, or -errno.
-// Only async-signal-safe code runs in the child.
-pid_t umk_spawn_stub(int exe_fd, int phys_fd, int cpu);
+// Start a stub: clone(CLONE_VM|CLONE_VFORK|CLONE_UNTRACED) and execveat the stub executable (a memfd holding
+// a tiny ELF) with only the physical-memory file (as UMK_STUB_PHYS_FD) and the control memfd (as
+// UMK_STUB_CONTROL_FD) open, default signal dispositions, an empty signal mask, PR_SET_PDEATHSIG(SIGKILL) and
+// no_new_privs. Returns the pid once the exec has happened, or -errno. Only async-signal-safe code runs in
+// the child. CLONE_UNTRACED: a debugger or `strace -f` on umk never takes a stub over.
+pid_t umk_spawn_stub(int exe_fd, int phys_fd, int control_fd);
+// A memfd of UMK_STUB_CONTROL_SIZE bytes mapped read-write into umk at *out, then sealed against growing,
+// shrinking and any further writable mapping (F_SEAL_FUTURE_WRITE), so the stub can only map it read-only.
+// Returns the fd (close it once the stub has it), or -errno.
+int umk_stub_control_create(void **out);
 
 long umk_ptrace(long request, pid_t pid, uint64_t addr, uint64_t data);
 // waitpid that retries EINTR; returns the pid or -errno.

@@ -14,7 +14,6 @@ final class AddressSpace {
     let frames: PhysicalFrames
     let cache: PageCache
     let stub: StubProcess
-    private let dataFrames: Range<Int>
     private(set) var vmas = VMASet()
     private(set) var pages = PageTable()
 
@@ -37,15 +36,31 @@ final class AddressSpace {
         self.frames = frames
         self.cache = cache
         self.pool = pool
-        (stub, dataFrames) = try pool.take()
+        stub = try pool.take()
     }
 
     deinit {
-        stub.discardPendingChanges()
-        pool.give(stub, dataFrames)
+        pool.give(stub)  // wiped or killed: no host mapping of a frame below survives this line
+        frames.release(retiring)
         frames.release(pages.frames)
         frames.uncharge(chargedPages)
     }
+
+    /// Frames this address space no longer uses whose host unmapping (or replacement) is queued but has not
+    /// run yet. They are freed only after the flush that removes them from the stub, or once the stub is
+    /// dead: a frame is never handed to anyone else while a guest can still reach it.
+    private var retiring: [Int] = []
+
+    /// Host mappings the stub may use for guest pages (`PageTable.runs`): the host's vm.max_map_count less
+    /// the stub's own two mappings and some slack, so that the guest gets ENOMEM from umk long before the
+    /// host would refuse the stub anything.
+    static let hostMappingBudget = max(HostLimits.maxMapCount - 64, 1024)
+    /// System calls that split runs (mprotect, madvise) stop this far below the budget, so that a process
+    /// refused by one can still take page faults (its stack, its heap) and handle the error.
+    static let syscallMappingBudget = hostMappingBudget - 4096
+
+    /// Whether the stub is at its host-mapping budget: a fault that needs a new mapping cannot be served.
+    var atHostMappingLimit: Bool { pages.runs + 2 > AddressSpace.hostMappingBudget }
 
     /// Pages of this address space counted against --mem.
     private(set) var chargedPages = 0
@@ -104,57 +119,70 @@ final class AddressSpace {
             guard let vma = v else { preconditionFailure("populate outside a VMA") }
             if let file = vma.file {
                 let f = try cache.frame(file, page: (vma.fileOffset &+ ((vpn << 12) - vma.start)) >> 12)
-                let pte = PTE(frame: Int32(f), prot: vma.prot, cow: true)
-                pages[vpn] = pte
-                try hostMap(vpn: vpn, frame: f, prot: pte.hostProt)
+                do {
+                    try install(vpn, PTE(frame: Int32(f), prot: vma.prot, cow: true))
+                } catch {
+                    frames.release([f])
+                    throw error
+                }
             } else {
                 missing.append(vpn)
             }
         }
         guard !missing.isEmpty else { return }
-        let runs = try frames.allocate(missing.count)
-        var i = 0
-        for run in runs {
-            for f in run {
-                let vpn = missing[i]
-                i += 1
-                if v == nil || !v!.range.contains(vpn << 12) { v = vmas.find(vpn << 12) }
-                pages[vpn] = PTE(frame: Int32(f), prot: v!.prot)
-                try hostMap(vpn: vpn, frame: f, prot: v!.prot)
+        let fresh = try frames.allocate(missing.count).flatMap { $0 }
+        for (i, f) in fresh.enumerated() {
+            let vpn = missing[i]
+            if v == nil || !v!.range.contains(vpn << 12) { v = vmas.find(vpn << 12) }
+            do {
+                try install(vpn, PTE(frame: Int32(f), prot: v!.prot))
+            } catch {
+                frames.release(fresh[i...])  // not installed: still only ours
+                throw error
             }
         }
     }
 
-
-    private func hostMap(vpn: UInt64, frame: Int, prot: Protection) throws(LinuxErrno) {
-        do {
-            try stub.map(address: vpn << 12, length: 4096, prot: prot.rawValue, offset: frames.fileOffset(of: frame))
-        } catch {
-            throw LinuxErrno(host: error)
+    /// Puts `pte` in the page table at `vpn` and queues its host mapping; ENOMEM (and nothing changed) if that
+    /// would take the stub past its host-mapping budget. The frame an entry it replaces held is the caller's.
+    private func install(_ vpn: UInt64, _ pte: PTE) throws(LinuxErrno) {
+        let old = pages[vpn]
+        pages[vpn] = pte
+        if pages.runs > AddressSpace.hostMappingBudget {
+            pages[vpn] = old
+            throw .ENOMEM
         }
+        hostMap(vpn: vpn, frame: Int(pte.frame), prot: pte.hostProt)
     }
+
+    private func hostMap(vpn: UInt64, frame: Int, prot: Protection) {
+        stub.map(address: vpn << 12, length: 4096, prot: prot.rawValue, offset: frames.fileOffset(of: frame))
+    }
+
+    /// Drops a page whose host unmapping is queued: its frame is freed after the flush.
+    private func retire(_ frame: Int) { retiring.append(frame) }
 
     /// Removes every mapping in `r`; frames no longer referenced are freed.
     func unmap(_ r: Range<UInt64>) {
         let removed = vmas.remove(r)
-        var freed: [Int] = []
         for v in removed {
             if v.charged {
                 frames.uncharge(v.pageCount)
                 chargedPages -= v.pageCount
             }
             for vpn in residentPages(in: v.range) {
-                if let pte = pages.removeValue(forKey: vpn) { freed.append(Int(pte.frame)) }
+                if let pte = pages.removeValue(forKey: vpn) { retire(Int(pte.frame)) }
             }
-            try? stub.unmap(address: v.start, length: v.length)
+            stub.unmap(address: v.start, length: v.length)
         }
-        frames.release(freed)
     }
 
     /// mprotect: `r` must be wholly mapped (ENOMEM otherwise, as in Linux).
     func protect(_ r: Range<UInt64>, _ prot: Protection) throws(LinuxErrno) {
         guard vmas.covers(r) else { throw .ENOMEM }
         guard vmas.vmas.count + 2 <= AddressSpace.maxMapCount else { throw .ENOMEM }
+        // One protection over a range splits at most the two runs at its ends.
+        guard pages.runs + 2 <= AddressSpace.syscallMappingBudget else { throw .ENOMEM }
         // Memory becoming writable is counted now (mprotect_fixup); it stays counted if made read-only.
         if prot.contains(.write) {
             let newly = vmas.overlapping(r).filter { $0.accountable && !$0.charged }.reduce(0) { $0 + $1.pageCount }
@@ -169,11 +197,7 @@ final class AddressSpace {
             guard var pte = pages[vpn] else { continue }
             pte.prot = prot
             pages[vpn] = pte
-            do {
-                try stub.protect(address: vpn << 12, length: 4096, prot: pte.hostProt.rawValue)
-            } catch {
-                throw LinuxErrno(host: error)
-            }
+            stub.protect(address: vpn << 12, length: 4096, prot: pte.hostProt.rawValue)
         }
         // File pages are mapped eagerly, anonymous ones on first touch.
         if prot != .none {
@@ -195,14 +219,16 @@ final class AddressSpace {
                 if frames.refcount(f) == 1 && v.file == nil {
                     frames.zero(f..<(f + 1))
                 } else {
-                    // Unmapped in the stub before the frame goes: it may be someone else's next.
+                    // A hole in a run is one more host mapping: refused at the budget, as Linux refuses a
+                    // split past vm.max_map_count.
                     pages[vpn] = nil
-                    do {
-                        try stub.unmap(address: vpn << 12, length: 4096)
-                    } catch {
-                        throw LinuxErrno(host: error)
+                    if pages.runs > AddressSpace.syscallMappingBudget {
+                        pages[vpn] = pte
+                        throw .ENOMEM
                     }
-                    frames.release([f])
+                    // The frame goes only after the stub has unmapped it: it may be someone else's next.
+                    stub.unmap(address: vpn << 12, length: 4096)
+                    retire(f)
                     if v.file != nil { try populate((vpn << 12)..<((vpn + 1) << 12)) }  // anonymous: on next touch
                 }
             }
@@ -218,13 +244,14 @@ final class AddressSpace {
             v.end = v.start + length
             vmas.insert(v)
         }
-        for vpn in (old >> 12)..<((old + length) >> 12) {
-            guard let pte = pages.removeValue(forKey: vpn) else { continue }
+        // The pages keep their frames and their order, so they make no more runs than before.
+        for (vpn, pte) in pages.entries(in: (old >> 12)..<((old + length) >> 12)) {
+            pages[vpn] = nil
             let nvpn = (new >> 12) + (vpn - (old >> 12))
             pages[nvpn] = pte
-            try hostMap(vpn: nvpn, frame: Int(pte.frame), prot: pte.hostProt)
+            hostMap(vpn: nvpn, frame: Int(pte.frame), prot: pte.hostProt)
         }
-        try? stub.unmap(address: old, length: length)
+        stub.unmap(address: old, length: length)
     }
 
     /// Extends the VMA that ends at `end` by `extra` bytes (the range after it must be free).
@@ -269,13 +296,9 @@ final class AddressSpace {
                     pte.cow = true
                     pages[vpn] = pte
                     child.pages[vpn] = pte
-                    do {
-                        try stub.protect(address: vpn << 12, length: 4096, prot: pte.hostProt.rawValue)
-                    } catch {
-                        throw LinuxErrno(host: error)
-                    }
+                    stub.protect(address: vpn << 12, length: 4096, prot: pte.hostProt.rawValue)
                 }
-                try child.hostMap(vpn: vpn, frame: Int(pte.frame), prot: pte.hostProt)
+                child.hostMap(vpn: vpn, frame: Int(pte.frame), prot: pte.hostProt)
             }
         }
         try child.flush()
@@ -293,15 +316,21 @@ final class AddressSpace {
     func makePrivate(_ vpn: UInt64) throws(LinuxErrno) {
         guard var pte = pages[vpn], frames.refcount(Int(pte.frame)) > 1 || pte.cow else { return }
         let old = Int(pte.frame)
-        if frames.refcount(old) > 1 {
-            let f = try frames.allocate(1)[0].lowerBound
-            frameBuffer(f).copyMemory(from: UnsafeRawBufferPointer(frameBuffer(old)))
-            frames.release([old])
-            pte.frame = Int32(f)
-        }
         pte.cow = false
-        pages[vpn] = pte
-        try hostMap(vpn: vpn, frame: Int(pte.frame), prot: pte.prot)
+        guard frames.refcount(old) > 1 else {
+            try install(vpn, pte)
+            return
+        }
+        let f = try frames.allocate(1)[0].lowerBound
+        frameBuffer(f).copyMemory(from: UnsafeRawBufferPointer(frameBuffer(old)))
+        pte.frame = Int32(f)
+        do {
+            try install(vpn, pte)
+        } catch {
+            frames.release([f])
+            throw error
+        }
+        retire(old)  // the stub maps it until the new mapping replaces it
     }
 
     // MARK: Placement
@@ -351,10 +380,18 @@ final class AddressSpace {
         return (try? map(v)) != nil && flushQuietly()
     }
 
-    private func flushQuietly() -> Bool { (try? stub.flush()) != nil }
+    private func flushQuietly() -> Bool { (try? flush()) != nil }
 
-    /// Pushes queued host mapping changes into the stub. Called before the guest resumes.
+    /// Pushes queued host mapping changes into the stub, then frees the frames they took away. Called before
+    /// the guest resumes. If the host refuses the batch the stub is already dead (StubProcess.flush), so the
+    /// frames can go too; the caller kills the process, as Linux kills one whose page tables cannot be built.
     func flush() throws(LinuxErrno) {
+        defer {
+            if !retiring.isEmpty && (!stub.hasPendingChanges || stub.failure != nil) {
+                frames.release(retiring)
+                retiring.removeAll()
+            }
+        }
         do { try stub.flush() } catch { throw LinuxErrno(host: error) }
     }
 

@@ -33,20 +33,53 @@ struct PageTable {
 
     private var chunks: [UInt64: [UInt64]] = [:]
     private(set) var count = 0
+    /// How many host mappings the stub needs at most for these pages: the number of runs of consecutive
+    /// pages on consecutive frames with one host protection (each run is one host mmap; the host merges
+    /// no fewer). The host's vm.max_map_count bounds this, not the number of VMAs.
+    private(set) var runs = 0
 
     subscript(vpn: UInt64) -> Entry? {
         get { chunks[vpn >> PageTable.chunkShift].flatMap { Entry(packed: $0[Int(vpn & 511)]) } }
         set {
             let key = vpn >> PageTable.chunkShift, i = Int(vpn & 511)
-            if let newValue {
+            let old = chunks[key]?[i] ?? 0
+            let packed = newValue?.packed ?? 0
+            guard packed != old else { return }
+            let before = headCount(vpn, key: key, i: i)
+            if packed != 0 {
                 if chunks[key] == nil { chunks[key] = [UInt64](repeating: 0, count: PageTable.chunkSize) }
-                if chunks[key]![i] == 0 { count += 1 }
-                chunks[key]![i] = newValue.packed
-            } else if let chunk = chunks[key], chunk[i] != 0 {
+                if old == 0 { count += 1 }
+                chunks[key]![i] = packed
+            } else {
                 chunks[key]![i] = 0
                 count -= 1
             }
+            runs += headCount(vpn, key: key, i: i) - before
         }
+    }
+
+    /// The packed entry of a page, looking in the given chunk first (neighbours are nearly always in it).
+    private func packed(_ vpn: UInt64, near key: UInt64) -> UInt64 {
+        let k = vpn >> PageTable.chunkShift
+        return (k == key ? chunks[key] : chunks[k])?[Int(vpn & 511)] ?? 0
+    }
+
+    /// Whether `b` (the page after `a`) continues `a`'s host mapping: next frame, same host protection.
+    private static func continues(_ a: UInt64, _ b: UInt64) -> Bool {
+        guard a != 0, b != 0, b >> 8 == (a >> 8) &+ 1 else { return false }
+        func host(_ p: UInt64) -> UInt64 { p & 1 != 0 ? (p >> 1) & 5 : (p >> 1) & 7 }
+        return host(a) == host(b)
+    }
+
+    /// How many of pages `vpn` and `vpn+1` begin a run.
+    private func headCount(_ vpn: UInt64, key: UInt64, i: Int) -> Int {
+        let this = packed(vpn, near: key)
+        let prev = vpn > 0 ? packed(vpn - 1, near: key) : 0
+        let next = vpn < UInt64.max ? packed(vpn + 1, near: key) : 0
+        var n = 0
+        if this != 0 && !PageTable.continues(prev, this) { n += 1 }
+        if next != 0 && !PageTable.continues(this, next) { n += 1 }
+        return n
     }
 
     @discardableResult

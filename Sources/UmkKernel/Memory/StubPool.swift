@@ -1,14 +1,14 @@
 import UmkHost
 
-// StubPool.swift: stub processes kept for reuse. Starting a stub (exec of the stub image, seize, mapping its
-// data pages) is the largest fixed cost of fork and exec, so the stub of an address space that goes is wiped
-// (every guest mapping removed, FPU state cleared) and given to the next address space instead of being
-// killed. The pool is small and per instance; whatever it holds is killed when the instance ends.
+// StubPool.swift: stub processes kept for reuse. Starting a stub (exec of the stub image, seize, its control
+// pages and seccomp filter) is the largest fixed cost of fork and exec, so the stub of an address space that
+// goes is wiped (every guest mapping removed, FPU state cleared) and given to the next address space instead
+// of being killed. The pool is small and per instance; whatever it holds is killed when the instance ends.
 final class StubPool {
     static let capacity = 8
 
     private let frames: PhysicalFrames
-    private var idle: [(StubProcess, Range<Int>)] = []
+    private var idle: [StubProcess] = []
 
     init(frames: PhysicalFrames) {
         self.frames = frames
@@ -16,39 +16,30 @@ final class StubPool {
 
     deinit { drain() }
 
-    /// A ready stub and its data frames: a pooled one, or a new one.
-    func take() throws(LinuxErrno) -> (StubProcess, Range<Int>) {
+    /// A ready stub: a pooled one, or a new one.
+    func take() throws(LinuxErrno) -> StubProcess {
         if let ready = idle.popLast() { return ready }
-        let runs = try frames.allocate(StubProcess.dataPages)
-        guard runs.count == 1 else {
-            frames.release(runs.joined())
-            throw .ENOMEM
-        }
         do {
-            return (try StubProcess(physicalMemory: frames.memory, dataOffset: runs[0].lowerBound * 4096), runs[0])
+            return try StubProcess(physicalMemory: frames.memory)
         } catch {
-            frames.release(runs[0])
             throw LinuxErrno(host: error)
         }
     }
 
-    /// Takes back the stub of an address space that is gone; wiped for reuse, or killed if the pool is full
-    /// or the wipe fails.
-    func give(_ stub: StubProcess, _ data: Range<Int>) {
-        if idle.count < StubPool.capacity, (try? stub.reset()) != nil {
-            idle.append((stub, data))
+    /// Takes back the stub of an address space that is gone; wiped for reuse, or killed if the pool is full,
+    /// the stub already failed, or the wipe fails. When this returns, the stub maps no guest frame.
+    func give(_ stub: StubProcess) {
+        stub.discardPendingChanges()
+        if stub.failure == nil, idle.count < StubPool.capacity, (try? stub.reset()) != nil {
+            idle.append(stub)
             return
         }
         stub.kill()
-        frames.release(data)
     }
 
     /// Kills every pooled stub (the instance is ending).
     func drain() {
-        for (stub, data) in idle {
-            stub.kill()
-            frames.release(data)
-        }
+        for stub in idle { stub.kill() }
         idle.removeAll()
     }
 }

@@ -266,8 +266,10 @@ final class Kernel {
         case .exited(let code):
             // A stub cannot exit by itself short of a bug; treat it as killed.
             log.error("stub \(pid) exited with \(code)")
+            task.process.mmStorage?.stub.reaped()
             terminate(task.process, .signaled(9))
         case .killed(let sig):
+            task.process.mmStorage?.stub.reaped()
             terminate(task.process, .signaled(sig))
         }
     }
@@ -279,12 +281,12 @@ final class Kernel {
             if task.pendingSignals & ~task.signalMask != 0 {
                 guard try deliverSignals(task) else { return }
             }
-            if task.mm.stub.hasPendingChanges { try task.mm.stub.flush() }
+            try task.mm.flush()
             try Tracer.setRegisters(task.hostPID, task.regs)
             try Tracer.resumeSysemu(task.hostPID)
         } catch {
-            // The host refused this stub something (say its max_map_count is spent): that guest process
-            // dies; the instance and its other processes go on.
+            // The host refused this stub something (a mapping batch failed: the stub is dead already, see
+            // AddressSpace.flush): that guest process dies; the instance and its other processes go on.
             log.error("pid \(task.process.pid): host error \(error) in its stub; killing it")
             terminate(task.process, .signaled(9))
             return
@@ -309,13 +311,22 @@ final class Kernel {
                 try resume(task)
                 return
             }
-            if frames.freeFrames == 0 && task.mm.vmas.find(info.address) != nil {
-                // A touch of memory the guest may use, with no frame left to back it: the OOM killer.
-                log.warning("out of guest memory: killing pid \(task.process.pid)")
+            if (frames.freeFrames == 0 || task.mm.atHostMappingLimit) && task.mm.vmas.find(info.address) != nil {
+                // A touch of memory the guest may use, with no frame (or no host mapping) left to back it:
+                // the OOM killer.
+                log.warning("out of guest memory\(frames.freeFrames == 0 ? "" : " (host mappings)"): killing pid \(task.process.pid)")
                 terminate(task.process, .signaled(9))
                 return
             }
             log.debug("pid \(task.process.pid): SIGSEGV at \(GuestAddress(info.address)) rip \(GuestAddress(task.regs.rip))")
+            try deliverFault(task, sig, info)
+        case 31:  // SIGSYS: the stub's seccomp filter trapped a system call that was not a SYSEMU stop
+            let info = try Tracer.signalInfo(pid)
+            try Tracer.getRegisters(pid, &task.regs)
+            if info.code == Kernel.SYS_SECCOMP, let nr = Kernel.vsyscallNumber(at: info.address) {
+                try emulateVsyscall(task, nr)
+                return
+            }
             try deliverFault(task, sig, info)
         case 17, 28, 23, 18, 19, 20, 21, 22:
             // Default-ignored signals, and job control (a later issue), sent to the stub by the host.
@@ -327,6 +338,35 @@ final class Kernel {
             try Tracer.getRegisters(pid, &task.regs)
             try deliverFault(task, sig, info)
         }
+    }
+
+    static let SYS_SECCOMP: Int32 = 1
+    static let vsyscallPage: UInt64 = 0xffff_ffff_ff60_0000
+
+    /// The legacy vsyscall entries (arch/x86/entry/vsyscall): gettimeofday, time and getcpu at fixed
+    /// addresses. The host emulates them without a ptrace stop; the stub's filter turns them into SIGSYS.
+    static func vsyscallNumber(at address: UInt64) -> Int? {
+        switch address {
+        case vsyscallPage: return 96
+        case vsyscallPage + 0x400: return 201
+        case vsyscallPage + 0x800: return 309
+        default: return nil
+        }
+    }
+
+    /// Runs a vsyscall as the system call it stands for and returns to its caller, as Linux's
+    /// emulate_vsyscall does. The host has already emulated the `ret` when its filter trapped the call.
+    private func emulateVsyscall(_ task: Task, _ nr: Int) throws(Errno) {
+        if task.regs.rip & ~0xfff == Kernel.vsyscallPage {
+            guard let caller = try? task.mm.read(GuestAddress(task.regs.rsp), as: UInt64.self) else {
+                try deliverFault(task, 11, Tracer.SignalInfo(signo: 11, code: 1, address: task.regs.rsp))
+                return
+            }
+            task.regs.rip = caller
+            task.regs.rsp &+= 8
+        }
+        task.regs.origRax = UInt64(nr)
+        if dispatch(task) { try resume(task) }
     }
 
     /// A synchronous fault (force_sig_fault): to the guest's handler if it has one and does not block the

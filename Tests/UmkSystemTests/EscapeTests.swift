@@ -1,0 +1,97 @@
+// EscapeTests.swift: the sandbox holds. A guest tries every way it has to the stub's own pages and to the host
+// (Userland/escape.c), with a canary file outside its root; and every stub runs under its seccomp filter,
+// with no_new_privs, before it ever runs guest code.
+
+import Foundation
+import XCTest
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+final class EscapeTests: SystemTestCase {
+    func testGuestCannotReachTheStubOrTheHost() throws {
+        let program = try Userland.program("escape")
+        let root = try temporaryDirectory("escape-root")
+        let outside = try temporaryDirectory("escape-outside")
+        defer {
+            try? FileManager.default.removeItem(atPath: root)
+            try? FileManager.default.removeItem(atPath: outside)
+        }
+        try FileManager.default.copyItem(atPath: program, toPath: root + "/escape")
+        let canary = outside + "/canary", newFile = outside + "/new-file"
+        try "host secret\n".write(toFile: canary, atomically: true, encoding: .utf8)
+
+        // 2G: the two splitting cases fork a 547 MiB heap, strictly accounted.
+        let outcome = try umk(["run"] + identityOptions + ["--mem", "2G", "--root", root, "--", "/escape", canary, newFile])
+        XCTAssertEqual(outcome.termination, .exited(0), outcome.report)
+        XCTAssertEqual(outcome.out, """
+            mmap MAP_FIXED over the stub code: ENOMEM
+            mmap MAP_FIXED over the control pages: ENOMEM
+            mprotect the control pages writable: ENOMEM
+            munmap the stub code: ENOMEM
+            madvise DONTNEED the control pages: ENOMEM
+            mremap onto the control pages: EINVAL
+            write to the control pages: SIGSEGV
+            write to the stub code: SIGSEGV
+            process_vm_writev to the control pages: ENOSYS
+            open /proc/self/mem: ENOENT
+            vsyscall gettimeofday: 0, now
+            copy-on-write on every other page: child killed by signal 9
+            MADV_DONTNEED on every other page: child: madvise ENOMEM
+            MADV_DONTNEED on every other page: child exited 0
+            open the canary: ENOENT
+            create the new file: ENOENT
+            raw syscall open the canary: ENOENT
+
+            """, outcome.report)
+        XCTAssertEqual(try String(contentsOfFile: canary, encoding: .utf8), "host secret\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: newFile), "the guest created a file on the host")
+    }
+
+    /// The vsyscall page is a system call like any other: umk answers it, and --strace shows it.
+    func testVsyscallIsEmulatedByUmk() throws {
+        let program = try Userland.program("escape")
+        let outcome = try umk(["run"] + identityOptions + ["--strace", "--", program, "/nonexistent", "/nonexistent"])
+        XCTAssertTrue(outcome.err.contains("gettimeofday("), "no gettimeofday in the trace\n\(outcome.report)")
+    }
+
+    func testEveryStubRunsUnderItsSeccompFilter() throws {
+        let statuses = StatusLines()
+        let outcome = Runner.run(try umkBinary(), ["run"] + identityOptions + ["--", "/bin/sh", "-c", "sleep 1 | cat"],
+                                 timeout: SystemTestCase.timeout) { umk in
+            Thread.detachNewThread {
+                for _ in 0..<100 {
+                    let stubs = HostProcesses.children(of: umk)
+                    let lines = stubs.compactMap { try? String(contentsOfFile: "/proc/\($0.pid)/status", encoding: .utf8) }
+                    if lines.count >= 2 {
+                        statuses.set(lines)
+                        return
+                    }
+                    usleep(20_000)
+                }
+            }
+        }
+        assertNoStrayStubs(after: outcome)
+        XCTAssertEqual(outcome.termination, .exited(0), outcome.report)
+        let seen = statuses.get()
+        XCTAssertGreaterThanOrEqual(seen.count, 2, "never saw the stubs of sleep and cat")
+        for status in seen {
+            let fields = status.split(separator: "\n").filter { $0.hasPrefix("Seccomp:") || $0.hasPrefix("NoNewPrivs:") }
+            XCTAssertEqual(fields.map { $0.split(separator: "\t").last.map(String.init) ?? "" }, ["1", "2"], status)
+        }
+    }
+
+    private func temporaryDirectory(_ name: String) throws -> String {
+        var bytes = Array((NSTemporaryDirectory() + "umk-\(name)-XXXXXX").utf8CString)
+        guard mkdtemp(&bytes) != nil else { throw BuildFailure(description: "mkdtemp: errno \(errno)") }
+        return String(cString: bytes)
+    }
+}
+
+private final class StatusLines: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    func set(_ l: [String]) { lock.lock(); lines = l; lock.unlock() }
+    func get() -> [String] { lock.lock(); defer { lock.unlock() }; return lines }
+}
