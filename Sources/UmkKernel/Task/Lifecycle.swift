@@ -145,7 +145,12 @@ extension Kernel {
         while true {
             let p = try t.mm.read(at.advanced(by: 8 * i), as: UInt64.self)
             if p == 0 { return out }
-            let s = try t.mm.readString(GuestAddress(p), max: Kernel.maxArgumentString + 1)
+            let s: [UInt8]
+            do {
+                s = try t.mm.readString(GuestAddress(p), max: Kernel.maxArgumentString + 1)
+            } catch .ENAMETOOLONG {
+                throw .E2BIG  // longer than MAX_ARG_STRLEN: Linux's copy_strings says E2BIG
+            }
             total += s.count + 9
             // ARG_MAX from RLIMIT_STACK, and never more than 32 MiB of umk's memory whatever the limit says.
             let limit = min(max(t.process.limits[RLIMIT.STACK].soft / 4, 128 << 10), 32 << 20)
