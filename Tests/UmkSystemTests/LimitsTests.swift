@@ -8,3 +8,9 @@ final class LimitsTests: SystemTestCase {
     func testArgumentLimits() throws { try same("argmax", .glibc) }
     func testArgumentLimitsMusl() throws { try same("argmax", .musl) }
 }
+
+final class ZeroPageTests: SystemTestCase {
+    /// Untouched memory nothing was promised for (MAP_NORESERVE, read-only) reads as zero without taking
+    /// frames: 512 MiB of each kind under the default 256 MiB --mem.
+    func testReadingUnpromisedMemoryTakesNoFrames() throws { try same("noreserve", .glibc) }
+}

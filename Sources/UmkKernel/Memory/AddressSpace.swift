@@ -143,6 +143,20 @@ final class AddressSpace {
         }
     }
 
+    /// Maps the pages of `r` that have no frame to the zero frames, copy-on-write.
+    private func mapZero(_ r: Range<UInt64>, _ prot: Protection) throws(LinuxErrno) {
+        for vpn in (r.lowerBound >> 12)..<(r.upperBound >> 12) where pages[vpn] == nil {
+            guard let f = frames.zeroFrame(for: vpn) else { throw .ENOMEM }
+            frames.retain(f)
+            do {
+                try install(vpn, PTE(frame: Int32(f), prot: prot, cow: true))
+            } catch {
+                frames.release([f])
+                throw error
+            }
+        }
+    }
+
     /// Puts `pte` in the page table at `vpn` and queues its host mapping; ENOMEM (and nothing changed) if that
     /// would take the stub past its host-mapping budget. The frame an entry it replaces held is the caller's.
     private func install(_ vpn: UInt64, _ pte: PTE) throws(LinuxErrno) {
@@ -363,6 +377,10 @@ final class AddressSpace {
             guard v.prot != .none else { return false }
             let span = AddressSpace.faultAround << 12
             let around = max(page & ~(span - 1), v.start)..<min((page & ~(span - 1)) + span, v.end)
+            if v.file == nil && !v.shared && !v.charged && frames.zeroFrames != nil {
+                // Nothing promised for it: zero frames until written (a write faults again and copies).
+                return (try? mapZero(around, v.prot)) != nil && flushQuietly()
+            }
             // The cluster if there are frames for it, else the one page (then the OOM path).
             if !v.shared || v.file != nil, (try? populate(around)) != nil { return flushQuietly() }
             return (try? populate(page..<(page + 4096))) != nil && flushQuietly()

@@ -13,6 +13,25 @@ final class PhysicalFrames {
             throw LinuxErrno(host: error)
         }
         allocator = FrameAllocator(frameCount: bytes / PhysicalMemory.pageSize)
+        // The zero frames: taken once, never written, never freed (this reference is never dropped).
+        var zero: Range<Int>? = nil
+        if bytes / PhysicalMemory.pageSize > 4 * PhysicalFrames.zeroRun,
+            let runs = allocator.allocate(PhysicalFrames.zeroRun), runs.count == 1
+        {
+            zero = runs[0]
+        }
+        zeroFrames = zero
+    }
+
+    /// Untouched private memory that nothing was promised for (MAP_NORESERVE, or not writable) reads from
+    /// these frames, mapped copy-on-write, as Linux maps its zero page: reading a huge reservation costs no
+    /// RAM. A run rather than one frame, so that a fault-around cluster is one host mapping, not 64.
+    static let zeroRun = 64
+    let zeroFrames: Range<Int>?
+
+    /// The zero frame for guest page `vpn`: consecutive pages get consecutive frames.
+    func zeroFrame(for vpn: UInt64) -> Int? {
+        zeroFrames.map { $0.lowerBound + Int(vpn % UInt64(PhysicalFrames.zeroRun)) }
     }
 
     var totalFrames: Int { allocator.frameCount }
