@@ -76,8 +76,9 @@ __asm__(
     "  syscall\n"
     // Batch entry: run the ops of the (read-only) data page. The count is read once and bounded; each op
     // must be mmap of fd 3 MAP_SHARED|MAP_FIXED, mprotect or munmap, inside the guest's range, with no
-    // protection bits beyond rwx. Ends in int3 with rax = 0, or the first failure's -errno (-EINVAL for an
-    // op that fails the checks) and r12 = its index.
+    // protection bits beyond rwx. Ends in int3 when every op succeeded (so the kernel need not read any
+    // register), or in ud2 with rax = the first failure's -errno (-EINVAL for an op that fails the checks)
+    // and r12 = its index.
     "umk_stub_batch:\n"
     "  movabs $" STR(UMK_STUB_DATA) ", %rbx\n"
     "  mov (%rbx), %r14\n"
@@ -121,12 +122,12 @@ __asm__(
     "  inc %r12\n"
     "  jmp 2b\n"
     "5:\n"
-    "  xor %eax, %eax\n"
-    "  jmp 4f\n"
+    "  int3\n"            // all done: SIGTRAP
     "6:\n"
     "  mov $-22, %rax\n"
     "4:\n"
-    "  int3\n"
+    "  ud2\n"             // failed: SIGILL, rax = -errno, r12 = the op's index
+
     "umk_stub_end:\n"
     ".popsection\n");
 

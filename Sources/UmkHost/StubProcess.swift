@@ -108,18 +108,16 @@ public final class StubProcess {
         flushes += 1
         var regs = Registers()
         do throws(Errno) {
-            try Tracer.runStub(pid, entry: umk_stub_entry_batch(), regs: regs)
+            if try Tracer.runStub(pid, entry: umk_stub_entry_batch(), regs: regs) { return }
             try Tracer.getRegisters(pid, &regs)
         } catch {
             fail(error)
             throw error
         }
         let result = Int64(bitPattern: regs.rax)
-        if result < 0 {
-            let e = Errno(rawValue: Int32(clamping: -result))
-            fail(e)
-            throw e
-        }
+        let e = Errno(rawValue: result < 0 && result >= -4095 ? Int32(-result) : EIO)
+        fail(e)
+        throw e
     }
 
     private func fail(_ error: Errno) {

@@ -143,9 +143,11 @@ public enum Tracer {
         }
     }
 
-    /// Runs the stub's code at `entry` (an offset into the stub page) with `regs`, until its int3.
+    /// Runs the stub's code at `entry` (an offset into the stub page) with `regs`, until its int3 (true) or
+    /// its ud2 (false: the stub's code failed and says why in its registers).
     /// The guest's registers are not restored here: the caller sets them again before resuming the guest.
-    public static func runStub(_ pid: Int32, entry: Int, regs: Registers) throws(Errno) {
+    @discardableResult
+    public static func runStub(_ pid: Int32, entry: Int, regs: Registers) throws(Errno) -> Bool {
         var r = regs
         r.rip = UMK_STUB_CODE + UInt64(entry)
         r.origRax = UInt64.max  // -1: no syscall restart on the way out of this stop
@@ -154,7 +156,8 @@ public enum Tracer {
         while true {
             let (_, stop) = try wait(pid: pid)
             switch stop {
-            case .signal(SIGTRAP): return
+            case .signal(SIGTRAP): return true
+            case .signal(SIGILL): return false
             case .signal(let s):
                 // A host signal (say SIGINT from a terminal) while the stub runs: let it finish first.
                 _ = s

@@ -61,9 +61,12 @@ final class EscapeTests: SystemTestCase {
         let outcome = Runner.run(try umkBinary(), ["run"] + identityOptions + ["--", "/bin/sh", "-c", "sleep 1 | cat"],
                                  timeout: SystemTestCase.timeout) { umk in
             Thread.detachNewThread {
+                usleep(300_000)  // sleep and cat are running by now
                 for _ in 0..<100 {
+                    // Stubs after their exec (a child still named umk-kernel is one being spawned).
                     let stubs = HostProcesses.children(of: umk)
                     let lines = stubs.compactMap { try? String(contentsOfFile: "/proc/\($0.pid)/status", encoding: .utf8) }
+                        .filter { $0.hasPrefix("Name:\tmemfd:umk-stub") }
                     if lines.count >= 2 {
                         statuses.set(lines)
                         return

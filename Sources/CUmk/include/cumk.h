@@ -32,8 +32,9 @@ struct umk_stub_op {
     uint64_t args[6];
 };
 
-// The stub data page: the kernel fills ops[0..<count] and runs the stub's batch entry, which ends with rax = 0
-// or the first failing op's -errno, and r12 = that op's index. The stub cannot write here.
+// The stub data page: the kernel fills ops[0..<count] and runs the stub's batch entry, which ends in int3
+// (SIGTRAP) when all succeeded, or in ud2 (SIGILL) with rax = the first failing op's -errno and r12 = its
+// index. The stub cannot write here.
 struct umk_stub_data {
     uint64_t count;
     uint64_t reserved[3];
@@ -57,7 +58,7 @@ struct umk_regs {
 // The stub's code, as position-dependent bytes meant to sit at UMK_STUB_CODE, and its entry points (offsets).
 const uint8_t *umk_stub_code(size_t *size);
 size_t umk_stub_entry_start(void);  // exec entry: unmap everything else, then wait for the tracer
-size_t umk_stub_entry_batch(void);  // run the ops in the data page, then int3
+size_t umk_stub_entry_batch(void);  // run the ops in the data page, then int3 (or ud2 on failure)
 // [umk_stub_idle_begin(), umk_stub_idle_finish()): the idle loop. A stub stopped with rip there has finished
 // its start (mappings, seccomp filter); one stopped anywhere before has not.
 size_t umk_stub_idle_begin(void);

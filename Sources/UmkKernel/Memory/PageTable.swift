@@ -41,27 +41,37 @@ struct PageTable {
     subscript(vpn: UInt64) -> Entry? {
         get { chunks[vpn >> PageTable.chunkShift].flatMap { Entry(packed: $0[Int(vpn & 511)]) } }
         set {
+            // Two hash lookups a change (this is the hot path of every fault, fork and exec); neighbours in
+            // other chunks only at a chunk's edges.
             let key = vpn >> PageTable.chunkShift, i = Int(vpn & 511)
-            let old = chunks[key]?[i] ?? 0
             let packed = newValue?.packed ?? 0
-            guard packed != old else { return }
-            let before = headCount(vpn, key: key, i: i)
-            if packed != 0 {
-                if chunks[key] == nil { chunks[key] = [UInt64](repeating: 0, count: PageTable.chunkSize) }
-                if old == 0 { count += 1 }
-                chunks[key]![i] = packed
-            } else {
-                chunks[key]![i] = 0
-                count -= 1
+            let prevEdge: UInt64 = i == 0 && vpn > 0 ? packedEntry(vpn - 1) : 0
+            let nextEdge: UInt64 = i == 511 && vpn < UInt64.max ? packedEntry(vpn + 1) : 0
+            if chunks[key] == nil {
+                guard packed != 0 else { return }
+                chunks[key] = [UInt64](repeating: 0, count: PageTable.chunkSize)
             }
-            runs += headCount(vpn, key: key, i: i) - before
+            let (counted, joined) = PageTable.store(packed, at: i, in: &chunks[key]!, prevEdge: prevEdge, nextEdge: nextEdge)
+            count += counted
+            runs += joined
         }
     }
 
-    /// The packed entry of a page, looking in the given chunk first (neighbours are nearly always in it).
-    private func packed(_ vpn: UInt64, near key: UInt64) -> UInt64 {
-        let k = vpn >> PageTable.chunkShift
-        return (k == key ? chunks[key] : chunks[k])?[Int(vpn & 511)] ?? 0
+    /// Writes one entry of a chunk; returns the change in `count` and in `runs`.
+    private static func store(_ packed: UInt64, at i: Int, in chunk: inout [UInt64], prevEdge: UInt64, nextEdge: UInt64)
+        -> (Int, Int)
+    {
+        let old = chunk[i]
+        guard old != packed else { return (0, 0) }
+        let prev = i > 0 ? chunk[i - 1] : prevEdge
+        let next = i < 511 ? chunk[i + 1] : nextEdge
+        chunk[i] = packed
+        let counted = old == 0 ? 1 : (packed == 0 ? -1 : 0)
+        return (counted, heads(prev, packed, next) - heads(prev, old, next))
+    }
+
+    private func packedEntry(_ vpn: UInt64) -> UInt64 {
+        chunks[vpn >> PageTable.chunkShift]?[Int(vpn & 511)] ?? 0
     }
 
     /// Whether `b` (the page after `a`) continues `a`'s host mapping: next frame, same host protection.
@@ -71,15 +81,9 @@ struct PageTable {
         return host(a) == host(b)
     }
 
-    /// How many of pages `vpn` and `vpn+1` begin a run.
-    private func headCount(_ vpn: UInt64, key: UInt64, i: Int) -> Int {
-        let this = packed(vpn, near: key)
-        let prev = vpn > 0 ? packed(vpn - 1, near: key) : 0
-        let next = vpn < UInt64.max ? packed(vpn + 1, near: key) : 0
-        var n = 0
-        if this != 0 && !PageTable.continues(prev, this) { n += 1 }
-        if next != 0 && !PageTable.continues(this, next) { n += 1 }
-        return n
+    /// How many of `this` and `next` begin a run, given the entries around them.
+    private static func heads(_ prev: UInt64, _ this: UInt64, _ next: UInt64) -> Int {
+        (this != 0 && !continues(prev, this) ? 1 : 0) + (next != 0 && !continues(this, next) ? 1 : 0)
     }
 
     @discardableResult
