@@ -7,6 +7,10 @@ final class LimitsTests: SystemTestCase {
     /// execve: E2BIG for a string of MAX_ARG_STRLEN or more, and for more than a quarter of RLIMIT_STACK in all.
     func testArgumentLimits() throws { try same("argmax", .glibc) }
     func testArgumentLimitsMusl() throws { try same("argmax", .musl) }
+
+    /// RLIMIT_AS counts every mapping, RLIMIT_DATA private writable ones (brk included): ENOMEM past them.
+    func testAddressSpaceAndDataLimits() throws { try same("rlimits", .glibc) }
+    func testAddressSpaceAndDataLimitsMusl() throws { try same("rlimits", .musl) }
 }
 
 final class ZeroPageTests: SystemTestCase {

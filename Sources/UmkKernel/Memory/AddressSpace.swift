@@ -76,10 +76,28 @@ final class AddressSpace {
     /// host mappings are bounded by the host's own limit of the same number).
     static let maxMapCount = 65_530
 
+    /// RLIMIT_AS and RLIMIT_DATA of the process this address space belongs to (nil: none yet, during exec).
+    var mappingLimits: (() -> (address: UInt64, data: UInt64)?)?
+
+    /// Private writable memory that is not stack: what RLIMIT_DATA counts (mm/mmap.c is_data_mapping).
+    private static func isData(_ v: VMA) -> Bool { v.prot.contains(.write) && !v.shared && !v.growsDown }
+
+    /// may_expand_vm: ENOMEM if `v` would take the address space past RLIMIT_AS, or its data past RLIMIT_DATA.
+    private func checkLimits(_ v: VMA) throws(LinuxErrno) {
+        guard let limits = mappingLimits?(), limits.address != .max || limits.data != .max else { return }
+        let total = vmas.vmas.reduce(UInt64(0)) { $0 &+ $1.length }
+        guard v.length <= limits.address, total <= limits.address - v.length else { throw .ENOMEM }
+        if AddressSpace.isData(v) {
+            let data = vmas.vmas.lazy.filter(AddressSpace.isData).reduce(UInt64(0)) { $0 &+ $1.length }
+            guard v.length <= limits.data, data <= limits.data - v.length else { throw .ENOMEM }
+        }
+    }
+
     /// Maps [start, start+length) (page aligned, free in the VMA map) as new memory.
     func map(_ v: VMA, populate eager: Bool = false) throws(LinuxErrno) {
         precondition(v.start % 4096 == 0 && v.end % 4096 == 0)
         guard vmas.vmas.count < AddressSpace.maxMapCount else { throw .ENOMEM }
+        try checkLimits(v)
         var v = v
         if v.accountable && v.prot.contains(.write) && !v.charged {
             try frames.charge(v.pageCount)

@@ -32,7 +32,14 @@ final class Process {
     var processGroup: Int32
     var session: Int32
     /// The address space; nil once the process has exited (a zombie keeps no memory).
-    var mmStorage: AddressSpace?
+    var mmStorage: AddressSpace? { didSet { attachLimits() } }
+
+    /// The address space checks RLIMIT_AS and RLIMIT_DATA of its process as they are when it maps.
+    private func attachLimits() {
+        mmStorage?.mappingLimits = { [weak self] in
+            self.map { (address: $0.limits[RLIMIT.AS].soft, data: $0.limits[RLIMIT.DATA].soft) }
+        }
+    }
     var mm: AddressSpace { mmStorage! }
     var fds: FDTable
     var tasks: [Task] = []
@@ -79,6 +86,7 @@ final class Process {
         self.limits = limits
         self.executablePath = executablePath
         name = Process.comm(of: executablePath)
+        attachLimits()
     }
 
     static func comm(of path: String) -> [UInt8] {
