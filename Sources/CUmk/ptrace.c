@@ -168,3 +168,55 @@ void umk_proxy_install(void) {
 }
 
 uint64_t umk_proxy_take(void) { return __atomic_exchange_n(&proxy_pending, 0, __ATOMIC_SEQ_CST); }
+
+// umk's own filter (gVisor's Sentry filters, runsc/boot/filter): installed on the kernel thread once it has
+// booted, so that a bug in the kernel cannot turn into arbitrary host system calls. A call outside the list
+// raises SIGSYS; the handler says which on stderr and makes the call fail with ENOSYS. log_only: record
+// instead (SECCOMP_RET_LOG, in the host's audit log), to find what the list lacks.
+#include <stddef.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <ucontext.h>
+
+static void self_filter_sigsys(int sig, siginfo_t *info, void *context) {
+    (void)sig;
+    ucontext_t *uc = context;
+    char msg[96] = "umk: host system call ";
+    int n = info->si_syscall, len = 22;
+    char digits[12];
+    int d = 0;
+    unsigned u = n < 0 ? 0 : (unsigned)n;
+    do { digits[d++] = (char)('0' + u % 10); u /= 10; } while (u && d < 11);
+    while (d) msg[len++] = digits[--d];
+    const char *tail = " refused by umk's own seccomp filter (a umk bug: please report it)\n";
+    for (const char *t = tail; *t && len < (int)sizeof msg - 1; t++) msg[len++] = *t;
+    if (len < (int)sizeof msg) (void)!write(2, msg, (size_t)len);
+    uc->uc_mcontext.gregs[REG_RAX] = -ENOSYS;
+}
+
+long umk_self_filter_install(const int *allowed, int count, int log_only) {
+    if (count <= 0 || count > 250) return -EINVAL;
+    struct sock_filter prog[260];
+    int n = 0;
+    prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+    prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
+    prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+    prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+    for (int i = 0; i < count; i++)  // jump to the ALLOW after the list and the default
+        prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)allowed[i],
+                                                 (unsigned char)(count - i), 0);
+    prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, log_only ? SECCOMP_RET_LOG : SECCOMP_RET_TRAP);
+    prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = self_filter_sigsys;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGSYS, &sa, 0) != 0) return -errno;
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -errno;
+    struct sock_fprog fprog = {(unsigned short)n, prog};
+    // Without SECCOMP_FILTER_FLAG_TSYNC: this thread only (and what it clones: the stubs).
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) != 0) return -errno;
+    return 0;
+}

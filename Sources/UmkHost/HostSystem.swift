@@ -148,3 +148,44 @@ public enum HostLimits {
         return Int(String(decoding: digits, as: UTF8.self)) ?? 65530
     }()
 }
+
+/// umk's own attack surface (issue 6): once booted, the kernel thread may make only the host system calls
+/// the kernel needs. Anything else is refused with a line on stderr (and ENOSYS), so that a bug in the
+/// kernel cannot become an arbitrary host call. The stubs it clones inherit the filter under their own.
+public enum KernelFilter {
+    /// By family; each number is x86-64's.
+    static let allowed: [Int32] = [
+        // the loop's own calls first: the filter tries the numbers in order
+        101, 61, 247,  // ptrace wait4 waitid
+        // memory (the Swift runtime's allocator, the physical-memory file, stub control pages)
+        9, 10, 11, 12, 25, 28,  // mmap mprotect munmap brk mremap madvise
+        319, 77, 285,  // memfd_create ftruncate fallocate (punching freed frames)
+        // host files (hostfs over O_PATH handles, the console, --strace)
+        0, 1, 17, 18, 19, 20, 295, 296,  // read write pread64 pwrite64 readv writev preadv pwritev
+        3, 8, 72, 32, 33, 292,  // close lseek fcntl dup dup2 dup3
+        257, 262, 332, 267, 217, 89,  // openat newfstatat statx readlinkat getdents64 readlink
+        4, 5, 6, 138, 137, 21, 269, 439, 16,  // stat fstat lstat fstatfs statfs access faccessat faccessat2 ioctl
+        7, 271, 23, 270,  // poll ppoll select pselect6
+        // processes: stubs (clone in vfork style, then what the child does before its exec) and ptrace
+        56, 435, 58, 62, 200, 234,  // clone clone3 vfork kill tkill tgkill
+        322, 59, 436, 112, 157, 60, 231,  // execveat execve close_range setsid prctl exit exit_group
+        317, 34,  // seccomp pause: the stub's own start, under this filter
+        // signals and the timer interrupt
+        13, 14, 15, 131, 127, 128,  // rt_sigaction rt_sigprocmask rt_sigreturn sigaltstack rt_sigpending rt_sigtimedwait
+        222, 223, 224, 226,  // timer_create timer_settime timer_gettime timer_delete
+        // time, threads, identity, entropy
+        228, 229, 230, 35, 96, 201,  // clock_gettime clock_getres clock_nanosleep nanosleep gettimeofday time
+        202, 186, 39, 110, 24, 203, 204, 309,  // futex gettid getpid getppid sched_yield setaffinity getaffinity getcpu
+        318, 98, 99, 63, 102, 104, 107, 108, 273, 334,  // getrandom getrusage sysinfo uname getuid... rseq
+        302, 97,  // prlimit64 getrlimit
+        191, 192, 193, 194, 195, 196,  // getxattr lgetxattr fgetxattr listxattr llistxattr flistxattr (hostfs)
+        -1,  // a syscall-entry stop the kernel cancelled (orig_rax = -1): the stubs' idle pause, no call made
+    ]
+
+    /// Installs the filter on the calling thread. `logOnly` records refusals in the host's audit log
+    /// instead (UMK_SECCOMP=log), to find what the list lacks. Throws if the host refuses seccomp.
+    public static func install(logOnly: Bool = false) throws(Errno) {
+        let list = allowed
+        _ = try shim(list.withUnsafeBufferPointer { umk_self_filter_install($0.baseAddress, Int32($0.count), logOnly ? 1 : 0) })
+    }
+}

@@ -56,6 +56,7 @@ final class EscapeTests: SystemTestCase {
         XCTAssertTrue(outcome.err.contains("gettimeofday("), "no gettimeofday in the trace\n\(outcome.report)")
     }
 
+    /// The stubs, and umk's own kernel thread once booted (issue 6: umk's attack surface).
     func testEveryStubRunsUnderItsSeccompFilter() throws {
         let statuses = StatusLines()
         let outcome = Runner.run(try umkBinary(), ["run"] + identityOptions + ["--", "/bin/sh", "-c", "sleep 1 | cat"],
@@ -67,8 +68,11 @@ final class EscapeTests: SystemTestCase {
                     let stubs = HostProcesses.children(of: umk)
                     let lines = stubs.compactMap { try? String(contentsOfFile: "/proc/\($0.pid)/status", encoding: .utf8) }
                         .filter { $0.hasPrefix("Name:\tmemfd:umk-stub") }
-                    if lines.count >= 2 {
-                        statuses.set(lines)
+                    let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(umk)/task")) ?? []
+                    let kernel = threads.compactMap { try? String(contentsOfFile: "/proc/\(umk)/task/\($0)/status", encoding: .utf8) }
+                        .filter { $0.hasPrefix("Name:\tumk-kernel") }
+                    if lines.count >= 2 && !kernel.isEmpty {
+                        statuses.set(lines + kernel)
                         return
                     }
                     usleep(20_000)
@@ -78,7 +82,8 @@ final class EscapeTests: SystemTestCase {
         assertNoStrayStubs(after: outcome)
         XCTAssertEqual(outcome.termination, .exited(0), outcome.report)
         let seen = statuses.get()
-        XCTAssertGreaterThanOrEqual(seen.count, 2, "never saw the stubs of sleep and cat")
+        XCTAssertGreaterThanOrEqual(seen.count, 3, "never saw the stubs of sleep and cat, and umk's kernel thread")
+        XCTAssertTrue(seen.contains { $0.hasPrefix("Name:\tumk-kernel") }, "umk's kernel thread was not looked at")
         for status in seen {
             let fields = status.split(separator: "\n").filter { $0.hasPrefix("Seccomp:") || $0.hasPrefix("NoNewPrivs:") }
             XCTAssertEqual(fields.map { $0.split(separator: "\t").last.map(String.init) ?? "" }, ["1", "2"], status)

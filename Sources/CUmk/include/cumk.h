@@ -102,6 +102,10 @@ long umk_setregs(pid_t pid, const struct umk_regs *regs);
 // PTRACE_GETSIGINFO reduced to what the kernel uses.
 long umk_getsiginfo(pid_t pid, int *signo, int *code, uint64_t *addr);
 
+// Installs umk's own seccomp filter on the calling thread: only the `count` system calls in `allowed` pass;
+// any other raises SIGSYS, reported on stderr, and fails with ENOSYS (log_only: SECCOMP_RET_LOG instead).
+long umk_self_filter_install(const int *allowed, int count, int log_only);
+
 // Raw syscall, -errno on failure.
 long umk_syscall6(long nr, long a, long b, long c, long d, long e, long f);
 

@@ -105,6 +105,7 @@ final class Kernel {
         processes[process.pid] = process
         task.regs = image.registers
         tasks[task.hostPID] = task
+        installKernelFilter()
         do {
             try resume(task)
             try loop()
@@ -120,6 +121,18 @@ final class Kernel {
         tasks.removeAll()
         stubPool.drain()
         return exitStatus ?? .signaled(9)
+    }
+
+    /// Booted: from here on the kernel thread may make only the host calls on KernelFilter's list.
+    /// UMK_SECCOMP=log records refusals in the host's audit log instead; UMK_SECCOMP=off skips it.
+    private func installKernelFilter() {
+        let mode = HostProcess.environmentValue("UMK_SECCOMP") ?? "on"
+        guard mode != "off" else { return }
+        do throws(Errno) {
+            try KernelFilter.install(logOnly: mode == "log")
+        } catch {
+            log.warning("the host refused umk's own seccomp filter (\(LinuxErrno(host: error).message)); running without it")
+        }
     }
 
     /// pid_max of a default Linux: pids wrap past it and skip those still in use.
