@@ -58,9 +58,11 @@ __asm__(
     "  mov $3, %eax\n"   // close(4)
     "  mov $" STR(UMK_STUB_CONTROL_FD) ", %edi\n"
     "  syscall\n"
-    "  mov $317, %eax\n" // seccomp(SECCOMP_SET_MODE_FILTER, 0, control page's sock_fprog)
+    // seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_SPEC_ALLOW, control page's sock_fprog): without
+    // SPEC_ALLOW the host would also force speculative-store-bypass mitigation on the guest's code.
+    "  mov $317, %eax\n"
     "  mov $1, %edi\n"
-    "  xor %esi, %esi\n"
+    "  mov $4, %esi\n"
     "  movabs $" STR(UMK_STUB_CONTROL) ", %rdx\n"
     "  syscall\n"
     "  mov $2, %edi\n"
