@@ -18,3 +18,14 @@ final class ZeroPageTests: SystemTestCase {
     /// frames: 512 MiB of each kind under the default 256 MiB --mem.
     func testReadingUnpromisedMemoryTakesNoFrames() throws { try same("noreserve", .glibc) }
 }
+
+final class OutOfMemoryTests: SystemTestCase {
+    /// The OOM killer takes the largest process (a 160 MiB hog), and the smaller one that ran the instance
+    /// out (120 MiB of 256) goes on once the hog's frames are back. Natively both live (the host has more).
+    func testOutOfMemoryKillsTheLargestProcess() throws {
+        let outcome = try runUnderUmk(try Userland.program("oom"), ["160", "120"], options: ["--mem", "256M"])
+        XCTAssertEqual(outcome.termination, .exited(0), outcome.report)
+        XCTAssertEqual(outcome.out, "small: exited 0\nhog: killed by signal 9\n", outcome.report)
+        XCTAssertTrue(outcome.err.contains("out of guest memory: killing pid 2"), outcome.report)
+    }
+}

@@ -324,11 +324,20 @@ final class Kernel {
                 try resume(task)
                 return
             }
-            if (frames.freeFrames == 0 || task.mm.atHostMappingLimit) && task.mm.vmas.find(info.address) != nil {
-                // A touch of memory the guest may use, with no frame (or no host mapping) left to back it:
-                // the OOM killer.
-                log.warning("out of guest memory\(frames.freeFrames == 0 ? "" : " (host mappings)"): killing pid \(task.process.pid)")
+            if task.mm.vmas.find(info.address) != nil && task.mm.atHostMappingLimit {
+                // A touch of memory the guest may use, but its stub has no host mapping left: that process's
+                // own limit, so it is the one to go.
+                log.warning("out of host mappings: killing pid \(task.process.pid)")
                 terminate(task.process, .signaled(9))
+                return
+            }
+            if task.mm.vmas.find(info.address) != nil && frames.freeFrames == 0 {
+                // No frame left to back it: the OOM killer takes the largest process, and the fault is
+                // tried again if that was another one.
+                let victim = oomVictim(faulting: task.process)
+                log.warning("out of guest memory: killing pid \(victim.pid) (\(victim.mm.residentPages * 4) KiB resident)")
+                terminate(victim, .signaled(9))
+                if victim !== task.process, task.isAlive { try resume(task) }
                 return
             }
             log.debug("pid \(task.process.pid): SIGSEGV at \(GuestAddress(info.address)) rip \(GuestAddress(task.regs.rip))")
@@ -351,6 +360,17 @@ final class Kernel {
             try Tracer.getRegisters(pid, &task.regs)
             try deliverFault(task, sig, info)
         }
+    }
+
+    /// mm/oom_kill.c in miniature: the live process with the most resident pages; process 1 only if it is
+    /// the one faulting and no other has more than nothing (Linux never picks init).
+    private func oomVictim(faulting: Process) -> Process {
+        let candidates = processes.values.filter { $0.exitStatus == nil && $0.mmStorage != nil && $0.pid != 1 }
+        let largest = candidates.max { a, b in
+            a.mm.residentPages != b.mm.residentPages ? a.mm.residentPages < b.mm.residentPages : b === faulting
+        }
+        guard let largest, largest.mm.residentPages > 0 else { return faulting }
+        return largest
     }
 
     static let SYS_SECCOMP: Int32 = 1
