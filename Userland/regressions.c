@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -62,6 +63,37 @@ int main(int argc, char **argv) {
     int self = open("/proc/self/exe", O_RDONLY);
     void *m = mmap(0, 8192, PROT_READ, MAP_PRIVATE, self, (off_t)0x7fffffffffffe000LL);
     show("mmap at offset 2^63 - 8 KiB", m == MAP_FAILED ? -1 : 0);
+    /* mlock family: Linux wraps PAGE_ALIGN(len + offset), so (1, -1) is empty (0); an end past 2^64 is EINVAL
+     * (ENOMEM first without CAP_IPC_LOCK: over RLIMIT_MEMLOCK). Once arithmetic-overflow traps. */
+    T(syscall(SYS_mlock, 1, -1L));
+    T(syscall(SYS_mlock, 4096, -4096L));
+    T(syscall(SYS_munlock, 1, -1L));
+    T(syscall(SYS_munlock, 4096, -4096L));
+    T(syscall(SYS_mlock2, 1, -1L, 0));
+    T(syscall(SYS_mlock2, 4096, -4096L, 1));
+    /* mremap with an old length beyond user space: EINVAL, not an underflow. */
+    char *mp = mmap(0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    T(syscall(SYS_mremap, mp, 1L << 62, 4096, 0));
+    T(syscall(SYS_mremap, mp, -1L, 4096, 0));
+    T(syscall(SYS_mremap, mp, 4096, 1L << 62, 0));
+    /* clock_nanosleep(TIMER_ABSTIME) at tv_sec 2^63 / 10^9: forever (the total once wrapped negative and
+     * the subtraction of the clock trapped). */
+    pid_t sleeper = xfork();
+    if (sleeper == 0) {
+        struct timespec far = {9223372036L, 999999999};
+        syscall(SYS_clock_nanosleep, CLOCK_REALTIME, 1 /* TIMER_ABSTIME */, &far, 0);
+        _exit(3);
+    }
+    sleep_ms(100);
+    kill(sleeper, SIGKILL);
+    int sst;
+    waitpid(sleeper, &sst, 0);
+    show_bool("absolute sleep to 2^63 ns still sleeping", WIFSIGNALED(sst));
+    /* clone(CLONE_SETTLS) with a kernel address: EPERM (the host refused the register and killed the child). */
+    long cr = syscall(SYS_clone, CLONE_SETTLS | SIGCHLD, 0, 0, 0, 0xffff800000000000UL);
+    if (cr == 0) _exit(0);
+    if (cr > 0) waitpid(cr, 0, 0);
+    show("clone(CLONE_SETTLS, kernel tls)", cr > 0 ? 0 : cr);
     /* A fault handled by the guest: its SIGSEGV handler runs and jumps out. */
     struct sigaction sa = {.sa_handler = on_segv};
     sigaction(SIGSEGV, &sa, 0);

@@ -54,9 +54,7 @@ extension SyscallTable {
         for nr in [149, 150, 325] {  // mlock, munlock, mlock2: every page is resident already
             add(nr, [.hex, .uint]) { k, t, a throws(LinuxErrno) in
                 if nr == 325, a.int(2) & ~1 != 0 { throw .EINVAL }
-                let r = try k.userRange(a[0] & ~4095, a[1] + (a[0] & 4095), emptyOK: true)
-                guard t.mm.vmas.covers(r) else { throw .ENOMEM }
-                return .value(0)
+                return try k.sysMlock(t, a, lock: nr != 150)
             }
         }
         add(151, [.int]) { _, _, a throws(LinuxErrno) in
@@ -80,6 +78,22 @@ extension Kernel {
             throw .ENOMEM
         }
         return addr..<(addr + len)
+    }
+
+    /// mlock, mlock2, munlock (mm/mlock.c do_mlock, apply_vma_lock_flags). The length wraps as Linux's
+    /// PAGE_ALIGN(len + offset) does: mlock(1, -1) is an empty range, so 0; an end that wraps is EINVAL.
+    func sysMlock(_ t: Task, _ a: SyscallArgs, lock: Bool) throws(LinuxErrno) -> SyscallOutcome {
+        let start = a[0] & ~4095
+        let length = (a[1] &+ (a[0] & 4095) &+ 4095) & ~4095
+        // Nothing is counted in locked_vm, so only the request itself meets RLIMIT_MEMLOCK.
+        let limit = t.process.limits[RLIMIT.MEMLOCK].soft, privileged = t.process.credentials.euid == 0  // CAP_IPC_LOCK
+        if lock && limit == 0 && !privileged { throw .EPERM }  // can_do_mlock
+        if lock && length >> 12 > limit >> 12 && !privileged { throw .ENOMEM }
+        let (end, wrapped) = start.addingReportingOverflow(length)
+        guard !wrapped else { throw .EINVAL }
+        if end == start { return .value(0) }
+        guard end <= AddressSpace.userLimit, t.mm.vmas.covers(start..<end) else { throw .ENOMEM }
+        return .value(0)
     }
 
     func sysMmap(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
@@ -167,7 +181,8 @@ extension Kernel {
         guard old & 4095 == 0 else { throw .EINVAL }
         guard let oldLength = pageRoundUp(a[1]), let newLength = pageRoundUp(a[2]), newLength > 0 else { throw .EINVAL }
         guard oldLength > 0 else { throw .EINVAL }  // duplicating a shared mapping is not supported
-        guard newLength <= AddressSpace.userLimit, old <= AddressSpace.userLimit - oldLength else { throw .EINVAL }
+        guard newLength <= AddressSpace.userLimit, oldLength <= AddressSpace.userLimit,
+              old <= AddressSpace.userLimit - oldLength else { throw .EINVAL }
         let mm = t.mm
         guard let v = mm.vmas.find(old), v.end >= old + oldLength else { throw .EFAULT }
         // Check the commit before moving anything: a failure must leave the old mapping in place.

@@ -57,7 +57,8 @@ extension SyscallTable {
         }
         add(56, [.hex, .pointer, .pointer, .pointer, .hex], .partial("processes only: no CLONE_THREAD, CLONE_VM only with CLONE_VFORK")) {
             k, t, a throws(LinuxErrno) in
-            try k.fork(t, flags: a[0], stack: a[1], parentTID: a[2], childTID: a[3], tls: a[4])
+            try k.checkNewTLS(flags: a[0], tls: a[4])
+            return try k.fork(t, flags: a[0], stack: a[1], parentTID: a[2], childTID: a[3], tls: a[4])
         }
         add(435, [.pointer, .uint], .partial("processes only, as clone; no CLONE_PIDFD, set_tid or cgroups")) {
             k, t, a throws(LinuxErrno) in try k.sysClone3(t, a.address(0), size: a[1])
@@ -253,8 +254,15 @@ extension Kernel {
         guard flags & 0xff == 0, exitSignal <= 64 else { throw .EINVAL }
         guard flags & CLONE.PIDFD == 0, field(9) == 0, flags & 0x2_0000_0000 == 0 else { throw .EINVAL }  // pidfd, set_tid, INTO_CGROUP
         guard (stack == 0) == (stackSize == 0) else { throw .EINVAL }
+        try checkNewTLS(flags: flags, tls: field(7))
         return try fork(t, flags: flags | exitSignal, stack: stack == 0 ? 0 : stack &+ stackSize,
                         parentTID: field(3), childTID: field(2), tls: field(7))
+    }
+
+    /// CLONE_SETTLS takes the ARCH_SET_FS check (set_new_tls): a base outside user space is EPERM, never
+    /// a register the host refuses when the child first runs.
+    func checkNewTLS(flags: UInt64, tls: UInt64) throws(LinuxErrno) {
+        if flags & CLONE.SETTLS != 0 && tls >= AddressSpace.userLimit { throw .EPERM }
     }
 
     func sysRseq(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {

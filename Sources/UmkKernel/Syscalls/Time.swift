@@ -114,9 +114,8 @@ extension Kernel {
             }
             return .block(nil)
         }
-        let (s, ns) = try readTimespec(t, request)
-        let want = s.multipliedReportingOverflow(by: 1_000_000_000)
-        let total = want.overflow ? Int64.max : want.partialValue.addingReportingOverflow(ns).partialValue
+        // Saturating: a time near 2^63 ns (tv_sec 9223372036) is forever, never a wrapped negative total.
+        let total = try timeoutNanoseconds(t, request)
         var duration = total
         if absolute {
             let (ns0, ns1) = try clockNow(t, clock)
