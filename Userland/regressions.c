@@ -76,6 +76,23 @@ int main(int argc, char **argv) {
     T(syscall(SYS_mremap, mp, 1L << 62, 4096, 0));
     T(syscall(SYS_mremap, mp, -1L, 4096, 0));
     T(syscall(SYS_mremap, mp, 4096, 1L << 62, 0));
+    /* Lengths and offsets at the edges, answered as Linux answers them (once ENOMEM, ENOSYS-like guesses). */
+    T(syscall(SYS_munmap, 4096, -1L));
+    T(syscall(SYS_munmap, -4096L, 4096));
+    T(syscall(SYS_madvise, 4096, -4096L, 4));
+    T(syscall(SYS_madvise, 4096, -1L, 0));
+    T(syscall(SYS_msync, 4096, -1L, 0));
+    T(syscall(SYS_mremap, -4096L, 4096, 4096, 0));
+    T(syscall(SYS_poll, 0, 1L << 32, 0));
+    struct timespec now;
+    T(syscall(SYS_clock_gettime, -1, &now));
+    int zero = open("/dev/zero", O_RDONLY);
+    char zb[16];
+    T(pread(zero, zb, sizeof zb, LLONG_MAX));
+    T(pread(zero, zb, sizeof zb, -1));
+    char *half = mmap(0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    munmap(half + 4096, 4096);
+    T(syscall(SYS_getrandom, half, 8192, 0));
     /* clock_nanosleep(TIMER_ABSTIME) at tv_sec 2^63 / 10^9: forever (the total once wrapped negative and
      * the subtraction of the clock trapped). */
     pid_t sleeper = xfork();

@@ -100,11 +100,16 @@ extension Kernel {
         }
     }
 
+    /// rw_verify_area: a negative offset, or one whose end passes 2^63, is EINVAL (for every file).
+    static func checkOffset(_ offset: Int64, _ count: Int) throws(LinuxErrno) {
+        guard offset >= 0, !offset.addingReportingOverflow(Int64(count)).overflow else { throw .EINVAL }
+    }
+
     func sysPread(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
         let f = try t.process.fds.get(a.int(0))
         guard f.isReadable else { throw .EBADF }
-        guard a.long(3) >= 0 else { throw .EINVAL }
         let n = min(a.count(2), Kernel.maxIOCount)
+        try Kernel.checkOffset(a.long(3), n)
         if n == 0 { return .value(0) }
         return .value(try f.read(into: try t.mm.hostBuffers(a.address(1), n, write: true, partial: true), at: a.long(3)))
     }
@@ -112,8 +117,8 @@ extension Kernel {
     func sysPwrite(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
         let f = try t.process.fds.get(a.int(0))
         guard f.isWritable else { throw .EBADF }
-        guard a.long(3) >= 0 else { throw .EINVAL }
         let n = min(a.count(2), Kernel.maxIOCount)
+        try Kernel.checkOffset(a.long(3), n)
         if n == 0 { return .value(0) }
         return .value(try f.write(from: try t.mm.hostBuffers(a.address(1), n, write: false, partial: true), at: a.long(3)))
     }
@@ -135,6 +140,7 @@ extension Kernel {
             total += n
             buffers += try t.mm.hostBuffers(GuestAddress(base), n, write: !write)
         }
+        if let offset { try Kernel.checkOffset(offset, total) }
         if buffers.isEmpty { return .value(0) }
         if let offset {
             return .value(write ? try f.write(from: buffers, at: offset) : try f.read(into: buffers, at: offset))

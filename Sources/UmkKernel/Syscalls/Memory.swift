@@ -19,6 +19,8 @@ extension SyscallTable {
         add(9, [.hex, .uint, .mmapProt, .mmapFlags, .fd, .hex], result: .hex) { k, t, a throws(LinuxErrno) in try k.sysMmap(t, a) }
         add(10, [.hex, .uint, .mmapProt]) { k, t, a throws(LinuxErrno) in try k.sysMprotect(t, a) }
         add(11, [.hex, .uint]) { k, t, a throws(LinuxErrno) in
+            // do_vmi_munmap: a range that is not inside user space is EINVAL (not ENOMEM as elsewhere).
+            guard a[0] <= AddressSpace.userLimit, a[1] <= AddressSpace.userLimit - a[0] else { throw .EINVAL }
             let r = try k.userRange(a[0], a[1])
             t.mm.unmap(r)
             return .value(0)
@@ -29,7 +31,9 @@ extension SyscallTable {
         }
         add(26, [.hex, .uint, .int]) { k, t, a throws(LinuxErrno) in  // msync
             let flags = a.int(2)
-            guard flags & ~7 == 0, flags & 5 != 5 else { throw .EINVAL }
+            guard flags & ~7 == 0, flags & 5 != 5, a[0] & 4095 == 0 else { throw .EINVAL }
+            // The length rounds up modulo 2^64, as Linux's does: msync(p, -1) is an empty range.
+            if (a[1] &+ 4095) & ~4095 == 0 { return .value(0) }
             let r = try k.userRange(a[0], a[1], emptyOK: true)
             guard t.mm.vmas.covers(r) else { throw .ENOMEM }
             return .value(0)  // nothing to write back: file mappings of a read-only tree are private copies
@@ -181,8 +185,8 @@ extension Kernel {
         guard old & 4095 == 0 else { throw .EINVAL }
         guard let oldLength = pageRoundUp(a[1]), let newLength = pageRoundUp(a[2]), newLength > 0 else { throw .EINVAL }
         guard oldLength > 0 else { throw .EINVAL }  // duplicating a shared mapping is not supported
-        guard newLength <= AddressSpace.userLimit, oldLength <= AddressSpace.userLimit,
-              old <= AddressSpace.userLimit - oldLength else { throw .EINVAL }
+        guard newLength <= AddressSpace.userLimit, oldLength <= AddressSpace.userLimit else { throw .EINVAL }
+        guard old <= AddressSpace.userLimit - oldLength else { throw .EFAULT }  // no VMA there
         let mm = t.mm
         guard let v = mm.vmas.find(old), v.end >= old + oldLength else { throw .EFAULT }
         // Check the commit before moving anything: a failure must leave the old mapping in place.
@@ -219,6 +223,11 @@ extension Kernel {
 
     func sysMadvise(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
         let advice = a.int(2)
+        // PAGE_ALIGN(len) that wraps to 0, or an end that wraps: EINVAL (ENOMEM is for unmapped space).
+        let aligned = (a[1] &+ 4095) & ~4095
+        guard a[0] & 4095 == 0, a[1] == 0 || aligned != 0, !a[0].addingReportingOverflow(aligned).overflow else {
+            throw .EINVAL
+        }
         let r = try userRange(a[0], a[1], emptyOK: true)
         switch advice {
         case 0, 1, 2, 3, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23: break

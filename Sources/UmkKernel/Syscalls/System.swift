@@ -35,10 +35,13 @@ extension SyscallTable {
             guard flags & ~7 == 0, flags & 6 != 6 else { throw .EINVAL }  // NONBLOCK|RANDOM|INSECURE
             let n = min(a.count(1), 33_554_431)
             if n == 0 { return .value(0) }
-            for b in try t.mm.hostBuffers(a.address(0), n, write: true) {
+            // As Linux: the bytes up to the first bad page, EFAULT only when there are none.
+            var filled = 0
+            for b in try t.mm.hostBuffers(a.address(0), n, write: true, partial: true) {
                 HostRandom.fill(UnsafeMutableRawBufferPointer(start: b.base, count: b.count))
+                filled += b.count
             }
-            return .value(n)
+            return .value(filled)
         }
         add(204, [.int, .uint, .pointer]) { _, t, a throws(LinuxErrno) in
             guard a.int(0) == 0 || a.int(0) == t.tid else { throw .ESRCH }

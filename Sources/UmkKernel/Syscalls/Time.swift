@@ -64,7 +64,8 @@ extension Kernel {
         case 2, 3: id = HostClock.processCPUClock(pid: t.hostPID)
         default:
             // A CPU-time clock id naming a pid: only this process's exist.
-            guard clock < 0, (~clock >> 3) == t.process.pid || (~clock >> 3) == 0 else { throw .EINVAL }
+            // CPUCLOCK_WHICH 3 is past CPUCLOCK_MAX: clock -1 is EINVAL.
+            guard clock < 0, clock & 3 != 3, (~clock >> 3) == t.process.pid || (~clock >> 3) == 0 else { throw .EINVAL }
             id = HostClock.processCPUClock(pid: t.hostPID)
         }
         do {
