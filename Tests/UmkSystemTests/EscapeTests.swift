@@ -29,7 +29,7 @@ final class EscapeTests: SystemTestCase {
             mmap MAP_FIXED over the stub code: ENOMEM
             mmap MAP_FIXED over the control pages: ENOMEM
             mprotect the control pages writable: ENOMEM
-            munmap the stub code: ENOMEM
+            munmap the stub code: EINVAL
             madvise DONTNEED the control pages: ENOMEM
             mremap onto the control pages: EINVAL
             write to the control pages: SIGSEGV
