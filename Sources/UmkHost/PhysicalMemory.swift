@@ -37,7 +37,7 @@ public final class PhysicalMemory: @unchecked Sendable {
     }
 
     /// Gives the host memory behind [offset, offset+length) back and leaves it reading as zeroes: the pages
-    /// of a freed frame are zero when it is next handed out, and in every stub that still maps them.
+    /// of a freed frame are zero when it is next handed out (no stub maps a frame by the time it is freed).
     public func release(offset: Int, length: Int) {
         _ = umk_punch_hole(fd, UInt64(offset), UInt64(length))
     }

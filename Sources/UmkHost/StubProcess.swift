@@ -5,7 +5,6 @@ import Glibc
 import CUmk
 
 public final class StubProcess {
-    public static let codeAddress = UInt64(UMK_STUB_CODE)
     /// First address the guest may not use: everything from here up belongs to the stub.
     public static let guestLimit = UInt64(UMK_STUB_CODE)
 

@@ -28,7 +28,8 @@ public enum Tracer {
     }
 
     /// Starts a stub process, seizes it and waits until it sits in its idle loop. It is then stopped, ready
-    /// for `runStub`. `cpu` is unused for now: the stub inherits the kernel thread's affinity.
+    /// for `runStub`, with `control` (its control memfd) mapped and its seccomp filter installed. It inherits
+    /// the kernel thread's CPU affinity.
     public static func spawnStub(physicalMemory: PhysicalMemory, control: Int32) throws(Errno) -> Int32 {
         // Seizing a process that is just finishing its exec has been seen to fail with EPERM now and then
         // under load: such a stub is killed and another one started.

@@ -20,7 +20,6 @@
 #define UMK_STUB_DATA (UMK_STUB_CONTROL + 0x1000ULL)
 #define UMK_STUB_DATA_PAGES 4
 #define UMK_STUB_CONTROL_SIZE 0x5000 /* (1 + UMK_STUB_DATA_PAGES) pages */
-#define UMK_STUB_END (UMK_STUB_DATA + UMK_STUB_DATA_PAGES * 0x1000ULL)
 // The stub finds the physical-memory file at this fd; it keeps no other. The control memfd is fd 4 only until
 // the stub has mapped it.
 #define UMK_STUB_PHYS_FD 3
