@@ -8,6 +8,8 @@ public struct Configuration: Sendable {
     public var root: String = "/"
     /// Guest RAM in bytes: the size of the physical-memory file.
     public var memoryBytes: Int = 256 << 20
+    /// vm.overcommit_memory: heuristic by default, as on Linux.
+    public var overcommit = OvercommitPolicy.heuristic
     public var hostname: String = "umk"
     public var uid: UInt32 = 0
     public var gid: UInt32 = 0

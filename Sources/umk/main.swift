@@ -34,6 +34,12 @@ struct Run: ParsableCommand {
     @Option(help: "Guest memory: a size such as 64M or 1G (at least 4M).")
     var mem: String = "256M"
 
+    @Option(help: ArgumentHelp("""
+        Overcommit policy, as Linux's vm.overcommit_memory: 0 refuses only a mapping larger than --mem, 1 \
+        refuses nothing, 2 promises at most RATIO percent of --mem in all (default 50).
+        """, valueName: "0|1|2[:RATIO]"))
+    var overcommit: String = "0"
+
     @Flag(help: "Print every guest system call to stderr, as strace does (--strace=FILE writes to FILE).")
     var strace = false
 
@@ -74,6 +80,14 @@ struct Run: ParsableCommand {
             throw ValidationError("--mem \(mem): expected a size from 4M to 1T, such as 256M or 2G")
         }
         config.memoryBytes = (bytes + 4095) & ~4095
+        switch overcommit.split(separator: ":", omittingEmptySubsequences: false).map(String.init) {
+        case ["0"]: config.overcommit = .heuristic
+        case ["1"]: config.overcommit = .always
+        case ["2"]: config.overcommit = .never(ratio: 50)
+        case let parts where parts.count == 2 && parts[0] == "2" && (Int(parts[1]).map { 0...100 ~= $0 } ?? false):
+            config.overcommit = .never(ratio: Int(parts[1])!)
+        default: throw ValidationError("--overcommit \(overcommit): expected 0, 1, 2 or 2:RATIO (a percentage)")
+        }
         config.hostname = hostname
         guard hostname.utf8.count <= 64 else { throw ValidationError("--hostname: at most 64 bytes") }
         config.workingDirectory = workdir

@@ -91,6 +91,7 @@ final class AddressSpaceTests: XCTestCase {
     }
 
     func testForkSharesFramesCopyOnWrite() throws {
+        frames.overcommit = .never(ratio: 100)
         let cache = PageCache(frames: frames)
         let parent = try AddressSpace(frames: frames, cache: cache, pool: StubPool(frames: frames))
         try parent.map(VMA(start: 0x10000, end: 0x12000, prot: [.read, .write]))
@@ -113,6 +114,39 @@ final class AddressSpaceTests: XCTestCase {
         }
         try parent.flush()
         try child.flush()
+    }
+
+    /// Heuristic overcommit refuses only a single request larger than RAM; strict mode the sum past its ratio.
+    func testOvercommitPolicies() throws {
+        let cache = PageCache(frames: frames), pool = StubPool(frames: frames)
+        let mib = UInt64(1 << 20)
+        do {
+            let mm = try AddressSpace(frames: frames, cache: cache, pool: pool)
+            try mm.map(VMA(start: 0x1000_0000, end: 0x1000_0000 + 6 * mib, prot: [.read, .write]))
+            try mm.map(VMA(start: 0x2000_0000, end: 0x2000_0000 + 6 * mib, prot: [.read, .write]))
+            XCTAssertEqual(frames.committed, 3072)  // more than the 2048 frames there are
+            XCTAssertThrowsError(try mm.map(VMA(start: 0x3000_0000, end: 0x3000_0000 + 9 * mib, prot: [.read, .write]))) {
+                XCTAssertEqual($0 as? LinuxErrno, .ENOMEM)
+            }
+            let child = try mm.fork()  // each VMA on its own is no larger than RAM
+            XCTAssertEqual(frames.committed, 6144)
+            try child.flush()
+            try mm.flush()
+        }
+        XCTAssertEqual(frames.committed, 0)
+        frames.overcommit = .always
+        do {
+            let mm = try AddressSpace(frames: frames, cache: cache, pool: pool)
+            try mm.map(VMA(start: 0x1000_0000, end: 0x1000_0000 + 64 * mib, prot: [.read, .write]))
+            try mm.flush()
+        }
+        frames.overcommit = .never(ratio: 50)
+        let mm = try AddressSpace(frames: frames, cache: cache, pool: pool)
+        try mm.map(VMA(start: 0x1000_0000, end: 0x1000_0000 + 4 * mib, prot: [.read, .write]))
+        XCTAssertThrowsError(try mm.map(VMA(start: 0x2000_0000, end: 0x2000_1000, prot: [.read, .write]))) {
+            XCTAssertEqual($0 as? LinuxErrno, .ENOMEM)
+        }
+        try mm.flush()
     }
 
     func testStubsAreReusedWiped() throws {

@@ -309,7 +309,7 @@ final class AddressSpace {
     /// copy-on-write in both, shared ones stay shared. No frame is copied here; no new frame is taken.
     func fork() throws(LinuxErrno) -> AddressSpace {
         let child = try AddressSpace(frames: frames, cache: cache, pool: pool)
-        try frames.charge(chargedPages)  // the child's private memory is promised too
+        try frames.charge(each: vmas.vmas.filter(\.charged).map(\.pageCount))  // the child's private memory too
         child.chargedPages = chargedPages
         child.vmas = vmas
         child.brkStart = brkStart

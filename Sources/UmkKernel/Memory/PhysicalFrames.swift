@@ -36,20 +36,44 @@ final class PhysicalFrames {
 
     var totalFrames: Int { allocator.frameCount }
 
-    /// Pages of memory the instance has promised to back (Linux's strict overcommit accounting): a mapping
-    /// that would promise more than there are frames is ENOMEM at mmap time, while its frames are only
-    /// taken when the guest first touches the pages.
+    /// Pages of memory the instance has promised to back (Linux's Committed_AS): private writable mappings
+    /// count when they are made, while their frames are only taken when the guest first touches the pages.
+    /// How far promises may exceed RAM is the overcommit policy's; actual exhaustion is the OOM killer's.
     private(set) var committed = 0
+
+    var overcommit = OvercommitPolicy.heuristic
+
+    /// __vm_enough_memory (mm/util.c): whether `pages` more may be promised. There is no swap.
+    func canCharge(_ pages: Int) -> Bool {
+        switch overcommit {
+        case .heuristic: return pages <= totalFrames  // only a single request larger than all RAM is refused
+        case .always: return true
+        case .never: return committed + pages <= commitLimit
+        }
+    }
+
+    /// CommitLimit in /proc/meminfo: what strict accounting would allow (Linux shows it in every mode).
+    var commitLimit: Int {
+        if case .never(let ratio) = overcommit { return totalFrames * ratio / 100 }
+        return totalFrames / 2
+    }
 
     func charge(_ pages: Int) throws(LinuxErrno) {
         guard pages > 0 else { return }
-        guard committed + pages <= totalFrames else { throw .ENOMEM }
+        guard canCharge(pages) else { throw .ENOMEM }
         committed += pages
+    }
+
+    /// Charges several mappings at once: fork's dup_mmap asks for each VMA on its own.
+    func charge(each requests: [Int]) throws(LinuxErrno) {
+        let total = requests.reduce(0, +)
+        if case .never = overcommit { return try charge(total) }
+        guard requests.allSatisfy(canCharge) else { throw .ENOMEM }
+        committed += total
     }
 
     func uncharge(_ pages: Int) { committed -= pages }
 
-    func canCharge(_ pages: Int) -> Bool { committed + pages <= totalFrames }
     var freeFrames: Int { allocator.freeCount }
 
     /// Called when an allocation finds too few free frames: the page cache gives back what only it uses.
@@ -89,6 +113,16 @@ final class PhysicalFrames {
     }
 
     func fileOffset(of frame: Int) -> UInt64 { UInt64(frame) * UInt64(PhysicalMemory.pageSize) }
+}
+
+/// vm.overcommit_memory: how much private writable memory may be promised beyond what RAM could back.
+public enum OvercommitPolicy: Equatable, Sendable {
+    /// 0, Linux's default: any request no larger than RAM, so runtimes can reserve large heaps.
+    case heuristic
+    /// 1: every request.
+    case always
+    /// 2: promises in all at most `ratio` percent of RAM (vm.overcommit_ratio; Linux's default is 50).
+    case never(ratio: Int)
 }
 
 extension LinuxErrno {

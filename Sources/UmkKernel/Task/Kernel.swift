@@ -50,6 +50,7 @@ final class Kernel {
         strace = config.straceFD.map { Strace(fd: $0) }
         do {
             frames = try PhysicalFrames(bytes: config.memoryBytes)
+            frames.overcommit = config.overcommit
             pageCache = PageCache(frames: frames)
             stubPool = StubPool(frames: frames)
             frames.reclaim = { [unowned pageCache] in pageCache.shrink($0) }

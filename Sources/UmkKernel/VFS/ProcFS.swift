@@ -89,13 +89,48 @@ extension Kernel {
     /// /proc as `caller` sees it.
     func procRoot(for caller: Process) -> ProcInode {
         ProcInode(.directory { [unowned self] in
-            var entries: [(String, ProcInode)] = [("self", ProcInode(.symlink { Array("\(caller.pid)".utf8) }, ino: 2))]
+            var entries: [(String, ProcInode)] = [("self", ProcInode(.symlink { Array("\(caller.pid)".utf8) }, ino: 2)),
+                                                  ("meminfo", ProcInode(.file { self.meminfo() }, ino: 3)),
+                                                  ("sys", self.procSysDirectory())]
             for pid in self.processes.keys.sorted() {
                 guard let p = self.processes[pid], p.exitStatus == nil else { continue }
                 entries.append(("\(pid)", self.procPidDirectory(p)))
             }
             return entries
         }, ino: 1)
+    }
+
+    /// /proc/meminfo (fs/proc/meminfo.c), the lines free(1) and top read, in kB. No swap, no huge pages.
+    private func meminfo() -> [UInt8] {
+        let kB = { (pages: Int) in pages * 4 }
+        let total = frames.totalFrames, free = frames.freeFrames, cached = pageCache.count
+        let limit = frames.commitLimit
+        let lines: [(String, Int)] = [
+            ("MemTotal", kB(total)), ("MemFree", kB(free)), ("MemAvailable", kB(free + cached)), ("Buffers", 0),
+            ("Cached", kB(cached)), ("SwapCached", 0), ("SwapTotal", 0), ("SwapFree", 0), ("Shmem", 0),
+            ("SReclaimable", 0), ("CommitLimit", kB(limit)), ("Committed_AS", kB(frames.committed)),
+        ]
+        return Array(lines.map { name, value in
+            let label = name + ":"
+            let number = "\(value)"
+            return label + String(repeating: " ", count: max(1, 16 - label.count + 8 - number.count)) + number + " kB\n"
+        }.joined().utf8)
+    }
+
+    /// /proc/sys/vm: the overcommit policy the instance was booted with (read-only for now).
+    private func procSysDirectory() -> ProcInode {
+        let policy = frames.overcommit
+        let (mode, ratio): (Int, Int)
+        switch policy {
+        case .heuristic: (mode, ratio) = (0, 50)
+        case .always: (mode, ratio) = (1, 50)
+        case .never(let r): (mode, ratio) = (2, r)
+        }
+        let vm = ProcInode(.directory {
+            [("overcommit_memory", ProcInode(.file { Array("\(mode)\n".utf8) }, ino: 6)),
+             ("overcommit_ratio", ProcInode(.file { Array("\(ratio)\n".utf8) }, ino: 7))]
+        }, ino: 5)
+        return ProcInode(.directory { [("vm", vm)] }, ino: 4)
     }
 
     private func procPidDirectory(_ p: Process) -> ProcInode {
