@@ -102,7 +102,9 @@ pid_t umk_wait_interruptible(pid_t pid, int *status, int options) {
 
 static void tick_handler(int sig) { (void)sig; }
 
-long umk_tick_timer_create(void **timer) {
+// The timer's id as an int: glibc's timer_t for a SIGEV_THREAD_ID timer is the kernel's id cast to a pointer,
+// and the first id is 0, which would look like no timer at all.
+long umk_tick_timer_create(int *timer) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = tick_handler;  // no SA_RESTART: the tick must interrupt waitpid
@@ -119,20 +121,20 @@ long umk_tick_timer_create(void **timer) {
     ev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
     timer_t t;
     if (timer_create(CLOCK_MONOTONIC, &ev, &t) != 0) return -errno;
-    *timer = (void *)t;
+    *timer = (int)(intptr_t)t;
     return 0;
 }
 
-long umk_tick_timer_arm(void *timer, int64_t first_ns, int64_t interval_ns) {
+long umk_tick_timer_arm(int timer, int64_t first_ns, int64_t interval_ns) {
     struct itimerspec its;
     its.it_value.tv_sec = first_ns / 1000000000;
     its.it_value.tv_nsec = first_ns % 1000000000;
     its.it_interval.tv_sec = interval_ns / 1000000000;
     its.it_interval.tv_nsec = interval_ns % 1000000000;
-    return timer_settime((timer_t)timer, 0, &its, 0) == 0 ? 0 : -errno;
+    return timer_settime((timer_t)(intptr_t)timer, 0, &its, 0) == 0 ? 0 : -errno;
 }
 
-void umk_tick_timer_delete(void *timer) { timer_delete((timer_t)timer); }
+void umk_tick_timer_delete(int timer) { timer_delete((timer_t)(intptr_t)timer); }
 
 int umk_poll_readable(int fd, int timeout_ms) {
     struct pollfd p = {fd, POLLIN, 0};

@@ -185,19 +185,19 @@ extension Tracer {
 /// the kernel thread alone and interrupts its wait, so sleeping tasks and console readers get looked at.
 /// Create it on the kernel thread.
 public final class TickTimer {
-    private var timer: UnsafeMutableRawPointer?
+    private let timer: Int32
 
     public init() throws(Errno) {
-        var t: UnsafeMutableRawPointer? = nil
+        var t: Int32 = -1
         _ = try shim(umk_tick_timer_create(&t))
         timer = t
     }
 
-    deinit { if let timer { umk_tick_timer_delete(timer) } }
+    deinit { umk_tick_timer_delete(timer) }
 
     /// Fires first after `first` ns, then every `interval` ns (0: once); first == 0 disarms.
     public func arm(first: Int64, interval: Int64) {
-        if let timer { _ = umk_tick_timer_arm(timer, max(first, 0), interval) }
+        _ = umk_tick_timer_arm(timer, max(first, 0), interval)
     }
 }
 

@@ -39,6 +39,10 @@ final class ProcessTests: SystemTestCase {
     func testSleepersAndBlockedTasks() throws { try same("sleep", .glibc) }
     func testSleepersAndBlockedTasksMusl() throws { try same("sleep", .musl) }
 
+    /// Children that spin without system calls: a sleeper beside them wakes, and signals reach them.
+    func testSpinningTasksNeverStallTheOthers() throws { try same("spin", .glibc) }
+    func testSpinningTasksNeverStallTheOthersMusl() throws { try same("spin", .musl) }
+
     // MARK: umk only
 
     /// A fork bomb in a 64 MiB guest: fork ends with EAGAIN or ENOMEM, the guest reaps every child, and umk

@@ -22,7 +22,7 @@ final class ShellTests: SystemTestCase {
     /// The scripts the tests below run; testEveryScriptIsRun checks that none in the folder is left out.
     private static let covered: Set<String> = [
         "pipelines.sh", "substitution.sh", "subshells.sh", "background.sh", "redirections.sh", "exec.sh",
-        "xargs-find.sh", "env.sh", "control.sh", "set-e.sh", "status.sh",
+        "xargs-find.sh", "env.sh", "control.sh", "set-e.sh", "status.sh", "spinning.sh",
     ]
 
     /// Runs Userland/scripts/NAME with every installed shell, natively and under umk, and compares.
@@ -47,6 +47,8 @@ final class ShellTests: SystemTestCase {
     func testEnv() throws { try script("env.sh") }
     func testControlFlowAndRecursion() throws { try script("control.sh") }
     func testSetEExits() throws { try script("set-e.sh") }
+    /// Busy jobs beside the shell: `(while :; do :; done) & sleep 0.2; kill $!` (the timer interrupt).
+    func testSpinningJobsDoNotStallTheShell() throws { try script("spinning.sh") }
     func testExitStatuses() throws { try script("status.sh") }
 
     func testEveryScriptIsRun() throws {

@@ -83,9 +83,9 @@ pid_t umk_wait_interruptible(pid_t pid, int *status, int options);
 // The kernel thread's timer interrupt: a CLOCK_MONOTONIC POSIX timer that sends UMK_TICK_SIGNAL to the
 // calling thread only (SIGEV_THREAD_ID). Its handler does nothing: the point is the EINTR it causes.
 #define UMK_TICK_SIGNAL 40 /* SIGRTMIN+6 */
-long umk_tick_timer_create(void **timer);
-long umk_tick_timer_arm(void *timer, int64_t first_ns, int64_t interval_ns);
-void umk_tick_timer_delete(void *timer);
+long umk_tick_timer_create(int *timer);
+long umk_tick_timer_arm(int timer, int64_t first_ns, int64_t interval_ns);
+void umk_tick_timer_delete(int timer);
 // Signal proxy (docker's sig-proxy): SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1 and SIGUSR2 sent to umk are
 // recorded instead of killing it, and interrupt the kernel thread's waits; the kernel forwards them to the
 // guest's first process. umk_proxy_block blocks them in the calling thread (call it before starting the

@@ -37,7 +37,8 @@ final class Kernel {
     let consoleQueue = WaitQueue()
     /// Tasks in FUTEX_WAIT, by the physical place of their futex word.
     var futexQueues: [FutexKey: WaitQueue] = [:]
-    private var tick: TickTimer?
+    /// The timer interrupt, created on the kernel thread (its signal goes to this thread alone).
+    private let tick: TickTimer
     private var tickArmedFor: Int64?
     private var reportedStall = false
 
@@ -57,6 +58,11 @@ final class Kernel {
             rootDentry = Dentry(root: try HostInode.root(path: config.root))
         } catch {
             throw .kernelFailure("\(config.root): \(error.message)")
+        }
+        do {
+            tick = try TickTimer()
+        } catch {
+            throw .kernelFailure("the timer interrupt: \(LinuxErrno(host: error).message)")
         }
         // Keep the kernel thread and its stubs on one host CPU: a ptrace round trip costs 11 us there and
         // 66 us across CPUs (DESIGN.md). The stubs inherit this affinity when they are cloned.
@@ -196,7 +202,7 @@ final class Kernel {
             while let next = try Tracer.pollStop() { stops.append(next) }
             for (pid, stop) in stops { try handleStop(pid, stop) }
         }
-        tick?.arm(first: 0, interval: 0)
+        tick.arm(first: 0, interval: 0)
     }
 
     /// Signals sent to umk go to the guest's process 1, from "the kernel" (si_pid 0).
@@ -231,11 +237,10 @@ final class Kernel {
         let want: Int64? = deadline ?? (consoleQueue.isEmpty ? nil : now + Kernel.tickInterval)
         guard want != tickArmedFor else { return }
         tickArmedFor = want
-        if tick == nil { tick = try? TickTimer() }
         if let want {
-            tick?.arm(first: max(want - now, 1), interval: Kernel.tickInterval)
+            tick.arm(first: max(want - now, 1), interval: Kernel.tickInterval)
         } else {
-            tick?.arm(first: 0, interval: 0)
+            tick.arm(first: 0, interval: 0)
         }
     }
 
