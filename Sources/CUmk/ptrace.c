@@ -64,6 +64,24 @@ int umk_pin_to_cpu(int cpu) {
     return sched_setaffinity(0, sizeof set, &set) == 0 ? 0 : -errno;
 }
 
+int umk_get_affinity(pid_t pid, int *cpus, int max) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(pid, sizeof set, &set) != 0) return -errno;
+    int n = 0;
+    for (int c = 0; c < CPU_SETSIZE && n < max; c++)
+        if (CPU_ISSET(c, &set)) cpus[n++] = c;
+    return n;
+}
+
+int umk_set_affinity(pid_t pid, const int *cpus, int n) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (int i = 0; i < n; i++)
+        if (cpus[i] >= 0 && cpus[i] < CPU_SETSIZE) CPU_SET(cpus[i], &set);
+    return sched_setaffinity(pid, sizeof set, &set) == 0 ? 0 : -errno;
+}
+
 int umk_memfd_create(const char *name, int sealable) {
     int fd = memfd_create(name, MFD_CLOEXEC | (sealable ? MFD_ALLOW_SEALING : 0));
     return fd < 0 ? -errno : fd;

@@ -68,6 +68,18 @@ public enum HostCPU {
     /// 11 us on one CPU and 66 us across two on these machines (DESIGN.md).
     public static func pinCurrentThread(to cpu: Int32) throws(Errno) { _ = try shim(umk_pin_to_cpu(cpu)) }
 
+    /// The host CPUs `pid` may run on (0: the calling thread), in increasing order.
+    public static func affinity(of pid: Int32 = 0) throws(Errno) -> [Int32] {
+        var cpus = [Int32](repeating: 0, count: 1024)
+        let n = try shim(umk_get_affinity(pid, &cpus, 1024))
+        return Array(cpus.prefix(Int(n)))
+    }
+
+    /// Lets `pid` (0: the calling thread) run on `cpus` only.
+    public static func setAffinity(of pid: Int32 = 0, to cpus: [Int32]) throws(Errno) {
+        _ = try shim(umk_set_affinity(pid, cpus, Int32(cpus.count)))
+    }
+
     public static var onlineCount: Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
 }
 
@@ -115,6 +127,73 @@ public enum SignalProxy {
 }
 
 /// What the command line needs of its own process: environment, a file for --strace, messages and exit.
+/// Host scheduling of stubs: the guest's nice values and policies, where the host lets an unprivileged
+/// user follow them (only ever to a lower priority than umk's own).
+public enum HostScheduling {
+    /// The calling thread's nice value (umk's own: stubs never run above it).
+    public static var ownNice: Int32 {
+        errno = 0
+        let n = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+        return errno == 0 ? n : 0
+    }
+
+    public static func setNice(of pid: Int32, to nice: Int32) throws(Errno) {
+        guard setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(pid), nice) == 0 else { throw Errno(rawValue: errno) }
+    }
+
+    /// SCHED_OTHER (0), SCHED_BATCH (3) or SCHED_IDLE (5), with priority 0.
+    public static func setPolicy(of pid: Int32, to policy: Int32) throws(Errno) {
+        var param = sched_param(sched_priority: 0)
+        guard sched_setscheduler(pid, policy, &param) == 0 else { throw Errno(rawValue: errno) }
+    }
+
+    /// The host's /proc/cpuinfo, one block of lines per processor, by processor number.
+    public static func cpuinfo() -> [Int32: [String]] {
+        let fd = open("/proc/cpuinfo", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return [:] }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while bytes.count < 16 << 20 {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            bytes += chunk[0..<n]
+        }
+        var blocks: [Int32: [String]] = [:]
+        var current: (Int32, [String])? = nil
+        for raw in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            let line = String(decoding: raw, as: UTF8.self)
+            if line.isEmpty {
+                if let (n, lines) = current { blocks[n] = lines }
+                current = nil
+            } else if line.hasPrefix("processor"), let colon = line.firstIndex(of: ":"),
+                let n = Int32(line[line.index(after: colon)...].filter { $0 != " " && $0 != "\t" })
+            {
+                current = (n, [line])
+            } else {
+                current?.1.append(line)
+            }
+        }
+        if let (n, lines) = current { blocks[n] = lines }
+        return blocks
+    }
+
+    /// The host CPU `pid` last ran on (field 39 of /proc/PID/stat), or nil.
+    public static func lastCPU(of pid: Int32) -> Int32? {
+        let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buf = [UInt8](repeating: 0, count: 1024)
+        let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard n > 0 else { return nil }
+        // The command name may hold spaces and parentheses: the fields start after the last ')'.
+        guard let close = buf[0..<n].lastIndex(of: UInt8(ascii: ")")) else { return nil }
+        let fields = buf[(close + 1)..<n].split(separator: UInt8(ascii: " "))
+        guard fields.count > 36 else { return nil }  // field 3 (state) is fields[0]: field 39 is fields[36]
+        return Int32(String(decoding: fields[36], as: UTF8.self))
+    }
+}
+
 public enum HostProcess {
     public static func environmentValue(_ name: String) -> String? {
         getenv(name).map { String(cString: $0) }
@@ -176,6 +255,7 @@ public enum KernelFilter {
         // time, threads, identity, entropy
         228, 229, 230, 35, 96, 201,  // clock_gettime clock_getres clock_nanosleep nanosleep gettimeofday time
         202, 186, 39, 110, 24, 203, 204, 309,  // futex gettid getpid getppid sched_yield setaffinity getaffinity getcpu
+        140, 141, 144,  // getpriority setpriority sched_setscheduler: the guest's nice and policy on its stubs
         318, 98, 99, 63, 102, 104, 107, 108, 273, 334,  // getrandom getrusage sysinfo uname getuid... rseq
         302, 97,  // prlimit64 getrlimit
         191, 192, 193, 194, 195, 196,  // getxattr lgetxattr fgetxattr listxattr llistxattr flistxattr (hostfs)

@@ -8,6 +8,8 @@ public struct Configuration: Sendable {
     public var root: String = "/"
     /// Guest RAM in bytes: the size of the physical-memory file.
     public var memoryBytes: Int = 256 << 20
+    /// Host CPUs the guest's tasks run on at once, and the CPUs the guest sees (nil: the default, 1).
+    public var cpus: Int? = nil
     /// vm.overcommit_memory: heuristic by default, as on Linux.
     public var overcommit = OvercommitPolicy.heuristic
     public var hostname: String = "umk"

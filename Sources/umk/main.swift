@@ -34,6 +34,9 @@ struct Run: ParsableCommand {
     @Option(help: "Guest memory: a size such as 64M or 1G (at least 4M).")
     var mem: String = "256M"
 
+    @Option(help: ArgumentHelp("Host CPUs the guest's tasks may run on at once; the guest sees this many CPUs.", valueName: "N"))
+    var cpus: Int = 1
+
     @Option(help: ArgumentHelp("""
         Overcommit policy, as Linux's vm.overcommit_memory: 0 refuses only a mapping larger than --mem, 1 \
         refuses nothing, 2 promises at most RATIO percent of --mem in all (default 50).
@@ -88,6 +91,8 @@ struct Run: ParsableCommand {
             config.overcommit = .never(ratio: Int(parts[1])!)
         default: throw ValidationError("--overcommit \(overcommit): expected 0, 1, 2 or 2:RATIO (a percentage)")
         }
+        guard cpus >= 1, cpus <= 1024 else { throw ValidationError("--cpus \(cpus): expected a number of CPUs from 1") }
+        config.cpus = cpus
         config.hostname = hostname
         guard hostname.utf8.count <= 64 else { throw ValidationError("--hostname: at most 64 bytes") }
         config.workingDirectory = workdir

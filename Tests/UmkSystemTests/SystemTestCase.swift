@@ -74,14 +74,14 @@ class SystemTestCase: XCTestCase {
     func assertSameAsNative(
         _ program: String, _ arguments: [String] = [], environment: [String: String] = [:], cwd: String = "/",
         stdin: Data = Data(), compareStderr: Bool = false, normalize: ((String) -> String)? = nil,
-        file: StaticString = #filePath, line: UInt = #line
+        options: [String] = [], file: StaticString = #filePath, line: UInt = #line
     ) throws -> Outcome {
         let native = try runNatively(program, arguments, environment: environment, cwd: cwd, stdin: stdin)
         if case .timedOut = native.termination {
             XCTFail("the native run itself timed out:\n\(native.report)", file: file, line: line)
         }
         let guest = try runUnderUmk(program, arguments, environment: environment, cwd: cwd, stdin: stdin,
-                                    file: file, line: line)
+                                    options: options, file: file, line: line)
         let nativeOut = normalize?(native.out) ?? native.out
         let guestOut = normalize?(guest.out) ?? guest.out
 

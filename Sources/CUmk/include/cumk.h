@@ -118,6 +118,10 @@ int umk_seal(int fd);
 
 void umk_cpuid(uint32_t leaf, uint32_t sub, uint32_t out[4]);
 int umk_pin_to_cpu(int cpu);
+/* The host CPUs `pid` (0: the calling thread) may run on, in `cpus` (at most `max`): their count, or -errno. */
+int umk_get_affinity(pid_t pid, int *cpus, int max);
+/* Lets `pid` (0: the calling thread) run on the `n` host CPUs in `cpus`. */
+int umk_set_affinity(pid_t pid, const int *cpus, int n);
 int umk_current_cpu(void);
 void umk_set_thread_name(const char *name);
 

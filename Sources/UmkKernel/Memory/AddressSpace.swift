@@ -39,8 +39,12 @@ final class AddressSpace {
         stub = try pool.take()
     }
 
+    /// The scheduling attributes the stub follows now (Kernel.applyScheduling).
+    var appliedScheduling = SchedulingState()
+
     deinit {
-        pool.give(stub)  // wiped or killed: no host mapping of a frame below survives this line
+        // A stub whose host priority was lowered cannot be raised again unprivileged: it is not reused.
+        pool.give(stub, reusable: appliedScheduling == SchedulingState())  // wiped or killed: no host mapping of a frame below survives this line
         frames.release(retiring)
         frames.release(pages.frames)
         frames.uncharge(chargedPages)

@@ -9,6 +9,8 @@ final class StubPool {
 
     private let frames: PhysicalFrames
     private var idle: [StubProcess] = []
+    /// The host CPUs every new stub may run on (empty: the kernel thread's, which it inherits).
+    var cpus: [Int32] = []
 
     init(frames: PhysicalFrames) {
         self.frames = frames
@@ -20,7 +22,9 @@ final class StubPool {
     func take() throws(LinuxErrno) -> StubProcess {
         if let ready = idle.popLast() { return ready }
         do {
-            return try StubProcess(physicalMemory: frames.memory)
+            let stub = try StubProcess(physicalMemory: frames.memory)
+            if !cpus.isEmpty { try HostCPU.setAffinity(of: stub.pid, to: cpus) }
+            return stub
         } catch {
             throw LinuxErrno(host: error)
         }
@@ -28,9 +32,9 @@ final class StubPool {
 
     /// Takes back the stub of an address space that is gone; wiped for reuse, or killed if the pool is full,
     /// the stub already failed, or the wipe fails. When this returns, the stub maps no guest frame.
-    func give(_ stub: StubProcess) {
+    func give(_ stub: StubProcess, reusable: Bool = true) {
         stub.discardPendingChanges()
-        if stub.failure == nil, idle.count < StubPool.capacity, (try? stub.reset()) != nil {
+        if reusable, stub.failure == nil, idle.count < StubPool.capacity, (try? stub.reset()) != nil {
             idle.append(stub)
             return
         }

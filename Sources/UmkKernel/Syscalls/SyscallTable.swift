@@ -98,6 +98,7 @@ struct SyscallTable {
         t.addCredentialCalls()
         t.addSocketCalls()
         t.addSystemCalls()
+        t.addSchedulingCalls()
         return t
     }()
 }

@@ -1,7 +1,7 @@
 import UmkHost
 
 // System.swift: the machine as the guest sees it (kernel/sys.c uname and sysinfo, drivers/char/random.c
-// getrandom, kernel/sched/core.c affinity). One virtual CPU until --cpus arrives with the scheduler.
+// getrandom). CPUs and affinity are Scheduling.swift's.
 extension SyscallTable {
     mutating func addSystemCalls() {
         add(63, [.pointer]) { k, t, a throws(LinuxErrno) in
@@ -25,7 +25,7 @@ extension SyscallTable {
             b.put((HostClock.monotonicNanoseconds() - k.bootNanoseconds) / 1_000_000_000, at: 0)
             b.put(UInt64(k.frames.totalFrames) * 4096, at: 32)
             b.put(UInt64(k.frames.freeFrames) * 4096, at: 40)
-            b.put(UInt16(k.processCount), at: 80)
+            b.put(UInt16(clamping: k.processCount), at: 80)
             b.put(UInt32(1), at: 104)
             try t.mm.writeBytes(a.address(0), b.bytes)
             return .value(0)
@@ -43,26 +43,6 @@ extension SyscallTable {
             }
             return .value(filled)
         }
-        add(204, [.int, .uint, .pointer]) { _, t, a throws(LinuxErrno) in
-            guard a.int(0) == 0 || a.int(0) == t.tid else { throw .ESRCH }
-            let len = a.count(1)
-            guard len >= 8, len & 7 == 0 else { throw .EINVAL }
-            try t.mm.write(a.address(2), UInt64(1))
-            return .value(8)
-        }
-        add(203, [.int, .uint, .pointer]) { _, t, a throws(LinuxErrno) in
-            guard a.int(0) == 0 || a.int(0) == t.tid else { throw .ESRCH }
-            guard a.count(1) >= 1 else { throw .EINVAL }
-            let first = try t.mm.read(a.address(2), as: UInt8.self)
-            guard first & 1 != 0 else { throw .EINVAL }  // must allow virtual CPU 0
-            return .value(0)
-        }
-        add(309, [.pointer, .pointer, .pointer]) { _, t, a throws(LinuxErrno) in
-            if !a.address(0).isNull { try t.mm.write(a.address(0), UInt32(0)) }
-            if !a.address(1).isNull { try t.mm.write(a.address(1), UInt32(0)) }
-            return .value(0)
-        }
-        add(24, []) { _, _, _ throws(LinuxErrno) in .value(0) }
     }
 }
 

@@ -64,10 +64,42 @@ final class Kernel {
         } catch {
             throw .kernelFailure("the timer interrupt: \(LinuxErrno(host: error).message)")
         }
-        // Keep the kernel thread and its stubs on one host CPU: a ptrace round trip costs 11 us there and
-        // 66 us across CPUs (DESIGN.md). The stubs inherit this affinity when they are cloned.
-        let cpu = HostCPU.current
-        if cpu >= 0 { try? HostCPU.pinCurrentThread(to: cpu) }
+        do {
+            cpus = try Kernel.chooseCPUs(config.cpus)
+        } catch {
+            throw .kernelFailure(error.description)
+        }
+        stubPool.cpus = cpus.count > 1 ? cpus : []
+    }
+
+    /// The host CPUs the guest runs on: virtual CPU i is host CPU cpus[i]. The kernel thread is pinned to the
+    /// first, and every stub inherits that pin when it is cloned: a ptrace round trip costs several times
+    /// more when tracer and tracee sit on different CPUs (DESIGN.md, README). With --cpus N > 1 the stubs may
+    /// use all N (StubPool sets their affinity), so that compute runs in parallel.
+    let cpus: [Int32]
+    /// The host's /proc/cpuinfo, read at boot, and the guest's /sys (SysFS.swift).
+    let hostCPUInfo = HostScheduling.cpuinfo()
+    lazy var sysRoot: ProcInode = makeSysRoot()
+    /// umk's own nice value: no stub runs at a higher priority.
+    let baseNice = HostScheduling.ownNice
+
+    struct CPUChoiceError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    private static func chooseCPUs(_ wanted: Int?) throws(CPUChoiceError) -> [Int32] {
+        let allowed = (try? HostCPU.affinity()) ?? []
+        let current = HostCPU.current
+        guard !allowed.isEmpty, current >= 0 else { return [] }  // no affinity control: leave it to the host
+        let n = wanted ?? 1
+        guard n <= allowed.count else {
+            throw CPUChoiceError(description: "--cpus \(n): umk may use only \(allowed.count) host CPUs here")
+        }
+        // Starting at the CPU umk runs on, so that a one-CPU instance stays where the host put it.
+        let start = allowed.firstIndex(of: current) ?? 0
+        let chosen = Array((allowed[start...] + allowed[..<start]).prefix(n))
+        try? HostCPU.pinCurrentThread(to: chosen[0])
+        return chosen
     }
 
     // MARK: Boot
@@ -300,6 +332,7 @@ final class Kernel {
             if task.pendingSignals & ~task.signalMask != 0 {
                 guard try deliverSignals(task) else { return }
             }
+            if task.scheduling != task.mm.appliedScheduling { applyScheduling(task) }
             try task.mm.flush()
             try Tracer.setRegisters(task.hostPID, task.regs)
             try Tracer.resumeSysemu(task.hostPID)

@@ -54,6 +54,7 @@ extension Kernel {
         if flags & CLONE.SETTLS != 0 { ct.regs.fsBase = tls }
         ct.signalMask = t.signalMask
         ct.alternateStack = t.alternateStack
+        ct.scheduling = t.scheduling.forChild
         if flags & CLONE.CHILD_SETTID != 0 { try? mm.write(GuestAddress(childTID), child.pid) }
         if flags & CLONE.CHILD_CLEARTID != 0 { ct.clearChildTID = childTID }
         if flags & CLONE.PARENT_SETTID != 0 { try? parent.mm.write(GuestAddress(parentTID), child.pid) }

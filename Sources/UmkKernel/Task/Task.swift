@@ -100,7 +100,9 @@ final class Process {
 
     var pathWalk: PathWalk {
         var walk = PathWalk(root: root, credentials: credentials)
-        if let kernel { walk.procfs = { [unowned self] in kernel.procRoot(for: self) } }
+        if let kernel {
+            walk.kernelMounts = ["proc": { [unowned self] in kernel.procRoot(for: self) }, "sys": { kernel.sysRoot }]
+        }
         return walk
     }
 
@@ -156,6 +158,8 @@ final class Task {
     var robustList: (head: UInt64, length: UInt64) = (0, 0)
     /// rseq(2) registration: the guest's struct rseq, its length and abort signature.
     var rseq: (address: UInt64, length: UInt32, signature: UInt32)?
+    /// nice, policy and CPU affinity (Scheduling.swift).
+    var scheduling = SchedulingState()
     /// sigaltstack(2): base, size and flags of the alternate signal stack (SS_DISABLE when none).
     var alternateStack: (base: UInt64, size: UInt64, flags: Int32) = (0, 0, 2)
 

@@ -10,8 +10,9 @@ struct PathWalk {
     /// The process's root: `/` and `..` at the top lead here.
     let root: Dentry
     let credentials: Credentials
-    /// The procfs mounted over the tree root's `proc`, if the walk has one.
-    var procfs: (() -> Inode)? = nil
+    /// Kernel filesystems mounted over names in the tree root (`proc`, `sys`), so that the host's own never
+    /// show through. FIXME: a mount table is the filesystems issue's.
+    var kernelMounts: [String: () -> Inode] = [:]
 
     /// Resolves `path` (relative ones from `start`). `followFinal` says whether a symlink in the last
     /// component is followed (it always is when the path ends in a slash).
@@ -70,8 +71,8 @@ struct PathWalk {
             try checkSearch(current)
             let nameString = String(decoding: name, as: UTF8.self)
             let child: Inode
-            if current.isRoot && nameString == "proc", let procfs {
-                child = procfs()
+            if current.isRoot, let mount = kernelMounts[nameString] {
+                child = mount()
             } else {
                 child = try current.inode.lookup(nameString)
             }

@@ -91,6 +91,7 @@ extension Kernel {
         ProcInode(.directory { [unowned self] in
             var entries: [(String, ProcInode)] = [("self", ProcInode(.symlink { Array("\(caller.pid)".utf8) }, ino: 2)),
                                                   ("meminfo", ProcInode(.file { self.meminfo() }, ino: 3)),
+                                                  ("cpuinfo", ProcInode(.file { self.cpuinfo() }, ino: 8)),
                                                   ("sys", self.procSysDirectory())]
             for pid in self.processes.keys.sorted() {
                 guard let p = self.processes[pid], p.exitStatus == nil else { continue }
