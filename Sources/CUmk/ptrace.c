@@ -64,6 +64,20 @@ int umk_pin_to_cpu(int cpu) {
     return sched_setaffinity(0, sizeof set, &set) == 0 ? 0 : -errno;
 }
 
+#include <sys/uio.h>
+#include <elf.h>
+
+long umk_get_xstate(pid_t pid, void *buf, size_t size) {
+    struct iovec iov = {buf, size};
+    long r = umk_ptrace(PTRACE_GETREGSET, pid, NT_X86_XSTATE, (uint64_t)&iov);
+    return r < 0 ? r : (long)iov.iov_len;
+}
+
+long umk_set_xstate(pid_t pid, const void *buf, size_t size) {
+    struct iovec iov = {(void *)buf, size};
+    return umk_ptrace(PTRACE_SETREGSET, pid, NT_X86_XSTATE, (uint64_t)&iov);
+}
+
 int umk_get_affinity(pid_t pid, int *cpus, int max) {
     cpu_set_t set;
     CPU_ZERO(&set);

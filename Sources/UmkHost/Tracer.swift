@@ -210,6 +210,41 @@ extension HostFile {
 }
 
 extension Tracer {
+    /// The size of the XSAVE image of every user state component the host enables (CPUID leaf 0xD,
+    /// subleaf 0, EBX): what NT_X86_XSTATE transfers and a signal frame holds. 512 without XSAVE.
+    public static let extendedStateSize: Int = {
+        var r: [UInt32] = [0, 0, 0, 0]
+        umk_cpuid(1, 0, &r)
+        guard r[2] & (1 << 27) != 0 else { return 512 }  // OSXSAVE
+        umk_cpuid(0xd, 0, &r)
+        return max(Int(r[1]), 576)
+    }()
+
+    /// The user state components the CPU supports (CPUID 0xD.0 EDX:EAX), 3 (x87, SSE) without XSAVE.
+    public static let extendedStateFeatures: UInt64 = {
+        guard extendedStateSize > 512 else { return 3 }
+        var r: [UInt32] = [0, 0, 0, 0]
+        umk_cpuid(0xd, 0, &r)
+        return UInt64(r[0]) | UInt64(r[3]) << 32
+    }()
+
+    /// The whole extended register state (x87, SSE, AVX, AVX-512, ...) in the standard XSAVE format, with
+    /// the host's xstate_fx_sw_bytes in the FXSAVE area's software-reserved bytes, as in a signal frame.
+    public static func extendedState(_ pid: Int32) throws(Errno) -> [UInt8] {
+        guard extendedStateSize > 512 else { return try floatingPoint(pid) }
+        var buf = [UInt8](repeating: 0, count: extendedStateSize)
+        let n = try shim(buf.withUnsafeMutableBytes { umk_get_xstate(pid, $0.baseAddress, $0.count) })
+        if n < buf.count { buf.removeLast(buf.count - n) }
+        return buf
+    }
+
+    /// Sets the whole extended state from an image of extendedStateSize bytes. The host validates it (the
+    /// XSAVE header, MXCSR): EINVAL or EFAULT for an image the guest forged badly.
+    public static func setExtendedState(_ pid: Int32, _ image: [UInt8]) throws(Errno) {
+        guard extendedStateSize > 512 else { return try setFloatingPoint(pid, Array(image.prefix(512))) }
+        _ = try shim(image.withUnsafeBytes { umk_set_xstate(pid, $0.baseAddress, $0.count) })
+    }
+
     /// PTRACE_GETFPREGS: the 512-byte FXSAVE image of the x87/SSE state (what a signal frame saves).
     public static func floatingPoint(_ pid: Int32) throws(Errno) -> [UInt8] {
         var buf = [UInt8](repeating: 0, count: 512)
@@ -220,7 +255,7 @@ extension Tracer {
 
     /// PTRACE_SETFPREGS from a 512-byte FXSAVE image.
     public static func setFloatingPoint(_ pid: Int32, _ image: [UInt8]) throws(Errno) {
-        precondition(image.count == 512)
+        guard image.count == 512 else { throw Errno(rawValue: EINVAL) }
         let r = image.withUnsafeBytes { umk_ptrace(15, pid, 0, UInt64(UInt(bitPattern: $0.baseAddress))) }
         _ = try shim(r)
     }

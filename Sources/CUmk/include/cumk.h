@@ -118,6 +118,10 @@ int umk_seal(int fd);
 
 void umk_cpuid(uint32_t leaf, uint32_t sub, uint32_t out[4]);
 int umk_pin_to_cpu(int cpu);
+/* PTRACE_GETREGSET/SETREGSET NT_X86_XSTATE: the task's whole XSAVE image (standard format) of `size` bytes.
+ * Get returns the bytes the host filled. */
+long umk_get_xstate(pid_t pid, void *buf, size_t size);
+long umk_set_xstate(pid_t pid, const void *buf, size_t size);
 /* The host CPUs `pid` (0: the calling thread) may run on, in `cpus` (at most `max`): their count, or -errno. */
 int umk_get_affinity(pid_t pid, int *cpus, int max);
 /* Lets `pid` (0: the calling thread) run on the `n` host CPUs in `cpus`. */

@@ -14,7 +14,15 @@ extension SyscallTable {
         add(13, [.signal, .pointer, .pointer, .uint]) { k, t, a throws(LinuxErrno) in try k.sysRtSigaction(t, a) }
         add(14, [.int, .pointer, .pointer, .uint]) { k, t, a throws(LinuxErrno) in try k.sysRtSigprocmask(t, a) }
         add(131, [.pointer, .pointer]) { k, t, a throws(LinuxErrno) in try k.sysSigaltstack(t, a) }
-        add(15, []) { k, t, _ throws(LinuxErrno) in try k.signalReturn(t) }
+        add(15, []) { k, t, _ throws(LinuxErrno) in
+            do {
+                return try k.signalReturn(t)
+            } catch {
+                // A frame that cannot be read or restored: Linux's signal_fault, a SIGSEGV the task cannot catch.
+                k.terminate(t.process, .signaled(11))
+                return .exited
+            }
+        }
         add(130, [.pointer, .uint]) { k, t, a throws(LinuxErrno) in  // rt_sigsuspend
             guard a[1] == 8 else { throw .EINVAL }
             if t.savedMask == nil {

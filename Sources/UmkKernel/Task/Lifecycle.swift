@@ -65,6 +65,7 @@ extension Kernel {
         tasks[ct.hostPID] = ct  // for a shared VM this hands the parent's stub to the child
         makeRunnable(ct)
         if flags & CLONE.VFORK != 0 {
+            if sharedVM { t.vforkSavedState = try? Tracer.extendedState(t.hostPID) }
             child.vforkParent = t
             t.completion = Int(child.pid)
             t.interruptible = false
@@ -79,7 +80,11 @@ extension Kernel {
         guard let parentTask = child.vforkParent else { return }
         child.vforkParent = nil
         parentTask.interruptible = true
-        if let stub = sharedStub, parentTask.isAlive { tasks[stub] = parentTask }
+        if let stub = sharedStub, parentTask.isAlive {
+            tasks[stub] = parentTask
+            if let saved = parentTask.vforkSavedState { try? Tracer.setExtendedState(stub, saved) }
+        }
+        parentTask.vforkSavedState = nil
         if parentTask.isAlive { makeRunnable(parentTask) }
     }
 

@@ -114,8 +114,8 @@ extension Kernel {
         } else {
             sp = sp &- 128  // the red zone
         }
-        let fx = try Tracer.floatingPoint(t.hostPID)
-        sp = (sp &- 512) & ~63
+        let fpImage = try FPState.frame(for: t.hostPID)
+        sp = (sp &- UInt64(fpImage.count)) & ~63
         let fpstate = sp
         let frameSize: UInt64 = 8 + 304 + 128
         sp = ((sp &- frameSize) & ~15) &- 8
@@ -126,7 +126,8 @@ extension Kernel {
         var b = ByteWriter(count: Int(frameSize))
         b.put(action.restorer, at: 0)
         // ucontext: uc_flags, uc_link, uc_stack, uc_mcontext (struct sigcontext), uc_sigmask
-        b.put(UInt64(0x6), at: 8)  // UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS
+        // UC_FP_XSTATE (the fpstate holds the XSAVE image) | UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS
+        b.put(UInt64(FPState.usesXSave ? 0x7 : 0x6), at: 8)
         b.put(alt.base, at: 24)
         b.put(Int32(onAlt ? 1 : alt.flags), at: 32)
         b.put(alt.size, at: 40)
@@ -143,7 +144,7 @@ extension Kernel {
         b.put(oldMask, at: 8 + 296)
         b.put(info.bytes, at: 8 + 304)
         do {
-            try t.mm.writeBytes(GuestAddress(fpstate), fx)
+            try t.mm.writeBytes(GuestAddress(fpstate), fpImage)
             try t.mm.writeBytes(GuestAddress(frame), b.bytes)
         } catch {
             return false
@@ -181,10 +182,75 @@ extension Kernel {
         let fpstate = u64(mc + 184)
         t.signalMask = u64(296) & ~Signal.unblockable
         if fpstate != 0 {
-            let fx = try t.mm.readBytes(GuestAddress(fpstate), 512)
-            do { try Tracer.setFloatingPoint(t.hostPID, fx) } catch { throw .EFAULT }
+            let image = try FPState.restore(from: t.mm, at: fpstate)
+            do { try Tracer.setExtendedState(t.hostPID, image) } catch { throw .EFAULT }
+        } else if FPState.usesXSave {
+            // No fpstate: Linux resets the FPU to its initial state.
+            do { try Tracer.setExtendedState(t.hostPID, FPState.initial) } catch { throw .EFAULT }
         }
         t.regs = r
         return .replaced
     }
+}
+
+/// The FPU and vector state in a signal frame, laid out as Linux lays out `fpstate` (arch/x86/kernel/fpu/
+/// signal.c): the standard-format XSAVE image of every enabled component, its FXSAVE part's software-reserved
+/// bytes saying so (FP_XSTATE_MAGIC1, sizes, features), and FP_XSTATE_MAGIC2 right after it. Without XSAVE,
+/// the 512-byte FXSAVE image alone.
+enum FPState {
+    static let size = Tracer.extendedStateSize
+    static let usesXSave = size > 512
+    static let magic1: UInt32 = 0x4650_5853, magic2: UInt32 = 0x4650_5845
+
+    /// The user state components the host enables (XCR0): CPUID 0xD.0's supported ones unless the host's
+    /// own image says otherwise.
+
+    /// The image to write into a new signal frame for the stub's current state.
+    static func frame(for pid: Int32) throws(Errno) -> [UInt8] {
+        var image = try Tracer.extendedState(pid)
+        guard usesXSave else { return image }
+        if image.count < size { image += [UInt8](repeating: 0, count: size - image.count) }
+        let features = image.load32(464) == magic1 ? image.load64(472) : Tracer.extendedStateFeatures
+        image.store32(464, magic1)
+        image.store32(468, UInt32(size + 4))  // extended_size: the image and MAGIC2
+        image.store64(472, features)
+        image.store32(480, UInt32(size))
+        for i in 484..<512 { image[i] = 0 }
+        return image + withUnsafeBytes(of: magic2.littleEndian, Array.init)
+    }
+
+    /// The image rt_sigreturn gives the stub for the fpstate at `address` (check_xstate_in_sigframe): the
+    /// whole XSAVE image when the frame's markers are intact, with the components the frame does not list
+    /// reset; else only its FXSAVE part, every other component reset.
+    static func restore(from mm: AddressSpace, at address: UInt64) throws(LinuxErrno) -> [UInt8] {
+        let fx = try mm.readBytes(GuestAddress(address), 512)
+        guard usesXSave else { return fx }
+        if fx.load32(464) == magic1, fx.load32(480) == UInt32(size), fx.load32(468) >= UInt32(size + 4),
+            let tail = try? mm.read(GuestAddress(address &+ UInt64(size)), as: UInt32.self), tail == magic2
+        {
+            var image = try mm.readBytes(GuestAddress(address), size)
+            image.store64(512, image.load64(512) & fx.load64(472))  // XSTATE_BV within the frame's xfeatures
+            return image
+        }
+        var image = initial
+        image.replaceSubrange(0..<512, with: fx)
+        image.store64(512, 3)  // x87 and SSE from the frame, the rest in their initial state
+        return image
+    }
+
+    /// Every component in its initial state (an XSAVE header with nothing set; x87 control word and MXCSR
+    /// at their reset values).
+    static let initial: [UInt8] = {
+        var image = [UInt8](repeating: 0, count: size)
+        image[0] = 0x7f; image[1] = 0x03  // FCW 0x037f
+        image.store32(24, 0x1f80)  // MXCSR
+        return image
+    }()
+}
+
+private extension Array where Element == UInt8 {
+    func load32(_ at: Int) -> UInt32 { (0..<4).reduce(UInt32(0)) { $0 | UInt32(self[at + $1]) << (8 * $1) } }
+    func load64(_ at: Int) -> UInt64 { (0..<8).reduce(UInt64(0)) { $0 | UInt64(self[at + $1]) << (8 * $1) } }
+    mutating func store32(_ at: Int, _ v: UInt32) { for i in 0..<4 { self[at + i] = UInt8(truncatingIfNeeded: v >> (8 * i)) } }
+    mutating func store64(_ at: Int, _ v: UInt64) { for i in 0..<8 { self[at + i] = UInt8(truncatingIfNeeded: v >> (8 * i)) } }
 }

@@ -158,6 +158,9 @@ final class Task {
     var robustList: (head: UInt64, length: UInt64) = (0, 0)
     /// rseq(2) registration: the guest's struct rseq, its length and abort signature.
     var rseq: (address: UInt64, length: UInt32, signature: UInt32)?
+    /// A vfork parent's extended register state while its child runs in the same stub, restored when the
+    /// child execs or exits: the child's vector registers never leak into the parent.
+    var vforkSavedState: [UInt8]?
     /// nice, policy and CPU affinity (Scheduling.swift).
     var scheduling = SchedulingState()
     /// sigaltstack(2): base, size and flags of the alternate signal stack (SS_DISABLE when none).
