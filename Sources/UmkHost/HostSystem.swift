@@ -19,6 +19,19 @@ public enum HostClock {
     /// The CPU-time clock of a host process (a stub), as clock_getcpuclockid(3) builds it.
     public static func processCPUClock(pid: Int32) -> Int32 { (~pid << 3) | 2 }
 
+    /// A stub's CPU time so far, in ns, split into user and system time as Linux's cputime_adjust splits it:
+    /// the precise total (CPUCLOCK_SCHED) in the proportion of the sampled user and user+system clocks.
+    public static func stubTimes(pid: Int32) -> (user: Int64, system: Int64)? {
+        func read(_ which: Int32) -> Int64? {
+            var ts = timespec()
+            guard clock_gettime(clockid_t((~pid << 3) | which), &ts) == 0 else { return nil }
+            return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+        }
+        guard let total = read(2), let prof = read(0), let virt = read(1) else { return nil }
+        let user = prof > 0 ? Int64((Double(total) * Double(min(virt, prof)) / Double(prof)).rounded()) : total
+        return (user, total - user)
+    }
+
     public static func monotonicNanoseconds() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)

@@ -9,3 +9,11 @@ final class SignalTests: SystemTestCase {
     func testExtendedStateSurvivesHandlersAndVfork() throws { try same("xstate", .glibc) }
     func testExtendedStateSurvivesHandlersAndVforkMusl() throws { try same("xstate", .musl) }
 }
+
+final class TimerTests: SystemTestCase {
+    /// alarm, setitimer (REAL, VIRTUAL, PROF), POSIX timers on wall and CPU clocks with their overruns,
+    /// SIGEV_NONE, TIMER_ABSTIME, nanosleep's remainder after a signal, getrusage and wait4's CPU times,
+    /// RLIMIT_CPU's SIGXCPU and SIGKILL.
+    func testTimersAndCPUTime() throws { try same("timers", .glibc) }
+    func testTimersAndCPUTimeMusl() throws { try same("timers", .musl) }
+}

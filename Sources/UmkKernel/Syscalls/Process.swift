@@ -187,7 +187,7 @@ extension Kernel {
             }
             try t.mm.write(a.address(1), status)
         }
-        if !a.address(3).isNull { try writeRusage(t, a.address(3), cpu: z.childrenCPU) }
+        if !a.address(3).isNull { try writeZombieRusage(t, a.address(3), z) }
         return .value(Int(z.pid))
     }
 
@@ -230,16 +230,15 @@ extension Kernel {
             b.put(z.credentials.uid, at: 20)
             try t.mm.writeBytes(a.address(2), b.bytes)
         }
-        if !a.address(4).isNull { try writeRusage(t, a.address(4), cpu: z.childrenCPU) }
+        if !a.address(4).isNull { try writeZombieRusage(t, a.address(4), z) }
         if options & WNOWAIT == 0 { reap(z) }
         return .value(0)
     }
 
-    func writeRusage(_ t: Task, _ at: GuestAddress, cpu: Int64) throws(LinuxErrno) {
-        var b = ByteWriter(count: 144)
-        b.put(cpu / 1_000_000_000, at: 0)
-        b.put((cpu % 1_000_000_000) / 1000, at: 8)
-        try t.mm.writeBytes(at, b.bytes)
+    /// wait4's and waitid's rusage: the child's own and its reaped children's.
+    func writeZombieRusage(_ t: Task, _ at: GuestAddress, _ z: Process) throws(LinuxErrno) {
+        try writeRusage(t, at, z.cpuBase + z.childrenTimes,
+                        maxResidentPages: max(z.maxResidentPages, z.childrenMaxResidentPages))
     }
 
     /// clone3: struct clone_args (at least its first 64 bytes, CLONE_ARGS_SIZE_VER0), then as clone.
@@ -368,25 +367,21 @@ extension Kernel {
         if let next {
             t.process.limits[r] = next
             if r == RLIMIT.STACK { t.mm.stackLimit = next.soft }
+            if r == RLIMIT.CPU { recountCPULimits() }
         }
         return .value(0)
     }
 
     func sysGetrusage(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
-        let who = a.int(0)
-        guard who == 0 || who == -1 || who == 1 else { throw .EINVAL }
-        var b = ByteWriter(count: 144)
-        if who == -1 {
-            let cpu = t.process.childrenCPU
-            b.put(cpu / 1_000_000_000, at: 0)
-            b.put((cpu % 1_000_000_000) / 1000, at: 8)
-        } else {
-            let cpu = (try? HostClock.now(HostClock.processCPUClock(pid: t.hostPID))) ?? (seconds: 0, nanoseconds: 0)
-            b.put(cpu.seconds, at: 0)
-            b.put(cpu.nanoseconds / 1000, at: 8)
-            b.put(Int64(t.mm.residentPages * 4), at: 32)  // ru_maxrss in KiB
+        let p = t.process
+        switch a.int(0) {
+        case 0, 1:  // RUSAGE_SELF, RUSAGE_THREAD: one thread per process yet
+            p.maxResidentPages = max(p.maxResidentPages, p.mm.residentPages)
+            try writeRusage(t, a.address(1), cpuTimes(p), maxResidentPages: p.maxResidentPages)
+        case -1:
+            try writeRusage(t, a.address(1), p.childrenTimes, maxResidentPages: p.childrenMaxResidentPages)
+        default: throw .EINVAL
         }
-        try t.mm.writeBytes(a.address(1), b.bytes)
         return .value(0)
     }
 }

@@ -99,6 +99,7 @@ struct SyscallTable {
         t.addSocketCalls()
         t.addSystemCalls()
         t.addSchedulingCalls()
+        t.addTimerCalls()
         return t
     }()
 }

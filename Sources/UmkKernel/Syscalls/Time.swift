@@ -45,9 +45,11 @@ extension SyscallTable {
         add(100, [.pointer]) { k, t, a throws(LinuxErrno) in
             let ticks = (HostClock.monotonicNanoseconds() - k.bootNanoseconds) / 10_000_000
             if !a.address(0).isNull {
-                let cpu = (try? HostClock.now(HostClock.processCPUClock(pid: t.hostPID))) ?? (seconds: 0, nanoseconds: 0)
+                let own = k.cpuTimes(t.process), children = t.process.childrenTimes
                 var b = ByteWriter(count: 32)
-                b.put(cpu.seconds * 100 + cpu.nanoseconds / 10_000_000, at: 0)  // tms_utime
+                for (i, ns) in [own.user, own.system, children.user, children.system].enumerated() {
+                    b.put(ns / 10_000_000, at: 8 * i)  // clock ticks, USER_HZ 100
+                }
                 try t.mm.writeBytes(a.address(0), b.bytes)
             }
             return .value(Int(ticks))
@@ -56,24 +58,39 @@ extension SyscallTable {
 }
 
 extension Kernel {
-    /// The time on a guest clock id: the host's clock of that id, or the stub's CPU time.
+    /// The time on a guest clock id: the host's clock of that id, or a guest process's CPU time.
     func clockNow(_ t: Task, _ clock: Int32) throws(LinuxErrno) -> (Int64, Int64) {
-        let id: Int32
-        switch clock {
-        case 0, 1, 4, 5, 6, 7, 8, 9, 11: id = clock
-        case 2, 3: id = HostClock.processCPUClock(pid: t.hostPID)
-        default:
-            // A CPU-time clock id naming a pid: only this process's exist.
-            // CPUCLOCK_WHICH 3 is past CPUCLOCK_MAX: clock -1 is EINVAL.
-            guard clock < 0, clock & 3 != 3, (~clock >> 3) == t.process.pid || (~clock >> 3) == 0 else { throw .EINVAL }
-            id = HostClock.processCPUClock(pid: t.hostPID)
+        if let (process, which) = try cpuClock(t, clock) {
+            let ns = cpuClockNanoseconds(process, which)
+            return (ns / 1_000_000_000, ns % 1_000_000_000)
         }
         do {
-            let r = try HostClock.now(id)
+            let r = try HostClock.now(clock)
             return (r.seconds, r.nanoseconds)
         } catch {
             throw LinuxErrno(host: error)
         }
+    }
+
+    /// What a CPU-time clock id names: the process and CPUCLOCK_PROF (0, user+system), _VIRT (1, user) or
+    /// _SCHED (2, user+system); nil for the host clocks a guest may read; EINVAL for anything else.
+    /// (clock_getcpuclockid's ids: ~pid << 3 | which, bit 2 for a thread; 2 and 3 are the caller's own.)
+    func cpuClock(_ t: Task, _ clock: Int32) throws(LinuxErrno) -> (Process, Int32)? {
+        switch clock {
+        case 0, 1, 4, 5, 6, 7, 8, 9, 11: return nil
+        case 2, 3: return (t.process, 2)
+        default:
+            guard clock < 0, clock & 3 != 3 else { throw .EINVAL }  // CPUCLOCK_WHICH 3 is past CPUCLOCK_MAX
+            let pid = ~clock >> 3
+            if pid == 0 || pid == t.process.pid { return (t.process, clock & 3) }
+            guard clock & 4 == 0, let p = processes[pid], p.exitStatus == nil else { throw .EINVAL }
+            return (p, clock & 3)
+        }
+    }
+
+    func cpuClockNanoseconds(_ p: Process, _ which: Int32) -> Int64 {
+        let times = cpuTimes(p)
+        return which == 1 ? times.user : times.total
     }
 
     func writeTimespec(_ t: Task, _ at: GuestAddress, _ s: Int64, _ ns: Int64) throws(LinuxErrno) {
@@ -104,8 +121,8 @@ extension Kernel {
     }
 
     /// nanosleep and clock_nanosleep: the task waits until the deadline on `clock`, measured on the host
-    /// monotonic clock, and the kernel goes on with other tasks. No signal can interrupt it yet, so the
-    /// remaining time is never written.
+    /// monotonic clock, and the kernel goes on with other tasks. A handled signal ends it with EINTR and
+    /// the remaining time (finishInterrupted).
     func sleep(_ t: Task, clock: Int32, absolute: Bool, request: GuestAddress) throws(LinuxErrno) -> SyscallOutcome {
         let now = HostClock.monotonicNanoseconds()
         if let deadline = t.deadline {  // woken: the timer ran out

@@ -35,11 +35,16 @@ final class Kernel {
     var tasksInHost = 0
     /// Tasks reading the console, woken when umk's stdin is readable.
     let consoleQueue = WaitQueue()
+    /// Armed interval timers, wall and CPU (IntervalTimers.swift); processes under a finite RLIMIT_CPU; when the
+    /// loop next looks at CPU time.
+    var armedTimers: [IntervalTimer] = []
+    var cpuLimitedProcesses = 0
+    private var nextCPUCheck: Int64 = 0
     /// Tasks in FUTEX_WAIT, by the physical place of their futex word.
     var futexQueues: [FutexKey: WaitQueue] = [:]
     /// The timer interrupt, created on the kernel thread (its signal goes to this thread alone).
     private let tick: TickTimer
-    private var tickArmedFor: Int64?
+    private var tickPlan = TickPlan.off
     private var reportedStall = false
 
     init(_ config: Configuration) throws(LaunchError) {
@@ -142,6 +147,7 @@ final class Kernel {
         let task = Task(tid: process.pid, process: process)
         process.tasks = [task]
         processes[process.pid] = process
+        startCPUInterval(process)
         task.regs = image.registers
         tasks[task.hostPID] = task
         installKernelFilter()
@@ -215,14 +221,23 @@ final class Kernel {
             }
             if configuration.forwardSignals { forwardProxiedSignals() }
             let now = HostClock.monotonicNanoseconds()
-            let nextDeadline = sleepers.isEmpty ? nil : expireSleepers(now: now)
+            var nextDeadline = sleepers.isEmpty ? nil : expireSleepers(now: now)
+            if !armedTimers.isEmpty, let next = expireWallTimers(now: now) {
+                nextDeadline = min(nextDeadline ?? next, next)
+            }
+            let watchCPU = tasksInHost > 0 && watchesCPUTime
+            if watchCPU && now >= nextCPUCheck {
+                nextCPUCheck = now + Kernel.tickInterval
+                checkCPUTime()
+            }
             if !consoleQueue.isEmpty && HostFile.standardInput.isReadable() { wake(consoleQueue) }
             if !runnable.isEmpty { continue }
             if tasksInHost == 0 {
+                armTick(nil, periodic: false, now: now)  // the idle sleep has its own deadline: no ticks
                 idle(until: nextDeadline, now: now)
                 continue
             }
-            armTick(nextDeadline, now: now)
+            armTick(nextDeadline, periodic: watchCPU || !consoleQueue.isEmpty, now: now)
             guard let first = try Tracer.waitInterruptible() else { continue }
             if tasksInHost == 1 {
                 try handleStop(first.0, first.1)
@@ -235,6 +250,7 @@ final class Kernel {
             for (pid, stop) in stops { try handleStop(pid, stop) }
         }
         tick.arm(first: 0, interval: 0)
+        tickPlan = .off
     }
 
     /// Signals sent to umk go to the guest's process 1, from "the kernel" (si_pid 0).
@@ -262,18 +278,24 @@ final class Kernel {
         }
     }
 
-    /// The timer interrupt: armed only while some task sleeps or reads the console, so that the loop's wait
-    /// is interrupted in time. It repeats every 10 ms while armed, which also bounds a wake-up lost to the
-    /// race between the check and the wait.
-    private func armTick(_ deadline: Int64?, now: Int64) {
-        let want: Int64? = deadline ?? (consoleQueue.isEmpty ? nil : now + Kernel.tickInterval)
-        guard want != tickArmedFor else { return }
-        tickArmedFor = want
-        if let want {
-            tick.arm(first: max(want - now, 1), interval: Kernel.tickInterval)
-        } else {
-            tick.arm(first: 0, interval: 0)
+    /// The timer interrupt: armed only while something needs it, so that the loop's wait is interrupted in
+    /// time: a deadline (a sleeper, a wall timer), or a periodic look (console input, CPU-time timers and
+    /// limits). Once armed it repeats every tick, which also bounds a wake-up lost to the race between the
+    /// check and the wait; it is re-armed only when the plan changes, not on every stop.
+    private func armTick(_ deadline: Int64?, periodic: Bool, now: Int64) {
+        let plan: TickPlan = deadline.map { .at($0) } ?? (periodic ? .periodic : .off)
+        guard plan != tickPlan else { return }
+        tickPlan = plan
+        switch plan {
+        case .off: tick.arm(first: 0, interval: 0)
+        case .periodic: tick.arm(first: Kernel.tickInterval, interval: Kernel.tickInterval)
+        case .at(let d): tick.arm(first: max(d - now, 1), interval: Kernel.tickInterval)
         }
+    }
+
+    private enum TickPlan: Equatable {
+        case off, periodic
+        case at(Int64)
     }
 
     static let tickInterval: Int64 = 10_000_000

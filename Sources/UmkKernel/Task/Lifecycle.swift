@@ -60,8 +60,11 @@ extension Kernel {
         if flags & CLONE.PARENT_SETTID != 0 { try? parent.mm.write(GuestAddress(parentTID), child.pid) }
         processes[child.pid] = child
         processes[child.parentPid]?.children.insert(child.pid)
+        if child.limits[RLIMIT.CPU].soft != ResourceLimit.infinity { recountCPULimits() }
 
         ct.completion = 0
+        if sharedVM { endCPUInterval(parent) }  // the child runs in the parent's stub until it execs or exits
+        startCPUInterval(child)
         tasks[ct.hostPID] = ct  // for a shared VM this hands the parent's stub to the child
         makeRunnable(ct)
         if flags & CLONE.VFORK != 0 {
@@ -83,6 +86,7 @@ extension Kernel {
         if let stub = sharedStub, parentTask.isAlive {
             tasks[stub] = parentTask
             if let saved = parentTask.vforkSavedState { try? Tracer.setExtendedState(stub, saved) }
+            startCPUInterval(parentTask.process)
         }
         parentTask.vforkSavedState = nil
         if parentTask.isAlive { makeRunnable(parentTask) }
@@ -124,12 +128,15 @@ extension Kernel {
         let oldStub = t.hostPID
         let wasShared = p.vforkParent != nil && p.vforkParent!.process.mmStorage === p.mmStorage
         if tasks[oldStub] === t { tasks[oldStub] = nil }
+        endCPUInterval(p)
         p.mmStorage = image.mm
+        startCPUInterval(p)
         tasks[t.hostPID] = t
         releaseVforkParent(p, sharedStub: wasShared ? oldStub : nil)
         if p.fds.users > 1 { p.fds = p.fds.unshared() }  // exec unshares a CLONE_FILES table
         p.fds.closeAllOnExec()
         for i in 1...64 where p.signalActions[i].handler > 1 { p.signalActions[i] = SignalAction() }
+        deleteTimers(p, interval: false)  // POSIX timers go; setitimer's and alarm's stay
         t.alternateStack = (0, 0, 2)
         t.rseq = nil
         t.robustList = (0, 0)
@@ -192,8 +199,10 @@ extension Kernel {
             if tasks[t.hostPID] === t { tasks[t.hostPID] = nil }
             if t.clearChildTID != 0 { try? p.mm.write(GuestAddress(t.clearChildTID), UInt32(0)) }
         }
+        endCPUInterval(p)
+        deleteTimers(p, interval: true)
+        if p.limits[RLIMIT.CPU].soft != ResourceLimit.infinity { recountCPULimits() }
         releaseVforkParent(p, sharedStub: sharedWithParent ? stub : nil)
-        p.childrenCPU += (try? cpuNanoseconds(p)) ?? 0
         p.mmStorage = nil  // the last user's AddressSpace kills its stub and frees its frames
         p.fds.release()
         strace?.exit(p.pid, status)
@@ -247,18 +256,9 @@ extension Kernel {
         processes[p.pid] = nil
         if let parent = processes[p.parentPid] {
             parent.children.remove(p.pid)
-            parent.childrenCPU += p.childrenCPU
-        }
-    }
-
-    private func cpuNanoseconds(_ p: Process) throws(LinuxErrno) -> Int64 {
-        guard let mm = p.mmStorage else { return 0 }
-        do {
-            let c = try HostClock.now(HostClock.processCPUClock(pid: mm.stub.pid))
-            return c.seconds * 1_000_000_000 + c.nanoseconds
-        } catch {
-            throw LinuxErrno(host: error)
+            parent.childrenTimes = parent.childrenTimes + p.cpuBase + p.childrenTimes
+            parent.childrenMaxResidentPages = max(parent.childrenMaxResidentPages, p.maxResidentPages,
+                                                  p.childrenMaxResidentPages)
         }
     }
 }
-

@@ -14,8 +14,12 @@ struct SignalInfo {
     var uid: UInt32 = 0
     var status: Int32 = 0
     var address: UInt64 = 0
+    /// sigval (sigqueue, a timer's sigev_value): written where a child's status would be.
+    var value: UInt64? = nil
+    /// The POSIX timer this signal comes from (its overruns count while it is pending).
+    weak var timer: IntervalTimer? = nil
 
-    static let SI_USER: Int32 = 0, SI_KERNEL: Int32 = 0x80, SI_TKILL: Int32 = -6
+    static let SI_USER: Int32 = 0, SI_KERNEL: Int32 = 0x80, SI_TKILL: Int32 = -6, SI_TIMER: Int32 = -2
     static let CLD_EXITED: Int32 = 1, CLD_KILLED: Int32 = 2
 
     var bytes: [UInt8] {
@@ -27,7 +31,7 @@ struct SignalInfo {
         } else {
             b.put(pid, at: 16)
             b.put(uid, at: 20)
-            b.put(status, at: 24)
+            if let value { b.put(value, at: 24) } else { b.put(status, at: 24) }
         }
         return b.bytes
     }
@@ -55,6 +59,7 @@ extension Kernel {
         guard t.isAlive else { return }
         if t.isBlocked {
             guard t.interruptible else { return }
+            t.interruptedDeadline = t.deadline
             t.deadline = nil
             t.interrupted = true
             makeRunnable(t)
@@ -72,6 +77,14 @@ extension Kernel {
             return
         }
         let nr = Int(Int64(bitPattern: t.regs.origRax))
+        let deadline = t.interruptedDeadline
+        t.interruptedDeadline = nil
+        // nanosleep and relative clock_nanosleep tell how much was left (never restarted after a handler).
+        let remainder = nr == 35 ? t.regs.rsi : nr == 230 && t.regs.rsi & 1 == 0 ? t.regs.r10 : 0
+        if remainder != 0, let deadline {
+            let left = max(deadline - HostClock.monotonicNanoseconds(), 0)
+            try? writeTimespec(t, GuestAddress(remainder), left / 1_000_000_000, left % 1_000_000_000)
+        }
         if let sig = nextDeliverable(t), t.process.signalActions[Int(sig)].flags & SA.RESTART != 0,
            Kernel.restartable.contains(nr)
         {
@@ -88,7 +101,8 @@ extension Kernel {
         while let sig = nextDeliverable(t) {
             let bit = UInt64(1) << UInt64(sig - 1)
             t.pendingSignals &= ~bit
-            let info = t.pendingInfo.removeValue(forKey: sig) ?? SignalInfo(signo: sig)
+            var info = t.pendingInfo.removeValue(forKey: sig) ?? SignalInfo(signo: sig)
+            takeOverruns(&info)
             let action = t.process.signalActions[Int(sig)]
             guard action.handler > 1 else {
                 if case .exited = act(t, sig) { return false }

@@ -54,8 +54,20 @@ final class Process {
     let vforkQueue = WaitQueue()
     /// Whether the process has called execve (setpgid on such a child is EACCES).
     var didExec = false
-    /// CPU time of exited, reaped children (RUSAGE_CHILDREN), in ns.
-    var childrenCPU: Int64 = 0
+    /// CPU time (CPUAccounting.swift): what the process ran on stubs it has left, where its current stub's
+    /// clock stood when it began running there (nil: not on a stub now), and that of its reaped children
+    /// (RUSAGE_CHILDREN, their own children included).
+    var cpuBase = CPUTimes()
+    var cpuOrigin: CPUTimes?
+    var childrenTimes = CPUTimes()
+    /// Peak resident pages seen (ru_maxrss), and the largest of its reaped children's.
+    var maxResidentPages = 0
+    var childrenMaxResidentPages = 0
+    /// setitimer's ITIMER_REAL, ITIMER_VIRTUAL and ITIMER_PROF (alarm is the first), and timer_create's
+    /// timers by id (IntervalTimers.swift).
+    var itimers: [IntervalTimer?] = [nil, nil, nil]
+    var posixTimers: [Int32: IntervalTimer] = [:]
+    var nextTimerID: Int32 = 0
     var root: Dentry
     var cwd: Dentry
     var credentials: Credentials
@@ -132,6 +144,8 @@ final class Task {
     var blockedOn: [WaitQueue] = []
     /// A blocked call's deadline on the host monotonic clock (nanosleep, timeouts).
     var deadline: Int64?
+    /// The deadline of a sleep a signal cut short (nanosleep's remaining time).
+    var interruptedDeadline: Int64?
     /// Set by whoever wakes the task with an answer: the blocked call returns this instead of running again.
     var completion: Int?
     /// Bytes a blocking write has already moved, across its restarts.

@@ -1,0 +1,59 @@
+import UmkHost
+
+// CPUAccounting.swift: the CPU time of guest processes (kernel/sched/cputime.c). Guest code runs in stubs, so
+// a process's CPU time is its stub's host CPU time over the intervals it ran there: a stub changes hands
+// (pooled after one address space, lent to a vfork child), so each process keeps what it had before and
+// where its stub's clock stood when its current interval began. The kernel thread's own time serving
+// system calls is not charged to anyone.
+
+/// CPU time in ns, as getrusage splits it.
+struct CPUTimes: Equatable {
+    var user: Int64 = 0
+    var system: Int64 = 0
+    var total: Int64 { user + system }
+
+    static func + (a: CPUTimes, b: CPUTimes) -> CPUTimes { CPUTimes(user: a.user + b.user, system: a.system + b.system) }
+
+    /// What a stub ran between two readings; never negative (the split is sampled).
+    static func since(_ origin: CPUTimes, _ now: CPUTimes) -> CPUTimes {
+        let total = max(now.total - origin.total, 0)
+        let user = min(max(now.user - origin.user, 0), total)
+        return CPUTimes(user: user, system: total - user)
+    }
+}
+
+extension Kernel {
+    private func stubTimes(_ p: Process) -> CPUTimes? {
+        guard let mm = p.mmStorage, let t = HostClock.stubTimes(pid: mm.stub.pid) else { return nil }
+        return CPUTimes(user: t.user, system: t.system)
+    }
+
+    /// The process starts running on its (possibly new) stub.
+    func startCPUInterval(_ p: Process) {
+        p.cpuOrigin = stubTimes(p)
+    }
+
+    /// The process leaves its stub (exec, vfork, exit): what it ran there becomes its own.
+    func endCPUInterval(_ p: Process) {
+        if let origin = p.cpuOrigin, let now = stubTimes(p) { p.cpuBase = p.cpuBase + .since(origin, now) }
+        p.cpuOrigin = nil
+        p.maxResidentPages = max(p.maxResidentPages, p.mmStorage?.residentPages ?? 0)
+    }
+
+    /// The process's CPU time so far.
+    func cpuTimes(_ p: Process) -> CPUTimes {
+        guard let origin = p.cpuOrigin, let now = stubTimes(p) else { return p.cpuBase }
+        return p.cpuBase + .since(origin, now)
+    }
+
+    /// struct rusage: user and system time, and the peak resident set in KiB.
+    func writeRusage(_ t: Task, _ at: GuestAddress, _ times: CPUTimes, maxResidentPages: Int) throws(LinuxErrno) {
+        var b = ByteWriter(count: 144)
+        b.put(times.user / 1_000_000_000, at: 0)
+        b.put((times.user % 1_000_000_000) / 1000, at: 8)
+        b.put(times.system / 1_000_000_000, at: 16)
+        b.put((times.system % 1_000_000_000) / 1000, at: 24)
+        b.put(Int64(maxResidentPages * 4), at: 32)
+        try t.mm.writeBytes(at, b.bytes)
+    }
+}
