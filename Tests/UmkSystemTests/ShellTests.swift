@@ -22,7 +22,7 @@ final class ShellTests: SystemTestCase {
     /// The scripts the tests below run; testEveryScriptIsRun checks that none in the folder is left out.
     private static let covered: Set<String> = [
         "pipelines.sh", "substitution.sh", "subshells.sh", "background.sh", "redirections.sh", "exec.sh",
-        "xargs-find.sh", "env.sh", "control.sh", "set-e.sh", "status.sh", "spinning.sh",
+        "xargs-find.sh", "env.sh", "control.sh", "set-e.sh", "status.sh", "spinning.sh", "jobs.sh", "set-m.sh",
     ]
 
     /// Runs Userland/scripts/NAME with every installed shell, natively and under umk, and compares.
@@ -49,6 +49,10 @@ final class ShellTests: SystemTestCase {
     func testSetEExits() throws { try script("set-e.sh") }
     /// Busy jobs beside the shell: `(while :; do :; done) & sleep 0.2; kill $!` (the timer interrupt).
     func testSpinningJobsDoNotStallTheShell() throws { try script("spinning.sh") }
+    /// `sleep 10 & kill -STOP $!; kill -CONT $!; kill $!; wait $!`, and a job killed while stopped.
+    func testJobControlFromAScript() throws { try script("jobs.sh") }
+    /// The same through `set -m`: jobs by number, `jobs` listing them stopped and running.
+    func testSetMinusM() throws { try script("set-m.sh") }
     func testExitStatuses() throws { try script("status.sh") }
 
     func testEveryScriptIsRun() throws {

@@ -10,6 +10,13 @@ final class SignalTests: SystemTestCase {
     func testExtendedStateSurvivesHandlersAndVforkMusl() throws { try same("xstate", .musl) }
 }
 
+final class JobControlTests: SystemTestCase {
+    /// SIGSTOP/SIGTSTP/SIGCONT on computing and sleeping children, WUNTRACED/WCONTINUED/WSTOPPED/WNOWAIT,
+    /// SIGCHLD's codes and SA_NOCLDSTOP, SIGCONT and stop signals discarding each other.
+    func testStopAndContinue() throws { try same("jobs", .glibc) }
+    func testStopAndContinueMusl() throws { try same("jobs", .musl) }
+}
+
 final class TimerTests: SystemTestCase {
     /// alarm, setitimer (REAL, VIRTUAL, PROF), POSIX timers on wall and CPU clocks with their overruns,
     /// SIGEV_NONE, TIMER_ABSTIME, nanosleep's remainder after a signal, getrusage and wait4's CPU times,

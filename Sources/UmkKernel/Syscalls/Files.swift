@@ -95,7 +95,9 @@ extension Kernel {
         } catch .EPIPE {
             t.ioProgress = 0
             if done > 0 { return .value(done) }
-            if case .exited = send(t, 13) { return .exited }  // SIGPIPE
+            send(t, 13, info: SignalInfo(signo: 13, code: SignalInfo.SI_USER, pid: t.process.pid,
+                                         uid: t.process.credentials.uid))  // SIGPIPE, from the writer itself
+            if t.process.exitStatus != nil { return .exited }
             throw .EPIPE
         }
     }

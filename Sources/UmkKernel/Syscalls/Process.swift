@@ -155,13 +155,38 @@ extension Kernel {
         }
     }
 
-    /// The first zombie child that matches, or nil; ECHILD when no child matches at all.
-    func waitable(_ t: Task, _ selector: WaitSelector) throws(LinuxErrno) -> Process? {
+    /// What a wait found: a zombie to reap, or a stop or continue to report.
+    enum WaitFinding {
+        case exited(Process)
+        case stopped(Process, Int32)
+        case continued(Process)
+
+        var process: Process {
+            switch self {
+            case .exited(let p), .stopped(let p, _), .continued(let p): return p
+            }
+        }
+    }
+
+    /// The first matching child with something to report (in pid order, as `options` asks: exits with
+    /// `exited`, stops with WUNTRACED/WSTOPPED (2), continues with WCONTINUED (8)), or nil; ECHILD when no
+    /// child matches at all.
+    func waitable(_ t: Task, _ selector: WaitSelector, exited: Bool = true, options: Int32 = 0) throws(LinuxErrno)
+        -> WaitFinding?
+    {
         var any = false
         for pid in t.process.children.sorted() {
             guard let c = processes[pid], selector.matches(c) else { continue }
             any = true
-            if c.exitStatus != nil { return c }
+            if c.exitStatus != nil {
+                if exited { return .exited(c) }
+                continue
+            }
+            switch c.waitReport {
+            case .stopped(let sig) where options & 2 != 0: return .stopped(c, sig)
+            case .continued where options & 8 != 0: return .continued(c)
+            default: break
+            }
         }
         if !any { throw .ECHILD }
         return nil
@@ -173,21 +198,35 @@ extension Kernel {
         let allowed: Int32 = 1 | 2 | 8 | 0x2000_0000 | 0x4000_0000 | Int32(bitPattern: 0x8000_0000)
         guard options & ~allowed == 0 else { throw .EINVAL }
         let selector: WaitSelector = pid == -1 ? .any : pid > 0 ? .pid(pid) : .group(pid == 0 ? t.process.processGroup : -pid)
-        guard let z = try waitable(t, selector) else {
+        guard let found = try waitable(t, selector, options: options) else {
             if options & 1 != 0 { return .value(0) }  // WNOHANG
             return .block(t.process.childQueue)
         }
-        // The child is reaped even when the status cannot be stored (wait_task_zombie).
-        reap(z)
-        if !a.address(1).isNull {
-            let status: Int32
+        let z = found.process
+        let status: Int32
+        switch found {
+        case .exited:
+            // The child is reaped even when the status cannot be stored (wait_task_zombie).
+            reap(z)
             switch z.exitStatus! {
             case .exited(let code): status = (code & 0xff) << 8
             case .signaled(let sig): status = sig
             }
-            try t.mm.write(a.address(1), status)
+        case .stopped(_, let sig):
+            z.waitReport = nil
+            status = (sig << 8) | 0x7f
+        case .continued:
+            z.waitReport = nil
+            status = 0xffff
         }
-        if !a.address(3).isNull { try writeZombieRusage(t, a.address(3), z) }
+        if !a.address(1).isNull { try t.mm.write(a.address(1), status) }
+        if !a.address(3).isNull {
+            if case .exited = found {
+                try writeZombieRusage(t, a.address(3), z)
+            } else {
+                try writeRusage(t, a.address(3), cpuTimes(z), maxResidentPages: z.maxResidentPages)
+            }
+        }
         return .value(Int(z.pid))
     }
 
@@ -207,31 +246,40 @@ extension Kernel {
             selector = .group(id == 0 ? t.process.processGroup : id)
         default: throw .EINVAL  // P_PIDFD: no pidfds yet
         }
-        let z = options & WEXITED != 0 ? try waitable(t, selector) : nil
-        guard let z else {
+        guard let found = try waitable(t, selector, exited: options & WEXITED != 0, options: options) else {
             if options & 1 != 0 {
                 if !a.address(2).isNull { try t.mm.writeBytes(a.address(2), [UInt8](repeating: 0, count: 128)) }
                 return .value(0)
             }
             return .block(t.process.childQueue)
         }
+        let z = found.process
         if !a.address(2).isNull {
             var b = ByteWriter(count: 128)
-            b.put(Int32(17), at: 0)  // SIGCHLD
-            switch z.exitStatus! {
-            case .exited(let code):
-                b.put(Int32(1), at: 8)  // CLD_EXITED
-                b.put(code, at: 24)
-            case .signaled(let sig):
-                b.put(Int32(2), at: 8)  // CLD_KILLED
-                b.put(sig, at: 24)
+            b.put(Signal.CHLD, at: 0)
+            switch found {
+            case .exited:
+                switch z.exitStatus! {
+                case .exited(let code): (b.put(SignalInfo.CLD_EXITED, at: 8), b.put(code, at: 24))
+                case .signaled(let sig): (b.put(SignalInfo.CLD_KILLED, at: 8), b.put(sig, at: 24))
+                }
+            case .stopped(_, let sig): (b.put(SignalInfo.CLD_STOPPED, at: 8), b.put(sig, at: 24))
+            case .continued: (b.put(SignalInfo.CLD_CONTINUED, at: 8), b.put(Signal.CONT, at: 24))
             }
             b.put(z.pid, at: 16)
             b.put(z.credentials.uid, at: 20)
             try t.mm.writeBytes(a.address(2), b.bytes)
         }
-        if !a.address(4).isNull { try writeZombieRusage(t, a.address(4), z) }
-        if options & WNOWAIT == 0 { reap(z) }
+        if !a.address(4).isNull {
+            if case .exited = found {
+                try writeZombieRusage(t, a.address(4), z)
+            } else {
+                try writeRusage(t, a.address(4), cpuTimes(z), maxResidentPages: z.maxResidentPages)
+            }
+        }
+        if options & WNOWAIT == 0 {
+            if case .exited = found { reap(z) } else { z.waitReport = nil }
+        }
         return .value(0)
     }
 

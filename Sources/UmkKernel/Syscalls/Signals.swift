@@ -3,7 +3,9 @@ import UmkHost
 // Signals.swift: signal dispositions, masks, sending and waiting (kernel/signal.c). Delivery to handlers is
 // Task/SignalDelivery.swift.
 enum Signal {
-    static let KILL: Int32 = 9, STOP: Int32 = 19
+    static let KILL: Int32 = 9, STOP: Int32 = 19, CONT: Int32 = 18, CHLD: Int32 = 17
+    /// SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU: their default action stops the process.
+    static let stops: [Int32] = [19, 20, 21, 22]
     /// Signals whose default action is to do nothing: SIGCHLD, SIGCONT, SIGURG, SIGWINCH.
     static let ignoredByDefault: Set<Int32> = [17, 18, 23, 28]
     static let unblockable: UInt64 = (1 << (9 - 1)) | (1 << (19 - 1))
@@ -39,16 +41,20 @@ extension SyscallTable {
             return .value(0)
         }
         add(62, [.int, .signal]) { k, t, a throws(LinuxErrno) in try k.sysKill(t, a.int(0), a.int(1)) }
-        add(234, [.int, .int, .signal], .partial("one thread per process")) { k, t, a throws(LinuxErrno) in
-            guard a.int(0) > 0, a.int(1) > 0 else { throw .EINVAL }
-            guard let p = k.processes[a.int(0)], p.exitStatus == nil, p.tasks.first?.tid == a.int(1) else { throw .ESRCH }
-            return try k.sysKill(t, p.pid, a.int(2))
+        add(234, [.int, .int, .signal]) { k, t, a throws(LinuxErrno) in
+            try k.sysSignalThread(t, try k.signalTarget(tgid: a.int(0), tid: a.int(1)), a.int(2), info: nil)
         }
-        add(200, [.int, .signal], .partial("one thread per process")) { k, t, a throws(LinuxErrno) in
-            guard a.int(0) > 0 else { throw .EINVAL }
-            guard let p = k.processes[a.int(0)], p.exitStatus == nil else { throw .ESRCH }
-            return try k.sysKill(t, p.pid, a.int(1))
+        add(200, [.int, .signal]) { k, t, a throws(LinuxErrno) in
+            try k.sysSignalThread(t, try k.signalTarget(tgid: nil, tid: a.int(0)), a.int(1), info: nil)
         }
+        add(129, [.int, .signal, .pointer]) { k, t, a throws(LinuxErrno) in
+            guard let p = k.processes[a.int(0)], p.exitStatus == nil, let target = p.tasks.first else { throw .ESRCH }
+            return try k.sysSignalThread(t, target, a.int(1), info: a.address(2))
+        }
+        add(297, [.int, .int, .signal, .pointer]) { k, t, a throws(LinuxErrno) in
+            try k.sysSignalThread(t, try k.signalTarget(tgid: a.int(0), tid: a.int(1)), a.int(2), info: a.address(3))
+        }
+        add(128, [.pointer, .pointer, .pointer, .uint]) { k, t, a throws(LinuxErrno) in try k.sysSigtimedwait(t, a) }
     }
 }
 
@@ -121,6 +127,7 @@ extension Kernel {
     }
 
     /// kill(2): to a process, the caller's group (0), every process but 1 and the caller (-1), or a group.
+    /// The handler sees the sender's pid and real uid (SI_USER). A group succeeds if any member got it.
     func sysKill(_ t: Task, _ pid: Int32, _ sig: Int32) throws(LinuxErrno) -> SyscallOutcome {
         guard sig >= 0, sig <= 64 else { throw .EINVAL }
         let targets: [Process]
@@ -132,11 +139,80 @@ extension Kernel {
         default: targets = processes[pid].map { [$0] } ?? []
         }
         guard !targets.isEmpty else { throw .ESRCH }
+        let permitted = targets.filter { mayKill(t.process, $0, sig) }
+        guard !permitted.isEmpty else { throw .EPERM }
         if sig == 0 { return .value(0) }
-        for p in targets.sorted(by: { $0.pid < $1.pid }) where p.exitStatus == nil {
-            if let task = p.tasks.first { _ = send(task, sig) }
+        let info = SignalInfo(signo: sig, code: SignalInfo.SI_USER, pid: t.process.pid, uid: t.process.credentials.uid)
+        for p in permitted.sorted(by: { $0.pid < $1.pid }) where p.exitStatus == nil {
+            if let task = p.tasks.first { send(task, sig, info: info, from: t.process) }
         }
         return t.process.exitStatus != nil ? .exited : .value(0)
+    }
+
+    /// kill_ok_by_cred: root, the same real or effective user as the target's real or saved one, or SIGCONT
+    /// within one session.
+    func mayKill(_ sender: Process, _ target: Process, _ sig: Int32) -> Bool {
+        let c = sender.credentials, tc = target.credentials
+        if c.euid == 0 || (sig == Signal.CONT && sender.session == target.session) { return true }
+        return [c.uid, c.euid].contains { $0 == tc.uid || $0 == tc.suid }
+    }
+
+    /// tkill, tgkill and rt_(tg)sigqueueinfo's target: a live thread (one per process yet).
+    func signalTarget(tgid: Int32?, tid: Int32) throws(LinuxErrno) -> Task {
+        guard tid > 0, tgid.map({ $0 > 0 }) ?? true else { throw .EINVAL }
+        guard let p = processes[tgid ?? tid], p.exitStatus == nil, let task = p.tasks.first(where: { $0.tid == tid })
+        else { throw .ESRCH }
+        return task
+    }
+
+    /// tkill/tgkill (SI_TKILL) and rt_(tg)sigqueueinfo (the caller's own siginfo, never posing as the
+    /// kernel or kill to another process).
+    func sysSignalThread(_ t: Task, _ target: Task, _ sig: Int32, info raw: GuestAddress?) throws(LinuxErrno)
+        -> SyscallOutcome
+    {
+        guard sig >= 0, sig <= 64 else { throw .EINVAL }
+        var info = SignalInfo(signo: sig, code: SignalInfo.SI_TKILL, pid: t.process.pid, uid: t.process.credentials.uid)
+        if let raw {
+            let bytes = try t.mm.readBytes(raw, 128)
+            let code = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: Int32.self) }
+            if (code >= 0 || code == SignalInfo.SI_TKILL) && target.process !== t.process { throw .EPERM }
+            info = SignalInfo(signo: sig, code: code)
+            info.raw = bytes
+        }
+        guard mayKill(t.process, target.process, sig) else { throw .EPERM }
+        if sig == 0 { return .value(0) }
+        guard send(target, sig, info: info, force: raw == nil, from: t.process) else { throw .EAGAIN }
+        return t.process.exitStatus != nil ? .exited : .value(0)
+    }
+
+    /// rt_sigtimedwait: takes a pending signal of `set` (the lowest) without running its handler; waits for
+    /// one up to the timeout (EAGAIN), or until a handled signal outside the set interrupts it (EINTR).
+    func sysSigtimedwait(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
+        guard a[3] == 8 else { throw .EINVAL }
+        let set = try t.mm.read(a.address(0), as: UInt64.self) & ~Signal.unblockable
+        if let sig = t.pending.lowest(in: set) {
+            var info = t.pending.take(sig) ?? SignalInfo(signo: sig)
+            takeOverruns(&info)
+            t.sigwaitSet = nil
+            t.deadline = nil
+            if !a.address(1).isNull { try t.mm.writeBytes(a.address(1), info.bytes) }
+            return .value(Int(sig))
+        }
+        if t.sigwaitSet != nil {  // woken: by the timeout, since no signal of the set is here
+            if let d = t.deadline, d <= HostClock.monotonicNanoseconds() {
+                t.sigwaitSet = nil
+                t.deadline = nil
+                throw .EAGAIN
+            }
+            return .block(nil)
+        }
+        if !a.address(2).isNull {
+            let ns = try timeoutNanoseconds(t, a.address(2))
+            if ns == 0 { throw .EAGAIN }
+            t.deadline = deadline(after: ns)
+        }
+        t.sigwaitSet = set
+        return .block(nil)
     }
 
     /// pause, sigsuspend: wait until a signal is delivered, then EINTR (the handler runs on the way out).
@@ -145,28 +221,75 @@ extension Kernel {
         return .block(nil)
     }
 
-    /// Sends `sig` (1...64) to a task: pending while blocked or until its handler runs, else its action now.
+    /// Sends `sig` (1...64) to a task (kernel/signal.c send_signal, with prepare_signal's job control):
+    /// SIGCONT continues a stopped process and discards its pending stop signals, a stop signal discards a
+    /// pending SIGCONT. A blocked or handled signal pends (a task in rt_sigtimedwait for it wakes to take
+    /// it); an ignored one is dropped; the others take their default action now. False (with `force`
+    /// false) when a real-time signal found its queue full (sigqueue's EAGAIN).
+    /// A fatal signal from another process kills `t` the next time it would run (as on Linux, where the
+    /// target dies on its own way back to user mode): kill returns first, and the SIGCHLD comes after.
     @discardableResult
-    func send(_ t: Task, _ sig: Int32, info: SignalInfo? = nil) -> SyscallOutcome {
-        let bit = UInt64(1) << UInt64(sig - 1)
-        let blocked = sig != Signal.KILL && sig != Signal.STOP && t.signalMask & bit != 0
-        let action = t.process.signalActions[Int(sig)]
-        if blocked || (action.handler > 1 && sig != Signal.KILL && sig != Signal.STOP) {
-            if action.handler == 1 && !blocked { return .value(0) }
-            t.pendingSignals |= bit
-            if t.pendingInfo[sig] == nil { t.pendingInfo[sig] = info ?? SignalInfo(signo: sig) }
-            if !blocked { interruptForSignal(t) }
-            return .value(0)
+    func send(_ t: Task, _ sig: Int32, info: SignalInfo? = nil, force: Bool = true, from sender: Process? = nil) -> Bool {
+        let p = t.process
+        guard p.exitStatus == nil else { return true }
+        if sig == Signal.CONT {
+            for task in p.tasks { for s in Signal.stops { task.pending.discard(s) } }
+            continueProcess(p)
+        } else if Signal.stops.contains(sig) {
+            for task in p.tasks { task.pending.discard(Signal.CONT) }
         }
-        return act(t, sig) ?? .value(0)
+        let bit = PendingSignals.bit(sig)
+        let blocked = sig != Signal.KILL && sig != Signal.STOP && t.signalMask & bit != 0
+        let action = p.signalActions[Int(sig)]
+        let waitedFor = t.sigwaitSet.map { $0 & bit != 0 } ?? false
+        if !blocked && !waitedFor && isIgnored(action, sig) { return true }
+        // A stopped process takes nothing but SIGKILL and SIGCONT until it is continued: the rest pend.
+        let held = p.stopSignal != nil && sig != Signal.KILL && sig != Signal.CONT
+        if blocked || waitedFor || held || (action.handler > 1 && sig != Signal.KILL && sig != Signal.STOP) {
+            let limit = Int(clamping: p.limits[RLIMIT.SIGPENDING].soft)
+            guard t.pending.add(info ?? SignalInfo(signo: sig), limit: limit, force: force) || sig < 32 || force else {
+                return false
+            }
+            if waitedFor && t.isBlocked {
+                makeRunnable(t)  // rt_sigtimedwait runs again and takes it
+            } else if !blocked && !held {
+                interruptForSignal(t)
+            }
+            return true
+        }
+        if let sender, sender !== p, !Signal.stops.contains(sig) {
+            doom(p, sig)
+        } else {
+            _ = act(t, sig)
+        }
+        return true
     }
 
-    /// Takes the action for `sig`: nothing for an ignored signal, else the default action; a stopped or
-    /// dead task returns .exited.
+    /// `p` is to die of `sig`. As on Linux, where the target dies only once it gets a CPU and runs its exit,
+    /// the sender goes on first: the death is carried out when the sender (and every other running task)
+    /// has stopped in the kernel, or a tick later at most (Kernel.carryOutDeaths).
+    func doom(_ p: Process, _ sig: Int32) {
+        if p.pendingDeath == nil || sig == Signal.KILL { p.pendingDeath = sig }
+        if !doomed.contains(where: { $0.process === p }) {
+            doomed.append((p, HostClock.monotonicNanoseconds() + Kernel.tickInterval))
+        }
+    }
+
+    func isIgnored(_ action: SignalAction, _ sig: Int32) -> Bool {
+        action.handler == 1 || (action.handler == 0 && Signal.ignoredByDefault.contains(sig))
+    }
+
+    /// Takes the default action for `sig`: nothing for an ignored signal, a stop for the stop signals (not
+    /// SIGTSTP/SIGTTIN/SIGTTOU in an orphaned process group, which drops them), else death. Returns .exited
+    /// if the task is gone.
+    @discardableResult
     func act(_ t: Task, _ sig: Int32) -> SyscallOutcome? {
         let action = t.process.signalActions[Int(sig)]
-        if action.handler == 1 || (action.handler == 0 && Signal.ignoredByDefault.contains(sig)) { return nil }
-        if sig == Signal.STOP || (action.handler == 0 && [20, 21, 22].contains(sig)) { return nil }
+        if isIgnored(action, sig) { return nil }
+        if Signal.stops.contains(sig) {
+            if sig == Signal.STOP || !isOrphaned(t.process.processGroup) { stop(t.process, sig) }
+            return nil
+        }
         terminate(t.process, .signaled(sig))
         return .exited
     }
@@ -177,11 +300,9 @@ extension Kernel {
         var ready = t.pendingSignals & ~t.signalMask
         while ready != 0 {
             let sig = Int32(ready.trailingZeroBitCount + 1)
-            let bit = UInt64(1) << UInt64(sig - 1)
-            ready &= ~bit
+            ready &= ~PendingSignals.bit(sig)
             if t.process.signalActions[Int(sig)].handler > 1 { continue }
-            t.pendingSignals &= ~bit
-            t.pendingInfo[sig] = nil
+            t.pending.discard(sig)
             if let outcome = act(t, sig) { return outcome }
         }
         return nil

@@ -90,11 +90,7 @@ extension Kernel {
     /// (Linux drops it at delivery: posixtimer_deliver_signal).
     func dropPendingSignal(of timer: IntervalTimer) {
         guard timer.id != nil, timer.signal != 0 else { return }
-        let bit = UInt64(1) << UInt64(timer.signal - 1)
-        for t in timer.owner.tasks where t.pendingInfo[timer.signal]?.timer === timer {
-            t.pendingSignals &= ~bit
-            t.pendingInfo[timer.signal] = nil
-        }
+        for t in timer.owner.tasks { t.pending.discard(timer.signal) { $0.timer === timer } }
     }
 
     /// A timer signal is being delivered: its si_overrun is the expiries since it was queued
@@ -172,8 +168,7 @@ extension Kernel {
         guard timer.signal != 0, owner.exitStatus == nil else { return }
         let target = timer.targetTID.flatMap { tid in owner.tasks.first { $0.tid == tid } } ?? owner.tasks.first
         guard let target else { return }
-        let bit = UInt64(1) << UInt64(timer.signal - 1)
-        if timer.id != nil, target.pendingSignals & bit != 0, target.pendingInfo[timer.signal]?.timer === timer {
+        if timer.id != nil, target.pending.peek(timer.signal)?.timer === timer {
             timer.overrun += 1  // its signal is still queued: Linux counts, it does not queue another
             return
         }

@@ -39,6 +39,8 @@ final class Kernel {
     /// loop next looks at CPU time.
     var armedTimers: [IntervalTimer] = []
     var cpuLimitedProcesses = 0
+    /// Processes a fatal signal from another process is to kill, and by when at the latest.
+    var doomed: [(process: Process, deadline: Int64)] = []
     private var nextCPUCheck: Int64 = 0
     /// Tasks in FUTEX_WAIT, by the physical place of their futex word.
     var futexQueues: [FutexKey: WaitQueue] = [:]
@@ -225,6 +227,7 @@ final class Kernel {
             if !armedTimers.isEmpty, let next = expireWallTimers(now: now) {
                 nextDeadline = min(nextDeadline ?? next, next)
             }
+            if !doomed.isEmpty, let next = carryOutDeaths(now: now) { nextDeadline = min(nextDeadline ?? next, next) }
             let watchCPU = tasksInHost > 0 && watchesCPUTime
             if watchCPU && now >= nextCPUCheck {
                 nextCPUCheck = now + Kernel.tickInterval
@@ -251,6 +254,32 @@ final class Kernel {
         }
         tick.arm(first: 0, interval: 0)
         tickPlan = .off
+    }
+
+    /// Kills the doomed processes whose time has come: every task that is not doomed itself is stopped in
+    /// the kernel, or the deadline passed. Their tasks die at their next stop (woken if blocked, interrupted
+    /// if running). Returns the next deadline of those left.
+    private func carryOutDeaths(now: Int64) -> Int64? {
+        let othersRunning = tasks.values.contains { $0.inHost && $0.process.pendingDeath == nil }
+        var next: Int64? = nil
+        var left: [(process: Process, deadline: Int64)] = []
+        for d in doomed where d.process.exitStatus == nil {
+            guard !othersRunning || now >= d.deadline else {
+                left.append(d)
+                next = min(next ?? d.deadline, d.deadline)
+                continue
+            }
+            for task in d.process.tasks {
+                if task.isBlocked || task.parked {
+                    task.parked = false
+                    makeRunnable(task)
+                } else if task.inHost {
+                    try? Tracer.interrupt(task.hostPID)
+                }
+            }
+        }
+        doomed = left
+        return next
     }
 
     /// Signals sent to umk go to the guest's process 1, from "the kernel" (si_pid 0).
@@ -305,7 +334,9 @@ final class Kernel {
         runnable.removeAll()
         for t in batch { t.isQueued = false }
         for t in batch where t.isAlive && !t.isBlocked && !t.inHost {
-            if t.interrupted {
+            if let sig = t.process.pendingDeath {
+                terminate(t.process, .signaled(sig))
+            } else if t.interrupted {
                 finishInterrupted(t)
                 try resume(t)
             } else if let value = t.completion {
@@ -350,10 +381,15 @@ final class Kernel {
     /// Sets the task's registers and lets it run until its next stop; queued mapping changes go first.
     @inline(__always)
     func resume(_ task: Task) throws(Errno) {
+        if let sig = task.process.pendingDeath {
+            terminate(task.process, .signaled(sig))
+            return
+        }
         do {
             if task.pendingSignals & ~task.signalMask != 0 {
                 guard try deliverSignals(task) else { return }
             }
+            if task.process.stopSignal != nil && parkIfStopped(task) { return }
             if task.scheduling != task.mm.appliedScheduling { applyScheduling(task) }
             try task.mm.flush()
             try Tracer.setRegisters(task.hostPID, task.regs)
@@ -472,8 +508,7 @@ final class Kernel {
             terminate(task.process, .signaled(sig))
             return
         }
-        task.pendingSignals |= bit
-        task.pendingInfo[sig] = SignalInfo(signo: sig, code: info.code, address: info.address)
+        task.pending.add(SignalInfo(signo: sig, code: info.code, address: info.address), limit: .max)
         try resume(task)
     }
 

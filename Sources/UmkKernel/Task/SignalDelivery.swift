@@ -18,11 +18,17 @@ struct SignalInfo {
     var value: UInt64? = nil
     /// The POSIX timer this signal comes from (its overruns count while it is pending).
     weak var timer: IntervalTimer? = nil
+    /// A siginfo the sender wrote itself (rt_sigqueueinfo), delivered as it is but for si_signo.
+    var raw: [UInt8]? = nil
 
     static let SI_USER: Int32 = 0, SI_KERNEL: Int32 = 0x80, SI_TKILL: Int32 = -6, SI_TIMER: Int32 = -2
-    static let CLD_EXITED: Int32 = 1, CLD_KILLED: Int32 = 2
+    static let CLD_EXITED: Int32 = 1, CLD_KILLED: Int32 = 2, CLD_STOPPED: Int32 = 5, CLD_CONTINUED: Int32 = 6
 
     var bytes: [UInt8] {
+        if var raw, raw.count == 128 {
+            withUnsafeBytes(of: signo.littleEndian) { raw.replaceSubrange(0..<4, with: $0) }
+            return raw
+        }
         var b = ByteWriter(count: 128)
         b.put(signo, at: 0)
         b.put(code, at: 8)
@@ -71,6 +77,7 @@ extension Kernel {
     /// Finishes a system call a signal interrupted: restart it after the handler (SA_RESTART) or EINTR.
     func finishInterrupted(_ t: Task) {
         t.interrupted = false
+        t.sigwaitSet = nil
         if t.ioProgress > 0 {
             t.regs.rax = UInt64(t.ioProgress)
             t.ioProgress = 0
@@ -99,9 +106,7 @@ extension Kernel {
     /// default action killed it).
     func deliverSignals(_ t: Task) throws(Errno) -> Bool {
         while let sig = nextDeliverable(t) {
-            let bit = UInt64(1) << UInt64(sig - 1)
-            t.pendingSignals &= ~bit
-            var info = t.pendingInfo.removeValue(forKey: sig) ?? SignalInfo(signo: sig)
+            var info = t.pending.take(sig) ?? SignalInfo(signo: sig)
             takeOverruns(&info)
             let action = t.process.signalActions[Int(sig)]
             guard action.handler > 1 else {

@@ -68,6 +68,12 @@ final class Process {
     var itimers: [IntervalTimer?] = [nil, nil, nil]
     var posixTimers: [Int32: IntervalTimer] = [:]
     var nextTimerID: Int32 = 0
+    /// Job control: the signal that stopped the process (nil while it runs), and the change its parent's
+    /// wait has yet to report (WUNTRACED, WCONTINUED).
+    var stopSignal: Int32?
+    /// A fatal signal another process sent, taken the next time one of its tasks would run (Signals.swift).
+    var pendingDeath: Int32?
+    var waitReport: WaitReport?
     var root: Dentry
     var cwd: Dentry
     var credentials: Credentials
@@ -156,8 +162,12 @@ final class Task {
     var futexBitset: UInt32 = .max
     var signalMask: UInt64 = 0
     /// Signals sent while blocked, or waiting for delivery to a handler, and what each one carries.
-    var pendingSignals: UInt64 = 0
-    var pendingInfo: [Int32: SignalInfo] = [:]
+    var pending = PendingSignals()
+    var pendingSignals: UInt64 { pending.mask }
+    /// The signals an rt_sigtimedwait in progress takes.
+    var sigwaitSet: UInt64?
+    /// Stopped with its process (job control): not resumed until SIGCONT.
+    var parked = false
     /// The mask to restore after the handler that ends a sigsuspend.
     var savedMask: UInt64?
     /// A signal cut the blocked system call short: finish it (EINTR or restart) before delivering.
