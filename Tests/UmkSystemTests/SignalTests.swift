@@ -10,6 +10,13 @@ final class SignalTests: SystemTestCase {
     func testExtendedStateSurvivesHandlersAndVforkMusl() throws { try same("xstate", .musl) }
 }
 
+final class SignalInfoTests: SystemTestCase {
+    /// si_code and si_pid of kill, tgkill and sigqueue; real-time signals queue in order and their frames
+    /// nest as Linux sets them up; rt_sigtimedwait; rt_sigqueueinfo's rules.
+    func testSignalInfoAndQueueing() throws { try same("siginfo", .glibc) }
+    func testSignalInfoAndQueueingMusl() throws { try same("siginfo", .musl) }
+}
+
 final class JobControlTests: SystemTestCase {
     /// SIGSTOP/SIGTSTP/SIGCONT on computing and sleeping children, WUNTRACED/WCONTINUED/WSTOPPED/WNOWAIT,
     /// SIGCHLD's codes and SA_NOCLDSTOP, SIGCONT and stop signals discarding each other.

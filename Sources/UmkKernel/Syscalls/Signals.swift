@@ -48,11 +48,13 @@ extension SyscallTable {
             try k.sysSignalThread(t, try k.signalTarget(tgid: nil, tid: a.int(0)), a.int(1), info: nil)
         }
         add(129, [.int, .signal, .pointer]) { k, t, a throws(LinuxErrno) in
+            try k.checkQueuedInfo(t, a.address(2), to: a.int(0))
             guard let p = k.processes[a.int(0)], p.exitStatus == nil, let target = p.tasks.first else { throw .ESRCH }
             return try k.sysSignalThread(t, target, a.int(1), info: a.address(2))
         }
         add(297, [.int, .int, .signal, .pointer]) { k, t, a throws(LinuxErrno) in
-            try k.sysSignalThread(t, try k.signalTarget(tgid: a.int(0), tid: a.int(1)), a.int(2), info: a.address(3))
+            try k.checkQueuedInfo(t, a.address(3), to: a.int(1))
+            return try k.sysSignalThread(t, try k.signalTarget(tgid: a.int(0), tid: a.int(1)), a.int(2), info: a.address(3))
         }
         add(128, [.pointer, .pointer, .pointer, .uint]) { k, t, a throws(LinuxErrno) in try k.sysSigtimedwait(t, a) }
     }
@@ -163,6 +165,13 @@ extension Kernel {
         guard let p = processes[tgid ?? tid], p.exitStatus == nil, let task = p.tasks.first(where: { $0.tid == tid })
         else { throw .ESRCH }
         return task
+    }
+
+    /// rt_sigqueueinfo's first check, before the target is looked up: a siginfo claiming to come from kill,
+    /// tkill or the kernel (si_code >= 0, SI_TKILL) only to oneself.
+    func checkQueuedInfo(_ t: Task, _ raw: GuestAddress, to pid: Int32) throws(LinuxErrno) {
+        let code = try t.mm.read(raw.advanced(by: 8), as: Int32.self)
+        if (code >= 0 || code == SignalInfo.SI_TKILL) && pid != t.tid { throw .EPERM }
     }
 
     /// tkill/tgkill (SI_TKILL) and rt_(tg)sigqueueinfo (the caller's own siginfo, never posing as the

@@ -117,7 +117,8 @@ extension Kernel {
                 terminate(t.process, .signaled(11))
                 return false
             }
-            return true  // one frame at a time; the rest after its sigreturn
+            // On to the next deliverable signal: as Linux does before returning to user mode, its frame goes
+            // on top, so its handler runs first (each handler's signal is blocked while it runs).
         }
         return true
     }
