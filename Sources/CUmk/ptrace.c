@@ -175,7 +175,7 @@ int umk_poll_readable(int fd, int timeout_ms) {
     return errno == EINTR ? 0 : -errno;  // a signal: the caller looks again
 }
 
-static const int proxied[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
+static const int proxied[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGTSTP, SIGWINCH};
 static volatile uint64_t proxy_pending;
 
 static void proxy_handler(int sig) { __atomic_fetch_or(&proxy_pending, 1ULL << (sig - 1), __ATOMIC_SEQ_CST); }
@@ -255,3 +255,36 @@ long umk_self_filter_install(const int *allowed, int count, int log_only) {
     if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_SPEC_ALLOW, &fprog) != 0) return -errno;
     return 0;
 }
+
+// The host terminal's mode as umk found it, put back on every way out: exit, and the signals a crash of
+// umk raises (the handler restores it, then the signal takes its default action again).
+#include <termios.h>
+static struct termios saved_termios;
+static volatile int termios_saved;
+
+static void terminal_crash(int sig) {
+    if (termios_saved) tcsetattr(0, TCSANOW, &saved_termios);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+int umk_terminal_save(void) {
+    if (tcgetattr(0, &saved_termios) != 0) return -errno;
+    termios_saved = 1;
+    static const int fatal[] = {SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGABRT, SIGFPE};
+    for (unsigned i = 0; i < sizeof fatal / sizeof fatal[0]; i++) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = terminal_crash;
+        sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+        sigemptyset(&sa.sa_mask);
+        sigaction(fatal[i], &sa, 0);
+    }
+    return 0;
+}
+
+void umk_terminal_restore(void) {
+    if (termios_saved) tcsetattr(0, TCSANOW, &saved_termios);
+}
+
+int umk_is_terminal(int fd) { return isatty(fd); }

@@ -25,6 +25,17 @@ public final class HostFile {
 
     deinit { if owned { close(fd) } }
 
+    /// Whether this is a terminal (isatty).
+    public var isTerminal: Bool { umk_is_terminal(fd) == 1 }
+
+    /// The terminal's local-mode flags (c_lflag of TCGETS), or nil for something else.
+    public var terminalLocalFlags: UInt32? {
+        var termios = [UInt8](repeating: 0, count: 60)
+        let ok = termios.withUnsafeMutableBytes { (try? ioctl(0x5401, $0.baseAddress)) != nil }
+        guard ok else { return nil }
+        return termios.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 12, as: UInt32.self) }
+    }
+
     public static let standardInput = HostFile(fd: 0, owned: false)
     public static let standardOutput = HostFile(fd: 1, owned: false)
     public static let standardError = HostFile(fd: 2, owned: false)

@@ -127,6 +127,12 @@ public final class HostThread {
 }
 
 /// Signals sent to umk itself that the guest should get instead (docker run's sig-proxy).
+/// umk's own terminal: its mode is saved at start and put back however umk ends.
+public enum HostTerminal {
+    public static func saveMode() { _ = umk_terminal_save() }
+    public static func restoreMode() { umk_terminal_restore() }
+}
+
 public enum SignalProxy {
     /// Before the kernel thread starts: keep the signals away from every other thread.
     public static func blockInThisThread() { umk_proxy_block() }
@@ -222,6 +228,7 @@ public enum HostProcess {
     }
 
     public static func exit(_ status: Int32) -> Never {
+        umk_terminal_restore()
         Glibc.exit(status)
     }
 }

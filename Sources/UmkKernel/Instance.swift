@@ -110,5 +110,7 @@ public enum CommandLineHost {
     }
 
     public static func printError(_ line: String) { HostProcess.printError(line) }
+    /// Saves the terminal's mode, to be restored on exit and on a crash of umk.
+    public static func saveTerminalMode() { HostTerminal.saveMode() }
     public static func exit(_ status: Int32) -> Never { HostProcess.exit(status) }
 }

@@ -128,6 +128,7 @@ struct Run: ParsableCommand {
             config.straceFD = 2
         }
 
+        CommandLineHost.saveTerminalMode()
         do {
             let status = try Instance(config).run(argv)
             CommandLineHost.exit(status.shellStatus)

@@ -12,8 +12,8 @@ import Glibc
 final class EscapeTests: SystemTestCase {
     func testGuestCannotReachTheStubOrTheHost() throws {
         let program = try Userland.program("escape")
-        let root = try temporaryDirectory("escape-root")
-        let outside = try temporaryDirectory("escape-outside")
+        let root = try Fixture.temporaryDirectory("escape-root")
+        let outside = try Fixture.temporaryDirectory("escape-outside")
         defer {
             try? FileManager.default.removeItem(atPath: root)
             try? FileManager.default.removeItem(atPath: outside)
@@ -90,11 +90,6 @@ final class EscapeTests: SystemTestCase {
         }
     }
 
-    private func temporaryDirectory(_ name: String) throws -> String {
-        var bytes = Array((NSTemporaryDirectory() + "umk-\(name)-XXXXXX").utf8CString)
-        guard mkdtemp(&bytes) != nil else { throw BuildFailure(description: "mkdtemp: errno \(errno)") }
-        return String(cString: bytes)
-    }
 }
 
 private final class StatusLines: @unchecked Sendable {

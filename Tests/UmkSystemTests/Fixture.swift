@@ -12,6 +12,13 @@ import Glibc
 #endif
 
 enum Fixture {
+    /// A new empty directory under the host's temporary directory, for one test's own files.
+    static func temporaryDirectory(_ name: String = "test") throws -> String {
+        var bytes = Array((NSTemporaryDirectory() + "umk-\(name)-XXXXXX").utf8CString)
+        guard mkdtemp(&bytes) != nil else { throw BuildFailure(description: "mkdtemp: errno \(errno)") }
+        return String(cString: bytes)
+    }
+
     /// The fixture's directory, with symlinks resolved (so getcwd natively prints it as given).
     static let root: String = make()
     static var files: String { root + "/files" }

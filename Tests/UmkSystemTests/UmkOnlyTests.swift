@@ -119,7 +119,7 @@ final class UmkOnlyTests: SystemTestCase {
     /// With --root DIR, no path leaves DIR: not "..", not an absolute symlink, not a relative one climbing
     /// past the root. The expected text is what `chroot DIR /readfile ...` prints on Linux.
     func testUmkOnlyRootOptionConfinesPaths() throws {
-        let base = try temporaryDirectory()
+        let base = try Fixture.temporaryDirectory("root")
         defer { try? FileManager.default.removeItem(atPath: base) }
         let root = base + "/root"
         try FileManager.default.createDirectory(atPath: root + "/dir", withIntermediateDirectories: true)
@@ -164,11 +164,5 @@ final class UmkOnlyTests: SystemTestCase {
             XCTAssertFalse(outcome.out.contains("touched every page"), "\(mode): 64 MiB in a 16 MiB guest\n"
                            + outcome.report)
         }
-    }
-
-    private func temporaryDirectory() throws -> String {
-        var template = Array((NSTemporaryDirectory() + "umk-root-XXXXXX").utf8CString)
-        guard mkdtemp(&template) != nil else { throw BuildFailure(description: "mkdtemp failed: errno \(errno)") }
-        return String(cString: template)
     }
 }

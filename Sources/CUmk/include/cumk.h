@@ -118,6 +118,10 @@ int umk_seal(int fd);
 
 void umk_cpuid(uint32_t leaf, uint32_t sub, uint32_t out[4]);
 int umk_pin_to_cpu(int cpu);
+/* The host terminal on fd 0: its mode saved, and restored at exit and on umk's own crash signals. */
+int umk_terminal_save(void);
+void umk_terminal_restore(void);
+int umk_is_terminal(int fd);
 /* PTRACE_GETREGSET/SETREGSET NT_X86_XSTATE: the task's whole XSAVE image (standard format) of `size` bytes.
  * Get returns the bytes the host filled. */
 long umk_get_xstate(pid_t pid, void *buf, size_t size);

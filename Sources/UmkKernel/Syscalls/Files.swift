@@ -78,6 +78,7 @@ extension Kernel {
     func transfer(_ t: Task, _ f: OpenFile, write: Bool, total: Int = 0, _ io: () throws(LinuxErrno) -> Int)
         throws(LinuxErrno) -> SyscallOutcome
     {
+        if let outcome = try terminalAccess(t, f, write: write) { return outcome }
         let done = write && f.writesCompletely ? t.ioProgress : 0
         do {
             let n = try io()
@@ -242,6 +243,7 @@ extension Kernel {
             break
         }
         if f.isPathOnly { throw .EBADF }
+        if let outcome = try terminalIoctl(t, f, request, a.address(2)) { return outcome }
         // The argument's size and direction come from the request (terminal requests carry no _IOC bits).
         let (size, copyIn, copyOut): (Int, Bool, Bool)
         switch request {

@@ -3,7 +3,7 @@ import UmkHost
 // Signals.swift: signal dispositions, masks, sending and waiting (kernel/signal.c). Delivery to handlers is
 // Task/SignalDelivery.swift.
 enum Signal {
-    static let KILL: Int32 = 9, STOP: Int32 = 19, CONT: Int32 = 18, CHLD: Int32 = 17
+    static let KILL: Int32 = 9, STOP: Int32 = 19, CONT: Int32 = 18, CHLD: Int32 = 17, TTIN: Int32 = 21, TTOU: Int32 = 22
     /// SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU: their default action stops the process.
     static let stops: [Int32] = [19, 20, 21, 22]
     /// Signals whose default action is to do nothing: SIGCHLD, SIGCONT, SIGURG, SIGWINCH.

@@ -84,6 +84,8 @@ final class Kernel {
     /// more when tracer and tracee sit on different CPUs (DESIGN.md, README). With --cpus N > 1 the stubs may
     /// use all N (StubPool sets their affinity), so that compute runs in parallel.
     let cpus: [Int32]
+    /// The console as process 1's controlling terminal, when umk's stdin is a terminal.
+    let terminal: ControllingTerminal? = HostFile.standardInput.isTerminal ? ControllingTerminal(session: 1, foreground: 1) : nil
     /// The host's /proc/cpuinfo, read at boot, and the guest's /sys (SysFS.swift).
     let hostCPUInfo = HostScheduling.cpuinfo()
     lazy var sysRoot: ProcInode = makeSysRoot()
@@ -282,10 +284,17 @@ final class Kernel {
         return next
     }
 
-    /// Signals sent to umk go to the guest's process 1, from "the kernel" (si_pid 0).
+    /// Signals sent to umk go to the guest, from "the kernel" (si_pid 0): those a terminal raises (SIGINT,
+    /// SIGQUIT, SIGTSTP from its keys, SIGWINCH) to the console's foreground process group when it is the
+    /// guest's controlling terminal; the rest (SIGHUP, SIGTERM, SIGUSR1, SIGUSR2) to process 1, as
+    /// `docker run` forwards them.
     private func forwardProxiedSignals() {
         for sig in SignalProxy.take() {
-            guard let p = processes[1], p.exitStatus == nil, let t = p.tasks.first else { continue }
+            if [2, 3, 20, 28].contains(sig), let tty = terminal, tty.session != nil {
+                signalGroup(tty.foreground, sig)
+                continue
+            }
+            guard sig != 28, let p = processes[1], p.exitStatus == nil, let t = p.tasks.first else { continue }
             send(t, sig, info: SignalInfo(signo: sig, code: SignalInfo.SI_USER))
         }
     }

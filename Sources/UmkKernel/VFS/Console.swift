@@ -9,6 +9,8 @@ import UmkHost
 final class ConsoleFile: OpenFile {
     let host: HostFile
     private let queue: WaitQueue
+    /// Whether the host descriptor is a terminal (then it is the guest's controlling terminal too).
+    lazy var isTerminal = host.isTerminal
 
     /// The status flags are the host descriptor's: a guest's F_GETFL sees what a native program would.
     init(host: HostFile, queue: WaitQueue) {
