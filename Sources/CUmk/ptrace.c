@@ -288,3 +288,39 @@ void umk_terminal_restore(void) {
 }
 
 int umk_is_terminal(int fd) { return isatty(fd); }
+
+// The console writer (ConsoleWriter.swift): guest console output is queued by the kernel thread and written
+// by a thread of its own, so that a full pipe or a stopped terminal never blocks the kernel.
+static pid_t kernel_tid;
+
+void umk_console_writer_prepare(void) {
+    kernel_tid = (pid_t)syscall(SYS_gettid);
+}
+
+void umk_console_writer_thread_setup(void) {
+    sigset_t set;
+    sigfillset(&set);  // no signal for this thread: SIGPIPE becomes EPIPE, the rest go to the kernel thread
+    pthread_sigmask(SIG_BLOCK, &set, 0);
+}
+
+void umk_console_writer_notify(void) {
+    if (kernel_tid > 0) syscall(SYS_tgkill, getpid(), kernel_tid, UMK_TICK_SIGNAL);
+}
+
+long umk_write_all(int fd, const void *buf, size_t len) {
+    size_t done = 0;
+    while (done < len) {
+        ssize_t r = write(fd, (const char *)buf + done, len - done);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN) {  // a non-blocking descriptor someone else set: wait for room
+                struct pollfd p = {fd, POLLOUT, 0};
+                poll(&p, 1, 100);
+                continue;
+            }
+            return -errno;
+        }
+        done += (size_t)r;
+    }
+    return (long)done;
+}

@@ -102,19 +102,23 @@ public final class HostThread {
     private let box: Box
 
     private final class Box {
+        let name: String
         let body: () -> Void
-        init(_ body: @escaping () -> Void) { self.body = body }
+        init(_ name: String, _ body: @escaping () -> Void) {
+            self.name = name
+            self.body = body
+        }
     }
 
     public init(name: String, _ body: @escaping () -> Void) {
-        box = Box(body)
+        box = Box(name, body)
         let arg = Unmanaged.passRetained(box).toOpaque()
         var attr = pthread_attr_t()
         pthread_attr_init(&attr)
         pthread_attr_setstacksize(&attr, 8 << 20)
         let r = pthread_create(&thread, &attr, { p in
             let box = Unmanaged<Box>.fromOpaque(p!).takeRetainedValue()
-            umk_set_thread_name("umk-kernel")
+            umk_set_thread_name(box.name)
             box.body()
             return nil
         }, arg)

@@ -118,6 +118,12 @@ int umk_seal(int fd);
 
 void umk_cpuid(uint32_t leaf, uint32_t sub, uint32_t out[4]);
 int umk_pin_to_cpu(int cpu);
+/* The console writer thread: the kernel thread's tid for wake-ups, the thread's signal mask, a wake-up of the
+ * kernel thread (its tick signal), and a write of every byte (EINTR and EAGAIN retried). */
+void umk_console_writer_prepare(void);
+void umk_console_writer_thread_setup(void);
+void umk_console_writer_notify(void);
+long umk_write_all(int fd, const void *buf, size_t len);
 /* The host terminal on fd 0: its mode saved, and restored at exit and on umk's own crash signals. */
 int umk_terminal_save(void);
 void umk_terminal_restore(void);

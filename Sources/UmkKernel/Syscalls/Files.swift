@@ -82,14 +82,14 @@ extension Kernel {
         let done = write && f.writesCompletely ? t.ioProgress : 0
         do {
             let n = try io()
-            if write && f.writesCompletely && !f.isNonblocking && done + n < total, let q = f.waitQueue {
+            if write && f.writesCompletely && !f.isNonblocking && done + n < total, let q = f.writeWaitQueue {
                 t.ioProgress = done + n
                 return .block(q)
             }
             t.ioProgress = 0
             return .value(done + n)
         } catch .EAGAIN {
-            if !f.isNonblocking, let q = f.waitQueue { return .block(q) }
+            if !f.isNonblocking, let q = write ? f.writeWaitQueue : f.waitQueue { return .block(q) }
             t.ioProgress = 0
             if done > 0 { return .value(done) }
             throw .EAGAIN

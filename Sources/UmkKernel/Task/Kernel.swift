@@ -35,6 +35,8 @@ final class Kernel {
     var tasksInHost = 0
     /// Tasks reading the console, woken when umk's stdin is readable.
     let consoleQueue = WaitQueue()
+    /// Console output: its writer thread (made on this, the kernel thread) and the tasks waiting for room.
+    let consoleOutput = ConsoleOutput(writer: ConsoleWriter())
     /// Armed interval timers, wall and CPU (IntervalTimers.swift); processes under a finite RLIMIT_CPU; when the
     /// loop next looks at CPU time.
     var armedTimers: [IntervalTimer] = []
@@ -141,9 +143,9 @@ final class Kernel {
             }
         }
         let fds = FDTable()
-        fds.install(ConsoleFile(host: .standardInput, queue: consoleQueue), at: 0, closeOnExec: false)
-        fds.install(ConsoleFile(host: .standardOutput, queue: consoleQueue), at: 1, closeOnExec: false)
-        fds.install(ConsoleFile(host: .standardError, queue: consoleQueue), at: 2, closeOnExec: false)
+        fds.install(ConsoleFile(host: .standardInput, queue: consoleQueue, output: consoleOutput), at: 0, closeOnExec: false)
+        fds.install(ConsoleFile(host: .standardOutput, queue: consoleQueue, output: consoleOutput), at: 1, closeOnExec: false)
+        fds.install(ConsoleFile(host: .standardError, queue: consoleQueue, output: consoleOutput), at: 2, closeOnExec: false)
         let process = Process(pid: allocatePID(), parentPid: 0, mm: image.mm, fds: fds, root: rootDentry, cwd: cwd,
                               credentials: credentials, limits: Process.defaultLimits, executablePath: image.path)
         process.kernel = self
@@ -159,17 +161,20 @@ final class Kernel {
             try resume(task)
             try loop()
         } catch {
-            for p in processes.values { p.mmStorage?.stub.kill() }
-        processes.removeAll()
-        tasks.removeAll()
-        stubPool.drain()
+            shutDown()
             throw .kernelFailure("host: \(LinuxErrno(host: error).message)")
         }
+        shutDown()
+        return exitStatus ?? .signaled(9)
+    }
+
+    /// The instance is over: every stub goes, and the console output still queued is written out.
+    private func shutDown() {
         for p in processes.values { p.mmStorage?.stub.kill() }
         processes.removeAll()
         tasks.removeAll()
         stubPool.drain()
-        return exitStatus ?? .signaled(9)
+        consoleOutput.writer.finish()
     }
 
     /// Booted: from here on the kernel thread may make only the host calls on KernelFilter's list.
@@ -236,13 +241,14 @@ final class Kernel {
                 checkCPUTime()
             }
             if !consoleQueue.isEmpty && HostFile.standardInput.isReadable() { wake(consoleQueue) }
+            if !consoleOutput.queue.isEmpty && consoleOutput.writer.hasRoom { wake(consoleOutput.queue) }
             if !runnable.isEmpty { continue }
             if tasksInHost == 0 {
                 armTick(nil, periodic: false, now: now)  // the idle sleep has its own deadline: no ticks
                 idle(until: nextDeadline, now: now)
                 continue
             }
-            armTick(nextDeadline, periodic: watchCPU || !consoleQueue.isEmpty, now: now)
+            armTick(nextDeadline, periodic: watchCPU || !consoleQueue.isEmpty || !consoleOutput.queue.isEmpty, now: now)
             guard let first = try Tracer.waitInterruptible() else { continue }
             if tasksInHost == 1 {
                 try handleStop(first.0, first.1)
@@ -302,6 +308,9 @@ final class Kernel {
     /// Every task is blocked in the kernel: sleep the kernel thread until the next deadline or console input.
     /// With neither, nothing can ever wake them: the guest hangs, as it would on Linux.
     private func idle(until deadline: Int64?, now: Int64) {
+        // Waiting for the console writer to make room: look again within a tick (it also signals this thread).
+        var deadline = deadline
+        if !consoleOutput.queue.isEmpty { deadline = min(deadline ?? Int64.max, now + Kernel.tickInterval) }
         if !consoleQueue.isEmpty {
             let ms = deadline.map { Int32(clamping: max(0, ($0 - now + 999_999) / 1_000_000)) } ?? -1
             if HostFile.standardInput.isReadable(timeoutMilliseconds: ms) { wake(consoleQueue) }

@@ -5,17 +5,29 @@ import UmkHost
 // terminal ioctls), so a guest sees a pipe, a file or a terminal exactly where a native program would.
 //
 // A console read with nothing to read waits on the kernel's console queue, which the loop wakes when umk's
-// stdin is readable. FIXME: a console write to a full pipe or a stopped terminal still blocks the kernel.
+// stdin is readable. Writes go through the console writer (UmkHost/ConsoleWriter.swift), a host thread that
+// makes the blocking host writes: a writer finding its queue full waits on the output queue, and a full
+// pipe or a stopped terminal never blocks the kernel.
+
+/// Where console output goes: the writer thread, and the queue of tasks waiting for it to make room.
+final class ConsoleOutput {
+    let writer: ConsoleWriter
+    let queue = WaitQueue()
+    init(writer: ConsoleWriter) { self.writer = writer }
+}
+
 final class ConsoleFile: OpenFile {
     let host: HostFile
     private let queue: WaitQueue
+    private let output: ConsoleOutput?
     /// Whether the host descriptor is a terminal (then it is the guest's controlling terminal too).
     lazy var isTerminal = host.isTerminal
 
     /// The status flags are the host descriptor's: a guest's F_GETFL sees what a native program would.
-    init(host: HostFile, queue: WaitQueue) {
+    init(host: HostFile, queue: WaitQueue, output: ConsoleOutput?) {
         self.host = host
         self.queue = queue
+        self.output = output
         super.init(flags: (try? host.statusFlags()) ?? O.RDWR, dentry: nil)
     }
 
@@ -27,15 +39,24 @@ final class ConsoleFile: OpenFile {
     override var waitQueue: WaitQueue? { queue }
     override var procLinkName: String { host.procLinkName ?? "/dev/console" }
     override func reopenTarget() throws(LinuxErrno) -> Dentry {
-        Dentry(detached: procLinkName, inode: ConsoleInode(host: host, queue: queue))
+        Dentry(detached: procLinkName, inode: ConsoleInode(host: host, queue: queue, output: output))
     }
 
     override func readyEvents() -> Int16 {
         let out: Int16 = isWritable ? POLL.OUT | POLL.WRNORM : 0
         return (host.isReadable() ? POLL.IN | POLL.RDNORM : 0) | out
     }
+    override var writeWaitQueue: WaitQueue? { output?.queue }
+    override var writesCompletely: Bool { output != nil }
+
     override func write(from buffers: [HostBuffer]) throws(LinuxErrno) -> Int {
-        do { return try host.write(from: buffers) } catch { throw LinuxErrno(host: error) }
+        guard let output else {
+            do { return try host.write(from: buffers) } catch { throw LinuxErrno(host: error) }
+        }
+        let n: Int
+        do { n = try output.writer.write(host.fd, from: buffers) } catch { throw LinuxErrno(host: error) }
+        if n == 0 { throw .EAGAIN }  // the writer has no room yet: wait on the output queue
+        return n
     }
     override func read(into buffers: [HostBuffer], at offset: Int64) throws(LinuxErrno) -> Int {
         do { return try host.read(into: buffers, at: offset) } catch { throw LinuxErrno(host: error) }

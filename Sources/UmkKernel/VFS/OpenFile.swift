@@ -34,6 +34,8 @@ class OpenFile {
     func statusFlagsChanged() throws(LinuxErrno) {}
     /// Where a reader or writer that got EAGAIN waits, for a file that can make it wait (pipes, console).
     var waitQueue: WaitQueue? { nil }
+    /// Where a writer that would block waits (the same queue as readers, unless the file says otherwise).
+    var writeWaitQueue: WaitQueue? { waitQueue }
     /// Whether a blocking write waits until all of its buffer is written (pipes), rather than returning
     /// what one transfer took.
     var writesCompletely: Bool { false }

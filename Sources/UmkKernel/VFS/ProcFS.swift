@@ -177,16 +177,20 @@ final class PipeInode: Inode {
 final class ConsoleInode: Inode {
     let host: HostFile
     let queue: WaitQueue
-    init(host: HostFile, queue: WaitQueue) {
+    let output: ConsoleOutput?
+    init(host: HostFile, queue: WaitQueue, output: ConsoleOutput?) {
         self.host = host
         self.queue = queue
+        self.output = output
     }
     var fileType: UInt16 { S.IFCHR }
     var isReadOnly: Bool { false }
-    func stat() throws(LinuxErrno) -> HostStat { try ConsoleFile(host: host, queue: queue).stat() }
+    func stat() throws(LinuxErrno) -> HostStat { try ConsoleFile(host: host, queue: queue, output: nil).stat() }
     func lookup(_ name: String) throws(LinuxErrno) -> Inode { throw .ENOTDIR }
     func readLink() throws(LinuxErrno) -> [UInt8] { throw .EINVAL }
-    func open(flags: Int32, dentry: Dentry) throws(LinuxErrno) -> OpenFile { ConsoleFile(host: host, queue: queue) }
+    func open(flags: Int32, dentry: Dentry) throws(LinuxErrno) -> OpenFile {
+        ConsoleFile(host: host, queue: queue, output: output)
+    }
 }
 
 /// A read-only file whose bytes are made when it is opened (procfs files).

@@ -1,0 +1,92 @@
+// ConsoleWriter.swift: the guest console's output, written by a host thread of its own (drivers/tty's output
+// buffer in spirit). The kernel thread only copies bytes into a bounded queue; the writer thread makes the
+// blocking host writes, so a full pipe or a stopped terminal on umk's stdout or stderr holds up the guest
+// tasks writing there, never the kernel. When the queue has room again, the writer interrupts the kernel
+// thread's wait with its tick signal.
+import Glibc
+import CUmk
+
+public final class ConsoleWriter: @unchecked Sendable {
+    /// Bytes queued at most; a guest write beyond waits until the writer has made room.
+    public static let capacity = 64 << 10
+
+    private var mutex = pthread_mutex_t()
+    private var condition = pthread_cond_t()
+    private var chunks: [(fd: Int32, bytes: [UInt8])] = []
+    private var queued = 0
+    private var writing = false
+    private var stopping = false
+    /// The first host error of each fd (EPIPE, EIO): reported to the next guest write there.
+    private var errors: [Int32: Errno] = [:]
+    private var thread: HostThread?
+
+    /// Create on the kernel thread (its tid is the one woken). The thread starts with the first write, so that
+    /// it is cloned from the kernel thread under its seccomp filter.
+    public init() {
+        pthread_mutex_init(&mutex, nil)
+        pthread_cond_init(&condition, nil)
+        umk_console_writer_prepare()
+    }
+
+    /// Queues as much of `buffers` as fits for `fd`: the byte count, 0 when the queue is full (wait and try
+    /// again), or the host error an earlier write to `fd` met.
+    public func write(_ fd: Int32, from buffers: [HostBuffer]) throws(Errno) -> Int {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        if let e = errors.removeValue(forKey: fd) { throw e }
+        var room = ConsoleWriter.capacity - queued
+        var bytes: [UInt8] = []
+        for b in buffers where room > 0 {
+            let n = min(b.count, room)
+            bytes += UnsafeRawBufferPointer(start: b.base, count: n)
+            room -= n
+        }
+        guard !bytes.isEmpty else { return 0 }
+        if thread == nil { thread = HostThread(name: "umk-console") { [unowned self] in self.run() } }
+        chunks.append((fd, bytes))
+        queued += bytes.count
+        pthread_cond_signal(&condition)
+        return bytes.count
+    }
+
+    /// Whether a guest write would find room now.
+    public var hasRoom: Bool {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return queued < ConsoleWriter.capacity
+    }
+
+    /// Waits until everything queued is written (or failed), then ends the thread: the instance is over.
+    public func finish() {
+        pthread_mutex_lock(&mutex)
+        stopping = true
+        pthread_cond_signal(&condition)
+        let running = thread
+        pthread_mutex_unlock(&mutex)
+        running?.join()
+        thread = nil
+    }
+
+    private func run() {
+        umk_console_writer_thread_setup()
+        pthread_mutex_lock(&mutex)
+        while true {
+            while chunks.isEmpty && !stopping { pthread_cond_wait(&condition, &mutex) }
+            if chunks.isEmpty { break }
+            let (fd, bytes) = chunks.removeFirst()
+            let wasFull = queued >= ConsoleWriter.capacity
+            pthread_mutex_unlock(&mutex)
+            let r = bytes.withUnsafeBytes { umk_write_all(fd, $0.baseAddress, $0.count) }
+            pthread_mutex_lock(&mutex)
+            queued -= bytes.count
+            if r < 0 {
+                if errors[fd] == nil { errors[fd] = Errno(rawValue: Int32(-r)) }
+                let dropped = chunks.filter { $0.fd == fd }.reduce(0) { $0 + $1.bytes.count }
+                chunks.removeAll { $0.fd == fd }
+                queued -= dropped
+            }
+            if wasFull || r < 0 { umk_console_writer_notify() }  // writers may be waiting for room or an error
+        }
+        pthread_mutex_unlock(&mutex)
+    }
+}
