@@ -151,6 +151,19 @@ final class UmkOnlyTests: SystemTestCase {
             """, outcome.report)
     }
 
+    /// Console output never blocks the kernel: while a guest task fills umk's stdout, a pipe whose reader
+    /// waits 2 s, a sleeper beside it wakes on time (the bound is generous: the guest measures its own
+    /// sleep, which a blocked kernel would stretch to the reader's 2 s), and no byte is lost.
+    func testUmkOnlyAFullStdoutPipeDoesNotBlockTheKernel() throws {
+        let guest = "seq 1 400000 & s=$(date +%s%N); sleep 0.1; e=$(date +%s%N); echo slept $(( (e - s) / 1000000 )) >&2; wait"
+        let outcome = Runner.run("/bin/sh", ["-c", "'\(try umkBinary())' run -- /bin/sh -c '\(guest)' | (sleep 2; wc -l)"],
+                                 timeout: 60)
+        XCTAssertEqual(outcome.out.trimmingCharacters(in: .whitespaces), "400000\n", outcome.report)
+        let slept = outcome.err.split(separator: " ").last.flatMap { Int($0.trimmingCharacters(in: .newlines)) }
+        XCTAssertNotNil(slept, outcome.report)
+        XCTAssertLessThan(slept ?? .max, 1000, "the sleeper beside a full console pipe took \(slept ?? -1) ms\n" + outcome.report)
+    }
+
     /// A guest that asks for more than --mem gets ENOMEM or is killed; umk itself survives and never answers
     /// with memory it does not have.
     func testUmkOnlyMemoryLimit() throws {
