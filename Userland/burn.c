@@ -10,7 +10,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < n; i++)
         if (xfork() == 0) {
             volatile unsigned long x = 0;
-            for (unsigned long k = 0; k < 400000000UL; k++) x += k;
+            for (unsigned long k = 0; k < 1200000000UL; k++) x += k;
             _exit(0);
         }
     int st, ok = 0;

@@ -38,13 +38,13 @@ final class SchedulingTests: SystemTestCase {
             XCTAssertEqual(outcome.out, "\(n) of \(n) done\n", outcome.report)
             return Date().timeIntervalSince(start)
         }
-        var ratio = 0.0
-        for _ in 0..<3 {  // a busy machine can slow one run: the best of three
+        // A shared machine can take a CPU away for a moment: the best of three runs counts.
+        var best = Double.infinity
+        for _ in 0..<3 where best >= 1.7 {
             let one = try seconds(1, cpus: 2), two = try seconds(2, cpus: 2)
-            ratio = two / one
-            if ratio < 1.6 { break }
+            best = min(best, two / one)
         }
-        XCTAssertLessThan(ratio, 1.6, "two CPU-bound processes on --cpus 2 took \(ratio)x the time of one")
+        XCTAssertLessThan(best, 1.7, "two CPU-bound processes on --cpus 2 took \(best)x the time of one")
     }
 
     /// More CPUs than umk may use is a one-line error, exit status 125.
