@@ -7,11 +7,31 @@
 #include "check.h"
 #include <signal.h>
 #include <sys/wait.h>
+#ifndef SS_AUTODISARM
+#define SS_AUTODISARM (1U << 31)
+#endif
 
 static volatile int codes[16], values[16], pids[16], n;
 static void handler(int s, siginfo_t *si, void *c) {
     (void)s; (void)c;
     if (n < 16) { codes[n] = si->si_code; values[n] = si->si_value.sival_int; pids[n] = si->si_pid; n++; }
+}
+
+static volatile long chld_ticks;
+static void on_chld(int s, siginfo_t *si, void *c) {
+    (void)s; (void)c;
+    chld_ticks = (long)si->si_utime + (long)si->si_stime;
+}
+
+static char altstack[65536];
+static volatile int alt_was_on, alt_disabled;
+static void on_alt(int s) {
+    (void)s;
+    char here;
+    alt_was_on = &here >= altstack && &here < altstack + sizeof altstack;
+    stack_t cur;
+    sigaltstack(NULL, &cur);
+    alt_disabled = cur.ss_flags == SS_DISABLE;
 }
 
 static const char *code_name(int c) {
@@ -101,5 +121,44 @@ int main(void) {
     T(syscall(SYS_rt_sigqueueinfo, getpid(), 65, &forged));
     T(kill(999999, 0));
     T(kill(getpid(), 65));
+
+    printf("-- SIGCHLD's CPU times\n");
+    struct sigaction chld = {0};
+    chld.sa_sigaction = on_chld;
+    chld.sa_flags = SA_SIGINFO;
+    sigaction(SIGCHLD, &chld, NULL);
+    pid = xfork();
+    if (pid == 0) {
+        struct timespec c0, c1;
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
+        do clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+        while ((c1.tv_sec - c0.tv_sec) * 1000000000L + (c1.tv_nsec - c0.tv_nsec) < 150000000L);
+        _exit(0);
+    }
+    waitpid(pid, &st, 0);
+    printf("si_utime + si_stime at least 10 ticks: %s\n", chld_ticks >= 10 ? "yes" : "no");
+
+    printf("-- the alternate stack\n");
+    stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = SS_AUTODISARM};
+    T(sigaltstack(&ss, NULL));
+    struct sigaction on = {0};
+    on.sa_handler = on_alt;
+    on.sa_flags = SA_ONSTACK;
+    sigaction(SIGUSR2, &on, NULL);
+    raise(SIGUSR2);
+    printf("SS_AUTODISARM: on the stack %s, disabled inside %s\n", alt_was_on ? "yes" : "no", alt_disabled ? "yes" : "no");
+    stack_t now;
+    T(sigaltstack(NULL, &now));
+    printf("after the handler: %s\n", now.ss_sp == altstack && now.ss_size == sizeof altstack && now.ss_flags == SS_AUTODISARM ? "restored" : "other");
+    pid = xfork();
+    if (pid == 0) {
+        static char tiny[4096];
+        stack_t small = {.ss_sp = tiny, .ss_size = 2048, .ss_flags = 0};  /* too small for the XSAVE frame */
+        sigaltstack(&small, NULL);
+        raise(SIGUSR2);
+        _exit(0);
+    }
+    waitpid(pid, &st, 0);
+    printf("a frame that overflows the alternate stack: %s\n", WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV ? "SIGSEGV" : "other");
     return 0;
 }

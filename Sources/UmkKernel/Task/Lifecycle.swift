@@ -228,6 +228,7 @@ extension Kernel {
             wake(parent.childQueue)
             if let pt = parent.tasks.first, parent.exitStatus == nil {
                 var info = SignalInfo(signo: 17, pid: p.pid, uid: p.credentials.uid)
+                info.childTimes = (p.cpuBase.user / 10_000_000, p.cpuBase.system / 10_000_000)  // USER_HZ 100
                 switch status {
                 case .exited(let code): (info.code, info.status) = (SignalInfo.CLD_EXITED, code)
                 case .signaled(let sig): (info.code, info.status) = (SignalInfo.CLD_KILLED, sig)

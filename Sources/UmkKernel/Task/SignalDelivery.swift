@@ -18,6 +18,8 @@ struct SignalInfo {
     var value: UInt64? = nil
     /// The POSIX timer this signal comes from (its overruns count while it is pending).
     weak var timer: IntervalTimer? = nil
+    /// A SIGCHLD's si_utime and si_stime: the child's CPU time, in clock ticks.
+    var childTimes: (user: Int64, system: Int64)? = nil
     /// A siginfo the sender wrote itself (rt_sigqueueinfo), delivered as it is but for si_signo.
     var raw: [UInt8]? = nil
 
@@ -38,6 +40,10 @@ struct SignalInfo {
             b.put(pid, at: 16)
             b.put(uid, at: 20)
             if let value { b.put(value, at: 24) } else { b.put(status, at: 24) }
+            if let childTimes {
+                b.put(childTimes.user, at: 32)
+                b.put(childTimes.system, at: 40)
+            }
         }
         return b.bytes
     }
@@ -127,12 +133,16 @@ extension Kernel {
     private func setUpFrame(_ t: Task, _ sig: Int32, _ info: SignalInfo, _ action: SignalAction) throws(Errno) -> Bool {
         guard action.flags & SA.RESTORER != 0 else { return false }
         let alt = t.alternateStack
+        let autodisarm = alt.flags & Kernel.SS_AUTODISARM != 0
+        // on_sig_stack: an SS_AUTODISARM stack never counts as in use (each handler starts at its top).
+        let onStack = { (sp: UInt64) in !autodisarm && alt.size > 0 && sp > alt.base && sp &- alt.base <= alt.size }
         var sp = t.regs.rsp
-        let onAlt = alt.flags & 2 == 0 && sp > alt.base && sp <= alt.base &+ alt.size
-        if action.flags & SA.ONSTACK != 0 && alt.flags & 2 == 0 && !onAlt {
+        let nested = onStack(sp)
+        var entering = false
+        sp = sp &- 128  // the red zone
+        if action.flags & SA.ONSTACK != 0 && alt.flags & 2 == 0 && alt.size > 0 && !onStack(sp) {
             sp = alt.base &+ alt.size
-        } else {
-            sp = sp &- 128  // the red zone
+            entering = true
         }
         let fpImage = try FPState.frame(for: t.hostPID)
         sp = (sp &- UInt64(fpImage.count)) & ~63
@@ -140,6 +150,8 @@ extension Kernel {
         let frameSize: UInt64 = 8 + 304 + 128
         sp = ((sp &- frameSize) & ~15) &- 8
         let frame = sp
+        // A frame that would overflow the alternate stack is not written: the task dies of SIGSEGV.
+        if nested || entering, !(frame > alt.base && frame &- alt.base <= alt.size) { return false }
         let oldMask = t.savedMask ?? t.signalMask
         t.savedMask = nil
 
@@ -149,7 +161,7 @@ extension Kernel {
         // UC_FP_XSTATE (the fpstate holds the XSAVE image) | UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS
         b.put(UInt64(FPState.usesXSave ? 0x7 : 0x6), at: 8)
         b.put(alt.base, at: 24)
-        b.put(Int32(onAlt ? 1 : alt.flags), at: 32)
+        b.put(alt.flags, at: 32)  // __save_altstack: the stack as sigaltstack set it
         b.put(alt.size, at: 40)
         let r = t.regs
         let mc = 48
@@ -169,6 +181,7 @@ extension Kernel {
         } catch {
             return false
         }
+        if autodisarm { t.alternateStack = (0, 0, 2) }  // signal_delivered: until rt_sigreturn restores uc_stack
         t.regs.rsp = frame
         t.regs.rip = action.handler
         t.regs.rdi = UInt64(sig)
@@ -182,6 +195,22 @@ extension Kernel {
         t.signalMask = mask & ~Signal.unblockable
         if action.flags & SA.RESETHAND != 0 { t.process.signalActions[Int(sig)] = SignalAction() }
         return true
+    }
+
+    static let SS_AUTODISARM = Int32(bitPattern: 1 << 31)
+
+    /// restore_altstack: the frame's uc_stack becomes the alternate stack again, as sigaltstack would set it;
+    /// refused (silently) while the task still runs on the current one.
+    private func restoreAlternateStack(_ t: Task, sp: UInt64, base: UInt64, flags: Int32, size: UInt64) {
+        let alt = t.alternateStack
+        let running = alt.flags & Kernel.SS_AUTODISARM == 0 && alt.size > 0 && sp > alt.base && sp &- alt.base <= alt.size
+        guard !running else { return }
+        let mode = flags & ~Kernel.SS_AUTODISARM
+        if mode == 2 {
+            t.alternateStack = (0, 0, 2)
+        } else if mode == 0 || mode == 1, size >= 2048 {
+            t.alternateStack = (base, size, flags & Kernel.SS_AUTODISARM)
+        }
     }
 
     /// rt_sigreturn: the registers, mask and FP state saved in the frame come back.
@@ -201,6 +230,7 @@ extension Kernel {
         r.origRax = UInt64.max
         let fpstate = u64(mc + 184)
         t.signalMask = u64(296) & ~Signal.unblockable
+        restoreAlternateStack(t, sp: r.rsp, base: u64(16), flags: Int32(truncatingIfNeeded: u64(24)), size: u64(32))
         if fpstate != 0 {
             let image = try FPState.restore(from: t.mm, at: fpstate)
             do { try Tracer.setExtendedState(t.hostPID, image) } catch { throw .EFAULT }
