@@ -131,5 +131,26 @@ int main(int argc, char **argv) {
     waitpid(c, &st, 0);
     show_bool("child wrote its own copy", WIFEXITED(st) && WEXITSTATUS(st) == 0);
     show_bool("parent still sees its byte", ro[0] == 'p');
+
+    /* sched_getaffinity's len is an unsigned int whose len * 8 Linux computes in 32 bits; umk once multiplied
+     * the whole 64-bit register and trapped on overflow. */
+    unsigned long mask[16];
+    T(syscall(SYS_sched_getaffinity, 0, -1L, mask));
+    T(syscall(SYS_sched_getaffinity, 0, 0x20000000L, mask));
+    T(syscall(SYS_sched_getaffinity, 0, 0x100000008L, mask) > 0 ? 0 : -1);
+    T(syscall(SYS_sched_setaffinity, 0, -1L, mask));
+    /* A 1 ns periodic timer whose signal stays blocked counts its overruns up to DELAYTIMER_MAX, never past. */
+    sigset_t rt;
+    sigemptyset(&rt);
+    sigaddset(&rt, SIGRTMIN + 1);
+    sigprocmask(SIG_BLOCK, &rt, NULL);
+    struct sigevent ev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGRTMIN + 1};
+    timer_t tm;
+    T(timer_create(CLOCK_MONOTONIC, &ev, &tm));
+    struct itimerspec fast = {{0, 1}, {0, 1}};
+    T(timer_settime(tm, 0, &fast, NULL));
+    struct timespec nap = {0, 20000000};
+    nanosleep(&nap, NULL);
+    T(timer_delete(tm));
     return 0;
 }

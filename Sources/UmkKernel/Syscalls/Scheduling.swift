@@ -155,11 +155,12 @@ extension SyscallTable {
         }
         add(204, [.int, .uint, .pointer]) { k, t, a throws(LinuxErrno) in
             let target = try k.schedulingTarget(t, a.int(0), negativeIsInvalid: false)
-            let len = a.count(1)
+            // len is an unsigned int, and Linux's len * 8 wraps in 32 bits: so does this check.
+            let len = a.uint(1)
             let words = (k.cpus.count + 63) / 64
-            guard len * 8 >= max(k.cpus.count, 1), len & 7 == 0 else { throw .EINVAL }
+            guard len &* 8 >= UInt32(max(k.cpus.count, 1)), len & 7 == 0 else { throw .EINVAL }
             let mask = target.scheduling.cpuMask ?? k.allCPUs
-            let out = Array(mask.prefix(max(words, 1)))
+            let out = Array(mask.prefix(max(min(words, Int(len / 8)), 1)))
             var b = ByteWriter(count: out.count * 8)
             for (i, w) in out.enumerated() { b.put(w, at: 8 * i) }
             try t.mm.writeBytes(a.address(2), b.bytes)
@@ -168,7 +169,7 @@ extension SyscallTable {
         add(203, [.int, .uint, .pointer]) { k, t, a throws(LinuxErrno) in
             let target = try k.schedulingTarget(t, a.int(0), negativeIsInvalid: false)
             let all = k.allCPUs
-            let len = min(a.count(1), all.count * 8)
+            let len = min(Int(a.uint(1)), all.count * 8)  // an unsigned int, as Linux's
             let bytes = try t.mm.readBytes(a.address(2), len)
             var mask = [UInt64](repeating: 0, count: all.count)
             for (i, byte) in bytes.enumerated() { mask[i / 8] |= UInt64(byte) << (8 * (i % 8)) }

@@ -158,7 +158,7 @@ extension Kernel {
         if timer.interval > 0 {
             // Periods missed entirely (a busy kernel, a long CPU burst between ticks) are overruns.
             let late = (now - timer.expiry) / timer.interval
-            timer.overrun += Int(late)
+            timer.overrun = Int(min(Int64(timer.overrun) + late, Int64(Int32.max)))  // DELAYTIMER_MAX, never a trap
             timer.expiry += (late + 1) * timer.interval
         } else {
             timer.expiry = 0
@@ -169,7 +169,7 @@ extension Kernel {
         let target = timer.targetTID.flatMap { tid in owner.tasks.first { $0.tid == tid } } ?? owner.tasks.first
         guard let target else { return }
         if timer.id != nil, target.pending.peek(timer.signal)?.timer === timer {
-            timer.overrun += 1  // its signal is still queued: Linux counts, it does not queue another
+            timer.overrun = min(timer.overrun + 1, Int(Int32.max))  // still queued: Linux counts, it does not queue another
             return
         }
         var info = SignalInfo(signo: timer.signal, code: SignalInfo.SI_KERNEL)
