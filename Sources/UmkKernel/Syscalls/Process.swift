@@ -94,7 +94,7 @@ extension SyscallTable {
             try t.mm.write(a.address(2), t.robustList.length)
             return .value(0)
         }
-        add(334, [.pointer, .uint, .int, .hex], .partial("one virtual CPU, never preempted yet: no sequence to abort")) {
+        add(334, [.pointer, .uint, .int, .hex], .partial("cpu_id stays 0 and critical sections are never aborted: the host preempting a stub is invisible to umk")) {
             k, t, a throws(LinuxErrno) in try k.sysRseq(t, a)
         }
         add(158, [.hex, .hex]) { k, t, a throws(LinuxErrno) in try k.sysArchPrctl(t, a) }
