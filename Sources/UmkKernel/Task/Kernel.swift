@@ -466,7 +466,8 @@ final class Kernel {
             }
             try deliverFault(task, sig, info)
         case 17, 28, 23, 18, 19, 20, 21, 22:
-            // Default-ignored signals, and job control (a later issue), sent to the stub by the host.
+            // Default-ignored and stop signals the host sent the stub itself (guest job control is the kernel's
+            // own, JobControl.swift): dropped.
             try Tracer.resumeSysemu(pid)
             task.inHost = true
             tasksInHost += 1

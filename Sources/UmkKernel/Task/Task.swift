@@ -79,7 +79,7 @@ final class Process {
     var credentials: Credentials
     var umask: UInt32 = 0o022
     var limits: [ResourceLimit]
-    /// Dispositions of signals 1...64 (index 0 unused). Delivery is a later issue; the state is kept.
+    /// Dispositions of signals 1...64 (index 0 unused).
     var signalActions = [SignalAction](repeating: SignalAction(), count: 65)
     /// The command name (comm): the executable's base name, at most 15 bytes.
     var name: [UInt8]

@@ -1,10 +1,11 @@
 import UmkHost
 
-// ProcFS.swift: the guest's /proc, as far as programs need it today (fs/proc/): `self`, and for each guest
-// process `exe`, `cwd`, `root`, `cmdline`, `comm` and `fd/N`. It is mounted over the root's `proc` by the
-// path walk, so the host's own /proc never shows through. `fd/N` are magic links, as on Linux: following
-// one reaches the open file itself (a pipe, the console, a file), not a path string.
-// FIXME: the rest of procfs (stat, status, maps, meminfo, ...) is the procfs issue.
+// ProcFS.swift: the guest's /proc, as far as programs need it today (fs/proc/): `self`, `meminfo`, `cpuinfo`,
+// `sys/vm/overcommit_*`, and for each guest process `exe`, `cwd`, `root`, `cmdline`, `comm` and `fd/N`. It is
+// mounted over the root's `proc` by the path walk, so the host's own /proc never shows through. `fd/N` are
+// magic links, as on Linux: following one reaches the open file itself (a pipe, the console, a file), not a
+// path string.
+// FIXME: the rest of procfs (stat, status, maps, ...) is the procfs issue.
 
 /// A symlink whose target is an object, not a path (fs/proc/base.c proc_pid_get_link).
 protocol MagicLink: Inode {
