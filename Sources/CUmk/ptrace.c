@@ -18,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <linux/falloc.h>
 
 long umk_syscall6(long nr, long a, long b, long c, long d, long e, long f) {
@@ -305,6 +306,18 @@ void umk_console_writer_thread_setup(void) {
 
 void umk_console_writer_notify(void) {
     if (kernel_tid > 0) syscall(SYS_tgkill, getpid(), kernel_tid, UMK_TICK_SIGNAL);
+}
+
+// How much the console writer may write to `fd` at once without ever blocking, if its queue is empty: all of
+// it for a regular file; for a pipe that has room (POLLOUT), PIPE_BUF bytes; for anything else with room (a
+// terminal's POLLOUT promises WAKEUP_CHARS), 256 bytes; 0 when it has no room.
+long umk_console_direct_limit(int fd) {
+    struct stat st;
+    if (fstat(fd, &st) != 0) return 0;
+    if (S_ISREG(st.st_mode)) return 1L << 30;
+    struct pollfd p = {fd, POLLOUT, 0};
+    if (poll(&p, 1, 0) != 1 || !(p.revents & POLLOUT) || (p.revents & (POLLERR | POLLHUP))) return 0;
+    return S_ISFIFO(st.st_mode) ? 4096 : 256;
 }
 
 long umk_write_all(int fd, const void *buf, size_t len) {

@@ -34,6 +34,21 @@ public final class ConsoleWriter: @unchecked Sendable {
         pthread_mutex_lock(&mutex)
         defer { pthread_mutex_unlock(&mutex) }
         if let e = errors.removeValue(forKey: fd) { throw e }
+        // Nothing queued and a write that cannot block: made here at once, with no thread in between (the
+        // common case: a small write to a pipe or a terminal with room, or to a file).
+        let total = buffers.reduce(0) { $0 + $1.count }
+        if chunks.isEmpty && !writing, total > 0, total <= umk_console_direct_limit(fd) {
+            var done = 0
+            for b in buffers {
+                let r = umk_write_all(fd, b.base, b.count)
+                if r < 0 {
+                    if done > 0 { return done }
+                    throw Errno(rawValue: Int32(-r))
+                }
+                done += r
+            }
+            return done
+        }
         var room = ConsoleWriter.capacity - queued
         var bytes: [UInt8] = []
         for b in buffers where room > 0 {
@@ -75,9 +90,11 @@ public final class ConsoleWriter: @unchecked Sendable {
             if chunks.isEmpty { break }
             let (fd, bytes) = chunks.removeFirst()
             let wasFull = queued >= ConsoleWriter.capacity
+            writing = true  // until this chunk is out, nothing may overtake it
             pthread_mutex_unlock(&mutex)
             let r = bytes.withUnsafeBytes { umk_write_all(fd, $0.baseAddress, $0.count) }
             pthread_mutex_lock(&mutex)
+            writing = false
             queued -= bytes.count
             if r < 0 {
                 if errors[fd] == nil { errors[fd] = Errno(rawValue: Int32(-r)) }

@@ -124,6 +124,7 @@ void umk_console_writer_prepare(void);
 void umk_console_writer_thread_setup(void);
 void umk_console_writer_notify(void);
 long umk_write_all(int fd, const void *buf, size_t len);
+long umk_console_direct_limit(int fd);
 /* The host terminal on fd 0: its mode saved, and restored at exit and on umk's own crash signals. */
 int umk_terminal_save(void);
 void umk_terminal_restore(void);
