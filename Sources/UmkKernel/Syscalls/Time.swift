@@ -103,8 +103,7 @@ extension Kernel {
     /// A timespec as nanoseconds, saturating at "forever" rather than overflowing.
     func timeoutNanoseconds(_ t: Task, _ at: GuestAddress) throws(LinuxErrno) -> Int64 {
         let (s, ns) = try readTimespec(t, at)
-        let (whole, o) = s.multipliedReportingOverflow(by: 1_000_000_000)
-        return o ? Int64.max / 2 : min(whole, Int64.max / 2) + ns
+        return nanoseconds(s, ns)
     }
 
     /// The monotonic deadline `ns` from now, saturating.

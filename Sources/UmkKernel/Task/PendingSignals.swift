@@ -63,8 +63,5 @@ struct PendingSignals {
     static func lowest(_ mask: UInt64) -> Int32? { mask == 0 ? nil : Int32(mask.trailingZeroBitCount + 1) }
 
     /// The lowest-numbered pending signal in `set`, as Linux dequeues them.
-    func lowest(in set: UInt64) -> Int32? {
-        let ready = mask & set
-        return ready == 0 ? nil : Int32(ready.trailingZeroBitCount + 1)
-    }
+    func lowest(in set: UInt64) -> Int32? { PendingSignals.lowest(mask & set) }
 }

@@ -62,8 +62,7 @@ extension Kernel {
 
     /// The pending signal that would be delivered now: unblocked, lowest number first.
     func nextDeliverable(_ t: Task) -> Int32? {
-        let ready = t.pendingSignals & ~t.signalMask
-        return ready == 0 ? nil : Int32(ready.trailingZeroBitCount + 1)
+        t.pending.lowest(in: ~t.signalMask)
     }
 
     /// A signal with a handler is now pending for `t`: get the task to a point where it can take it.
