@@ -31,3 +31,10 @@ final class TimerTests: SystemTestCase {
     func testTimersAndCPUTime() throws { try same("timers", .glibc) }
     func testTimersAndCPUTimeMusl() throws { try same("timers", .musl) }
 }
+
+final class SignalfdTests: SystemTestCase {
+    /// signalfd records for kill, sigqueue and SIGCHLD, readiness, EAGAIN and EINVAL, a new mask on the same
+    /// fd, and a forked child reading only its own signals.
+    func testSignalfd() throws { try same("signalfd", .glibc) }
+    func testSignalfdMusl() throws { try same("signalfd", .musl) }
+}

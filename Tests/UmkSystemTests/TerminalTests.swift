@@ -96,3 +96,21 @@ final class TerminalTests: SystemTestCase {
         XCTAssertEqual(before, after, "the terminal's modes changed across umk")
     }
 }
+
+/// Pseudo-terminals inside the guest (/dev/ptmx, the instance's devpts, umk's line discipline), compared with
+/// native runs.
+final class PseudoTerminalTests: SystemTestCase {
+    /// Naming and locking, default modes, line editing and echo, ONLCR, raw mode with VMIN/VTIME, packet
+    /// mode, a controlling terminal with ^C and SIGWINCH, /dev/tty, hang-up and EIO (pty.c).
+    func testPseudoTerminals() throws { try same("pty", .glibc) }
+    func testPseudoTerminalsMusl() throws { try same("pty", .musl) }
+
+    /// util-linux script(1): a pty through openpty, a session on its slave (TIOCSCTTY), signalfd and poll in
+    /// the parent. The guest's devpts numbers from 0; the host's may not.
+    func testScript() throws {
+        let pts = { (s: String) in s.replacingOccurrences(of: #"/dev/pts/[0-9]+"#, with: "/dev/pts/N", options: .regularExpression) }
+        let guest = try assertSameAsNative("/usr/bin/script", ["-qc", "tty; stty size; stty -a | head -1", "/dev/null"],
+                                           normalize: pts)
+        XCTAssertTrue(guest.out.hasPrefix("/dev/pts/0\r\n0 0\r\n"), guest.out)
+    }
+}

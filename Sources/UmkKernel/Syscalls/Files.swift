@@ -316,7 +316,12 @@ extension Kernel {
         if accmode == O.RDONLY || accmode == O.RDWR { want.insert(.read) }
         if wantsWrite { want.insert(.write) }
         if !p.credentials.permits(try inode.stat(), want) { throw .EACCES }
-        let file = try inode.open(flags: flags | O.LARGEFILE, dentry: dentry)
+        var file: OpenFile
+        if inode.fileType == S.IFCHR, let device = try openTerminalDevice(t, inode, dentry, flags: flags | O.LARGEFILE) {
+            file = device
+        } else {
+            file = try inode.open(flags: flags | O.LARGEFILE, dentry: dentry)
+        }
         return try p.fds.install(file, closeOnExec: flags & O.CLOEXEC != 0, limit: p.limits[RLIMIT.NOFILE].soft)
     }
 }

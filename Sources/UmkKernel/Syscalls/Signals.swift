@@ -4,6 +4,7 @@ import UmkHost
 // Task/SignalDelivery.swift.
 enum Signal {
     static let KILL: Int32 = 9, STOP: Int32 = 19, CONT: Int32 = 18, CHLD: Int32 = 17, TTIN: Int32 = 21, TTOU: Int32 = 22
+    static let HUP: Int32 = 1, INT: Int32 = 2, QUIT: Int32 = 3, TSTP: Int32 = 20, WINCH: Int32 = 28
     /// SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU: their default action stops the process.
     static let stops: [Int32] = [19, 20, 21, 22]
     /// Signals whose default action is to do nothing: SIGCHLD, SIGCONT, SIGURG, SIGWINCH.
@@ -259,6 +260,7 @@ extension Kernel {
             guard t.pending.add(info ?? SignalInfo(signo: sig), limit: limit, force: force) || sig < 32 || force else {
                 return false
             }
+            if !t.signalfdQueue.isEmpty { wake(t.signalfdQueue) }
             if waitedFor && t.isBlocked {
                 makeRunnable(t)  // rt_sigtimedwait runs again and takes it
             } else if !blocked && !held {

@@ -95,6 +95,7 @@ struct SyscallTable {
         t.addSignalCalls()
         t.addFutexCalls()
         t.addPollCalls()
+        t.addSignalfdCalls()
         t.addCredentialCalls()
         t.addSocketCalls()
         t.addSystemCalls()
@@ -117,11 +118,13 @@ extension Kernel {
         let trace = strace.map { $0.begin(task, nr: nr, entry: entry, args: args) }
         let outcome: SyscallOutcome
         if let entry {
+            current = task
             do {
                 outcome = try entry.handler(self, task, args)
             } catch {
                 outcome = .value(-Int(error.rawValue))
             }
+            current = nil
         } else {
             logUnknown(nr)
             outcome = .value(-Int(LinuxErrno.ENOSYS.rawValue))
@@ -130,6 +133,8 @@ extension Kernel {
         case .block, .blockAll: break
         default: task.deadline = nil  // a deadline belongs to a wait only
         }
+        // The call killed its own caller (a signal it raised through a terminal, say): nothing to resume.
+        if !task.isAlive { return false }
         switch outcome {
         case .value(let v):
             task.regs.rax = UInt64(bitPattern: Int64(v))

@@ -88,9 +88,16 @@ final class Kernel {
     let cpus: [Int32]
     /// The console as process 1's controlling terminal, when umk's stdin is a terminal.
     let terminal: ControllingTerminal? = HostFile.standardInput.isTerminal ? ControllingTerminal(session: 1, foreground: 1) : nil
+    /// The instance's pseudo-terminals by number (devpts), while either side is open.
+    var pseudoTerminals: [Int: PseudoTerminal] = [:]
+    /// Work that must not run where it arose (a file's release inside an exit): run by the loop next.
+    var deferred: [() -> Void] = []
+    /// The task whose system call is being handled (Linux's `current`), for the files that need it.
+    var current: Task?
     /// The host's /proc/cpuinfo, read at boot, and the guest's /sys (SysFS.swift).
     let hostCPUInfo = HostScheduling.cpuinfo()
     lazy var sysRoot: ProcInode = makeSysRoot()
+    lazy var devPts = DevPtsInode(kernel: self)
     /// umk's own nice value: no stub runs at a higher priority.
     let baseNice = HostScheduling.ownNice
 
@@ -224,6 +231,12 @@ final class Kernel {
 
     private func loop() throws(Errno) {
         while exitStatus == nil {
+            if !deferred.isEmpty {
+                let work = deferred
+                deferred = []
+                for w in work { w() }
+                continue
+            }
             if !runnable.isEmpty {
                 try runRunnable()
                 continue

@@ -207,6 +207,7 @@ extension Kernel {
         p.fds.release()
         strace?.exit(p.pid, status)
 
+        disassociateTerminal(leaving: p)
         continueOrphanedGroups(leaving: p)
         let reaper = self.reaper(for: p)
         for c in p.children.sorted() {

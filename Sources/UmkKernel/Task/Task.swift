@@ -119,7 +119,8 @@ final class Process {
     var pathWalk: PathWalk {
         var walk = PathWalk(root: root, credentials: credentials)
         if let kernel {
-            walk.kernelMounts = ["proc": { [unowned self] in kernel.procRoot(for: self) }, "sys": { kernel.sysRoot }]
+            walk.kernelMounts = ["/proc": { [unowned self] in kernel.procRoot(for: self) }, "/sys": { kernel.sysRoot },
+                                "/dev/pts": { kernel.devPts }]
         }
         return walk
     }
@@ -163,6 +164,8 @@ final class Task {
     var signalMask: UInt64 = 0
     /// Signals sent while blocked, or waiting for delivery to a handler, and what each one carries.
     var pending = PendingSignals()
+    /// Readers of a signalfd waiting for a signal to be queued to this task.
+    let signalfdQueue = WaitQueue()
     var pendingSignals: UInt64 { pending.mask }
     /// The signals an rt_sigtimedwait in progress takes.
     var sigwaitSet: UInt64?

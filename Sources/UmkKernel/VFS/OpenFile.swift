@@ -47,6 +47,8 @@ class OpenFile {
         guard let dentry else { throw .ENOENT }
         return dentry
     }
+    /// The terminal this file is one end of (pseudo-terminals; the console answers through the kernel).
+    var terminalEnd: TerminalEnd? { nil }
     /// The poll events ready now. By default a file is always readable and writable (fs/select.c
     /// DEFAULT_POLLMASK), as regular files and devices are.
     func readyEvents() -> Int16 { POLL.IN | POLL.OUT | POLL.RDNORM | POLL.WRNORM }

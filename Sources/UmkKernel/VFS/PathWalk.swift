@@ -10,8 +10,8 @@ struct PathWalk {
     /// The process's root: `/` and `..` at the top lead here.
     let root: Dentry
     let credentials: Credentials
-    /// Kernel filesystems mounted over names in the tree root (`proc`, `sys`), so that the host's own never
-    /// show through. FIXME: a mount table is the filesystems issue's.
+    /// Kernel filesystems mounted over paths of the tree, at most two deep (`/proc`, `/sys`, `/dev/pts`), so
+    /// that the host's own never show through. FIXME: a mount table is the filesystems issue's.
     var kernelMounts: [String: () -> Inode] = [:]
 
     /// Resolves `path` (relative ones from `start`). `followFinal` says whether a symlink in the last
@@ -71,7 +71,7 @@ struct PathWalk {
             try checkSearch(current)
             let nameString = String(decoding: name, as: UTF8.self)
             let child: Inode
-            if current.isRoot, let mount = kernelMounts[nameString] {
+            if let mount = kernelMount(in: current, nameString) {
                 child = mount()
             } else {
                 child = try current.inode.lookup(nameString)
@@ -98,6 +98,13 @@ struct PathWalk {
         }
         if trailingSlash && !current.inode.isDirectory { throw .ENOTDIR }
         return current
+    }
+
+    private func kernelMount(in dir: Dentry, _ name: String) -> (() -> Inode)? {
+        if kernelMounts.isEmpty { return nil }
+        if dir.isRoot { return kernelMounts["/" + name] }
+        if let parent = dir.parent, parent.isRoot { return kernelMounts["/" + dir.name + "/" + name] }
+        return nil
     }
 
     private func checkSearch(_ d: Dentry) throws(LinuxErrno) {
