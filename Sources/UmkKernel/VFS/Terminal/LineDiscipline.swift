@@ -46,9 +46,12 @@ final class LineDiscipline {
         isCanonical ? !lineEnds.isEmpty : ready.count >= max(minimum, 1)
     }
 
-    /// Whether another input byte can be processed now. A canonical line takes everything (beyond 4095
-    /// bytes it is processed and not stored, so a newline can always end it); raw input stops at 4095.
-    var hasRoom: Bool { isCanonical || ready.count < LineDiscipline.bufferSize - 1 }
+    /// Whether another input byte can be processed now: while the buffer has room, and in canonical mode
+    /// also when it is full of one unfinished line (then bytes are processed and not stored, so that a
+    /// newline can always end it). Input beyond waits with the driver, as in n_tty_receive_buf_common.
+    var hasRoom: Bool {
+        ready.count + line.count < LineDiscipline.bufferSize - 1 || (isCanonical && lineEnds.isEmpty)
+    }
 
     // MARK: Modes
 

@@ -4,14 +4,15 @@ import UmkHost
 // makes a pair: the master file returned, and the slave /dev/pts/N in the instance's own devpts (mounted over
 // /dev/pts by the path walk, numbered from 0 for each instance). The slave is a terminal with umk's line
 // discipline; the master is the other end of its wire: what the master writes is typed into the slave, and
-// what the slave writes (post-processed) and echoes is what the master reads. Between them sit two 64 KiB
-// buffers, as the tty flip buffers: a master write waits only when the slave's input is that far behind.
+// what the slave writes (post-processed) and echoes is what the master reads. Each way holds 20 KiB, as on
+// Linux (16 KiB of tty flip buffer and the reader's 4 KiB line discipline buffer): past that a writer waits.
 //
 // As on Linux: a slave opens only after unlockpt (TIOCSPTLCK 0) and while the master is open; closing every
 // slave makes master reads fail with EIO once drained; closing the master hangs the slave up (reads give end
 // of file, writes EIO, its session leader gets SIGHUP and SIGCONT, and /dev/pts/N disappears).
 final class PseudoTerminal: TerminalDriver {
-    static let bufferSize = 65536
+    /// Bytes the master may write ahead of the slave's line discipline; bytes of slave output unread.
+    static let inputCapacity = 16384, outputCapacity = 20480
     /// /proc/sys/kernel/pty/max.
     static let maxCount = 4096
     static let major: UInt32 = 136
@@ -45,7 +46,8 @@ final class PseudoTerminal: TerminalDriver {
     /// Slave readers and writers wait here; master readers and writers on masterQueue.
     let slaveQueue = WaitQueue()
     let masterQueue = WaitQueue()
-    lazy var slaveInode = PtySlaveInode(pty: self)
+    /// /dev/pts/N. A new inode each time, holding the pair: an O_PATH descriptor may outlive both sides.
+    var slaveInode: PtySlaveInode { PtySlaveInode(pty: self) }
 
     init(kernel: Kernel, index: Int, owner: Credentials) {
         self.kernel = kernel
@@ -59,7 +61,7 @@ final class PseudoTerminal: TerminalDriver {
 
     // MARK: TerminalDriver (the slave's line discipline sends to the master)
 
-    var transmitRoom: Int { PseudoTerminal.bufferSize - toMaster.count }
+    var transmitRoom: Int { PseudoTerminal.outputCapacity - toMaster.count }
 
     func transmit(_ bytes: [UInt8]) {
         toMaster += bytes
@@ -111,7 +113,7 @@ final class PseudoTerminal: TerminalDriver {
             if slaveClosed { throw .EIO }
             throw .EAGAIN
         }
-        let n = min(count - (packetMode ? 1 : 0), toMaster.count)
+        let n = max(0, min(count - (packetMode ? 1 : 0), toMaster.count))
         let out = (packetMode ? [0] : []) + toMaster[0..<n]
         toMaster.removeFirst(n)
         kernel.wake(slaveQueue)
@@ -119,7 +121,7 @@ final class PseudoTerminal: TerminalDriver {
     }
 
     func masterWrite(_ bytes: [UInt8]) throws(LinuxErrno) -> Int {
-        let room = PseudoTerminal.bufferSize - toSlave.count
+        let room = PseudoTerminal.inputCapacity - toSlave.count
         if room == 0 { throw .EAGAIN }
         let n = min(room, bytes.count)
         toSlave += bytes[0..<n]
@@ -131,7 +133,7 @@ final class PseudoTerminal: TerminalDriver {
         var ev: Int16 = 0
         if !toMaster.isEmpty || (packetMode && packetStatus != 0) { ev |= POLL.IN | POLL.RDNORM }
         if packetMode && packetStatus != 0 { ev |= POLL.PRI }
-        if toSlave.count < PseudoTerminal.bufferSize { ev |= POLL.OUT | POLL.WRNORM }
+        if toSlave.count < PseudoTerminal.inputCapacity { ev |= POLL.OUT | POLL.WRNORM }
         if slaveClosed { ev |= POLL.HUP }
         return ev
     }
@@ -283,7 +285,7 @@ final class PtyMasterFile: OpenFile {
         buffers.scatter(try pty.masterRead(buffers.totalCount))
     }
     override func write(from buffers: [HostBuffer]) throws(LinuxErrno) -> Int {
-        try pty.masterWrite(buffers.gather(limit: PseudoTerminal.bufferSize))
+        try pty.masterWrite(buffers.gather(limit: PseudoTerminal.outputCapacity))
     }
     override var waitQueue: WaitQueue? { pty.masterQueue }
     override var writesCompletely: Bool { true }
@@ -308,7 +310,7 @@ final class PtySlaveFile: OpenFile {
         buffers.scatter(try pty.slaveRead(buffers.totalCount))
     }
     override func write(from buffers: [HostBuffer]) throws(LinuxErrno) -> Int {
-        try pty.slaveWrite(buffers.gather(limit: PseudoTerminal.bufferSize))
+        try pty.slaveWrite(buffers.gather(limit: PseudoTerminal.outputCapacity))
     }
     override var waitQueue: WaitQueue? { pty.slaveQueue }
     override var writesCompletely: Bool { true }
@@ -322,7 +324,7 @@ final class PtySlaveFile: OpenFile {
 /// /dev/pts/N: a character device 136:N owned by whoever opened the master, group tty, mode 620 (the
 /// devpts mount options Debian uses).
 final class PtySlaveInode: Inode {
-    unowned let pty: PseudoTerminal
+    let pty: PseudoTerminal
     init(pty: PseudoTerminal) { self.pty = pty }
 
     var fileType: UInt16 { S.IFCHR }
