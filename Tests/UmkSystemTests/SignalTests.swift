@@ -15,6 +15,10 @@ final class SignalInfoTests: SystemTestCase {
     /// nest as Linux sets them up; rt_sigtimedwait; rt_sigqueueinfo's rules.
     func testSignalInfoAndQueueing() throws { try same("siginfo", .glibc) }
     func testSignalInfoAndQueueingMusl() throws { try same("siginfo", .musl) }
+    /// The si_code and si_addr of each hardware fault: SEGV_MAPERR, SEGV_ACCERR, BUS_ADRERR past the end of a
+    /// mapped file, FPE_INTDIV, ILL_ILLOPN, and SI_KERNEL for int3 and a privileged instruction.
+    func testFaultSignalInfo() throws { try same("faults", .glibc) }
+    func testFaultSignalInfoMusl() throws { try same("faults", .musl) }
 }
 
 final class JobControlTests: SystemTestCase {

@@ -140,6 +140,8 @@ final class AddressSpace {
             if v == nil || !v!.range.contains(vpn << 12) { v = vmas.find(vpn << 12) }
             guard let vma = v else { preconditionFailure("populate outside a VMA") }
             if let file = vma.file {
+                // Past the file's last page there is nothing to map: a touch there is SIGBUS, as on Linux.
+                guard !vma.isBeyondEndOfFile(vpn << 12) else { continue }
                 let f = try cache.frame(file, page: (vma.fileOffset &+ ((vpn << 12) - vma.start)) >> 12)
                 do {
                     try install(vpn, PTE(frame: Int32(f), prot: vma.prot, cow: true))
@@ -385,6 +387,12 @@ final class AddressSpace {
 
     // MARK: Faults
 
+    /// Whether `address` is in a file mapping but past the file's last page: a touch there is SIGBUS
+    /// (BUS_ADRERR), not a page of zeros.
+    func isBeyondEndOfFile(_ address: UInt64) -> Bool {
+        vmas.find(address)?.isBeyondEndOfFile(address & ~4095) ?? false
+    }
+
     /// Handles a host page fault of the guest at `address`: copies a copy-on-write page, grows the stack, or
     /// backs a page that has no frame yet. Returns false when the guest really faulted (no VMA, or the
     /// access is not allowed).
@@ -396,7 +404,7 @@ final class AddressSpace {
                 guard pte.cow, v.prot.contains(.write) else { return false }
                 return (try? breakCopyOnWrite(page >> 12)) != nil && flushQuietly()
             }
-            guard v.prot != .none else { return false }
+            guard v.prot != .none, !v.isBeyondEndOfFile(page) else { return false }
             let span = AddressSpace.faultAround << 12
             let around = max(page & ~(span - 1), v.start)..<min((page & ~(span - 1)) + span, v.end)
             if v.file == nil && !v.shared && !v.charged && frames.zeroFrames != nil {

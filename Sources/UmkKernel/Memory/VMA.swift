@@ -36,6 +36,14 @@ struct VMA {
     var accountable: Bool { !noReserve && !(shared && file != nil) }
     var length: UInt64 { end - start }
 
+    /// Whether the page at `page` maps past the last page of its file (never for anonymous memory).
+    func isBeyondEndOfFile(_ page: UInt64) -> Bool {
+        guard let file else { return false }
+        let (offset, overflow) = fileOffset.addingReportingOverflow(page - start)
+        let size = file.key.size
+        return overflow || offset >> 12 >= (size >> 12) + (size & 4095 == 0 ? 0 : 1)
+    }
+
     /// Whether `next` (which starts where this one ends) can be folded into this one.
     func canMerge(with next: VMA) -> Bool {
         end == next.start && prot == next.prot && shared == next.shared && growsDown == next.growsDown

@@ -452,6 +452,10 @@ final class Kernel {
                 try resume(task)
                 return
             }
+            if info.code > 0 && task.mm.isBeyondEndOfFile(info.address) {
+                try deliverFault(task, 7, Tracer.SignalInfo(signo: 7, code: 2, address: info.address))  // SIGBUS, BUS_ADRERR
+                return
+            }
             if task.mm.vmas.find(info.address) != nil && task.mm.atHostMappingLimit {
                 // A touch of memory the guest may use, but its stub has no host mapping left: that process's
                 // own limit, so it is the one to go.
