@@ -57,6 +57,11 @@ public final class HostFile {
         try vectored(offset == nil ? 20 : 296, buffers, offset)  // writev, pwritev
     }
 
+    /// One write of `bytes`; returns how many the host took.
+    public func write(_ bytes: [UInt8]) throws(Errno) -> Int {
+        try retrying { bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) } }
+    }
+
     private func vectored(_ nr: Int, _ buffers: [HostBuffer], _ offset: Int64?) throws(Errno) -> Int {
         var iov = buffers.map { iovec(iov_base: $0.base, iov_len: $0.count) }
         let n = min(iov.count, 1024)

@@ -38,7 +38,7 @@ final class VMATests: XCTestCase {
     }
 
     func testFileOffsetsFollowSplits() {
-        let file = MappedFile(host: .standardInput, stat: HostStat())  // VMAs compare files by identity
+        let file = MappedFile(host: .standardInput, stat: FileStat())  // VMAs compare files by identity
         var s = VMASet()
         s.insert(VMA(start: 0x10000, end: 0x14000, prot: .read, name: "f", file: file, fileOffset: 0x2000))
         s.remove(0x11000..<0x12000)

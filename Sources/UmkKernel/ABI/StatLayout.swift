@@ -8,7 +8,7 @@ enum StatLayout {
         UInt64((minor & 0xff) | (major << 8) | ((minor & ~0xff) << 12))
     }
 
-    static func stat(_ s: HostStat) -> [UInt8] {
+    static func stat(_ s: FileStat) -> [UInt8] {
         var b = ByteWriter(count: 144)
         b.put(encodeDevice(s.devMajor, s.devMinor), at: 0)
         b.put(s.ino, at: 8)
@@ -29,7 +29,7 @@ enum StatLayout {
         return b.bytes
     }
 
-    static func statx(_ s: HostStat) -> [UInt8] {
+    static func statx(_ s: FileStat) -> [UInt8] {
         var b = ByteWriter(count: 256)
         b.put(s.mask, at: 0)
         b.put(s.blksize, at: 4)

@@ -149,31 +149,3 @@ extension AddressSpace {
         }
     }
 }
-
-extension Array where Element == HostBuffer {
-    var totalCount: Int { reduce(0) { $0 + $1.count } }
-
-    /// The first `limit` bytes of the buffers, copied (a write's data, for files that keep it in the kernel).
-    func gather(limit: Int) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(Swift.min(limit, totalCount))
-        for b in self where out.count < limit {
-            let n = Swift.min(b.count, limit - out.count)
-            out.append(contentsOf: UnsafeRawBufferPointer(start: b.base, count: n))
-        }
-        return out
-    }
-
-    /// Copies `bytes` into the buffers in order; returns how many fitted.
-    func scatter(_ bytes: [UInt8]) -> Int {
-        var done = 0
-        bytes.withUnsafeBytes { src in
-            for b in self where done < bytes.count {
-                let n = Swift.min(b.count, bytes.count - done)
-                b.base.copyMemory(from: src.baseAddress! + done, byteCount: n)
-                done += n
-            }
-        }
-        return done
-    }
-}

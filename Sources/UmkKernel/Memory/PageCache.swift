@@ -15,7 +15,7 @@ final class MappedFile {
     let host: HostFile
     let key: Key
 
-    init(host: HostFile, stat: HostStat) {
+    init(host: HostFile, stat: FileStat) {
         self.host = host
         key = Key(device: UInt64(stat.devMajor) << 32 | UInt64(stat.devMinor), inode: stat.ino, size: stat.size,
                   mtime: stat.mtime.0, mtimeNanoseconds: stat.mtime.1)
@@ -65,19 +65,12 @@ final class PageCache {
         }
         let runs = try frames.allocate(Int(count))
         let list = runs.flatMap { Array($0) }
-        let buffers = list.map { HostBuffer(base: frames.memory.base + $0 * 4096, count: 4096) }
+        let io = frames.ioSequence(frames: list)
         do {
             var done = 0
-            let total = buffers.count * 4096
-            while done < total {
+            while done < io.count {
                 // Resume after a short read; end of file leaves the rest zero.
-                var skip = done
-                let rest = buffers.compactMap { b -> HostBuffer? in
-                    if skip >= b.count { skip -= b.count; return nil }
-                    defer { skip = 0 }
-                    return HostBuffer(base: b.base + skip, count: b.count - skip)
-                }
-                let n = try file.host.read(into: rest, at: Int64(index * 4096) + Int64(done))
+                let n = try file.host.read(into: io.dropFirst(done).hostBuffers, at: Int64(index * 4096) + Int64(done))
                 if n == 0 { break }
                 done += n
             }

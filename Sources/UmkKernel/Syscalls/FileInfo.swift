@@ -141,7 +141,7 @@ extension SyscallTable {
 
 extension Kernel {
     /// stat of a path relative to `dirfd` with AT_* flags; AT_EMPTY_PATH with "" is the fd itself.
-    func statPath(_ t: Task, _ dirfd: Int32, _ path: GuestAddress, flags: Int32) throws(LinuxErrno) -> HostStat {
+    func statPath(_ t: Task, _ dirfd: Int32, _ path: GuestAddress, flags: Int32) throws(LinuxErrno) -> FileStat {
         let name = try t.mm.readString(path)
         if name.isEmpty {
             guard flags & AT.EMPTY_PATH != 0 else { throw .ENOENT }
@@ -163,7 +163,7 @@ extension Kernel {
         return .value(0)
     }
 
-    func writeStat(_ t: Task, _ at: GuestAddress, _ st: HostStat) throws(LinuxErrno) -> SyscallOutcome {
+    func writeStat(_ t: Task, _ at: GuestAddress, _ st: FileStat) throws(LinuxErrno) -> SyscallOutcome {
         try t.mm.writeBytes(at, StatLayout.stat(st))
         return .value(0)
     }

@@ -1,8 +1,8 @@
 import UmkHost
 
 // Files.swift: opening, closing, reading and writing files, and the fd table (fs/open.c, fs/read_write.c,
-// fs/fcntl.c, fs/ioctl.c). Reads and writes move bytes straight between the host file and the kernel's
-// mapping of guest memory: no copy through kernel buffers.
+// fs/fcntl.c, fs/ioctl.c). Reads and writes hand files an IOSequence over guest memory: a host file reads or
+// writes it in place, with no copy through kernel buffers.
 extension SyscallTable {
     mutating func addFileCalls() {
         add(0, [.fd, .outBuffer, .uint]) { k, t, a throws(LinuxErrno) in try k.sysRead(t, a) }
@@ -58,8 +58,8 @@ extension Kernel {
         guard f.isReadable else { throw .EBADF }
         let n = min(a.count(2), Kernel.maxIOCount)
         if n == 0 { return .value(0) }
-        let buffers = try t.mm.hostBuffers(a.address(1), n, write: true, partial: true)
-        return try transfer(t, f, write: false) { () throws(LinuxErrno) in try f.read(into: buffers) }
+        let io = try t.mm.ioSequence(a.address(1), n, write: true, partial: true)
+        return try transfer(t, f, write: false) { () throws(LinuxErrno) in try f.read(into: io) }
     }
 
     func sysWrite(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
@@ -68,8 +68,8 @@ extension Kernel {
         let n = min(a.count(2), Kernel.maxIOCount)
         if n == 0 { return .value(0) }
         let done = f.writesCompletely ? t.ioProgress : 0
-        let buffers = try t.mm.hostBuffers(a.address(1).advanced(by: done), n - done, write: false, partial: true)
-        return try transfer(t, f, write: true, total: n) { () throws(LinuxErrno) in try f.write(from: buffers) }
+        let io = try t.mm.ioSequence(a.address(1).advanced(by: done), n - done, write: false, partial: true)
+        return try transfer(t, f, write: true, total: n) { () throws(LinuxErrno) in try f.write(from: io) }
     }
 
     /// One read or write on a file that may make the caller wait (fs/pipe.c pipe_read/pipe_write): EAGAIN
@@ -114,7 +114,7 @@ extension Kernel {
         let n = min(a.count(2), Kernel.maxIOCount)
         try Kernel.checkOffset(a.long(3), n)
         if n == 0 { return .value(0) }
-        return .value(try f.read(into: try t.mm.hostBuffers(a.address(1), n, write: true, partial: true), at: a.long(3)))
+        return .value(try f.read(into: try t.mm.ioSequence(a.address(1), n, write: true, partial: true), at: a.long(3)))
     }
 
     func sysPwrite(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
@@ -123,7 +123,7 @@ extension Kernel {
         let n = min(a.count(2), Kernel.maxIOCount)
         try Kernel.checkOffset(a.long(3), n)
         if n == 0 { return .value(0) }
-        return .value(try f.write(from: try t.mm.hostBuffers(a.address(1), n, write: false, partial: true), at: a.long(3)))
+        return .value(try f.write(from: try t.mm.ioSequence(a.address(1), n, write: false, partial: true), at: a.long(3)))
     }
 
     /// readv, writev, preadv, pwritev: the iovec array is read from the guest, at most IOV_MAX entries.
@@ -133,7 +133,7 @@ extension Kernel {
         let count = a.int(2)
         guard count >= 0, count <= 1024 else { throw .EINVAL }
         if let offset, offset < 0 { throw .EINVAL }
-        var buffers: [HostBuffer] = []
+        var parts: [IOSequence] = []
         var total = 0
         for i in 0..<Int(count) {
             let base = try t.mm.read(a.address(1).advanced(by: 16 * i), as: UInt64.self)
@@ -141,24 +141,17 @@ extension Kernel {
             guard len >= 0 else { throw .EINVAL }
             let n = min(Int(len), Kernel.maxIOCount - total)
             total += n
-            buffers += try t.mm.hostBuffers(GuestAddress(base), n, write: !write)
+            parts.append(try t.mm.ioSequence(GuestAddress(base), n, write: !write))
         }
         if let offset { try Kernel.checkOffset(offset, total) }
-        if buffers.isEmpty { return .value(0) }
+        let io = IOSequence(concatenating: parts)
+        if io.isEmpty { return .value(0) }
         if let offset {
-            return .value(write ? try f.write(from: buffers, at: offset) : try f.read(into: buffers, at: offset))
+            return .value(write ? try f.write(from: io, at: offset) : try f.read(into: io, at: offset))
         }
         // A blocking writev to a pipe waits until all is written: restarts skip what went already.
         let done = write && f.writesCompletely ? t.ioProgress : 0
-        var skip = done
-        let rest = buffers.compactMap { b -> HostBuffer? in
-            if skip >= b.count {
-                skip -= b.count
-                return nil
-            }
-            defer { skip = 0 }
-            return HostBuffer(base: b.base + skip, count: b.count - skip)
-        }
+        let rest = io.dropFirst(done)
         return try transfer(t, f, write: write, total: total) { () throws(LinuxErrno) in
             write ? try f.write(from: rest) : try f.read(into: rest)
         }

@@ -23,8 +23,8 @@ final class SignalFile: OpenFile {
     }
 
     /// Whole records only (EINVAL for a buffer smaller than one); EAGAIN, so a wait, when none is pending.
-    override func read(into buffers: [HostBuffer]) throws(LinuxErrno) -> Int {
-        let room = buffers.totalCount / 128
+    override func read(into io: IOSequence) throws(LinuxErrno) -> Int {
+        let room = io.count / 128
         guard room > 0 else { throw .EINVAL }
         guard let t = kernel.current else { throw .EAGAIN }
         var out: [UInt8] = []
@@ -34,16 +34,15 @@ final class SignalFile: OpenFile {
             out += SignalFile.record(info)
         }
         if out.isEmpty { throw .EAGAIN }
-        return buffers.scatter(out)
+        return io.copyOut(out)
     }
 
-    override func stat() throws(LinuxErrno) -> HostStat {
-        var s = HostStat()
+    override func stat() throws(LinuxErrno) -> FileStat {
+        var s = FileStat()
         s.mode = 0o600
         s.nlink = 1
         s.blksize = 4096
         s.devMinor = 13  // anon_inodefs
-        s.mask = 0x7ff
         return s
     }
 

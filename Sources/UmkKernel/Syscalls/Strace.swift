@@ -65,10 +65,7 @@ final class Strace {
     }
 
     private func write(_ s: String) {
-        var bytes = Array(s.utf8)
-        bytes.withUnsafeMutableBytes { b in
-            _ = try? out.write(from: [HostBuffer(base: b.baseAddress!, count: b.count)])
-        }
+        _ = try? out.write(Array(s.utf8))
     }
 
     private func hex(_ v: UInt64) -> String { v == 0 ? "NULL" : "0x" + String(v, radix: 16) }

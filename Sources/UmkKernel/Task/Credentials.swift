@@ -22,7 +22,7 @@ struct Credentials {
         static let read = Access(rawValue: 4)
     }
 
-    func permits(_ st: HostStat, _ want: Access, real: Bool = false) -> Bool {
+    func permits(_ st: FileStat, _ want: Access, real: Bool = false) -> Bool {
         let uid = real ? self.uid : fsuid
         let gid = real ? self.gid : fsgid
         let mode = Int32(st.mode)

@@ -27,24 +27,18 @@ final class DeviceFile: OpenFile {
         super.init(flags: flags, dentry: dentry)
     }
 
-    override func read(into buffers: [HostBuffer]) throws(LinuxErrno) -> Int {
+    override func read(into io: IOSequence) throws(LinuxErrno) -> Int {
         if kind == .null { return 0 }
-        var n = 0
-        for b in buffers {
-            let buf = UnsafeMutableRawBufferPointer(start: b.base, count: b.count)
-            if kind == .random { HostRandom.fill(buf) } else { buf.initializeMemory(as: UInt8.self, repeating: 0) }
-            n += b.count
-        }
-        return n
+        return io.fill(random: kind == .random)
     }
 
-    override func write(from buffers: [HostBuffer]) throws(LinuxErrno) -> Int {
+    override func write(from io: IOSequence) throws(LinuxErrno) -> Int {
         if kind == .full { throw .ENOSPC }
-        return buffers.reduce(0) { $0 + $1.count }
+        return io.count
     }
 
-    override func read(into buffers: [HostBuffer], at offset: Int64) throws(LinuxErrno) -> Int { try read(into: buffers) }
-    override func write(from buffers: [HostBuffer], at offset: Int64) throws(LinuxErrno) -> Int { try write(from: buffers) }
+    override func read(into io: IOSequence, at offset: Int64) throws(LinuxErrno) -> Int { try read(into: io) }
+    override func write(from io: IOSequence, at offset: Int64) throws(LinuxErrno) -> Int { try write(from: io) }
     override func seek(_ offset: Int64, whence: Int32) throws(LinuxErrno) -> Int64 { 0 }
-    override func stat() throws(LinuxErrno) -> HostStat { try inode.stat() }
+    override func stat() throws(LinuxErrno) -> FileStat { try inode.stat() }
 }

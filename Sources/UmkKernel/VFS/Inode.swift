@@ -6,7 +6,7 @@ import UmkHost
 protocol Inode: AnyObject {
     /// The file type bits (S_IFMT) of the node, fixed for its lifetime.
     var fileType: UInt16 { get }
-    func stat() throws(LinuxErrno) -> HostStat
+    func stat() throws(LinuxErrno) -> FileStat
     /// The child named `name` (never "." or ".."): ENOENT if absent, ENOTDIR if this is not a directory.
     func lookup(_ name: String) throws(LinuxErrno) -> Inode
     func readLink() throws(LinuxErrno) -> [UInt8]
@@ -44,8 +44,8 @@ final class HostInode: Inode {
     static let hostPathFlags: Int32 = 0o10000000 | 0o400000  // O_PATH | O_NOFOLLOW
     static let hostDirectoryFlag: Int32 = 0o200000
 
-    func stat() throws(LinuxErrno) -> HostStat {
-        do { return try handle.status() } catch { throw LinuxErrno(host: error) }
+    func stat() throws(LinuxErrno) -> FileStat {
+        do { return FileStat(host: try handle.status()) } catch { throw LinuxErrno(host: error) }
     }
 
     func lookup(_ name: String) throws(LinuxErrno) -> Inode {

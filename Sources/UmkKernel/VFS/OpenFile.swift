@@ -19,12 +19,12 @@ class OpenFile {
     var isReadable: Bool { !isPathOnly && (accessMode == O.RDONLY || accessMode == O.RDWR) }
     var isWritable: Bool { !isPathOnly && (accessMode == O.WRONLY || accessMode == O.RDWR) }
 
-    func read(into buffers: [HostBuffer]) throws(LinuxErrno) -> Int { throw .EINVAL }
-    func write(from buffers: [HostBuffer]) throws(LinuxErrno) -> Int { throw .EINVAL }
-    func read(into buffers: [HostBuffer], at offset: Int64) throws(LinuxErrno) -> Int { throw .ESPIPE }
-    func write(from buffers: [HostBuffer], at offset: Int64) throws(LinuxErrno) -> Int { throw .ESPIPE }
+    func read(into io: IOSequence) throws(LinuxErrno) -> Int { throw .EINVAL }
+    func write(from io: IOSequence) throws(LinuxErrno) -> Int { throw .EINVAL }
+    func read(into io: IOSequence, at offset: Int64) throws(LinuxErrno) -> Int { throw .ESPIPE }
+    func write(from io: IOSequence, at offset: Int64) throws(LinuxErrno) -> Int { throw .ESPIPE }
     func seek(_ offset: Int64, whence: Int32) throws(LinuxErrno) -> Int64 { throw .ESPIPE }
-    func stat() throws(LinuxErrno) -> HostStat { throw .EBADF }
+    func stat() throws(LinuxErrno) -> FileStat { throw .EBADF }
     func readDirectory(into buffer: UnsafeMutableRawBufferPointer) throws(LinuxErrno) -> Int { throw .ENOTDIR }
     /// ioctl with its argument already copied in (`arg` is kernel memory of the request's size).
     func ioctl(_ request: UInt, _ arg: UnsafeMutableRawPointer?) throws(LinuxErrno) -> Int { throw .ENOTTY }
@@ -65,20 +65,20 @@ final class HostOpenFile: OpenFile {
         super.init(flags: flags, dentry: dentry)
     }
 
-    override func read(into buffers: [HostBuffer]) throws(LinuxErrno) -> Int {
+    override func read(into io: IOSequence) throws(LinuxErrno) -> Int {
         if inode.isDirectory { throw .EISDIR }
-        do { return try host.read(into: buffers) } catch { throw LinuxErrno(host: error) }
+        do { return try host.read(into: io.hostBuffers) } catch { throw LinuxErrno(host: error) }
     }
-    override func read(into buffers: [HostBuffer], at offset: Int64) throws(LinuxErrno) -> Int {
+    override func read(into io: IOSequence, at offset: Int64) throws(LinuxErrno) -> Int {
         if inode.isDirectory { throw .EISDIR }
-        do { return try host.read(into: buffers, at: offset) } catch { throw LinuxErrno(host: error) }
+        do { return try host.read(into: io.hostBuffers, at: offset) } catch { throw LinuxErrno(host: error) }
     }
-    override func write(from buffers: [HostBuffer]) throws(LinuxErrno) -> Int { throw .EBADF }
-    override func write(from buffers: [HostBuffer], at offset: Int64) throws(LinuxErrno) -> Int { throw .EBADF }
+    override func write(from io: IOSequence) throws(LinuxErrno) -> Int { throw .EBADF }
+    override func write(from io: IOSequence, at offset: Int64) throws(LinuxErrno) -> Int { throw .EBADF }
     override func seek(_ offset: Int64, whence: Int32) throws(LinuxErrno) -> Int64 {
         do { return try host.seek(offset, whence: whence) } catch { throw LinuxErrno(host: error) }
     }
-    override func stat() throws(LinuxErrno) -> HostStat { try inode.stat() }
+    override func stat() throws(LinuxErrno) -> FileStat { try inode.stat() }
     override func readDirectory(into buffer: UnsafeMutableRawBufferPointer) throws(LinuxErrno) -> Int {
         guard inode.isDirectory else { throw .ENOTDIR }
         do { return try host.readDirectory(into: buffer) } catch { throw LinuxErrno(host: error) }
@@ -98,12 +98,12 @@ final class PathOpenFile: OpenFile {
         self.inode = inode
         super.init(flags: (flags & (O.PATH | O.DIRECTORY | O.NOFOLLOW)) | O.PATH, dentry: dentry)
     }
-    override func read(into buffers: [HostBuffer]) throws(LinuxErrno) -> Int { throw .EBADF }
-    override func write(from buffers: [HostBuffer]) throws(LinuxErrno) -> Int { throw .EBADF }
-    override func read(into buffers: [HostBuffer], at offset: Int64) throws(LinuxErrno) -> Int { throw .EBADF }
-    override func write(from buffers: [HostBuffer], at offset: Int64) throws(LinuxErrno) -> Int { throw .EBADF }
+    override func read(into io: IOSequence) throws(LinuxErrno) -> Int { throw .EBADF }
+    override func write(from io: IOSequence) throws(LinuxErrno) -> Int { throw .EBADF }
+    override func read(into io: IOSequence, at offset: Int64) throws(LinuxErrno) -> Int { throw .EBADF }
+    override func write(from io: IOSequence, at offset: Int64) throws(LinuxErrno) -> Int { throw .EBADF }
     override func seek(_ offset: Int64, whence: Int32) throws(LinuxErrno) -> Int64 { throw .EBADF }
-    override func stat() throws(LinuxErrno) -> HostStat { try inode.stat() }
+    override func stat() throws(LinuxErrno) -> FileStat { try inode.stat() }
     override func readDirectory(into buffer: UnsafeMutableRawBufferPointer) throws(LinuxErrno) -> Int { throw .EBADF }
     override func ioctl(_ request: UInt, _ arg: UnsafeMutableRawPointer?) throws(LinuxErrno) -> Int { throw .EBADF }
 }

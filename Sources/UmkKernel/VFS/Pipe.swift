@@ -31,15 +31,9 @@ final class Pipe {
 
     var count: Int { buffer.count - head }
 
-    func take(into buffers: [HostBuffer]) -> Int {
-        var done = 0
-        for b in buffers {
-            let n = min(b.count, count)
-            if n == 0 { break }
-            buffer.withUnsafeBytes { b.base.copyMemory(from: $0.baseAddress! + head, byteCount: n) }
-            head += n
-            done += n
-        }
+    func take(into io: IOSequence) -> Int {
+        let done = io.copyOut(buffer[head...])
+        head += done
         if head == buffer.count {
             buffer.removeAll(keepingCapacity: true)
             head = 0
@@ -50,15 +44,7 @@ final class Pipe {
         return done
     }
 
-    func put(from buffers: [HostBuffer], limit: Int) -> Int {
-        var done = 0
-        for b in buffers where done < limit {
-            let n = min(b.count, limit - done)
-            buffer.append(contentsOf: UnsafeRawBufferPointer(start: b.base, count: n))
-            done += n
-        }
-        return done
-    }
+    func put(from io: IOSequence, limit: Int) -> Int { io.append(to: &buffer, limit: limit) }
 }
 
 final class PipeEnd: OpenFile {
@@ -94,28 +80,28 @@ final class PipeEnd: OpenFile {
     }
     override var writesCompletely: Bool { true }
 
-    override func read(into buffers: [HostBuffer]) throws(LinuxErrno) -> Int {
+    override func read(into io: IOSequence) throws(LinuxErrno) -> Int {
         if pipe.count == 0 {
             if pipe.writers == 0 { return 0 }
             throw .EAGAIN
         }
-        let n = pipe.take(into: buffers)
+        let n = pipe.take(into: io)
         pipe.kernel.wake(pipe.queue)
         return n
     }
 
-    override func write(from buffers: [HostBuffer]) throws(LinuxErrno) -> Int {
+    override func write(from io: IOSequence) throws(LinuxErrno) -> Int {
         guard pipe.readers > 0 else { throw .EPIPE }
-        let total = buffers.reduce(0) { $0 + $1.count }
+        let total = io.count
         let room = pipe.capacity - pipe.count
         if room == 0 || (total <= Pipe.atomicSize && room < total) { throw .EAGAIN }
-        let n = pipe.put(from: buffers, limit: room)
+        let n = pipe.put(from: io, limit: room)
         pipe.kernel.wake(pipe.queue)
         return n
     }
 
-    override func stat() throws(LinuxErrno) -> HostStat {
-        var s = HostStat()
+    override func stat() throws(LinuxErrno) -> FileStat {
+        var s = FileStat()
         s.mode = S.IFIFO | 0o600
         s.nlink = 1
         s.ino = pipe.inode
@@ -123,7 +109,6 @@ final class PipeEnd: OpenFile {
         s.gid = pipe.owner.1
         s.blksize = 4096
         s.devMinor = 14  // pipefs
-        s.mask = 0x7ff
         return s
     }
 

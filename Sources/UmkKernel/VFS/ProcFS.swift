@@ -39,8 +39,8 @@ final class ProcInode: Inode {
         }
     }
 
-    func stat() throws(LinuxErrno) -> HostStat {
-        var s = HostStat()
+    func stat() throws(LinuxErrno) -> FileStat {
+        var s = FileStat()
         switch content {
         case .directory: (s.mode, s.nlink) = (S.IFDIR | 0o555, 2)
         case .symlink: (s.mode, s.nlink) = (S.IFLNK | 0o777, 1)
@@ -49,7 +49,6 @@ final class ProcInode: Inode {
         s.ino = ino
         s.blksize = 1024
         s.devMinor = 22  // proc's anonymous device
-        s.mask = 0x7ff
         return s
     }
 
@@ -166,7 +165,7 @@ final class PipeInode: Inode {
     init(pipe: Pipe) { self.pipe = pipe }
     var fileType: UInt16 { S.IFIFO }
     var isReadOnly: Bool { false }
-    func stat() throws(LinuxErrno) -> HostStat { try PipeEnd(pipe: pipe, writer: false, flags: 0).stat() }
+    func stat() throws(LinuxErrno) -> FileStat { try PipeEnd(pipe: pipe, writer: false, flags: 0).stat() }
     func lookup(_ name: String) throws(LinuxErrno) -> Inode { throw .ENOTDIR }
     func readLink() throws(LinuxErrno) -> [UInt8] { throw .EINVAL }
     func open(flags: Int32, dentry: Dentry) throws(LinuxErrno) -> OpenFile {
@@ -186,7 +185,7 @@ final class ConsoleInode: Inode {
     }
     var fileType: UInt16 { S.IFCHR }
     var isReadOnly: Bool { false }
-    func stat() throws(LinuxErrno) -> HostStat { try ConsoleFile(host: host, queue: queue, output: nil).stat() }
+    func stat() throws(LinuxErrno) -> FileStat { try ConsoleFile(host: host, queue: queue, output: nil).stat() }
     func lookup(_ name: String) throws(LinuxErrno) -> Inode { throw .ENOTDIR }
     func readLink() throws(LinuxErrno) -> [UInt8] { throw .EINVAL }
     func open(flags: Int32, dentry: Dentry) throws(LinuxErrno) -> OpenFile {
@@ -206,25 +205,19 @@ final class SyntheticFile: OpenFile {
         super.init(flags: flags, dentry: dentry)
     }
 
-    override func read(into buffers: [HostBuffer]) throws(LinuxErrno) -> Int {
-        let n = try read(into: buffers, at: Int64(offset))
+    override func read(into io: IOSequence) throws(LinuxErrno) -> Int {
+        let n = try read(into: io, at: Int64(offset))
         offset += n
         return n
     }
 
-    override func read(into buffers: [HostBuffer], at position: Int64) throws(LinuxErrno) -> Int {
-        var at = Int(clamping: position)
-        var done = 0
-        for b in buffers where at < bytes.count {
-            let n = min(b.count, bytes.count - at)
-            bytes.withUnsafeBytes { b.base.copyMemory(from: $0.baseAddress! + at, byteCount: n) }
-            at += n
-            done += n
-        }
-        return done
+    override func read(into io: IOSequence, at position: Int64) throws(LinuxErrno) -> Int {
+        let at = Int(clamping: position)
+        guard at < bytes.count else { return 0 }
+        return io.copyOut(bytes[at...])
     }
 
-    override func write(from buffers: [HostBuffer]) throws(LinuxErrno) -> Int { throw .EBADF }
+    override func write(from io: IOSequence) throws(LinuxErrno) -> Int { throw .EBADF }
 
     override func seek(_ off: Int64, whence: Int32) throws(LinuxErrno) -> Int64 {
         let base: Int64 = whence == 0 ? 0 : whence == 1 ? Int64(offset) : whence == 2 ? Int64(bytes.count) : -1
@@ -234,7 +227,7 @@ final class SyntheticFile: OpenFile {
         return Int64(offset)
     }
 
-    override func stat() throws(LinuxErrno) -> HostStat { try inode.stat() }
+    override func stat() throws(LinuxErrno) -> FileStat { try inode.stat() }
 }
 
 /// A directory listing made when it is opened, read with getdents64 (procfs directories).
@@ -249,8 +242,8 @@ final class SyntheticDirectoryFile: OpenFile {
         super.init(flags: flags, dentry: dentry)
     }
 
-    override func read(into buffers: [HostBuffer]) throws(LinuxErrno) -> Int { throw .EISDIR }
-    override func stat() throws(LinuxErrno) -> HostStat { try inode.stat() }
+    override func read(into io: IOSequence) throws(LinuxErrno) -> Int { throw .EISDIR }
+    override func stat() throws(LinuxErrno) -> FileStat { try inode.stat() }
 
     override func seek(_ off: Int64, whence: Int32) throws(LinuxErrno) -> Int64 {
         guard whence == 0, off >= 0 else { throw .EINVAL }

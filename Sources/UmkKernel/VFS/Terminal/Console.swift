@@ -31,9 +31,9 @@ final class ConsoleFile: OpenFile {
         super.init(flags: (try? host.statusFlags()) ?? O.RDWR, dentry: nil)
     }
 
-    override func read(into buffers: [HostBuffer]) throws(LinuxErrno) -> Int {
+    override func read(into io: IOSequence) throws(LinuxErrno) -> Int {
         guard host.isReadable() else { throw .EAGAIN }
-        do { return try host.read(into: buffers) } catch { throw LinuxErrno(host: error) }
+        do { return try host.read(into: io.hostBuffers) } catch { throw LinuxErrno(host: error) }
     }
 
     override var waitQueue: WaitQueue? { queue }
@@ -49,26 +49,26 @@ final class ConsoleFile: OpenFile {
     override var writeWaitQueue: WaitQueue? { output?.queue }
     override var writesCompletely: Bool { output != nil }
 
-    override func write(from buffers: [HostBuffer]) throws(LinuxErrno) -> Int {
+    override func write(from io: IOSequence) throws(LinuxErrno) -> Int {
         guard let output else {
-            do { return try host.write(from: buffers) } catch { throw LinuxErrno(host: error) }
+            do { return try host.write(from: io.hostBuffers) } catch { throw LinuxErrno(host: error) }
         }
         let n: Int
-        do { n = try output.writer.write(host.fd, from: buffers) } catch { throw LinuxErrno(host: error) }
+        do { n = try output.writer.write(host.fd, from: io.hostBuffers) } catch { throw LinuxErrno(host: error) }
         if n == 0 { throw .EAGAIN }  // the writer has no room yet: wait on the output queue
         return n
     }
-    override func read(into buffers: [HostBuffer], at offset: Int64) throws(LinuxErrno) -> Int {
-        do { return try host.read(into: buffers, at: offset) } catch { throw LinuxErrno(host: error) }
+    override func read(into io: IOSequence, at offset: Int64) throws(LinuxErrno) -> Int {
+        do { return try host.read(into: io.hostBuffers, at: offset) } catch { throw LinuxErrno(host: error) }
     }
-    override func write(from buffers: [HostBuffer], at offset: Int64) throws(LinuxErrno) -> Int {
-        do { return try host.write(from: buffers, at: offset) } catch { throw LinuxErrno(host: error) }
+    override func write(from io: IOSequence, at offset: Int64) throws(LinuxErrno) -> Int {
+        do { return try host.write(from: io.hostBuffers, at: offset) } catch { throw LinuxErrno(host: error) }
     }
     override func seek(_ offset: Int64, whence: Int32) throws(LinuxErrno) -> Int64 {
         do { return try host.seek(offset, whence: whence) } catch { throw LinuxErrno(host: error) }
     }
-    override func stat() throws(LinuxErrno) -> HostStat {
-        do { return try host.status() } catch { throw LinuxErrno(host: error) }
+    override func stat() throws(LinuxErrno) -> FileStat {
+        do { return FileStat(host: try host.status()) } catch { throw LinuxErrno(host: error) }
     }
 
     /// The terminal requests that only read or set the terminal's own state.

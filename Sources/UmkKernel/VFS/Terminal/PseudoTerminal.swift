@@ -281,16 +281,16 @@ final class PtyMasterFile: OpenFile {
 
     deinit { pty.masterClosed() }
 
-    override func read(into buffers: [HostBuffer]) throws(LinuxErrno) -> Int {
-        buffers.scatter(try pty.masterRead(buffers.totalCount))
+    override func read(into io: IOSequence) throws(LinuxErrno) -> Int {
+        io.copyOut(try pty.masterRead(io.count))
     }
-    override func write(from buffers: [HostBuffer]) throws(LinuxErrno) -> Int {
-        try pty.masterWrite(buffers.gather(limit: PseudoTerminal.outputCapacity))
+    override func write(from io: IOSequence) throws(LinuxErrno) -> Int {
+        try pty.masterWrite(io.copyIn(limit: PseudoTerminal.outputCapacity))
     }
     override var waitQueue: WaitQueue? { pty.masterQueue }
     override var writesCompletely: Bool { true }
     override func readyEvents() -> Int16 { pty.masterEvents }
-    override func stat() throws(LinuxErrno) -> HostStat { try inode.stat() }
+    override func stat() throws(LinuxErrno) -> FileStat { try inode.stat() }
     override var terminalEnd: TerminalEnd? { .master(pty) }
 }
 
@@ -306,16 +306,16 @@ final class PtySlaveFile: OpenFile {
 
     deinit { pty.slaveClosedOne() }
 
-    override func read(into buffers: [HostBuffer]) throws(LinuxErrno) -> Int {
-        buffers.scatter(try pty.slaveRead(buffers.totalCount))
+    override func read(into io: IOSequence) throws(LinuxErrno) -> Int {
+        io.copyOut(try pty.slaveRead(io.count))
     }
-    override func write(from buffers: [HostBuffer]) throws(LinuxErrno) -> Int {
-        try pty.slaveWrite(buffers.gather(limit: PseudoTerminal.outputCapacity))
+    override func write(from io: IOSequence) throws(LinuxErrno) -> Int {
+        try pty.slaveWrite(io.copyIn(limit: PseudoTerminal.outputCapacity))
     }
     override var waitQueue: WaitQueue? { pty.slaveQueue }
     override var writesCompletely: Bool { true }
     override func readyEvents() -> Int16 { pty.slaveEvents }
-    override func stat() throws(LinuxErrno) -> HostStat { try pty.slaveInode.stat() }
+    override func stat() throws(LinuxErrno) -> FileStat { try pty.slaveInode.stat() }
     override var procLinkName: String { pty.name }
     override func reopenTarget() throws(LinuxErrno) -> Dentry { Dentry(detached: pty.name, inode: pty.slaveInode) }
     override var terminalEnd: TerminalEnd? { .slave(pty) }
@@ -330,8 +330,8 @@ final class PtySlaveInode: Inode {
     var fileType: UInt16 { S.IFCHR }
     var isReadOnly: Bool { false }
 
-    func stat() throws(LinuxErrno) -> HostStat {
-        var s = HostStat()
+    func stat() throws(LinuxErrno) -> FileStat {
+        var s = FileStat()
         s.mode = S.IFCHR | 0o620
         s.nlink = 1
         s.ino = UInt64(pty.index) + 3
@@ -341,7 +341,6 @@ final class PtySlaveInode: Inode {
         s.rdevMinor = UInt32(pty.index)
         s.blksize = 1024
         s.devMinor = DevPtsInode.deviceMinor
-        s.mask = 0x7ff
         return s
     }
     func lookup(_ name: String) throws(LinuxErrno) -> Inode { throw .ENOTDIR }
@@ -363,14 +362,13 @@ final class DevPtsInode: Inode {
     var fileType: UInt16 { S.IFDIR }
     var isReadOnly: Bool { false }
 
-    func stat() throws(LinuxErrno) -> HostStat {
-        var s = HostStat()
+    func stat() throws(LinuxErrno) -> FileStat {
+        var s = FileStat()
         s.mode = S.IFDIR | 0o755
         s.nlink = 2
         s.ino = 1
         s.blksize = 1024
         s.devMinor = DevPtsInode.deviceMinor
-        s.mask = 0x7ff
         return s
     }
 
@@ -399,8 +397,8 @@ final class PtmxInode: Inode {
     init(ino: UInt64, mode: UInt16, devMinor: UInt32) { (self.ino, self.mode, self.devMinor) = (ino, mode, devMinor) }
     var fileType: UInt16 { S.IFCHR }
     var isReadOnly: Bool { false }
-    func stat() throws(LinuxErrno) -> HostStat {
-        var s = HostStat()
+    func stat() throws(LinuxErrno) -> FileStat {
+        var s = FileStat()
         s.mode = S.IFCHR | mode
         s.nlink = 1
         s.ino = ino
@@ -408,7 +406,6 @@ final class PtmxInode: Inode {
         s.rdevMinor = 2
         s.blksize = 1024
         s.devMinor = devMinor
-        s.mask = 0x7ff
         return s
     }
     func lookup(_ name: String) throws(LinuxErrno) -> Inode { throw .ENOTDIR }

@@ -1,0 +1,61 @@
+import UmkHost
+
+// FileStat.swift: a file's attributes as the kernel reports them (Linux's struct kstat), what stat, fstat and
+// statx copy out. Every filesystem fills one of these: hostfs from the host's statx, the others from their own
+// inodes, so no kernel object fabricates a host type.
+struct FileStat {
+    /// STATX_* bits of the fields that are filled in.
+    var mask: UInt32 = FileStat.basicStats
+    var blksize: UInt32 = 4096
+    var attributes: UInt64 = 0
+    var nlink: UInt32 = 1
+    var uid: UInt32 = 0
+    var gid: UInt32 = 0
+    var mode: UInt16 = 0
+    var ino: UInt64 = 0
+    var size: UInt64 = 0
+    /// 512-byte blocks allocated.
+    var blocks: UInt64 = 0
+    var attributesMask: UInt64 = 0
+    var atime: (Int64, UInt32) = (0, 0)
+    var btime: (Int64, UInt32) = (0, 0)
+    var ctime: (Int64, UInt32) = (0, 0)
+    var mtime: (Int64, UInt32) = (0, 0)
+    var rdevMajor: UInt32 = 0, rdevMinor: UInt32 = 0
+    var devMajor: UInt32 = 0, devMinor: UInt32 = 0
+    var mountID: UInt64 = 0
+
+    /// STATX_BASIC_STATS: type, mode, nlink, uid, gid, atime, mtime, ctime, ino, size, blocks.
+    static let basicStats: UInt32 = 0x7ff
+
+    init() {}
+
+    /// A host file's attributes, as hostfs shows them.
+    init(host s: HostStat) {
+        mask = s.mask
+        blksize = s.blksize
+        attributes = s.attributes
+        nlink = s.nlink
+        uid = s.uid
+        gid = s.gid
+        mode = s.mode
+        ino = s.ino
+        size = s.size
+        blocks = s.blocks
+        attributesMask = s.attributesMask
+        atime = s.atime
+        btime = s.btime
+        ctime = s.ctime
+        mtime = s.mtime
+        rdevMajor = s.rdevMajor
+        rdevMinor = s.rdevMinor
+        devMajor = s.devMajor
+        devMinor = s.devMinor
+        mountID = s.mountID
+    }
+
+    var fileType: UInt16 { mode & S.IFMT }
+    var isDirectory: Bool { fileType == S.IFDIR }
+    var isSymlink: Bool { fileType == S.IFLNK }
+    var isRegular: Bool { fileType == S.IFREG }
+}
