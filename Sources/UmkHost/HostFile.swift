@@ -93,9 +93,12 @@ public final class HostFile {
     }
 
     /// getdents64(2) into `buffer`: the host's records are the guest's format too.
-    public func readDirectory(into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
-        let r = umk_syscall6(217, Int(fd), Int(bitPattern: buffer.baseAddress), buffer.count, 0, 0, 0)
-        return try shim(r)
+    /// getdents64: the next records, at most `limit` bytes of them.
+    public func readDirectory(limit: Int) throws(Errno) -> [UInt8] {
+        var buf = [UInt8](repeating: 0, count: limit)
+        let fd = self.fd
+        let r = buf.withUnsafeMutableBytes { umk_syscall6(217, Int(fd), Int(bitPattern: $0.baseAddress), $0.count, 0, 0, 0) }
+        return Array(buf[0..<(try shim(r))])
     }
 
     public func readLink(_ path: String = "") throws(Errno) -> [UInt8] {

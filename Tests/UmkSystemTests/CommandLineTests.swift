@@ -90,7 +90,7 @@ final class CommandLineTests: SystemTestCase {
     }
 
     private func makeRoot() throws -> String {
-        var template = Array((NSTemporaryDirectory() + "umk-root-XXXXXX").utf8CString)
+        var template = Array((Fixture.scratch + "umk-root-XXXXXX").utf8CString)
         guard mkdtemp(&template) != nil else { throw BuildFailure(description: "mkdtemp failed: errno \(errno)") }
         let root = String(cString: template)
         chmod(root, 0o755)

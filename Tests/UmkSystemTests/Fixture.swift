@@ -1,5 +1,6 @@
 // Fixture.swift: the files the tests read, made once per test process in a temporary directory on the host
-// root (which the guest sees as is) and removed when the process exits.
+// root (which the guest sees as is) and removed when the process exits. They go under /var/tmp, not /tmp:
+// the guest has its own empty tmpfs at /tmp, as a container does.
 //
 //   files/   what Userland/files.c and paths.c expect (listed there): hello.txt, empty, sparse, sub/inner.txt,
 //            and the symlinks link, dangling, loop
@@ -12,9 +13,12 @@ import Glibc
 #endif
 
 enum Fixture {
-    /// A new empty directory under the host's temporary directory, for one test's own files.
+    /// Where the tests' host files go: a temporary directory the guest sees (its /tmp is its own).
+    static let scratch = "/var/tmp/"
+
+    /// A new empty directory under the scratch directory, for one test's own files.
     static func temporaryDirectory(_ name: String = "test") throws -> String {
-        var bytes = Array((NSTemporaryDirectory() + "umk-\(name)-XXXXXX").utf8CString)
+        var bytes = Array((scratch + "umk-\(name)-XXXXXX").utf8CString)
         guard mkdtemp(&bytes) != nil else { throw BuildFailure(description: "mkdtemp: errno \(errno)") }
         return String(cString: bytes)
     }
@@ -41,7 +45,7 @@ enum Fixture {
     static let words = "the quick brown fox jumps over the lazy dog\nThe Quick Brown Fox\n"
 
     private static func make() -> String {
-        let template = NSTemporaryDirectory() + "umk-system-tests-XXXXXX"
+        let template = scratch + "umk-system-tests-XXXXXX"
         var bytes = Array(template.utf8CString)
         guard mkdtemp(&bytes) != nil else { fatalError("mkdtemp \(template): errno \(errno)") }
         let made = String(cString: bytes)

@@ -22,4 +22,5 @@ enum S {
     static let IFMT: UInt16 = 0o170000, IFDIR: UInt16 = 0o040000, IFREG: UInt16 = 0o100000
     static let IFLNK: UInt16 = 0o120000, IFCHR: UInt16 = 0o020000, IFBLK: UInt16 = 0o060000
     static let IFIFO: UInt16 = 0o010000, IFSOCK: UInt16 = 0o140000
+    static let ISUID: UInt16 = 0o4000, ISGID: UInt16 = 0o2000, ISVTX: UInt16 = 0o1000
 }

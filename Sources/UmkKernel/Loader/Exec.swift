@@ -49,7 +49,7 @@ extension Kernel {
                 let got = try readAt(file, off, into: &b)
                 return Array(b[0..<got])
             }
-            var interp: (ELFImage, HostOpenFile)? = nil
+            var interp: (ELFImage, OpenFile)? = nil
             if let ipath = image.interpreter {
                 let identry = try walk.resolve(ipath, from: cwd, followFinal: true)
                 let ifile = try openForExec(identry, credentials)
@@ -67,20 +67,26 @@ extension Kernel {
         }
     }
 
-    private func openForExec(_ d: Dentry, _ creds: Credentials) throws(LinuxErrno) -> HostOpenFile {
+    private func openForExec(_ d: Dentry, _ creds: Credentials) throws(LinuxErrno) -> OpenFile {
         guard d.inode.fileType == S.IFREG else { throw .EACCES }
         let st = try d.inode.stat()
         guard creds.permits(st, .execute), creds.permits(st, .read) || creds.isRoot else { throw .EACCES }
-        guard let f = try d.inode.open(flags: O.RDONLY, dentry: d) as? HostOpenFile else { throw .EACCES }
+        let f = try d.inode.open(flags: O.RDONLY, dentry: d)
+        guard f.mappableFile != nil else { throw .EACCES }
         return f
     }
 
-    private func readAt(_ f: HostOpenFile, _ off: UInt64, into b: inout [UInt8]) throws(LinuxErrno) -> Int {
-        let r = b.withUnsafeMutableBytes { buf in Result { () throws(Errno) in try f.host.readFully(into: buf, at: Int64(off)) } }
-        switch r {
-        case .success(let n): return n
-        case .failure(let e): throw LinuxErrno(host: e)
+    private func readAt(_ f: OpenFile, _ off: UInt64, into b: inout [UInt8]) throws(LinuxErrno) -> Int {
+        b = try IOSequence.reading(b.count) { (io) throws(LinuxErrno) in
+            var done = 0
+            while done < io.count {
+                let n = try f.read(into: io.dropFirst(done), at: Int64(off) + Int64(done))
+                if n == 0 { break }
+                done += n
+            }
+            return done
         }
+        return b.count
     }
 
     /// binfmt_script: "#!interp [one-arg]" becomes argv = [interp, one-arg?, script-path, argv[1...]].
@@ -102,7 +108,7 @@ extension Kernel {
         return ExecRequest(path: interp, argv: argv, envp: req.envp)
     }
 
-    private func build(_ req: ExecRequest, image: ELFImage, file: HostOpenFile, interp: (ELFImage, HostOpenFile)?,
+    private func build(_ req: ExecRequest, image: ELFImage, file: OpenFile, interp: (ELFImage, OpenFile)?,
                        path: String, credentials: Credentials, stackLimit: UInt64) throws(LinuxErrno) -> ProgramImage
     {
         let mm = try AddressSpace(frames: frames, cache: pageCache, pool: stubPool)
@@ -135,7 +141,7 @@ extension Kernel {
     }
 
     /// Maps the PT_LOAD segments; returns the highest address used (where brk starts for the main program).
-    private func loadSegments(_ image: ELFImage, file: HostOpenFile, bias: UInt64, into mm: AddressSpace,
+    private func loadSegments(_ image: ELFImage, file: OpenFile, bias: UInt64, into mm: AddressSpace,
                               name: String) throws(LinuxErrno) -> UInt64
     {
         var end: UInt64 = 0

@@ -144,7 +144,8 @@ final class AddressSpace {
                 guard !vma.isBeyondEndOfFile(vpn << 12) else { continue }
                 let f = try cache.frame(file, page: (vma.fileOffset &+ ((vpn << 12) - vma.start)) >> 12)
                 do {
-                    try install(vpn, PTE(frame: Int32(f), prot: vma.prot, cow: true))
+                    // A shared mapping of a tmpfs file writes its frames in place; the rest copy on write.
+                    try install(vpn, PTE(frame: Int32(f), prot: vma.prot, cow: !(vma.shared && file.memory != nil)))
                 } catch {
                     frames.release([f])
                     throw error

@@ -87,6 +87,18 @@ struct IOSequence {
         return count
     }
 
+    /// Runs `body` with a sequence over a kernel buffer of `count` bytes; returns the first bytes of it, as
+    /// many as `body` says it filled.
+    static func reading(_ count: Int, _ body: (IOSequence) throws(LinuxErrno) -> Int) throws(LinuxErrno) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let r: Result<Int, LinuxErrno> = bytes.withUnsafeMutableBytes { b in
+            let io = IOSequence(pieces: b.baseAddress.map { [HostBuffer(base: $0, count: b.count)] } ?? [])
+            return Result { () throws(LinuxErrno) in try body(io) }
+        }
+        let n = try r.get()
+        return Array(bytes.prefix(max(0, min(n, count))))
+    }
+
     /// The pieces as host buffers, for host I/O straight into or out of guest memory (hostfs, the console).
     var hostBuffers: [HostBuffer] { pieces }
 }
@@ -100,6 +112,39 @@ extension PhysicalFrames {
     /// The sequence over whole frames, in order (the page cache reads a file into them).
     func ioSequence(frames list: [Int]) -> IOSequence {
         IOSequence(pieces: list.map { HostBuffer(base: memory.base + $0 * 4096, count: 4096) })
+    }
+
+    /// The sequence over bytes [offset, offset+count) of one frame (tmpfs reads and writes file pages).
+    func ioSequence(frame: Int, offset: Int, count: Int) -> IOSequence {
+        precondition(offset >= 0 && count >= 0 && offset + count <= 4096)
+        return IOSequence(pieces: [HostBuffer(base: memory.base + frame * 4096 + offset, count: count)])
+    }
+
+    /// Copies frame `from` into frame `to`.
+    func copyFrame(_ from: Int, to: Int) {
+        (memory.base + to * 4096).copyMemory(from: memory.base + from * 4096, byteCount: 4096)
+    }
+}
+
+extension IOSequence {
+    /// Copies bytes from `source` into this sequence, both from their starts; returns how many.
+    @discardableResult
+    func copy(from source: IOSequence) -> Int {
+        var done = 0
+        var si = 0, so = 0  // piece of source and offset in it
+        for b in pieces {
+            var bo = 0
+            while bo < b.count && si < source.pieces.count {
+                let s = source.pieces[si]
+                let n = min(b.count - bo, s.count - so)
+                (b.base + bo).copyMemory(from: s.base + so, byteCount: n)
+                bo += n
+                so += n
+                done += n
+                if so == s.count { si += 1; so = 0 }
+            }
+        }
+        return done
     }
 }
 

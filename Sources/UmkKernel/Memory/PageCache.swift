@@ -12,14 +12,27 @@ final class MappedFile {
         var device: UInt64, inode: UInt64, size: UInt64, mtime: Int64, mtimeNanoseconds: UInt32
     }
 
-    let host: HostFile
+    /// A host file, read into the page cache.
+    let host: HostFile?
+    /// A tmpfs file: its pages are the file's own frames, which the mapping shares.
+    let memory: TmpfsInode?
     let key: Key
 
     init(host: HostFile, stat: FileStat) {
         self.host = host
+        memory = nil
         key = Key(device: UInt64(stat.devMajor) << 32 | UInt64(stat.devMinor), inode: stat.ino, size: stat.size,
                   mtime: stat.mtime.0, mtimeNanoseconds: stat.mtime.1)
     }
+
+    init(memory inode: TmpfsInode) {
+        host = nil
+        memory = inode
+        key = Key(device: UInt64(inode.fs.device), inode: inode.ino, size: 0, mtime: 0, mtimeNanoseconds: 0)
+    }
+
+    /// The file's size now (a tmpfs file's changes; a host file's is the one its key was made with).
+    var size: UInt64 { memory?.size ?? key.size }
 }
 
 final class PageCache {
@@ -40,6 +53,7 @@ final class PageCache {
     /// The frame holding page `index` of `file`, read on first use (past the end it reads as zeroes). The
     /// cache keeps its own reference; the caller takes one more for its mapping.
     func frame(_ file: MappedFile, page index: UInt64) throws(LinuxErrno) -> Int {
+        if let inode = file.memory { return try inode.frameForMapping(page: index) }
         let key = PageKey(file: file.key, index: index)
         if let f = pages[key] {
             frames.retain(Int(f))
@@ -56,6 +70,7 @@ final class PageCache {
 
     /// Reads the missing page `index` and the missing pages after it into new frames with one host preadv.
     private func readAround(_ file: MappedFile, from index: UInt64) throws(LinuxErrno) {
+        guard let host = file.host else { throw .EIO }
         let lastPage = file.key.size == 0 ? index : max(index, (file.key.size - 1) >> 12)
         var count: UInt64 = 1
         while count < PageCache.readAhead && index + count <= lastPage
@@ -70,7 +85,7 @@ final class PageCache {
             var done = 0
             while done < io.count {
                 // Resume after a short read; end of file leaves the rest zero.
-                let n = try file.host.read(into: io.dropFirst(done).hostBuffers, at: Int64(index * 4096) + Int64(done))
+                let n = try host.read(into: io.dropFirst(done).hostBuffers, at: Int64(index * 4096) + Int64(done))
                 if n == 0 { break }
                 done += n
             }

@@ -40,7 +40,7 @@ struct VMA {
     func isBeyondEndOfFile(_ page: UInt64) -> Bool {
         guard let file else { return false }
         let (offset, overflow) = fileOffset.addingReportingOverflow(page - start)
-        let size = file.key.size
+        let size = file.size
         return overflow || offset >> 12 >= (size >> 12) + (size & 4095 == 0 ? 0 : 1)
     }
 

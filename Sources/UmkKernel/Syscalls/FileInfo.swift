@@ -1,8 +1,7 @@
 import UmkHost
 
 // FileInfo.swift: asking about files and names (fs/stat.c, fs/readdir.c, fs/open.c access and chdir,
-// fs/d_path.c getcwd), and the calls that would change the read-only tree, which fail as Linux fails them
-// on a read-only mount: EROFS once the name resolves, the usual ENOENT/ENOTDIR/EEXIST before that.
+// fs/d_path.c getcwd). The calls that change names and attributes are in Names.swift and Attributes.swift.
 extension SyscallTable {
     mutating func addFileInfoCalls() {
         add(4, [.path, .pointer]) { k, t, a throws(LinuxErrno) in
@@ -75,67 +74,6 @@ extension SyscallTable {
             try t.mm.writeBytes(a.address(1), b.bytes)
             return .value(0)
         }
-        addReadOnlyTreeCalls()
-    }
-
-    /// Calls that create, remove or change names and inodes: the guest's tree is read-only.
-    private mutating func addReadOnlyTreeCalls() {
-        // (number, dirfd argument or nil for AT_FDCWD, path argument, what an existing name means)
-        let creators: [(Int, Int?, Int)] = [(83, nil, 0), (258, 0, 1), (133, nil, 0), (259, 0, 1)]  // mkdir(at), mknod(at)
-        for (nr, dirArg, pathArg) in creators {
-            let args: [ArgFormat] = dirArg == nil ? [.path, .mode] : [.dirfd, .path, .mode]
-            add(nr, args) { k, t, a throws(LinuxErrno) in
-                try k.refuseCreate(t, dirArg.map { a.int($0) } ?? AT.FDCWD, a.address(pathArg))
-            }
-        }
-        add(88, [.path, .path]) { k, t, a throws(LinuxErrno) in try k.refuseCreate(t, AT.FDCWD, a.address(1)) }  // symlink
-        add(266, [.path, .dirfd, .path]) { k, t, a throws(LinuxErrno) in try k.refuseCreate(t, a.int(1), a.address(2)) }
-        add(86, [.path, .path]) { k, t, a throws(LinuxErrno) in  // link
-            _ = try k.statPath(t, AT.FDCWD, a.address(0), flags: AT.SYMLINK_NOFOLLOW)
-            return try k.refuseCreate(t, AT.FDCWD, a.address(1))
-        }
-        add(265, [.dirfd, .path, .dirfd, .path, .atFlags]) { k, t, a throws(LinuxErrno) in
-            _ = try k.statPath(t, a.int(0), a.address(1), flags: a.int(4) & AT.SYMLINK_FOLLOW != 0 ? 0 : AT.SYMLINK_NOFOLLOW)
-            return try k.refuseCreate(t, a.int(2), a.address(3))
-        }
-        // Calls on an existing name: resolve it (errors as Linux), then EROFS.
-        let changers: [(Int, [ArgFormat], Int?, Int, Int32)] = [
-            (87, [.path], nil, 0, AT.SYMLINK_NOFOLLOW),  // unlink
-            (84, [.path], nil, 0, AT.SYMLINK_NOFOLLOW),  // rmdir
-            (263, [.dirfd, .path, .int], 0, 1, AT.SYMLINK_NOFOLLOW),  // unlinkat
-            (82, [.path, .path], nil, 0, AT.SYMLINK_NOFOLLOW),  // rename
-            (264, [.dirfd, .path, .dirfd, .path], 0, 1, AT.SYMLINK_NOFOLLOW),  // renameat
-            (316, [.dirfd, .path, .dirfd, .path, .uint], 0, 1, AT.SYMLINK_NOFOLLOW),  // renameat2
-            (90, [.path, .mode], nil, 0, 0),  // chmod
-            (268, [.dirfd, .path, .mode], 0, 1, 0),  // fchmodat
-            (92, [.path, .int, .int], nil, 0, 0),  // chown
-            (94, [.path, .int, .int], nil, 0, AT.SYMLINK_NOFOLLOW),  // lchown
-            (260, [.dirfd, .path, .int, .int, .atFlags], 0, 1, 0),  // fchownat
-            (76, [.path, .int], nil, 0, 0),  // truncate
-            (132, [.path, .pointer], nil, 0, 0),  // utime
-            (235, [.path, .pointer], nil, 0, 0),  // utimes
-            (280, [.dirfd, .path, .pointer, .atFlags], 0, 1, 0),  // utimensat
-        ]
-        for (nr, args, dirArg, pathArg, flags) in changers {
-            add(nr, args) { k, t, a throws(LinuxErrno) in
-                let dirfd = dirArg.map { a.int($0) } ?? AT.FDCWD
-                let atFlags = nr == 280 ? (a.int(3) & (AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH)) : nr == 260 ? a.int(4) & AT.SYMLINK_NOFOLLOW : flags
-                if nr == 280 && a[1] == 0 {  // utimensat(fd, NULL, ...) is futimens
-                    _ = try t.process.fds.get(dirfd)
-                    throw .EROFS
-                }
-                _ = try k.statPath(t, dirfd, a.address(pathArg), flags: atFlags)
-                throw .EROFS
-            }
-        }
-        // fd-based changes: the fd is never open for writing on a read-only tree.
-        for nr in [77, 91, 93] {  // ftruncate, fchmod, fchown
-            add(nr, [.fd, .int, .int]) { _, t, a throws(LinuxErrno) in
-                let f = try t.process.fds.get(a.int(0))
-                if f.isPathOnly { throw .EBADF }
-                throw nr == 77 ? (f.isWritable ? .EROFS : .EINVAL) : .EROFS
-            }
-        }
     }
 }
 
@@ -174,11 +112,10 @@ extension Kernel {
         let count = min(a.count(2), 1 << 20)
         guard count >= 24 else { throw .EINVAL }  // room for one record header
         // Check the destination before reading: entries read from the host and then lost would be skipped.
-        _ = try t.mm.hostBuffers(a.address(1), count, write: true)
-        var buffer = [UInt8](repeating: 0, count: count)
-        let n = try buffer.withBytes { (b) throws(LinuxErrno) -> Int in try f.readDirectory(into: b) }
-        try t.mm.writeBytes(a.address(1), Array(buffer[0..<n]))
-        return .value(n)
+        _ = try t.mm.ioSequence(a.address(1), count, write: true)
+        let records = try f.readDirectory(limit: count)
+        try t.mm.writeBytes(a.address(1), records)
+        return .value(records.count)
     }
 
     func readlink(_ t: Task, _ dirfd: Int32, _ path: GuestAddress, _ buf: GuestAddress, _ size: Int32)
@@ -237,14 +174,5 @@ extension Kernel {
         guard d.inode.isDirectory else { throw .ENOTDIR }
         if !t.process.credentials.isRoot, !t.process.credentials.permits(try d.inode.stat(), .execute) { throw .EACCES }
         t.process.cwd = d
-    }
-
-    /// A call that would create `path`: EEXIST if it is there, else EROFS (the parent must resolve).
-    func refuseCreate(_ t: Task, _ dirfd: Int32, _ path: GuestAddress) throws(LinuxErrno) -> SyscallOutcome {
-        let name = try t.mm.readString(path)
-        let start = try startDentry(t, dirfd, path: name)
-        if (try? t.process.pathWalk.resolve(name, from: start, followFinal: false)) != nil { throw .EEXIST }
-        _ = try t.process.pathWalk.resolveParent(name, from: start)
-        throw .EROFS
     }
 }

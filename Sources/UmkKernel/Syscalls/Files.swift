@@ -289,17 +289,20 @@ extension Kernel {
         if flags & O.CREAT != 0 && flags & O.DIRECTORY != 0 { throw .EINVAL }
         let wantsWrite = accmode == O.WRONLY || accmode == O.RDWR || flags & O.TRUNC != 0
         let dentry: Dentry
+        var created = false
         do {
             let follow = flags & O.NOFOLLOW == 0 && !(flags & O.CREAT != 0 && flags & O.EXCL != 0)
             dentry = try walk.resolve(name, from: start, followFinal: follow)
         } catch .ENOENT where flags & O.CREAT != 0 {
-            // Nothing there: creating it needs a writable directory.
+            // Nothing there: a new regular file, which the caller may then open as it asks whatever its mode.
             let (parent, last) = try walk.resolveParent(name, from: start)
             if last == "." || last == ".." || name.last == UInt8(ascii: "/") { throw .EISDIR }
-            throw parent.inode.isReadOnly ? .EROFS : .EACCES
+            let inode = try makeNode(t, in: parent, last, mode: S.IFREG | UInt16(truncatingIfNeeded: mode & 0o7777))
+            dentry = Dentry(name: last, parent: parent, inode: inode)
+            created = true
         }
         let inode = dentry.inode
-        if flags & O.CREAT != 0 && flags & O.EXCL != 0 { throw .EEXIST }
+        if flags & O.CREAT != 0 && flags & O.EXCL != 0 && !created { throw .EEXIST }
         if inode.isSymlink { throw .ELOOP }  // O_NOFOLLOW on a symlink
         if flags & O.DIRECTORY != 0 && !inode.isDirectory { throw .ENOTDIR }
         if inode.isDirectory && (wantsWrite || flags & O.CREAT != 0) { throw .EISDIR }
@@ -308,7 +311,7 @@ extension Kernel {
         var want: Credentials.Access = []
         if accmode == O.RDONLY || accmode == O.RDWR { want.insert(.read) }
         if wantsWrite { want.insert(.write) }
-        if !p.credentials.permits(try inode.stat(), want) { throw .EACCES }
+        if !created, !p.credentials.permits(try inode.stat(), want) { throw .EACCES }
         var file: OpenFile
         if inode.fileType == S.IFCHR, let device = try openTerminalDevice(t, inode, dentry, flags: flags | O.LARGEFILE) {
             file = device

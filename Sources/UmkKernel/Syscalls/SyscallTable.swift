@@ -88,6 +88,7 @@ struct SyscallTable {
         t.addFileCalls()
         t.addPipeCalls()
         t.addFileInfoCalls()
+        t.addNameCalls()
         t.addExtendedAttributeCalls()
         t.addMemoryCalls()
         t.addProcessCalls()

@@ -13,6 +13,9 @@ final class Kernel {
     let pageCache: PageCache
     let stubPool: StubPool
     let rootDentry: Dentry
+    let root: Overlay
+    /// The tmpfs mounts every instance has: /tmp, /dev/shm, /run (empty, as in a container).
+    let scratch: [String: Tmpfs]
     let log: Logger
     let strace: Strace?
     let bootNanoseconds = HostClock.monotonicNanoseconds()
@@ -64,7 +67,12 @@ final class Kernel {
             pageCache = PageCache(frames: frames)
             stubPool = StubPool(frames: frames)
             frames.reclaim = { [unowned pageCache] in pageCache.shrink($0) }
-            rootDentry = Dentry(root: try HostInode.root(path: config.root))
+            // The root: the host directory read-only under a throwaway tmpfs (overlay/Overlay.swift).
+            let overlay = try Overlay(lower: try HostInode.root(path: config.root), upper: Tmpfs(frames: frames, device: 1))
+            rootDentry = Dentry(root: overlay.root)
+            root = overlay
+            scratch = ["/tmp": Tmpfs(frames: frames, device: 2), "/dev/shm": Tmpfs(frames: frames, device: 3),
+                       "/run": Tmpfs(frames: frames, device: 4, rootMode: 0o755)]
         } catch {
             throw .kernelFailure("\(config.root): \(error.message)")
         }

@@ -121,6 +121,7 @@ final class Process {
         if let kernel {
             walk.kernelMounts = ["/proc": { [unowned self] in kernel.procRoot(for: self) }, "/sys": { kernel.sysRoot },
                                 "/dev/pts": { kernel.devPts }]
+            for (path, fs) in kernel.scratch { walk.kernelMounts[path] = { fs.root } }
         }
         return walk
     }

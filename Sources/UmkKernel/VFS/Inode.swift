@@ -14,9 +14,41 @@ protocol Inode: AnyObject {
     func open(flags: Int32, dentry: Dentry) throws(LinuxErrno) -> OpenFile
     /// Whether the filesystem takes writes (the root hostfs does not: EROFS).
     var isReadOnly: Bool { get }
+
+    // Directory contents and changes (Directory.swift). A filesystem that does not change leaves these to
+    // the defaults below: EROFS on a read-only one, else EPERM.
+    /// The names in this directory, without "." and "..".
+    func directoryEntries() throws(LinuxErrno) -> [DirectoryEntry]
+    /// A new node `name` of type and permissions `mode` (S_IFREG, S_IFDIR, S_IFIFO, S_IFSOCK, S_IFCHR) owned
+    /// by `owner`; EEXIST if the name is taken.
+    func create(_ name: String, mode: UInt16, owner: (uid: UInt32, gid: UInt32)) throws(LinuxErrno) -> Inode
+    func createSymlink(_ name: String, target: [UInt8], owner: (uid: UInt32, gid: UInt32)) throws(LinuxErrno) -> Inode
+    /// A second name for `target`, which is on this filesystem (EXDEV if not).
+    func link(_ name: String, to target: Inode) throws(LinuxErrno)
+    /// Removes `name`: a directory (which must be empty) when `directory`, else anything else.
+    func remove(_ name: String, directory: Bool) throws(LinuxErrno)
+    /// Moves `name` to `newName` in `newParent` (a directory of the same filesystem), replacing what is there
+    /// as rename(2) allows; `exchange` swaps the two instead (RENAME_EXCHANGE).
+    func rename(_ name: String, to newParent: Inode, as newName: String, exchange: Bool) throws(LinuxErrno)
+    /// chmod, chown, truncate, utimes: what the caller may change has been checked.
+    func setAttributes(_ change: AttributeChange) throws(LinuxErrno)
 }
 
 extension Inode {
+    func directoryEntries() throws(LinuxErrno) -> [DirectoryEntry] { throw isDirectory ? .EINVAL : .ENOTDIR }
+    func create(_ name: String, mode: UInt16, owner: (uid: UInt32, gid: UInt32)) throws(LinuxErrno) -> Inode {
+        throw refusal
+    }
+    func createSymlink(_ name: String, target: [UInt8], owner: (uid: UInt32, gid: UInt32)) throws(LinuxErrno) -> Inode {
+        throw refusal
+    }
+    func link(_ name: String, to target: Inode) throws(LinuxErrno) { throw refusal }
+    func remove(_ name: String, directory: Bool) throws(LinuxErrno) { throw refusal }
+    func rename(_ name: String, to newParent: Inode, as newName: String, exchange: Bool) throws(LinuxErrno) {
+        throw refusal
+    }
+    func setAttributes(_ change: AttributeChange) throws(LinuxErrno) { throw refusal }
+
     var isDirectory: Bool { fileType == S.IFDIR }
     var isSymlink: Bool { fileType == S.IFLNK }
 }
@@ -59,12 +91,49 @@ final class HostInode: Inode {
         }
     }
 
+    func directoryEntries() throws(LinuxErrno) -> [DirectoryEntry] {
+        guard isDirectory else { throw .ENOTDIR }
+        var out: [DirectoryEntry] = []
+        do throws(Errno) {
+            let dir = try HostFile.open(at: handle, ".", flags: O.RDONLY | O.DIRECTORY)
+            while true {
+                let records = try dir.readDirectory(limit: 65536)
+                if records.isEmpty { break }
+                var at = 0
+                while at + 19 < records.count {
+                    let ino = records[at..<(at + 8)].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                    let length = Int(records[at + 16]) | Int(records[at + 17]) << 8
+                    guard length >= 20, at + length <= records.count else { break }
+                    let nameBytes = records[(at + 19)..<(at + length)].prefix { $0 != 0 }
+                    let name = String(decoding: nameBytes, as: UTF8.self)
+                    if name != "." && name != ".." {
+                        out.append(DirectoryEntry(ino: ino, fileType: UInt16(records[at + 18]) << 12, name: name))
+                    }
+                    at += length
+                }
+            }
+        } catch {
+            throw LinuxErrno(host: error)
+        }
+        return out
+    }
+
+    /// The regular file `name` in this directory, open for reading on the host.
+    func openChild(_ name: String) throws(LinuxErrno) -> HostFile {
+        do { return try HostFile.open(at: handle, name, flags: O.RDONLY | O.NOFOLLOW) } catch { throw LinuxErrno(host: error) }
+    }
+
     func readLink() throws(LinuxErrno) -> [UInt8] {
         guard isSymlink else { throw .EINVAL }
         do { return try handle.readLink() } catch { throw LinuxErrno(host: error) }
     }
 
     func open(flags: Int32, dentry: Dentry) throws(LinuxErrno) -> OpenFile {
+        try open(flags: flags, dentry: dentry, parent: dentry.parent?.inode as? HostInode, name: dentry.name)
+    }
+
+    /// Opens this node, which is `name` in host directory `parent` (regular files are opened by name there).
+    func open(flags: Int32, dentry: Dentry, parent: HostInode?, name: String) throws(LinuxErrno) -> OpenFile {
         // Host device nodes, fifos and sockets are not the guest's: the root is mounted nodev, except for
         // the devices the kernel implements itself.
         if fileType == S.IFCHR {
@@ -78,8 +147,8 @@ final class HostInode: Inode {
             let host: HostFile
             if isDirectory {
                 host = try HostFile.open(at: handle, ".", flags: O.RDONLY | O.DIRECTORY)
-            } else if let parent = dentry.parent, let p = parent.inode as? HostInode {
-                host = try HostFile.open(at: p.handle, dentry.name, flags: O.RDONLY | O.NOFOLLOW)
+            } else if let parent {
+                host = try HostFile.open(at: parent.handle, name, flags: O.RDONLY | O.NOFOLLOW)
             } else {
                 throw Errno(rawValue: 2)
             }

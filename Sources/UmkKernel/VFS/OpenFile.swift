@@ -25,7 +25,7 @@ class OpenFile {
     func write(from io: IOSequence, at offset: Int64) throws(LinuxErrno) -> Int { throw .ESPIPE }
     func seek(_ offset: Int64, whence: Int32) throws(LinuxErrno) -> Int64 { throw .ESPIPE }
     func stat() throws(LinuxErrno) -> FileStat { throw .EBADF }
-    func readDirectory(into buffer: UnsafeMutableRawBufferPointer) throws(LinuxErrno) -> Int { throw .ENOTDIR }
+    func readDirectory(limit: Int) throws(LinuxErrno) -> [UInt8] { throw .ENOTDIR }
     /// ioctl with its argument already copied in (`arg` is kernel memory of the request's size).
     func ioctl(_ request: UInt, _ arg: UnsafeMutableRawPointer?) throws(LinuxErrno) -> Int { throw .ENOTTY }
     /// The file a mapping takes its pages from, or nil when this file cannot be mapped (ENODEV).
@@ -79,9 +79,9 @@ final class HostOpenFile: OpenFile {
         do { return try host.seek(offset, whence: whence) } catch { throw LinuxErrno(host: error) }
     }
     override func stat() throws(LinuxErrno) -> FileStat { try inode.stat() }
-    override func readDirectory(into buffer: UnsafeMutableRawBufferPointer) throws(LinuxErrno) -> Int {
+    override func readDirectory(limit: Int) throws(LinuxErrno) -> [UInt8] {
         guard inode.isDirectory else { throw .ENOTDIR }
-        do { return try host.readDirectory(into: buffer) } catch { throw LinuxErrno(host: error) }
+        do { return try host.readDirectory(limit: limit) } catch { throw LinuxErrno(host: error) }
     }
     override var mappableFile: MappedFile? {
         if inode.isDirectory { return nil }
@@ -104,6 +104,6 @@ final class PathOpenFile: OpenFile {
     override func write(from io: IOSequence, at offset: Int64) throws(LinuxErrno) -> Int { throw .EBADF }
     override func seek(_ offset: Int64, whence: Int32) throws(LinuxErrno) -> Int64 { throw .EBADF }
     override func stat() throws(LinuxErrno) -> FileStat { try inode.stat() }
-    override func readDirectory(into buffer: UnsafeMutableRawBufferPointer) throws(LinuxErrno) -> Int { throw .EBADF }
+    override func readDirectory(limit: Int) throws(LinuxErrno) -> [UInt8] { throw .EBADF }
     override func ioctl(_ request: UInt, _ arg: UnsafeMutableRawPointer?) throws(LinuxErrno) -> Int { throw .EBADF }
 }

@@ -252,26 +252,18 @@ final class SyntheticDirectoryFile: OpenFile {
     }
 
     /// linux_dirent64 records: ino, next offset, record length, type, NUL-terminated name, 8-byte aligned.
-    override func readDirectory(into buffer: UnsafeMutableRawBufferPointer) throws(LinuxErrno) -> Int {
-        var used = 0
+    override func readDirectory(limit: Int) throws(LinuxErrno) -> [UInt8] {
+        var out: [UInt8] = []
         while position < entries.count {
             let (name, ino, type) = entries[position]
-            let nameBytes = Array(name.utf8) + [0]
-            let length = (19 + nameBytes.count + 7) & ~7
-            if used + length > buffer.count {
-                if used == 0 { throw .EINVAL }
+            let r = DirectoryEntry(ino: ino, fileType: type, name: name).record(next: Int64(position + 1))
+            if out.count + r.count > limit {
+                if out.isEmpty { throw .EINVAL }
                 break
             }
-            var b = ByteWriter(count: length)
-            b.put(ino, at: 0)
-            b.put(Int64(position + 1), at: 8)
-            b.put(UInt16(length), at: 16)
-            b.put(UInt8(type >> 12), at: 18)
-            b.put(nameBytes, at: 19)
-            b.bytes.withUnsafeBytes { (buffer.baseAddress! + used).copyMemory(from: $0.baseAddress!, byteCount: length) }
-            used += length
+            out += r
             position += 1
         }
-        return used
+        return out
     }
 }
