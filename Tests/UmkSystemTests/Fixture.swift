@@ -1,6 +1,6 @@
 // Fixture.swift: the files the tests read, made once per test process in a temporary directory on the host
 // root (which the guest sees as is) and removed when the process exits. They go under /var/tmp, not /tmp:
-// the guest has its own empty tmpfs at /tmp, as a container does.
+// the tests keep their files out of the way of the guest's own writes to /tmp.
 //
 //   files/   what Userland/files.c and paths.c expect (listed there): hello.txt, empty, sparse, sub/inner.txt,
 //            and the symlinks link, dangling, loop
@@ -13,7 +13,7 @@ import Glibc
 #endif
 
 enum Fixture {
-    /// Where the tests' host files go: a temporary directory the guest sees (its /tmp is its own).
+    /// Where the tests' host files go: a temporary directory the guest sees.
     static let scratch = "/var/tmp/"
 
     /// A new empty directory under the scratch directory, for one test's own files.

@@ -27,8 +27,8 @@ final class HostProgramTests: SystemTestCase {
     }
 
     /// `ls -la /`, less the entries whose link count, size or time changes on a live host from one moment to
-    /// the next (pseudo file systems, and /tmp and /run, which are the guest's own tmpfs) and the `total` line
-    /// that sums their sizes; columns are compared without their padding, which those entries widen.
+    /// the next (pseudo file systems, /tmp, /run) and the `total` line that sums their sizes; columns are
+    /// compared without their padding, which those entries widen.
     func testLsRoot() throws {
         let volatile: Set<String> = ["proc", "sys", "dev", "run", "tmp"]
         try assertSameAsNative(try tool("ls"), ["-la", "/"]) { text in

@@ -14,7 +14,7 @@ final class Kernel {
     let stubPool: StubPool
     let rootDentry: Dentry
     let root: Overlay
-    /// The tmpfs mounts every instance has: /tmp, /dev/shm, /run (empty, as in a container).
+    /// The tmpfs mounts every instance has: /dev/shm (empty, as in a container).
     let scratch: [String: Tmpfs]
     let log: Logger
     let strace: Strace?
@@ -71,8 +71,9 @@ final class Kernel {
             let overlay = try Overlay(lower: try HostInode.root(path: config.root), upper: Tmpfs(frames: frames, device: 1))
             rootDentry = Dentry(root: overlay.root)
             root = overlay
-            scratch = ["/tmp": Tmpfs(frames: frames, device: 2), "/dev/shm": Tmpfs(frames: frames, device: 3),
-                       "/run": Tmpfs(frames: frames, device: 4, rootMode: 0o755)]
+            // /tmp and /run are the host's through the overlay (writable and throwaway like the rest, and what a
+            // user who runs /tmp/prog expects); /dev/shm is empty, as in a container.
+            scratch = ["/dev/shm": Tmpfs(frames: frames, device: 3)]
         } catch {
             throw .kernelFailure("\(config.root): \(error.message)")
         }
