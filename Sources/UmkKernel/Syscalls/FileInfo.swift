@@ -91,8 +91,27 @@ extension Kernel {
         return try d.inode.stat()
     }
 
-    /// statfs: the host filesystem's figures, marked read-only (ST_RDONLY) as the guest's mount is.
+    /// statfs: a tmpfs's own figures (the overlay's are its upper layer's, as overlayfs reports them), else
+    /// the host filesystem's, marked read-only (ST_RDONLY) as the guest's mount is.
     func writeStatfs(_ t: Task, _ inode: Inode, _ at: GuestAddress) throws(LinuxErrno) -> SyscallOutcome {
+        let tmpfs: (Tmpfs, magic: Int64)? = (inode as? OverlayInode).map { ($0.overlay.upper, 0x794c_7630) }
+            ?? (inode as? TmpfsInode).map { ($0.fs, 0x0102_1994) }
+        if let (fs, magic) = tmpfs {
+            var b = ByteWriter(count: 120)
+            b.put(magic, at: 0)  // OVERLAYFS_SUPER_MAGIC, TMPFS_MAGIC
+            b.put(Int64(4096), at: 8)
+            b.put(Int64(fs.maxPages), at: 16)
+            b.put(Int64(fs.maxPages - fs.usedPages), at: 24)
+            b.put(Int64(fs.maxPages - fs.usedPages), at: 32)
+            b.put(Int64(fs.maxPages), at: 40)  // files: one inode per page, as tmpfs's default nr_inodes
+            b.put(Int64(max(0, fs.maxPages - fs.inodeCount)), at: 48)
+            b.put(UInt32(fs.device), at: 56)
+            b.put(Int64(255), at: 64)
+            b.put(Int64(4096), at: 72)
+            b.put(Int64(0x20 | 0x400), at: 80)  // ST_VALID | ST_RELATIME
+            try t.mm.writeBytes(at, b.bytes)
+            return .value(0)
+        }
         guard let host = inode as? HostInode else { throw .ENOSYS }
         var raw: [UInt8]
         do { raw = try host.handle.fileSystemStatus() } catch { throw LinuxErrno(host: error) }

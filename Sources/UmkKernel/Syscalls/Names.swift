@@ -58,6 +58,7 @@ extension Kernel {
         let name = try t.mm.readString(path)
         let start = try startDentry(t, dirfd, path: name)
         let (parent, last) = try t.process.pathWalk.resolveParent(name, from: start)
+        guard last.utf8.count <= PathWalk.maxComponent else { throw .ENAMETOOLONG }
         return (parent, last, name)
     }
 
@@ -160,6 +161,7 @@ extension Kernel {
     func unlink(_ t: Task, _ dirfd: Int32, _ path: GuestAddress, directory: Bool) throws(LinuxErrno) -> SyscallOutcome {
         let (parent, last, name) = try parentAndName(t, dirfd, path)
         if directory {
+            if name.allSatisfy({ $0 == UInt8(ascii: "/") }) { throw .EBUSY }  // the root (LAST_ROOT)
             if last == "." { throw .EINVAL }
             if last == ".." { throw .ENOTEMPTY }
         } else if last == "." || last == ".." {

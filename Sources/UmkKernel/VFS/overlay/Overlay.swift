@@ -34,6 +34,9 @@ final class OverlayInode: Inode {
     private(set) var upper: TmpfsInode?
     let fileType: UInt16
     private var children: [String: WeakNode] = [:]
+    /// Removed (or replaced by a rename) while something still holds it: it is never copied up again, so a
+    /// removed directory that is still someone's cwd does not come back when they create in it.
+    private var removed = false
 
     private struct WeakNode { weak var node: OverlayInode? }
 
@@ -129,8 +132,10 @@ final class OverlayInode: Inode {
     @discardableResult
     func copyUp() throws(LinuxErrno) -> TmpfsInode {
         if let upper { return upper }
+        if removed { throw .ENOENT }
         guard let parent, let lower else { throw .EIO }  // the root always has its upper
         let parentUpper = try parent.copyUp()
+        guard overlay.upper.hasInodeRoom else { throw .ENOSPC }
         let st = try lower.stat()
         let node = TmpfsInode(fs: overlay.upper, mode: st.mode, owner: (st.uid, st.gid))
         switch fileType {
@@ -208,6 +213,7 @@ final class OverlayInode: Inode {
         } else {
             try up.remove(name, directory: directory)  // upper only: nothing below to hide
         }
+        node.removed = true
         children[name] = nil
     }
 
@@ -243,6 +249,7 @@ final class OverlayInode: Inode {
             return
         }
         if moving.isDirectory { moving.opaque = true }  // whatever the lower has at the new name stays hidden
+        existing?.removed = true
         to.replace(newName, with: moving)
         if lowerHas(name) { from.whiteOut(name) } else { from.detach(name) }
         children[name] = nil

@@ -25,8 +25,16 @@ final class Tmpfs {
 
     fileprivate func newIno() -> UInt64 {
         nextIno += 1
+        inodeCount += 1
         return nextIno
     }
+
+    /// Inodes alive now: at most one per page of the filesystem's size (Linux's default nr_inodes), since
+    /// they are kernel memory the guest could otherwise grow without bound.
+    fileprivate(set) var inodeCount = 0
+    var hasInodeRoom: Bool { inodeCount < maxPages }
+    /// Names in all its directories (hard links included), bounded for the same reason.
+    fileprivate(set) var entryCount = 0
 
     /// A zeroed frame for a file page: ENOSPC when the filesystem or the instance's memory is full.
     fileprivate func takeFrame() throws(LinuxErrno) -> Int {
@@ -61,6 +69,8 @@ final class TmpfsInode: Inode {
     private var entries: [String: TmpfsInode] = [:]
     private var order: [String] = []
     private var removedSinceCompaction = 0
+    static let maxLinks: UInt32 = 65000
+
     /// For the overlay: a directory whose lower namesake is hidden (made after its lower one was removed).
     var opaque = false
     /// A symlink's target.
@@ -78,6 +88,7 @@ final class TmpfsInode: Inode {
 
     deinit {
         if !pages.isEmpty { fs.giveBack(Array(pages.values)) }
+        fs.inodeCount -= 1
     }
 
     var fileType: UInt16 { mode & S.IFMT }
@@ -137,9 +148,11 @@ final class TmpfsInode: Inode {
         guard isDirectory else { throw .ENOTDIR }
         guard links > 0 else { throw .ENOENT }  // a removed directory takes no new names
         guard entries[name] == nil else { throw .EEXIST }
+        guard fs.hasInodeRoom, fs.entryCount < 2 * fs.maxPages else { throw .ENOSPC }
     }
 
     private func insert(_ name: String, _ child: TmpfsInode) {
+        fs.entryCount += 1
         entries[name] = child
         order.append(name)
         if child.isDirectory { links += 1 }
@@ -148,6 +161,7 @@ final class TmpfsInode: Inode {
 
     private func drop(_ name: String) -> TmpfsInode? {
         guard let child = entries.removeValue(forKey: name) else { return nil }
+        fs.entryCount -= 1
         removedSinceCompaction += 1
         if removedSinceCompaction > 64 && removedSinceCompaction > order.count / 2 {
             order.removeAll { entries[$0] == nil }
@@ -196,6 +210,7 @@ final class TmpfsInode: Inode {
         guard !t.isDirectory else { throw .EPERM }
         try checkNewName(name)
         guard t.links > 0 else { throw .ENOENT }
+        guard t.links < TmpfsInode.maxLinks else { throw .EMLINK }
         t.links += 1
         t.ctime = Tmpfs.now()
         insert(name, t)
@@ -375,16 +390,19 @@ final class TmpfsInode: Inode {
         return f
     }
 
-    /// The next offset at or after `offset` with data (SEEK_DATA) or in a hole (SEEK_HOLE).
+    /// The next offset at or after `offset` with data (SEEK_DATA) or in a hole (SEEK_HOLE). Walks the pages
+    /// the file has, never the (possibly huge) range between them.
     func seekData(_ offset: UInt64, hole: Bool) -> UInt64? {
         guard offset < size else { return nil }
-        var page = offset >> 12
-        let last = (size - 1) >> 12
-        while page <= last {
-            if (pages[page] != nil) != hole { return max(page << 12, offset) }
+        let first = offset >> 12
+        let present = pages.keys.filter { $0 >= first }.sorted()
+        if !hole { return present.first.map { max($0 << 12, offset) } }
+        var page = first
+        for p in present {
+            if p != page { break }
             page += 1
         }
-        return hole ? size : nil
+        return min(max(page << 12, offset), size)
     }
 }
 

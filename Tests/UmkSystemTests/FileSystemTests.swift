@@ -1,0 +1,9 @@
+// FileSystemTests.swift: the writable root and tmpfs, compared with native runs: names made, removed and
+// renamed with Linux's errors, attributes, file data and shared mappings (names.c).
+
+import XCTest
+
+final class FileSystemTests: SystemTestCase {
+    func testNamesAttributesAndData() throws { try same("names", .glibc) }
+    func testNamesAttributesAndDataMusl() throws { try same("names", .musl) }
+}
