@@ -229,3 +229,88 @@ extension HostFile {
         return buf
     }
 }
+
+// MARK: Changes to a writable host tree (bind mounts, `-v HOST:GUEST`)
+//
+// Every change names one component in a directory this handle holds (never a path, never `..`): the kernel's
+// own path walk has resolved the rest, so a change can only land inside the bind. The host checks its own
+// permissions: a guest writes with the rights of the user running umk, as docker's binds do.
+extension HostFile {
+    /// Opens the file this (O_PATH) handle names for I/O, through /proc/self/fd: the very inode, whatever
+    /// has been renamed since.
+    public func reopen(flags: Int32) throws(Errno) -> HostFile {
+        try HostFile.open(at: nil, procPath, flags: flags)
+    }
+
+    /// mkdirat(2).
+    public func makeDirectory(_ name: String, mode: UInt32) throws(Errno) {
+        _ = try retrying { mkdirat(fd, name, mode) }
+    }
+
+    /// A new empty regular file (openat O_CREAT|O_EXCL, then closed).
+    public func makeFile(_ name: String, mode: UInt32) throws(Errno) {
+        let f = try HostFile.open(at: self, name, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: mode)
+        _ = f
+    }
+
+    /// symlinkat(2).
+    public func makeSymlink(_ name: String, target: [UInt8]) throws(Errno) {
+        let t = target.map { CChar(bitPattern: $0) } + [0]
+        _ = try retrying { t.withUnsafeBufferPointer { symlinkat($0.baseAddress!, fd, name) } }
+    }
+
+    /// linkat(2) of the file `target` (an O_PATH handle) as `name` here, through /proc/self/fd so that no
+    /// privilege (AT_EMPTY_PATH wants CAP_DAC_READ_SEARCH) is needed.
+    public func link(_ name: String, to target: HostFile) throws(Errno) {
+        _ = try retrying { linkat(AT_FDCWD, target.procPath, fd, name, AT_SYMLINK_FOLLOW) }
+    }
+
+    /// unlinkat(2), with AT_REMOVEDIR for a directory.
+    public func remove(_ name: String, directory: Bool) throws(Errno) {
+        _ = try retrying { unlinkat(fd, name, directory ? AT_REMOVEDIR : 0) }
+    }
+
+    /// renameat2(2) of `name` here to `newName` in `newDirectory`.
+    public func rename(_ name: String, to newDirectory: HostFile, as newName: String, flags: UInt32) throws(Errno) {
+        let r = name.withCString { o in
+            newName.withCString { n in
+                umk_syscall6(316, Int(fd), Int(bitPattern: o), Int(newDirectory.fd), Int(bitPattern: n), Int(flags), 0)
+            }
+        }
+        _ = try shim(r)
+    }
+
+    /// chmod of the file this handle names (O_PATH handles have no fchmod: through /proc/self/fd).
+    public func changeMode(_ mode: UInt32) throws(Errno) {
+        _ = try retrying { fchmodat(AT_FDCWD, procPath, mode, 0) }
+    }
+
+    /// fchownat(AT_EMPTY_PATH) of the file this handle names; UInt32.max leaves an id as it is.
+    public func changeOwner(uid: UInt32, gid: UInt32) throws(Errno) {
+        _ = try retrying { fchownat(fd, "", uid, gid, UMK_AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) }
+    }
+
+    /// utimensat of the file this handle names; nil leaves a time as it is (UTIME_OMIT).
+    public func setTimes(access: (Int64, UInt32)?, modification: (Int64, UInt32)?) throws(Errno) {
+        let omit = Int(0x3ffffffe)  // UTIME_OMIT
+        var ts = [timespec(tv_sec: Int(access?.0 ?? 0), tv_nsec: access.map { Int($0.1) } ?? omit),
+                  timespec(tv_sec: Int(modification?.0 ?? 0), tv_nsec: modification.map { Int($0.1) } ?? omit)]
+        let path = procPath
+        _ = try retrying { ts.withUnsafeMutableBufferPointer { utimensat(AT_FDCWD, path, $0.baseAddress, 0) } }
+    }
+
+    /// truncate(2) of the file this handle names.
+    public func truncate(to size: Int64) throws(Errno) {
+        _ = try retrying { Glibc.truncate(procPath, Int(size)) }
+    }
+
+    /// ftruncate(2) of this open file.
+    public func truncateOpen(to size: Int64) throws(Errno) {
+        _ = try retrying { ftruncate(fd, Int(size)) }
+    }
+
+    /// fsync(2), or fdatasync(2) when `dataOnly`.
+    public func synchronize(dataOnly: Bool) throws(Errno) {
+        _ = try retrying { dataOnly ? fdatasync(fd) : fsync(fd) }
+    }
+}

@@ -286,10 +286,17 @@ public enum KernelFilter {
         -1,  // a syscall-entry stop the kernel cancelled (orig_rax = -1): the stubs' idle pause, no call made
     ]
 
+    /// The calls that change host files, allowed only when the instance has a writable bind mount.
+    static let hostWrites: [Int32] = [
+        258, 263, 316, 265, 266,  // mkdirat unlinkat renameat2 linkat symlinkat
+        268, 260, 280, 76, 74, 75,  // fchmodat fchownat utimensat truncate fsync fdatasync
+    ]
+
     /// Installs the filter on the calling thread. `logOnly` records refusals in the host's audit log
-    /// instead (UMK_SECCOMP=log), to find what the list lacks. Throws if the host refuses seccomp.
-    public static func install(logOnly: Bool = false) throws(Errno) {
-        let list = allowed
+    /// instead (UMK_SECCOMP=log), to find what the list lacks. `hostWrites` lets the kernel change host files
+    /// (writable binds). Throws if the host refuses seccomp.
+    public static func install(logOnly: Bool = false, hostWrites: Bool = false) throws(Errno) {
+        let list = Array(allowed.dropLast()) + (hostWrites ? KernelFilter.hostWrites : []) + [-1]
         _ = try shim(list.withUnsafeBufferPointer { umk_self_filter_install($0.baseAddress, Int32($0.count), logOnly ? 1 : 0) })
     }
 }

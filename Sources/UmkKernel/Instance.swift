@@ -6,6 +6,8 @@ import UmkHost
 public struct Configuration: Sendable {
     /// Host directory that is the guest's root, seen read-only.
     public var root: String = "/"
+    /// Mounts over the root, made in order at boot: binds of host paths (`-v`) and tmpfs (`--tmpfs`).
+    public var mounts: [MountRequest] = []
     /// Guest RAM in bytes: the size of the physical-memory file.
     public var memoryBytes: Int = 256 << 20
     /// Host CPUs the guest's tasks run on at once, and the CPUs the guest sees (nil: the default, 1).
@@ -28,6 +30,15 @@ public struct Configuration: Sendable {
     public var forwardSignals = false
 
     public init() {}
+}
+
+/// One mount asked for on the command line.
+public enum MountRequest: Sendable, Equatable {
+    /// `-v HOST:GUEST[:ro]`: the host file or directory at GUEST, writable (with the host rights of the user
+    /// running umk) unless `readOnly`.
+    case bind(host: String, guest: String, readOnly: Bool)
+    /// `--tmpfs PATH[:size=N]`: an empty tmpfs at PATH, of at most `sizeBytes` (nil: half of --mem).
+    case tmpfs(guest: String, sizeBytes: Int?)
 }
 
 public enum ExitStatus: Equatable, Sendable {

@@ -31,6 +31,16 @@ struct Run: ParsableCommand {
     @Option(help: "Host directory to use as the guest's root (read-only).")
     var root: String = "/"
 
+    @Option(name: [.customShort("v"), .customLong("volume")], help: ArgumentHelp("""
+        Bind-mount a host file or directory at GUEST (absolute), read-write unless :ro; writes reach the host \
+        with the rights of the user running umk. May be repeated.
+        """, valueName: "HOST:GUEST[:ro]"))
+    var volumes: [String] = []
+
+    @Option(help: ArgumentHelp("An empty tmpfs at PATH, of at most N bytes (default half of --mem). May be repeated.",
+                               valueName: "PATH[:size=N]"))
+    var tmpfs: [String] = []
+
     @Option(help: "Guest memory: a size such as 64M or 1G (at least 4M).")
     var mem: String = "256M"
 
@@ -95,6 +105,8 @@ struct Run: ParsableCommand {
         config.cpus = cpus
         config.hostname = hostname
         guard hostname.utf8.count <= 64 else { throw ValidationError("--hostname: at most 64 bytes") }
+        for v in volumes { config.mounts.append(try parseVolume(v)) }
+        for t in tmpfs { config.mounts.append(try parseTmpfs(t)) }
         config.workingDirectory = workdir
         config.logLevel = log
         config.forwardSignals = true
@@ -150,6 +162,35 @@ struct Syscalls: ParsableCommand {
         }
         print("# \(counts["supported"] ?? 0) supported, \(counts["partial"] ?? 0) partial, \(counts["missing"] ?? 0) missing")
     }
+}
+
+/// `-v HOST:GUEST[:ro|:rw]`, as docker spells it.
+func parseVolume(_ v: String) throws -> MountRequest {
+    let parts = v.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+    guard parts.count == 2 || parts.count == 3, !parts[0].isEmpty, parts[1].hasPrefix("/") else {
+        throw ValidationError("-v \(v): expected HOST:GUEST[:ro], GUEST an absolute path")
+    }
+    let mode = parts.count == 3 ? parts[2] : "rw"
+    guard mode == "ro" || mode == "rw" else { throw ValidationError("-v \(v): the option after GUEST is ro or rw") }
+    return .bind(host: parts[0], guest: parts[1], readOnly: mode == "ro")
+}
+
+/// `--tmpfs PATH[:size=N]` (docker's form; `rw` is accepted, being what a tmpfs is anyway).
+func parseTmpfs(_ t: String) throws -> MountRequest {
+    let colon = t.firstIndex(of: ":") ?? t.endIndex
+    let path = String(t[..<colon])
+    guard path.hasPrefix("/") else { throw ValidationError("--tmpfs \(t): the path must be absolute") }
+    var size: Int? = nil
+    if colon != t.endIndex {
+        for option in t[t.index(after: colon)...].split(separator: ",").map(String.init) {
+            if option == "rw" { continue }
+            guard option.hasPrefix("size="), let n = parseSize(String(option.dropFirst(5))), n > 0 else {
+                throw ValidationError("--tmpfs \(t): unknown option \(option) (size=N is the one there is)")
+            }
+            size = n
+        }
+    }
+    return .tmpfs(guest: path, sizeBytes: size)
 }
 
 /// "256M", "1G", "65536": binary multiples.

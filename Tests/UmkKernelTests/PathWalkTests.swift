@@ -40,6 +40,29 @@ final class PathWalkTests: XCTestCase {
         XCTAssertFalse(try resolve("/abs", follow: false).inode.isDirectory)
     }
 
+    /// A mount over /a/b (another host tree) is crossed going down and left by `..` at its root, and a
+    /// symlink through it resolves in the namespace, not in the mounted tree.
+    func testMountsAreCrossed() throws {
+        let other = dir.appendingPathComponent("etc")  // any directory will do as the mounted tree
+        let mounts = MountNamespace()
+        let rootInode = walk.root.inode
+        let top = mounts.add(at: "/", type: "hostfs", source: "root", device: (0, 1)) { _ in rootInode }
+        let mounted = try HostInode.root(path: other.path)
+        let m = mounts.add(at: "/a/b", type: "hostfs", source: "other", device: (0, 2)) { _ in mounted }
+        walk = PathWalk(root: Dentry(root: rootInode, mount: top), credentials: Credentials(uid: 0, gid: 0))
+        walk.mounts = mounts
+        let inside = try resolve("/a/b/hostname")
+        XCTAssertEqual(inside.path, "/a/b/hostname")
+        XCTAssertTrue(inside.mount === m)
+        XCTAssertTrue(try resolve("/a/b/..").mount === top)
+        XCTAssertEqual(try resolve("/a/b/..").path, "/a")
+        XCTAssertEqual(try resolve("/a/b/../b/hostname").path, "/a/b/hostname")
+        XCTAssertThrowsError(try resolve("/a/b/up")) { XCTAssertEqual($0 as? LinuxErrno, .ENOENT) }  // hidden by the mount
+        XCTAssertThrowsError(try mounts.remove(at: "/a")) { XCTAssertEqual($0 as? LinuxErrno, .EINVAL) }
+        XCTAssertTrue(try mounts.remove(at: "/a/b") === m)
+        XCTAssertEqual(try resolve("/a/b/up").path, "/")
+    }
+
     func testErrors() {
         XCTAssertThrowsError(try resolve("/nope")) { XCTAssertEqual($0 as? LinuxErrno, .ENOENT) }
         XCTAssertThrowsError(try resolve("/etc/hostname/x")) { XCTAssertEqual($0 as? LinuxErrno, .ENOTDIR) }

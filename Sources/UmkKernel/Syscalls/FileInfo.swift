@@ -183,7 +183,7 @@ extension Kernel {
     }
 
     func sysGetcwd(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
-        let path = Array(t.process.cwd.path.utf8) + [0]
+        let path = Array(t.process.cwd.path(from: t.process.root).utf8) + [0]
         guard a.count(1) >= path.count else { throw .ERANGE }
         try t.mm.writeBytes(a.address(0), path)
         return .value(path.count)

@@ -290,12 +290,19 @@ extension Kernel {
         let wantsWrite = accmode == O.WRONLY || accmode == O.RDWR || flags & O.TRUNC != 0
         let dentry: Dentry
         var created = false
+        let follow = flags & O.NOFOLLOW == 0 && !(flags & O.CREAT != 0 && flags & O.EXCL != 0)
         do {
-            let follow = flags & O.NOFOLLOW == 0 && !(flags & O.CREAT != 0 && flags & O.EXCL != 0)
             dentry = try walk.resolve(name, from: start, followFinal: follow)
         } catch .ENOENT where flags & O.CREAT != 0 {
             // Nothing there: a new regular file, which the caller may then open as it asks whatever its mode.
-            let (parent, last) = try walk.resolveParent(name, from: start)
+            // A dangling symlink at the end makes its target (open_last_lookups follows it to create).
+            var (parent, last) = try walk.resolveParent(name, from: start)
+            var links = 0
+            while follow, last != "." && last != "..", let node = try? parent.inode.lookup(last), node.isSymlink {
+                links += 1
+                guard links <= PathWalk.maxSymlinks else { throw .ELOOP }
+                (parent, last) = try walk.resolveParent(try node.readLink(), from: parent)
+            }
             if last == "." || last == ".." || name.last == UInt8(ascii: "/") { throw .EISDIR }
             let inode = try makeNode(t, in: parent, last, mode: S.IFREG | UInt16(truncatingIfNeeded: mode & 0o7777))
             dentry = Dentry(name: last, parent: parent, inode: inode)

@@ -118,6 +118,9 @@ extension Kernel {
             guard let host = file.mappableFile else { throw .ENODEV }
             guard file.isReadable else { throw .EACCES }
             if shared && prot & 2 != 0 && !file.isWritable { throw .EACCES }
+            // FIXME: a host file's pages are cache copies with no write-back, so a writable shared mapping of
+            // a bind's file would lose its writes: refused rather than lost.
+            if shared && file.isWritable && host.memory == nil { throw .ENODEV }
             // file_mmap_ok: the end of the mapping must be a valid file offset.
             let (end, o) = offset.addingReportingOverflow(length)
             guard !o, end <= UInt64(Int64.max) else { throw .EOVERFLOW }

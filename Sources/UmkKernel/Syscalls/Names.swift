@@ -31,12 +31,13 @@ extension SyscallTable {
             try k.rename(t, a.int(0), a.address(1), a.int(2), a.address(3), a.uint(4))
         }
         addAttributeCalls()
-        // fsync, fdatasync, syncfs: the data is in memory, which is where it stays; the fd must be open.
+        // fsync, fdatasync, syncfs: in-memory files have nothing to write; a writable bind's go to the host.
         for nr in [74, 75, 306] {
             add(nr, [.fd]) { _, t, a throws(LinuxErrno) in
                 let f = try t.process.fds.get(a.int(0))
                 if f.isPathOnly { throw .EBADF }
                 if nr != 306 && f.dentry == nil && !(f is ConsoleFile) { throw .EINVAL }  // pipes, anon files
+                try f.synchronize(dataOnly: nr == 75)
                 return .value(0)
             }
         }
@@ -152,10 +153,12 @@ extension Kernel {
         }
     }
 
-    /// Whether `name` in `parent` is where a kernel filesystem is mounted (/proc, /tmp ...): EBUSY to remove.
+    /// Whether `name` in `parent` is a mount point, or holds one below it (/proc, /dev/shm, a bind ...):
+    /// EBUSY to remove or rename.
     func isMountPoint(_ t: Task, _ parent: Dentry, _ name: String) -> Bool {
-        let path = parent.isRoot ? "/" + name : parent.path + "/" + name
-        return t.process.pathWalk.kernelMounts[path] != nil
+        guard parent.mount != nil else { return false }
+        let path = parent.path == "/" ? "/" + name : parent.path + "/" + name
+        return mounts.holdsMounts(path)
     }
 
     func unlink(_ t: Task, _ dirfd: Int32, _ path: GuestAddress, directory: Bool) throws(LinuxErrno) -> SyscallOutcome {

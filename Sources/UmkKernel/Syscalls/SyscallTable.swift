@@ -102,6 +102,7 @@ struct SyscallTable {
         t.addSystemCalls()
         t.addSchedulingCalls()
         t.addTimerCalls()
+        t.addMountCalls()
         return t
     }()
 }

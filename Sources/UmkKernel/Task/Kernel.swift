@@ -12,10 +12,10 @@ final class Kernel {
     let frames: PhysicalFrames
     let pageCache: PageCache
     let stubPool: StubPool
-    let rootDentry: Dentry
+    var rootDentry: Dentry! = nil
     let root: Overlay
-    /// The tmpfs mounts every instance has: /dev/shm (empty, as in a container).
-    let scratch: [String: Tmpfs]
+    /// The mount table (Mounts.swift builds it at boot).
+    let mounts = MountNamespace()
     let log: Logger
     let strace: Strace?
     let bootNanoseconds = HostClock.monotonicNanoseconds()
@@ -68,12 +68,7 @@ final class Kernel {
             stubPool = StubPool(frames: frames)
             frames.reclaim = { [unowned pageCache] in pageCache.shrink($0) }
             // The root: the host directory read-only under a throwaway tmpfs (overlay/Overlay.swift).
-            let overlay = try Overlay(lower: try HostInode.root(path: config.root), upper: Tmpfs(frames: frames, device: 1))
-            rootDentry = Dentry(root: overlay.root)
-            root = overlay
-            // /tmp and /run are the host's through the overlay (writable and throwaway like the rest, and what a
-            // user who runs /tmp/prog expects); /dev/shm is empty, as in a container.
-            scratch = ["/dev/shm": Tmpfs(frames: frames, device: 3)]
+            root = try Overlay(lower: try HostInode.root(path: config.root), upper: Tmpfs(frames: frames, device: 1))
         } catch {
             throw .kernelFailure("\(config.root): \(error.message)")
         }
@@ -88,6 +83,7 @@ final class Kernel {
             throw .kernelFailure(error.description)
         }
         stubPool.cpus = cpus.count > 1 ? cpus : []
+        try setUpMounts()
     }
 
     /// The host CPUs the guest runs on: virtual CPU i is host CPU cpus[i]. The kernel thread is pinned to the
@@ -135,7 +131,8 @@ final class Kernel {
     func boot(_ argv: [String]) throws(LaunchError) -> ExitStatus {
         guard let program = argv.first else { throw .notFound("") }
         let credentials = Credentials(uid: configuration.uid, gid: configuration.gid)
-        let walk = PathWalk(root: rootDentry, credentials: credentials)
+        var walk = PathWalk(root: rootDentry, credentials: credentials)
+        walk.mounts = mounts
         let cwd: Dentry
         do throws(LinuxErrno) {
             cwd = try walk.resolve(Array(configuration.workingDirectory.utf8), from: rootDentry, followFinal: true)
@@ -199,7 +196,7 @@ final class Kernel {
         let mode = HostProcess.environmentValue("UMK_SECCOMP") ?? "on"
         guard mode != "off" else { return }
         do throws(Errno) {
-            try KernelFilter.install(logOnly: mode == "log")
+            try KernelFilter.install(logOnly: mode == "log", hostWrites: hasWritableBinds)
         } catch {
             log.warning("the host refused umk's own seccomp filter (\(LinuxErrno(host: error).message)); running without it")
         }

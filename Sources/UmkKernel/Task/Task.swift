@@ -118,11 +118,8 @@ final class Process {
 
     var pathWalk: PathWalk {
         var walk = PathWalk(root: root, credentials: credentials)
-        if let kernel {
-            walk.kernelMounts = ["/proc": { [unowned self] in kernel.procRoot(for: self) }, "/sys": { kernel.sysRoot },
-                                "/dev/pts": { kernel.devPts }]
-            for (path, fs) in kernel.scratch { walk.kernelMounts[path] = { fs.root } }
-        }
+        walk.mounts = kernel?.mounts
+        walk.process = self
         return walk
     }
 

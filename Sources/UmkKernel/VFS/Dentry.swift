@@ -5,17 +5,22 @@ final class Dentry {
     let name: String
     private let parentLink: Dentry?
     let inode: Inode
+    /// The mount whose tree this name is in (nil for detached names).
+    let mount: Mount?
 
-    init(root inode: Inode) {
+    init(root inode: Inode, mount: Mount? = nil) {
         name = "/"
         parentLink = nil
         self.inode = inode
+        self.mount = mount
     }
 
-    init(name: String, parent: Dentry, inode: Inode) {
+    /// `name` in `parent`; `mount` when this is the root of a mount at that name, else the parent's.
+    init(name: String, parent: Dentry, inode: Inode, mount: Mount? = nil) {
         self.name = name
         parentLink = parent
         self.inode = inode
+        self.mount = mount ?? parent.mount
     }
 
     /// A name outside the tree, for objects reached through /proc magic links (a pipe, the console).
@@ -23,6 +28,7 @@ final class Dentry {
         self.name = name
         parentLink = nil
         self.inode = inode
+        mount = nil
         isDetached = true
     }
 
@@ -30,6 +36,20 @@ final class Dentry {
     var isRoot: Bool { parentLink == nil && !isDetached }
     /// The parent, or nil at the root of the tree.
     var parent: Dentry? { parentLink }
+
+    /// The path as a process whose root is `root` names it (d_path): from `root` down, or, for a name outside
+    /// that root (a cwd left outside a chroot), "(unreachable)" and the path from the tree root.
+    func path(from root: Dentry) -> String {
+        if root.isRoot || isDetached { return path }
+        var parts: [String] = []
+        var d = self
+        while d !== root {
+            guard let p = d.parentLink else { return "(unreachable)" + path }
+            parts.append(d.name)
+            d = p
+        }
+        return "/" + parts.reversed().joined(separator: "/")
+    }
 
     /// The path from the tree root, as getcwd(2) reports it.
     var path: String {

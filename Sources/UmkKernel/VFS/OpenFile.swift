@@ -30,6 +30,8 @@ class OpenFile {
     func ioctl(_ request: UInt, _ arg: UnsafeMutableRawPointer?) throws(LinuxErrno) -> Int { throw .ENOTTY }
     /// The file a mapping takes its pages from, or nil when this file cannot be mapped (ENODEV).
     var mappableFile: MappedFile? { nil }
+    /// fsync/fdatasync: writes what the file holds back to where it is kept (nothing for in-memory files).
+    func synchronize(dataOnly: Bool) throws(LinuxErrno) {}
     /// Called when F_SETFL changes the status flags.
     func statusFlagsChanged() throws(LinuxErrno) {}
     /// Where a reader or writer that got EAGAIN waits, for a file that can make it wait (pipes, console).
@@ -52,43 +54,6 @@ class OpenFile {
     /// The poll events ready now. By default a file is always readable and writable (fs/select.c
     /// DEFAULT_POLLMASK), as regular files and devices are.
     func readyEvents() -> Int16 { POLL.IN | POLL.OUT | POLL.RDNORM | POLL.WRNORM }
-}
-
-/// A regular file or directory of a hostfs tree, open read-only on the host.
-final class HostOpenFile: OpenFile {
-    let host: HostFile
-    let inode: HostInode
-
-    init(host: HostFile, inode: HostInode, dentry: Dentry, flags: Int32) {
-        self.host = host
-        self.inode = inode
-        super.init(flags: flags, dentry: dentry)
-    }
-
-    override func read(into io: IOSequence) throws(LinuxErrno) -> Int {
-        if inode.isDirectory { throw .EISDIR }
-        do { return try host.read(into: io.hostBuffers) } catch { throw LinuxErrno(host: error) }
-    }
-    override func read(into io: IOSequence, at offset: Int64) throws(LinuxErrno) -> Int {
-        if inode.isDirectory { throw .EISDIR }
-        do { return try host.read(into: io.hostBuffers, at: offset) } catch { throw LinuxErrno(host: error) }
-    }
-    override func write(from io: IOSequence) throws(LinuxErrno) -> Int { throw .EBADF }
-    override func write(from io: IOSequence, at offset: Int64) throws(LinuxErrno) -> Int { throw .EBADF }
-    override func seek(_ offset: Int64, whence: Int32) throws(LinuxErrno) -> Int64 {
-        do { return try host.seek(offset, whence: whence) } catch { throw LinuxErrno(host: error) }
-    }
-    override func stat() throws(LinuxErrno) -> FileStat { try inode.stat() }
-    override func readDirectory(limit: Int) throws(LinuxErrno) -> [UInt8] {
-        guard inode.isDirectory else { throw .ENOTDIR }
-        do { return try host.readDirectory(limit: limit) } catch { throw LinuxErrno(host: error) }
-    }
-    override var mappableFile: MappedFile? {
-        if inode.isDirectory { return nil }
-        if mapped == nil, let st = try? inode.stat() { mapped = MappedFile(host: host, stat: st) }
-        return mapped
-    }
-    private var mapped: MappedFile?
 }
 
 /// An O_PATH descriptor: names a file for *at() calls, fstat and fchdir, and nothing else (EBADF).

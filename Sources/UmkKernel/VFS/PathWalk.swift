@@ -10,9 +10,9 @@ struct PathWalk {
     /// The process's root: `/` and `..` at the top lead here.
     let root: Dentry
     let credentials: Credentials
-    /// Kernel filesystems mounted over paths of the tree, at most two deep (`/proc`, `/sys`, `/dev/pts`), so
-    /// that the host's own never show through. FIXME: a mount table is the filesystems issue's.
-    var kernelMounts: [String: () -> Inode] = [:]
+    /// The instance's mount table, and the process walking (procfs answers `self` for it).
+    var mounts: MountNamespace? = nil
+    var process: Process? = nil
 
     /// Resolves `path` (relative ones from `start`). `followFinal` says whether a symlink in the last
     /// component is followed (it always is when the path ends in a slash).
@@ -50,6 +50,9 @@ struct PathWalk {
     {
         guard path.count < 4096 else { throw .ENAMETOOLONG }
         var current = path.first == UInt8(ascii: "/") ? root : start
+        // The namespace path of `current` while it is a directory that holds mount points, else nil: only
+        // there can a child be a mount.
+        var mountPath = mountAncestorPath(current)
         var pending = path.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true).map { Array($0) }
         var trailingSlash = path.last == UInt8(ascii: "/")
         var i = 0
@@ -63,48 +66,63 @@ struct PathWalk {
             }
             if name == [UInt8(ascii: "."), UInt8(ascii: ".")] {
                 guard current.inode.isDirectory else { throw .ENOTDIR }
-                if current !== root, let parent = current.parent { current = parent }
+                if current !== root, let parent = current.parent {
+                    current = parent
+                    mountPath = mountAncestorPath(current)
+                }
                 continue
             }
             guard name.count <= PathWalk.maxComponent else { throw .ENAMETOOLONG }
             guard current.inode.isDirectory else { throw .ENOTDIR }
             try checkSearch(current)
             let nameString = String(decoding: name, as: UTF8.self)
-            let child: Inode
-            if let mount = kernelMount(in: current, nameString) {
-                child = mount()
-            } else {
-                child = try current.inode.lookup(nameString)
+            var child: Inode? = nil
+            var crossed: Mount? = nil
+            var childPath: String? = nil
+            if let mountPath, let mounts {
+                let p = mountPath == "/" ? "/" + nameString : mountPath + "/" + nameString
+                if let m = mounts.mount(at: p) {
+                    child = m.makeRoot(process)
+                    crossed = m
+                }
+                if mounts.holdsMounts(p) { childPath = p }
             }
-            if let magic = child as? ProcInode, magic.magic != nil, !isLast || followFinal || trailingSlash {
+            let node: Inode
+            if let child { node = child } else { node = try current.inode.lookup(nameString) }
+            if let magic = node as? ProcInode, magic.magic != nil, !isLast || followFinal || trailingSlash {
                 links += 1
                 guard links <= PathWalk.maxSymlinks else { throw .ELOOP }
                 current = try magic.follow()
+                mountPath = mountAncestorPath(current)
                 continue
             }
-            if child.isSymlink && (!isLast || followFinal || trailingSlash) {
+            if node.isSymlink && (!isLast || followFinal || trailingSlash) {
                 links += 1
                 guard links <= PathWalk.maxSymlinks else { throw .ELOOP }
-                let target = try child.readLink()
+                let target = try node.readLink()
                 guard !target.isEmpty else { throw .ENOENT }
-                if target.first == UInt8(ascii: "/") { current = root }
+                if target.first == UInt8(ascii: "/") {
+                    current = root
+                    mountPath = mountAncestorPath(current)
+                }
                 let rest = Array(pending[i...])
                 pending = target.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true).map { Array($0) } + rest
                 if rest.isEmpty && target.last == UInt8(ascii: "/") { trailingSlash = true }
                 i = 0
                 continue
             }
-            current = Dentry(name: nameString, parent: current, inode: child)
+            current = Dentry(name: nameString, parent: current, inode: node, mount: crossed)
+            mountPath = childPath
         }
         if trailingSlash && !current.inode.isDirectory { throw .ENOTDIR }
         return current
     }
 
-    private func kernelMount(in dir: Dentry, _ name: String) -> (() -> Inode)? {
-        if kernelMounts.isEmpty { return nil }
-        if dir.isRoot { return kernelMounts["/" + name] }
-        if let parent = dir.parent, parent.isRoot { return kernelMounts["/" + dir.name + "/" + name] }
-        return nil
+    /// `d`'s path in the namespace when mount points lie at or below it, else nil.
+    private func mountAncestorPath(_ d: Dentry) -> String? {
+        guard let mounts, d.mount != nil else { return nil }
+        let p = d.path
+        return mounts.holdsMounts(p) ? p : nil
     }
 
     private func checkSearch(_ d: Dentry) throws(LinuxErrno) {

@@ -16,10 +16,14 @@ final class Tmpfs {
     private var nextIno: UInt64 = 1
     private(set) var root: TmpfsInode! = nil
 
-    init(frames: PhysicalFrames, device: UInt32, rootMode: UInt16 = 0o1777, owner: (uid: UInt32, gid: UInt32) = (0, 0)) {
+    /// `sizeBytes` is the `size=` option (nil: half of --mem, Linux's default); it may exceed --mem, as on
+    /// Linux, where memory then runs out first.
+    init(frames: PhysicalFrames, device: UInt32, sizeBytes: Int? = nil, rootMode: UInt16 = 0o1777,
+         owner: (uid: UInt32, gid: UInt32) = (0, 0))
+    {
         self.frames = frames
         self.device = device
-        maxPages = max(frames.totalFrames / 2, 1)
+        maxPages = sizeBytes.map { max(1, $0 / 4096 + ($0 % 4096 == 0 ? 0 : 1)) } ?? max(frames.totalFrames / 2, 1)
         root = TmpfsInode(fs: self, mode: S.IFDIR | (rootMode & 0o7777), owner: owner)
     }
 
