@@ -1,9 +1,11 @@
 // FileSystemTests.swift: the writable root and tmpfs, compared with native runs: names made, removed and
-// renamed with Linux's errors, attributes, file data and shared mappings (names.c).
+// renamed with Linux's errors, attributes, file data and shared mappings (names.c); FIFOs (fifo.c).
 
 import XCTest
 
 final class FileSystemTests: SystemTestCase {
     func testNamesAttributesAndData() throws { try same("names", .glibc) }
     func testNamesAttributesAndDataMusl() throws { try same("names", .musl) }
+    func testNamedPipes() throws { try same("fifo", .glibc) }
+    func testNamedPipesMusl() throws { try same("fifo", .musl) }
 }

@@ -8,7 +8,9 @@ extension SyscallTable {
         add(0, [.fd, .outBuffer, .uint]) { k, t, a throws(LinuxErrno) in try k.sysRead(t, a) }
         add(1, [.fd, .inBuffer(2), .uint]) { k, t, a throws(LinuxErrno) in try k.sysWrite(t, a) }
         add(2, [.path, .openFlags, .mode]) { k, t, a throws(LinuxErrno) in
-            .value(Int(try k.open(t, dirfd: AT.FDCWD, path: a.address(0), flags: a.int(1), mode: a.uint(2))))
+            try k.openWaiting(t) { () throws(LinuxErrno) in
+                try k.open(t, dirfd: AT.FDCWD, path: a.address(0), flags: a.int(1), mode: a.uint(2))
+            }
         }
         add(3, [.fd]) { _, t, a throws(LinuxErrno) in
             try t.process.fds.close(a.int(0))
@@ -45,7 +47,9 @@ extension SyscallTable {
             return .value(0)  // advice only: nothing to do on a read-only host tree
         }
         add(257, [.dirfd, .path, .openFlags, .mode]) { k, t, a throws(LinuxErrno) in
-            .value(Int(try k.open(t, dirfd: a.int(0), path: a.address(1), flags: a.int(2), mode: a.uint(3))))
+            try k.openWaiting(t) { () throws(LinuxErrno) in
+                try k.open(t, dirfd: a.int(0), path: a.address(1), flags: a.int(2), mode: a.uint(3))
+            }
         }
     }
 }
@@ -267,6 +271,17 @@ extension Kernel {
         return d
     }
 
+    /// An open that may wait (a FIFO for its partner): the wait is on the FIFO's pipe, and the call runs
+    /// again when woken.
+    func openWaiting(_ t: Task, _ body: () throws(LinuxErrno) -> Int32) throws(LinuxErrno) -> SyscallOutcome {
+        do {
+            return .value(Int(try body()))
+        } catch .EAGAIN {
+            guard let (end, _) = t.fifoOpen else { throw .EAGAIN }
+            return .block(end.pipe.queue)
+        }
+    }
+
     /// openat(2): resolves, checks, and installs a new fd (fs/namei.c path_openat, do_open).
     func open(_ t: Task, dirfd: Int32, path: GuestAddress, flags: Int32, mode: UInt32) throws(LinuxErrno) -> Int32 {
         let p = t.process
@@ -322,6 +337,8 @@ extension Kernel {
         var file: OpenFile
         if inode.fileType == S.IFCHR, let device = try openTerminalDevice(t, inode, dentry, flags: flags | O.LARGEFILE) {
             file = device
+        } else if inode.fileType == S.IFIFO {
+            file = try openFifo(t, inode, dentry, flags: flags | O.LARGEFILE)
         } else {
             file = try inode.open(flags: flags | O.LARGEFILE, dentry: dentry)
         }

@@ -133,7 +133,9 @@ extension Kernel {
         }
         switch outcome {
         case .block, .blockAll: break
-        default: task.deadline = nil  // a deadline belongs to a wait only
+        default:
+            task.deadline = nil  // a deadline and a waiting FIFO open belong to a wait only
+            task.fifoOpen = nil
         }
         // The call killed its own caller (a signal it raised through a terminal, say): nothing to resume.
         if !task.isAlive { return false }

@@ -47,6 +47,8 @@ final class Kernel {
     /// Processes a fatal signal from another process is to kill, and by when at the latest.
     var doomed: [(process: Process, deadline: Int64)] = []
     private var nextCPUCheck: Int64 = 0
+    /// FIFOs open now, by inode (Pipe.swift).
+    var namedPipes: [FileKey: Pipe] = [:]
     /// Tasks in FUTEX_WAIT, by the physical place of their futex word.
     var futexQueues: [FutexKey: WaitQueue] = [:]
     /// The timer interrupt, created on the kernel thread (its signal goes to this thread alone).

@@ -155,6 +155,8 @@ final class Task {
     var completion: Int?
     /// Bytes a blocking write has already moved, across its restarts.
     var ioProgress = 0
+    /// A FIFO open waiting for its partner: the end it holds meanwhile, and the partner's open count then.
+    var fifoOpen: (end: PipeEnd, partnerOpens: Int)?
     /// --strace's record of a call that blocked, printed when a waker completes it.
     var pendingTrace: Strace.Pending?
     /// The FUTEX_WAIT_BITSET mask of a waiting futex.

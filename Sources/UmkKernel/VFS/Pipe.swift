@@ -16,6 +16,12 @@ final class Pipe {
     var capacity = Pipe.defaultCapacity
     var readers = 0
     var writers = 0
+    /// Opens of each end so far: an opener of a FIFO waits for the other side's count to move
+    /// (wait_for_partner), so that a partner who came and went already still lets it through.
+    var readerOpens = 0
+    var writerOpens = 0
+    /// A FIFO's pipe, by its inode: dropped from the kernel's table when its last end closes.
+    var fifoKey: FileKey? = nil
     let queue = WaitQueue()
     let inode: UInt64
     let owner: (UInt32, UInt32)
@@ -49,33 +55,56 @@ final class Pipe {
 
 final class PipeEnd: OpenFile {
     let pipe: Pipe
+    /// A FIFO opened O_RDWR is both ends at once.
+    let isReader: Bool
     let isWriter: Bool
 
     init(pipe: Pipe, writer: Bool, flags: Int32) {
         self.pipe = pipe
         isWriter = writer
+        isReader = !writer
         if writer { pipe.writers += 1 } else { pipe.readers += 1 }
         super.init(flags: (writer ? O.WRONLY : O.RDONLY) | (flags & O.NONBLOCK), dentry: nil)
     }
 
+    /// An end of a FIFO, opened through its name: `dentry` is the FIFO's.
+    init(fifo pipe: Pipe, reader: Bool, writer: Bool, flags: Int32, dentry: Dentry) {
+        self.pipe = pipe
+        isReader = reader
+        isWriter = writer
+        if reader { pipe.readers += 1; pipe.readerOpens += 1 }
+        if writer { pipe.writers += 1; pipe.writerOpens += 1 }
+        super.init(flags: flags, dentry: dentry)
+        pipe.kernel.wake(pipe.queue)
+    }
+
     deinit {
-        if isWriter { pipe.writers -= 1 } else { pipe.readers -= 1 }
+        if isWriter { pipe.writers -= 1 }
+        if isReader { pipe.readers -= 1 }
+        if let key = pipe.fifoKey, pipe.readers == 0, pipe.writers == 0 { pipe.kernel.namedPipes[key] = nil }
         pipe.kernel.wake(pipe.queue)
     }
 
     override var waitQueue: WaitQueue? { pipe.queue }
-    override var procLinkName: String { "pipe:[\(pipe.inode)]" }
+    override var procLinkName: String { dentry?.path ?? "pipe:[\(pipe.inode)]" }
     override func reopenTarget() throws(LinuxErrno) -> Dentry {
-        Dentry(detached: procLinkName, inode: PipeInode(pipe: pipe))
+        if let dentry { return dentry }
+        return Dentry(detached: procLinkName, inode: PipeInode(pipe: pipe))
     }
 
     override func readyEvents() -> Int16 {
+        var ev: Int16 = 0
         if isWriter {
-            if pipe.readers == 0 { return POLL.OUT | POLL.WRNORM | POLL.ERR }
-            return pipe.capacity - pipe.count >= Pipe.atomicSize ? POLL.OUT | POLL.WRNORM : 0
+            if pipe.readers == 0 {
+                ev |= POLL.OUT | POLL.WRNORM | POLL.ERR
+            } else if pipe.capacity - pipe.count >= Pipe.atomicSize {
+                ev |= POLL.OUT | POLL.WRNORM
+            }
         }
-        var ev: Int16 = pipe.count > 0 ? POLL.IN | POLL.RDNORM : 0
-        if pipe.writers == 0 { ev |= POLL.HUP }
+        if isReader {
+            if pipe.count > 0 { ev |= POLL.IN | POLL.RDNORM }
+            if pipe.writers == 0 && pipe.writerOpens > 0 || pipe.fifoKey == nil && pipe.writers == 0 { ev |= POLL.HUP }
+        }
         return ev
     }
     override var writesCompletely: Bool { true }
@@ -101,6 +130,7 @@ final class PipeEnd: OpenFile {
     }
 
     override func stat() throws(LinuxErrno) -> FileStat {
+        if let dentry { return try dentry.inode.stat() }
         var s = FileStat()
         s.mode = S.IFIFO | 0o600
         s.nlink = 1
@@ -160,4 +190,52 @@ extension Kernel {
 extension Process {
     /// A pipe whose capacity grew may take a waiting writer's data now.
     func kernelWake(_ pipe: Pipe) { pipe.kernel.wake(pipe.queue) }
+}
+
+/// A file's identity for kernel tables (FIFOs, locks): its device and inode number.
+struct FileKey: Hashable {
+    var devMajor: UInt32, devMinor: UInt32, ino: UInt64
+    init(_ s: FileStat) { (devMajor, devMinor, ino) = (s.devMajor, s.devMinor, s.ino) }
+}
+
+extension Kernel {
+    /// open(2) of a FIFO (fs/pipe.c fifo_open): the pipe its inode names, shared by every opener. A reader
+    /// waits for a writer and a writer for a reader unless O_NONBLOCK (a lone non-blocking writer is ENXIO);
+    /// O_RDWR never waits. The waiting opener already counts as its end, kept in the task across the
+    /// wait, so that two openers waiting for each other both go through.
+    func openFifo(_ t: Task, _ inode: Inode, _ dentry: Dentry, flags: Int32) throws(LinuxErrno) -> PipeEnd {
+        let key = FileKey(try inode.stat())
+        if let (end, partnerOpens) = t.fifoOpen, end.pipe.fifoKey == key {
+            let moved = end.isReader ? end.pipe.writerOpens != partnerOpens : end.pipe.readerOpens != partnerOpens
+            if moved { t.fifoOpen = nil; return end }
+            throw .EAGAIN
+        }
+        t.fifoOpen = nil
+        let pipe: Pipe
+        if let existing = namedPipes[key] {
+            pipe = existing
+        } else {
+            pipe = Pipe(kernel: self, owner: t.process.credentials)
+            pipe.fifoKey = key
+            namedPipes[key] = pipe
+        }
+        let access = flags & O.accessMode
+        let nonblocking = flags & O.NONBLOCK != 0
+        if access == O.WRONLY && nonblocking && pipe.readers == 0 {
+            if pipe.writers == 0 { namedPipes[key] = nil }
+            throw .ENXIO
+        }
+        let end = PipeEnd(fifo: pipe, reader: access != O.WRONLY, writer: access != O.RDONLY,
+                          flags: flags & ~(O.CREAT | O.EXCL | O.TRUNC | O.NOCTTY | O.CLOEXEC), dentry: dentry)
+        if access == O.RDWR || nonblocking { return end }
+        if access == O.RDONLY && pipe.writers == 0 {
+            t.fifoOpen = (end, pipe.writerOpens)
+            throw .EAGAIN
+        }
+        if access == O.WRONLY && pipe.readers == 0 {
+            t.fifoOpen = (end, pipe.readerOpens)
+            throw .EAGAIN
+        }
+        return end
+    }
 }

@@ -92,7 +92,8 @@ extension Kernel {
             var entries: [(String, ProcInode)] = [("self", ProcInode(.symlink { Array("\(caller.pid)".utf8) }, ino: 2)),
                                                   ("meminfo", ProcInode(.file { self.meminfo() }, ino: 3)),
                                                   ("cpuinfo", ProcInode(.file { self.cpuinfo() }, ino: 8)),
-                                                  ("sys", self.procSysDirectory())]
+                                                  ("sys", self.procSysDirectory()),
+                                                  ("mounts", ProcInode(.symlink { Array("self/mounts".utf8) }, ino: 9))]
             for pid in self.processes.keys.sorted() {
                 guard let p = self.processes[pid], p.exitStatus == nil else { continue }
                 entries.append(("\(pid)", self.procPidDirectory(p)))
@@ -144,6 +145,8 @@ extension Kernel {
                 ("comm", ProcInode(.file { p.name + [0x0a] }, ino: base + 4)),
                 ("cmdline", ProcInode(.file { p.commandLine }, ino: base + 5)),
                 ("fd", self.procFdDirectory(p, base: base)),
+                ("mounts", ProcInode(.file { self.mountsText(for: p) }, ino: base + 7)),
+                ("mountinfo", ProcInode(.file { self.mountInfoText(for: p) }, ino: base + 8)),
             ]
         }, ino: base)
     }
