@@ -27,6 +27,11 @@ final class Kernel {
     /// Every process not yet reaped, zombies included, by guest pid.
     var processes: [Int32: Process] = [:]
     var nextPID: Int32 = 1
+    /// The last pid handed out and how many processes were created since boot (/proc/loadavg, /proc/stat).
+    var lastPID: Int32 = 0
+    var processesCreated = 0
+    /// CPU time of the processes that have exited, for /proc/stat's cpu lines.
+    var exitedCPU = CPUTimes()
     private var unknownSyscallsLogged = Set<Int>()
     var exitStatus: ExitStatus?
 
@@ -106,6 +111,8 @@ final class Kernel {
     /// The host's /proc/cpuinfo, read at boot, and the guest's /sys (SysFS.swift).
     let hostCPUInfo = HostScheduling.cpuinfo()
     lazy var sysRoot: ProcInode = makeSysRoot()
+    /// /proc/sys/kernel/random/boot_id: one random UUID per instance.
+    lazy var bootID: String = Kernel.randomUUID() + "\n"
     lazy var devPts = DevPtsInode(kernel: self)
     /// umk's own nice value: no stub runs at a higher priority.
     let baseNice = HostScheduling.ownNice
@@ -213,6 +220,8 @@ final class Kernel {
             nextPID = nextPID >= Kernel.maxPID ? 2 : nextPID + 1
         }
         defer { nextPID = nextPID >= Kernel.maxPID ? 2 : nextPID + 1 }
+        lastPID = nextPID
+        processesCreated += 1
         return nextPID
     }
 

@@ -200,6 +200,7 @@ extension Kernel {
             if t.clearChildTID != 0 { try? p.mm.write(GuestAddress(t.clearChildTID), UInt32(0)) }
         }
         endCPUInterval(p)
+        exitedCPU = exitedCPU + p.cpuBase
         deleteTimers(p, interval: true)
         if p.limits[RLIMIT.CPU].soft != ResourceLimit.infinity { recountCPULimits() }
         releaseVforkParent(p, sharedStub: sharedWithParent ? stub : nil)
