@@ -172,6 +172,7 @@ final class Kernel {
         let process = Process(pid: allocatePID(), parentPid: 0, mm: image.mm, fds: fds, root: rootDentry, cwd: cwd,
                               credentials: credentials, limits: Process.defaultLimits, executablePath: image.path)
         process.kernel = self
+        process.name = Process.comm(of: path)
         process.commandLine = argv.flatMap { Array($0.utf8) + [0] }
         let task = Task(tid: process.pid, process: process)
         process.tasks = [task]
