@@ -192,7 +192,7 @@ extension Kernel {
         let fields: [String] = [
             "\(p.pid)", "(" + String(decoding: p.name, as: UTF8.self) + ")", state.letter,
             "\(p.parentPid)", "\(p.processGroup)", "\(p.session)", "0", "-1",
-            "\(p.didExec ? 0 : 0x40)",  // PF_FORKNOEXEC
+            "\(p.didExec || p.parentPid == 0 ? 0 : 0x40)",  // PF_FORKNOEXEC; process 1 was exec'd at boot
             "0", "0", "0", "0",  // minflt cminflt majflt cmajflt
             "\(times.user / tick)", "\(times.system / tick)",
             "\(p.childrenTimes.user / tick)", "\(p.childrenTimes.system / tick)",

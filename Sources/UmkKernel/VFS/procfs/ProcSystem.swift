@@ -47,6 +47,7 @@ extension Kernel {
             ("version", file { "Linux version \(Kernel.release) (umk@umk) (umk) \(Kernel.version)\n" }),
             ("cmdline", file { "umk\n" }),
             ("filesystems", file { Kernel.filesystems }),
+            ("vmstat", file { [unowned self] in self.procVMStat() }),
             ("sys", dir([("kernel", kernelDir), ("fs", fsDir), ("vm", vmDir)])),
         ]
     }
@@ -137,6 +138,23 @@ extension Kernel {
         out += "processes \(processesCreated)\nprocs_running \(counts.running)\nprocs_blocked \(counts.blocked)\n"
         out += "softirq 0 0 0 0 0 0 0 0 0 0 0\n"
         return out
+    }
+
+    /// /proc/vmstat (mm/vmstat.c), the counters vmstat(8) and top read: page counts from the frame allocator
+    /// and the page cache. FIXME: no paging or fault events are counted (they read 0), and there is no swap.
+    private func procVMStat() -> String {
+        let free = frames.freeFrames, cached = pageCache.count
+        let used = max(frames.totalFrames - free - cached, 0)
+        let rows: [(String, Int)] = [
+            ("nr_free_pages", free), ("nr_zone_inactive_anon", 0), ("nr_zone_active_anon", used),
+            ("nr_zone_inactive_file", 0), ("nr_zone_active_file", cached), ("nr_zone_unevictable", 0),
+            ("nr_zone_write_pending", 0), ("nr_mlock", 0), ("nr_inactive_anon", 0), ("nr_active_anon", used),
+            ("nr_inactive_file", 0), ("nr_active_file", cached), ("nr_unevictable", 0), ("nr_anon_pages", used),
+            ("nr_mapped", cached), ("nr_file_pages", cached), ("nr_dirty", 0), ("nr_writeback", 0), ("nr_shmem", 0),
+            ("nr_dirty_threshold", 0), ("nr_dirty_background_threshold", 0), ("pgpgin", 0), ("pgpgout", 0),
+            ("pswpin", 0), ("pswpout", 0), ("pgalloc_normal", 0), ("pgfree", 0), ("pgfault", 0), ("pgmajfault", 0),
+        ]
+        return rows.map { "\($0.0) \($0.1)\n" }.joined()
     }
 
     /// The filesystems the guest's mounts are made of.
