@@ -32,6 +32,8 @@ final class Kernel {
     var processesCreated = 0
     /// CPU time of the processes that have exited, for /proc/stat's cpu lines.
     var exitedCPU = CPUTimes()
+    /// The load averages (LoadAverage.swift), sampled by the loop.
+    var loadAverage = LoadAverage(now: HostClock.monotonicNanoseconds())
     private var unknownSyscallsLogged = Set<Int>()
     var exitStatus: ExitStatus?
 
@@ -262,6 +264,7 @@ final class Kernel {
             }
             if configuration.forwardSignals { forwardProxiedSignals() }
             let now = HostClock.monotonicNanoseconds()
+            if now >= loadAverage.due { sampleLoad(now: now) }
             var nextDeadline = sleepers.isEmpty ? nil : expireSleepers(now: now)
             if !armedTimers.isEmpty, let next = expireWallTimers(now: now) {
                 nextDeadline = min(nextDeadline ?? next, next)

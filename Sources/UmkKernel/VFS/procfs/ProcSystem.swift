@@ -92,8 +92,17 @@ extension Kernel {
         return format(up) + " " + format(idle) + "\n"
     }
 
+    /// Folds the tasks active now into the load averages, for the periods that have ended. A reader of the
+    /// averages does not count itself: on Linux it is seldom the one running at the sampling tick.
+    func sampleLoad(now: Int64, reader: Process? = nil) {
+        guard now >= loadAverage.due else { return }
+        let counts = taskCounts()
+        let readerRunning = reader.map { procState($0) == .running ? $0.tasks.count : 0 } ?? 0
+        loadAverage.sample(now: now, active: max(counts.running + counts.blocked - readerRunning, 0))
+    }
+
     /// Tasks that can run now (R), and those in uninterruptible waits (D).
-    private func taskCounts() -> (running: Int, blocked: Int, total: Int) {
+    func taskCounts() -> (running: Int, blocked: Int, total: Int) {
         var running = 0, blocked = 0, total = 0
         for p in processes.values where p.exitStatus == nil {
             for _ in p.tasks {
@@ -109,11 +118,10 @@ extension Kernel {
     }
 
     /// /proc/loadavg: the load averages, runnable/total tasks, and the last pid handed out.
-    /// FIXME: the three averages read 0.00: the kernel keeps no periodic sample of the run queue (it is
-    /// tickless when idle), so there is nothing to average yet.
     private func procLoadAverage() -> String {
+        sampleLoad(now: HostClock.monotonicNanoseconds(), reader: current?.process)
         let counts = taskCounts()
-        return "0.00 0.00 0.00 \(counts.running)/\(counts.total) \(lastPID)\n"
+        return loadAverage.text + " \(counts.running)/\(counts.total) \(lastPID)\n"
     }
 
     /// /proc/stat (fs/proc/stat.c): time per CPU in USER_HZ ticks (user nice system idle iowait irq softirq
