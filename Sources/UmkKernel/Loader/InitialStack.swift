@@ -83,6 +83,10 @@ enum InitialStack {
         for i in envp.indices.reversed() { envAddresses[i] = try pushString(envp[i]) }
         var argAddresses = [UInt64](repeating: 0, count: argv.count)
         for i in argv.indices.reversed() { argAddresses[i] = try pushString(argv[i]) }
+        // The strings lie in order, argv then envp, up to the exec filename.
+        let environmentStart = envAddresses.first ?? execfnAddress
+        mm.argumentStrings = (argAddresses.first ?? environmentStart)..<environmentStart
+        mm.environmentStrings = environmentStart..<execfnAddress
         p &= ~15
         let platform = try pushString(Array("x86_64".utf8))
         var random = [UInt8](repeating: 0, count: 16)
@@ -98,6 +102,7 @@ enum InitialStack {
         let sp = (p - UInt64(table.count * 8)) & ~15
         let bytes = table.withUnsafeBytes { Array($0) }
         try mm.writeBytes(GuestAddress(sp), bytes)
+        mm.stackStart = sp
         return sp
     }
 }

@@ -28,6 +28,11 @@ final class AddressSpace {
     var brkCurrent: UInt64 = 0
     /// RLIMIT_STACK: how far the stack may grow down from its top.
     var stackLimit: UInt64 = 8 << 20
+    /// Where exec put the argument and environment strings and the initial stack pointer (mm->arg_start,
+    /// env_start, start_stack): /proc/PID/environ and stat read them. Empty before the first exec.
+    var argumentStrings: Range<UInt64> = 0..<0
+    var environmentStrings: Range<UInt64> = 0..<0
+    var stackStart: UInt64 = 0
 
     /// Where this address space's stub comes from and goes back to.
     private let pool: StubPool
@@ -322,6 +327,9 @@ final class AddressSpace {
         child.brkStart = brkStart
         child.brkCurrent = brkCurrent
         child.stackLimit = stackLimit
+        child.argumentStrings = argumentStrings
+        child.environmentStrings = environmentStrings
+        child.stackStart = stackStart
         // The child starts with this page table (its chunks shared until either side writes one); then, VMA
         // by VMA in address order so that the child's host mappings merge into runs, every private page
         // becomes copy-on-write, writable now or not: a later mprotect must not give either side write

@@ -22,7 +22,12 @@ extension SyscallTable {
         }
         add(99, [.pointer]) { k, t, a throws(LinuxErrno) in
             var b = ByteWriter(count: 112)
-            b.put((HostClock.monotonicNanoseconds() - k.bootNanoseconds) / 1_000_000_000, at: 0)
+            let now = HostClock.monotonicNanoseconds()
+            b.put((now - k.bootNanoseconds) / 1_000_000_000, at: 0)
+            k.sampleLoad(now: now, reader: t.process)
+            for (i, load) in k.loadAverage.averages.enumerated() {
+                b.put(load << (16 - LoadAverage.shift), at: 8 + 8 * i)  // SI_LOAD_SHIFT
+            }
             b.put(UInt64(k.frames.totalFrames) * 4096, at: 32)
             b.put(UInt64(k.frames.freeFrames) * 4096, at: 40)
             b.put(UInt16(clamping: k.processCount), at: 80)

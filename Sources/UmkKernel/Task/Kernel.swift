@@ -27,6 +27,13 @@ final class Kernel {
     /// Every process not yet reaped, zombies included, by guest pid.
     var processes: [Int32: Process] = [:]
     var nextPID: Int32 = 1
+    /// The last pid handed out and how many processes were created since boot (/proc/loadavg, /proc/stat).
+    var lastPID: Int32 = 0
+    var processesCreated = 0
+    /// CPU time of the processes that have exited, for /proc/stat's cpu lines.
+    var exitedCPU = CPUTimes()
+    /// The load averages (LoadAverage.swift), sampled by the loop.
+    var loadAverage = LoadAverage(now: HostClock.monotonicNanoseconds())
     private var unknownSyscallsLogged = Set<Int>()
     var exitStatus: ExitStatus?
 
@@ -104,6 +111,8 @@ final class Kernel {
     /// The host's /proc/cpuinfo, read at boot, and the guest's /sys (SysFS.swift).
     let hostCPUInfo = HostScheduling.cpuinfo()
     lazy var sysRoot: ProcInode = makeSysRoot()
+    /// /proc/sys/kernel/random/boot_id: one random UUID per instance.
+    lazy var bootID: String = Kernel.randomUUID() + "\n"
     lazy var devPts = DevPtsInode(kernel: self)
     /// umk's own nice value: no stub runs at a higher priority.
     let baseNice = HostScheduling.ownNice
@@ -164,6 +173,7 @@ final class Kernel {
         let process = Process(pid: allocatePID(), parentPid: 0, mm: image.mm, fds: fds, root: rootDentry, cwd: cwd,
                               credentials: credentials, limits: Process.defaultLimits, executablePath: image.path)
         process.kernel = self
+        process.name = Process.comm(of: path)
         process.commandLine = argv.flatMap { Array($0.utf8) + [0] }
         let task = Task(tid: process.pid, process: process)
         process.tasks = [task]
@@ -212,6 +222,8 @@ final class Kernel {
             nextPID = nextPID >= Kernel.maxPID ? 2 : nextPID + 1
         }
         defer { nextPID = nextPID >= Kernel.maxPID ? 2 : nextPID + 1 }
+        lastPID = nextPID
+        processesCreated += 1
         return nextPID
     }
 
@@ -251,6 +263,7 @@ final class Kernel {
             }
             if configuration.forwardSignals { forwardProxiedSignals() }
             let now = HostClock.monotonicNanoseconds()
+            if now >= loadAverage.due { sampleLoad(now: now) }
             var nextDeadline = sleepers.isEmpty ? nil : expireSleepers(now: now)
             if !armedTimers.isEmpty, let next = expireWallTimers(now: now) {
                 nextDeadline = min(nextDeadline ?? next, next)

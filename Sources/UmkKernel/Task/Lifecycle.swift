@@ -141,7 +141,8 @@ extension Kernel {
         t.rseq = nil
         t.robustList = (0, 0)
         t.clearChildTID = 0
-        p.name = Process.comm(of: image.path)
+        // As Linux: the base name of the path execve was given (a symlink's, a script's), not of what it reached.
+        p.name = Process.comm(of: String(decoding: request.displayPath ?? request.path, as: UTF8.self))
         p.executablePath = image.path
         p.didExec = true
         p.commandLine = args.flatMap { $0 + [0] }
@@ -200,6 +201,7 @@ extension Kernel {
             if t.clearChildTID != 0 { try? p.mm.write(GuestAddress(t.clearChildTID), UInt32(0)) }
         }
         endCPUInterval(p)
+        exitedCPU = exitedCPU + p.cpuBase
         deleteTimers(p, interval: true)
         if p.limits[RLIMIT.CPU].soft != ResourceLimit.infinity { recountCPULimits() }
         releaseVforkParent(p, sharedStub: sharedWithParent ? stub : nil)

@@ -111,6 +111,9 @@ final class Process {
         Array((path.split(separator: "/").last.map(String.init) ?? path).utf8.prefix(15))
     }
 
+    /// When the process was created (fork, or boot for process 1), on the host monotonic clock: exec keeps it.
+    /// /proc/PID/stat counts it from the instance's boot.
+    let startNanoseconds = HostClock.monotonicNanoseconds()
     /// The kernel the process lives in (for its view of /proc).
     weak var kernel: Kernel?
     /// argv as /proc/PID/cmdline shows it: each argument NUL-terminated.

@@ -1,11 +1,13 @@
 import UmkHost
 
-// ProcFS.swift: the guest's /proc, as far as programs need it today (fs/proc/): `self`, `meminfo`, `cpuinfo`,
-// `sys/vm/overcommit_*`, and for each guest process `exe`, `cwd`, `root`, `cmdline`, `comm` and `fd/N`. It is
-// mounted over the root's `proc` by the path walk, so the host's own /proc never shows through. `fd/N` are
-// magic links, as on Linux: following one reaches the open file itself (a pipe, the console, a file), not a
-// path string.
-// FIXME: the rest of procfs (stat, status, maps, ...) is the procfs issue.
+// ProcFS.swift: the guest's /proc (fs/proc/): its nodes, the root directory, and the open files that read
+// them. It is mounted at /proc (MountSetup.swift), so the host's own /proc never shows through:
+// every value is the instance's (its memory, its CPUs, its uptime, its processes and guest pids). Files are
+// generated when they are opened, from the kernel's state at that moment, as Linux's seq_files are on the
+// first read. The per-process files are ProcPid.swift and ProcMaps.swift, the system-wide ones ProcSystem.swift.
+// `fd/N` are magic links, as on Linux: following one reaches the open file itself (a pipe, the console, a
+// file), not a path string.
+// `mounts` and `mountinfo` are the mount table's (MountSetup.swift), as the process sees it from its root.
 
 /// A symlink whose target is an object, not a path (fs/proc/base.c proc_pid_get_link).
 protocol MagicLink: Inode {
@@ -86,80 +88,37 @@ extension ProcInode: MagicLink {
 }
 
 extension Kernel {
-    /// /proc as `caller` sees it.
+    /// /proc as `caller` sees it: the system-wide files (ProcSystem.swift), `self` and `thread-self`, and a
+    /// directory for each guest process, zombies included (ProcPid.swift).
     func procRoot(for caller: Process) -> ProcInode {
         ProcInode(.directory { [unowned self] in
-            var entries: [(String, ProcInode)] = [("self", ProcInode(.symlink { Array("\(caller.pid)".utf8) }, ino: 2)),
-                                                  ("meminfo", ProcInode(.file { self.meminfo() }, ino: 3)),
-                                                  ("cpuinfo", ProcInode(.file { self.cpuinfo() }, ino: 8)),
-                                                  ("sys", self.procSysDirectory()),
-                                                  ("mounts", ProcInode(.symlink { Array("self/mounts".utf8) }, ino: 9))]
+            let tid = caller.tasks.first?.tid ?? caller.pid
+            var entries: [(String, ProcInode)] = [
+                ("self", ProcInode(.symlink { Array("\(caller.pid)".utf8) }, ino: ProcIno.`self`)),
+                ("thread-self", ProcInode(.symlink { Array("\(caller.pid)/task/\(tid)".utf8) }, ino: ProcIno.threadSelf)),
+            ]
+            entries += self.procSystemEntries()
             for pid in self.processes.keys.sorted() {
-                guard let p = self.processes[pid], p.exitStatus == nil else { continue }
+                guard let p = self.processes[pid] else { continue }
                 entries.append(("\(pid)", self.procPidDirectory(p)))
             }
             return entries
-        }, ino: 1)
+        }, ino: ProcIno.root)
     }
+}
 
-    /// /proc/meminfo (fs/proc/meminfo.c), the lines free(1) and top read, in kB. No swap, no huge pages.
-    private func meminfo() -> [UInt8] {
-        let kB = { (pages: Int) in pages * 4 }
-        let total = frames.totalFrames, free = frames.freeFrames, cached = pageCache.count
-        let limit = frames.commitLimit
-        let lines: [(String, Int)] = [
-            ("MemTotal", kB(total)), ("MemFree", kB(free)), ("MemAvailable", kB(free + cached)), ("Buffers", 0),
-            ("Cached", kB(cached)), ("SwapCached", 0), ("SwapTotal", 0), ("SwapFree", 0), ("Shmem", 0),
-            ("SReclaimable", 0), ("CommitLimit", kB(limit)), ("Committed_AS", kB(frames.committed)),
-        ]
-        return Array(lines.map { name, value in
-            let label = name + ":"
-            let number = "\(value)"
-            return label + String(repeating: " ", count: max(1, 16 - label.count + 8 - number.count)) + number + " kB\n"
-        }.joined().utf8)
-    }
-
-    /// /proc/sys/vm: the overcommit policy the instance was booted with (read-only for now).
-    private func procSysDirectory() -> ProcInode {
-        let policy = frames.overcommit
-        let (mode, ratio): (Int, Int)
-        switch policy {
-        case .heuristic: (mode, ratio) = (0, 50)
-        case .always: (mode, ratio) = (1, 50)
-        case .never(let r): (mode, ratio) = (2, r)
-        }
-        let vm = ProcInode(.directory {
-            [("overcommit_memory", ProcInode(.file { Array("\(mode)\n".utf8) }, ino: 6)),
-             ("overcommit_ratio", ProcInode(.file { Array("\(ratio)\n".utf8) }, ino: 7))]
-        }, ino: 5)
-        return ProcInode(.directory { [("vm", vm)] }, ino: 4)
-    }
-
-    private func procPidDirectory(_ p: Process) -> ProcInode {
-        let base = UInt64(p.pid) << 16
-        return ProcInode(.directory { [unowned self] in
-            [
-                ("exe", ProcInode(.symlink { Array(p.executablePath.utf8) }, ino: base + 1)),
-                ("cwd", ProcInode(.symlink { Array(p.cwd.path.utf8) }, ino: base + 2)),
-                ("root", ProcInode(.symlink { Array("/".utf8) }, ino: base + 3)),
-                ("comm", ProcInode(.file { p.name + [0x0a] }, ino: base + 4)),
-                ("cmdline", ProcInode(.file { p.commandLine }, ino: base + 5)),
-                ("fd", self.procFdDirectory(p, base: base)),
-                ("mounts", ProcInode(.file { self.mountsText(for: p) }, ino: base + 7)),
-                ("mountinfo", ProcInode(.file { self.mountInfoText(for: p) }, ino: base + 8)),
-            ]
-        }, ino: base)
-    }
-
-    private func procFdDirectory(_ p: Process, base: UInt64) -> ProcInode {
-        ProcInode(.directory {
-            p.fds.entries.indices.compactMap { fd -> (String, ProcInode)? in
-                guard let file = p.fds.entries[fd]?.file else { return nil }
-                return ("\(fd)", ProcInode(.symlink { Array(file.procLinkName.utf8) }, ino: base + 0x100 + UInt64(fd),
-                                          magic: { () throws(LinuxErrno) -> Dentry in try file.reopenTarget() }))
-            }
-        }, ino: base + 6)
-    }
+/// Inode numbers in /proc: stable for as long as what they name exists, and distinct. The system-wide files
+/// take small fixed numbers; each process has a range of its own from its pid (`pid(_:)`), in which its
+/// files, its fd and fdinfo entries and its task/ directories take fixed offsets.
+enum ProcIno {
+    static let root: UInt64 = 1, `self`: UInt64 = 2, threadSelf: UInt64 = 3
+    /// The system-wide files and directories (ProcSystem.swift) number from here.
+    static let system: UInt64 = 0x100
+    /// A process's range: far above sysfs's numbers (SysFS.swift) and the system files.
+    static func pid(_ pid: Int32) -> UInt64 { 1 << 54 | UInt64(UInt32(bitPattern: pid)) << 24 }
+    /// Offsets in a process's range: its files (below 0x100), fd/N and fdinfo/N (fds are below nr_open,
+    /// 2^20), and the copy of the directory that task/TID shows.
+    static let fd: UInt64 = 0x10_0000, fdinfo: UInt64 = 0x20_0000, task: UInt64 = 0x80_0000
 }
 
 /// The inode behind a pipe end, for reopening through /proc/PID/fd (a FIFO-like open of the same pipe).
@@ -216,6 +175,7 @@ final class SyntheticFile: OpenFile {
 
     override func read(into io: IOSequence, at position: Int64) throws(LinuxErrno) -> Int {
         let at = Int(clamping: position)
+        guard at >= 0 else { throw .EINVAL }
         guard at < bytes.count else { return 0 }
         return io.copyOut(bytes[at...])
     }
