@@ -133,6 +133,50 @@ final class MountTests: SystemTestCase {
         XCTAssertTrue(user.err.contains("must be superuser") || user.err.contains("ermission"), user.report)
     }
 
+    /// /dev is the instance's own: the kernel's devices and the usual links, never the host's nodes; the guest
+    /// may add files but not device nodes.
+    func testDevfs() throws {
+        let outcome = try umk(["run", "--", "/bin/sh", "-c", """
+            ls /dev; stat -c '%n %F %t:%T %a' /dev/null /dev/zero /dev/full /dev/urandom /dev/tty /dev/ptmx;
+            readlink /dev/fd /dev/stdin; echo out > /dev/stdout; head -c 5 /dev/zero | od -An -tx1;
+            (echo x > /dev/full) 2>&1 | grep -c 'error'; mknod /dev/sda b 8 0 2>&1 | grep -c 'not permitted';
+            touch /dev/mine && ls /dev/mine; test -e /dev/kvm || echo no host devices
+            """])
+        XCTAssertEqual(outcome.termination, .exited(0), outcome.report)
+        XCTAssertEqual(outcome.out, """
+            console
+            core
+            fd
+            full
+            null
+            ptmx
+            pts
+            random
+            shm
+            stderr
+            stdin
+            stdout
+            tty
+            urandom
+            zero
+            /dev/null character special file 1:3 666
+            /dev/zero character special file 1:5 666
+            /dev/full character special file 1:7 666
+            /dev/urandom character special file 1:9 666
+            /dev/tty character special file 5:0 666
+            /dev/ptmx character special file 5:2 666
+            /proc/self/fd
+            /proc/self/fd/0
+            out
+             00 00 00 00 00
+            1
+            1
+            /dev/mine
+            no host devices
+
+            """, outcome.report)
+    }
+
     func testBadMountOptions() throws {
         for (args, message) in [(["-v", "/no/such/dir:/x"], "/no/such/dir: No such file or directory"),
                                 (["-v", "/tmp"], "expected HOST:GUEST"),

@@ -6,6 +6,7 @@ import UmkHost
 //   /          overlay   the host root read-only under a throwaway tmpfs (overlay/Overlay.swift)
 //   /proc      proc      the instance's own (procfs)
 //   /sys       sysfs     read-only, the few files programs read (SysFS.swift)
+//   /dev       tmpfs     the kernel's devices and the usual links (devfs below); the host's never show
 //   /dev/pts   devpts    the instance's pseudo-terminals
 //   /dev/shm   tmpfs     empty
 extension Kernel {
@@ -20,6 +21,7 @@ extension Kernel {
         }
         mounts.add(at: "/sys", type: "sysfs", source: "sysfs", readOnly: true, mountOptions: container,
                    device: (0, 21)) { [unowned self] _ in self.sysRoot }
+        try addDevfs()
         mounts.add(at: "/dev/pts", type: "devpts", source: "devpts", mountOptions: ["nosuid", "noexec", "relatime"],
                    superOptions: ["gid=5", "mode=620", "ptmxmode=000"], device: (0, DevPtsInode.deviceMinor)) {
             [unowned self] _ in self.devPts
@@ -38,6 +40,31 @@ extension Kernel {
     /// Whether a bind lets the guest change host files (the kernel's seccomp filter then allows those calls).
     var hasWritableBinds: Bool {
         configuration.mounts.contains { if case .bind(_, _, false) = $0 { return true } else { return false } }
+    }
+
+    /// /dev as a container has it (drivers/char/mem.c's devices, the terminals, devtmpfs's links): a tmpfs
+    /// the guest may add files to, but no device nodes (mknod of one is EPERM).
+    private func addDevfs() throws(LaunchError) {
+        let fs = Tmpfs(frames: frames, device: mounts.newDevice(), sizeBytes: 64 << 20, rootMode: 0o755)
+        do throws(LinuxErrno) {
+            let dev = fs.root!
+            for (name, minor) in [("null", 3), ("zero", 5), ("full", 7), ("random", 8), ("urandom", 9)] as [(String, UInt32)] {
+                try dev.createDevice(name, mode: 0o666, major: 1, minor: minor)
+            }
+            try dev.createDevice("tty", mode: 0o666, major: 5, minor: 0)
+            try dev.createDevice("console", mode: 0o620, major: 5, minor: 1)
+            try dev.createDevice("ptmx", mode: 0o666, major: 5, minor: 2)
+            for (name, target) in [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                                   ("stderr", "/proc/self/fd/2"), ("core", "/proc/kcore")] {
+                _ = try dev.createSymlink(name, target: Array(target.utf8), owner: (0, 0))
+            }
+            for name in ["pts", "shm"] { _ = try dev.create(name, mode: S.IFDIR | 0o755, owner: (0, 0)) }
+        } catch {
+            throw .kernelFailure("/dev: \(error.message)")
+        }
+        let path = try mountPoint("/dev", directory: true, what: "/dev")
+        mounts.add(at: path, type: "tmpfs", source: "tmpfs", mountOptions: ["nosuid"],
+                   superOptions: ["size=65536k", "mode=755"], device: (0, fs.device), tmpfs: fs) { _ in fs.root }
     }
 
     private func addTmpfs(at guest: String, sizeBytes: Int?, source: String, mountOptions: [String]) throws(LaunchError) {

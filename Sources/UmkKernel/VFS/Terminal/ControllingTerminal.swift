@@ -315,6 +315,10 @@ extension Kernel {
             default:
                 throw .ENXIO
             }
+        case 1:
+            // /dev/console: umk's terminal when its stdin is one, else its stdout.
+            let host: HostFile = terminal != nil ? .standardInput : .standardOutput
+            return ConsoleFile(host: host, queue: consoleQueue, output: consoleOutput)
         case 2:
             return try openPtmx(t, inode: inode, dentry: dentry, flags: flags)
         default:

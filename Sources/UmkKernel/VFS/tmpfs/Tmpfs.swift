@@ -79,6 +79,8 @@ final class TmpfsInode: Inode {
     var opaque = false
     /// A symlink's target.
     var target: [UInt8] = []
+    /// A character device's number (devfs's nodes; 0:0 is an overlay whiteout).
+    var rdev: (major: UInt32, minor: UInt32) = (0, 0)
 
     init(fs: Tmpfs, mode: UInt16, owner: (uid: UInt32, gid: UInt32)) {
         self.fs = fs
@@ -98,7 +100,7 @@ final class TmpfsInode: Inode {
     var fileType: UInt16 { mode & S.IFMT }
     var isReadOnly: Bool { false }
     /// An overlay whiteout: the character device 0:0.
-    var isWhiteout: Bool { fileType == S.IFCHR }
+    var isWhiteout: Bool { fileType == S.IFCHR && rdev == (0, 0) }
 
     func stat() throws(LinuxErrno) -> FileStat {
         var s = FileStat()
@@ -113,6 +115,7 @@ final class TmpfsInode: Inode {
         (s.atime, s.mtime, s.ctime, s.btime) = (atime, mtime, ctime, btime)
         s.mask |= 0x800  // STATX_BTIME
         s.devMinor = fs.device
+        (s.rdevMajor, s.rdevMinor) = rdev
         return s
     }
 
@@ -137,7 +140,11 @@ final class TmpfsInode: Inode {
         case S.IFREG:
             if flags & O.TRUNC != 0 && flags & O.accessMode != O.RDONLY { try truncate(to: 0) }
             return TmpfsFile(inode: self, dentry: dentry, flags: flags)
-        default: throw .ENXIO  // sockets; FIXME: FIFOs made with mknod cannot be opened yet
+        case S.IFCHR:
+            // devfs's nodes open the kernel's own devices (the terminals are opened before, by the kernel).
+            guard let kind = DeviceFile.kind(major: rdev.major, minor: rdev.minor) else { throw .ENXIO }
+            return DeviceFile(kind: kind, inode: self, dentry: dentry, flags: flags)
+        default: throw .ENXIO  // sockets (FIFOs are opened by the kernel: Pipe.swift openFifo)
         }
     }
 
@@ -187,6 +194,16 @@ final class TmpfsInode: Inode {
     func create(_ name: String, mode: UInt16, owner: (uid: UInt32, gid: UInt32)) throws(LinuxErrno) -> Inode {
         try checkNewName(name)
         let child = TmpfsInode(fs: fs, mode: mode, owner: owner)
+        insert(name, child)
+        return child
+    }
+
+    /// A character device node, which only the kernel makes (devfs): the guest's mknod of one is EPERM.
+    @discardableResult
+    func createDevice(_ name: String, mode: UInt16, major: UInt32, minor: UInt32) throws(LinuxErrno) -> TmpfsInode {
+        try checkNewName(name)
+        let child = TmpfsInode(fs: fs, mode: S.IFCHR | (mode & 0o7777), owner: (0, 0))
+        child.rdev = (major, minor)
         insert(name, child)
         return child
     }
