@@ -1,5 +1,6 @@
 // FileSystemTests.swift: the writable root and tmpfs, compared with native runs: names made, removed and
-// renamed with Linux's errors, attributes, file data and shared mappings (names.c); FIFOs (fifo.c).
+// renamed with Linux's errors, attributes, file data and shared mappings (names.c); FIFOs (fifo.c);
+// openat2's RESOLVE_* restrictions (openat2.c).
 
 import XCTest
 
@@ -8,4 +9,6 @@ final class FileSystemTests: SystemTestCase {
     func testNamesAttributesAndDataMusl() throws { try same("names", .musl) }
     func testNamedPipes() throws { try same("fifo", .glibc) }
     func testNamedPipesMusl() throws { try same("fifo", .musl) }
+    func testOpenat2Resolve() throws { try same("openat2", .glibc) }
+    func testOpenat2ResolveMusl() throws { try same("openat2", .musl) }
 }

@@ -7,6 +7,10 @@ enum O {
     static let DIRECT: Int32 = 0o40000, LARGEFILE: Int32 = 0o100000, DIRECTORY: Int32 = 0o200000
     static let NOFOLLOW: Int32 = 0o400000, NOATIME: Int32 = 0o1000000, CLOEXEC: Int32 = 0o2000000
     static let SYNC: Int32 = 0o4010000, PATH: Int32 = 0o10000000, TMPFILE: Int32 = 0o20200000
+    /// VALID_OPEN_FLAGS: what openat2 accepts (open and openat ignore unknown bits).
+    static let valid: Int32 = 0o37777703
+    /// O_PATH_FLAGS: all that may go with O_PATH in openat2.
+    static let pathFlags: Int32 = DIRECTORY | NOFOLLOW | PATH | CLOEXEC
     /// The status flags F_SETFL may change.
     static let settable: Int32 = APPEND | NONBLOCK | ASYNC | DIRECT | NOATIME
 }

@@ -46,6 +46,7 @@ extension SyscallTable {
             guard (0...5).contains(a.int(3)) else { throw .EINVAL }
             return .value(0)  // advice only: nothing to do on a read-only host tree
         }
+        add(437, [.dirfd, .path, .pointer, .uint]) { k, t, a throws(LinuxErrno) in try k.sysOpenat2(t, a) }
         add(257, [.dirfd, .path, .openFlags, .mode]) { k, t, a throws(LinuxErrno) in
             try k.openWaiting(t) { () throws(LinuxErrno) in
                 try k.open(t, dirfd: a.int(0), path: a.address(1), flags: a.int(2), mode: a.uint(3))
@@ -282,12 +283,41 @@ extension Kernel {
         }
     }
 
+    /// openat2(2) (fs/open.c build_open_flags): struct open_how {flags, mode, resolve}, strict about what
+    /// open and openat let pass, then an open whose walk obeys the RESOLVE_* restrictions.
+    func sysOpenat2(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
+        let size = a.count(3)
+        guard size >= 24 else { throw .EINVAL }  // OPEN_HOW_SIZE_VER0
+        guard size <= 4096 else { throw .E2BIG }
+        let how = try t.mm.readBytes(a.address(2), size)
+        if how[24...].contains(where: { $0 != 0 }) { throw .E2BIG }  // a newer struct's fields this kernel lacks
+        let word = { (at: Int) in how[at..<(at + 8)].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
+        let (rawFlags, mode) = (word(0), word(8))
+        let resolve = PathWalk.Resolve(rawValue: word(16))
+        guard rawFlags <= UInt64(UInt32.max) else { throw .EINVAL }
+        let flags = Int32(bitPattern: UInt32(rawFlags))
+        guard flags & ~O.valid == 0, resolve.isSubset(of: .all), !resolve.isSuperset(of: [.beneath, .inRoot]) else {
+            throw .EINVAL
+        }
+        let makes = flags & O.CREAT != 0 || flags & O.TMPFILE == O.TMPFILE
+        guard makes ? mode & ~0o7777 == 0 : mode == 0 else { throw .EINVAL }
+        if flags & O.PATH != 0 && flags & ~O.pathFlags != 0 { throw .EINVAL }
+        if resolve.contains(.cached) && (makes || flags & O.TRUNC != 0) { throw .EAGAIN }
+        return try openWaiting(t) { () throws(LinuxErrno) in
+            try open(t, dirfd: a.int(0), path: a.address(1), flags: flags, mode: UInt32(mode), resolve: resolve)
+        }
+    }
+
     /// openat(2): resolves, checks, and installs a new fd (fs/namei.c path_openat, do_open).
-    func open(_ t: Task, dirfd: Int32, path: GuestAddress, flags: Int32, mode: UInt32) throws(LinuxErrno) -> Int32 {
+    func open(_ t: Task, dirfd: Int32, path: GuestAddress, flags: Int32, mode: UInt32,
+              resolve: PathWalk.Resolve = []) throws(LinuxErrno) -> Int32
+    {
         let p = t.process
         let name = try t.mm.readString(path)
         let start = try startDentry(t, dirfd, path: name)
-        let walk = p.pathWalk
+        // A scoped walk is anchored at dirfd even for an absolute path (which BENEATH refuses, IN_ROOT roots there).
+        let anchor = resolve.isScoped && name.first == UInt8(ascii: "/") ? try startDentry(t, dirfd, path: [UInt8(ascii: ".")]) : start
+        let walk = resolve.isEmpty ? p.pathWalk : p.pathWalk.restricted(resolve, from: anchor)
         let accmode = flags & O.accessMode
         if flags & O.PATH != 0 {
             let d = try walk.resolve(name, from: start, followFinal: flags & O.NOFOLLOW == 0)
@@ -314,6 +344,7 @@ extension Kernel {
             var (parent, last) = try walk.resolveParent(name, from: start)
             var links = 0
             while follow, last != "." && last != "..", let node = try? parent.inode.lookup(last), node.isSymlink {
+                if walk.restrictions.contains(.noSymlinks) { throw .ELOOP }
                 links += 1
                 guard links <= PathWalk.maxSymlinks else { throw .ELOOP }
                 (parent, last) = try walk.resolveParent(try node.readLink(), from: parent)

@@ -120,10 +120,7 @@ final class Process {
     var commandLine: [UInt8] = []
 
     var pathWalk: PathWalk {
-        var walk = PathWalk(root: root, credentials: credentials)
-        walk.mounts = kernel?.mounts
-        walk.process = self
-        return walk
+        PathWalk(root: root, credentials: credentials, mounts: kernel?.mounts, process: self)
     }
 
     static let defaultLimits: [ResourceLimit] = {

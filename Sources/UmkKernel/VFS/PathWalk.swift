@@ -13,6 +13,39 @@ struct PathWalk {
     /// The instance's mount table, and the process walking (procfs answers `self` for it).
     var mounts: MountNamespace? = nil
     var process: Process? = nil
+    /// openat2's RESOLVE_* restrictions, and the directory RESOLVE_BENEATH keeps the walk under.
+    var restrictions = Resolve()
+    var beneath: Dentry? = nil
+
+    /// openat2's resolve flags (include/uapi/linux/openat2.h).
+    struct Resolve: OptionSet {
+        let rawValue: UInt64
+        static let noXDev = Resolve(rawValue: 0x01), noMagicLinks = Resolve(rawValue: 0x02)
+        static let noSymlinks = Resolve(rawValue: 0x04), beneath = Resolve(rawValue: 0x08)
+        static let inRoot = Resolve(rawValue: 0x10), cached = Resolve(rawValue: 0x20)
+        static let all: Resolve = [.noXDev, .noMagicLinks, .noSymlinks, .beneath, .inRoot, .cached]
+        /// RESOLVE_BENEATH and RESOLVE_IN_ROOT: scoped lookups, where magic links are refused (EXDEV).
+        var isScoped: Bool { !isDisjoint(with: [.beneath, .inRoot]) }
+    }
+
+    /// This walk with openat2's restrictions, from `start`: RESOLVE_IN_ROOT makes `start` the root.
+    func restricted(_ r: Resolve, from start: Dentry) -> PathWalk {
+        var w = self
+        w.restrictions = r
+        if r.contains(.inRoot) { w = PathWalk(root: start, credentials: credentials, mounts: mounts, process: process, restrictions: r) }
+        if r.contains(.beneath) { w.beneath = start }
+        return w
+    }
+
+    init(root: Dentry, credentials: Credentials, mounts: MountNamespace? = nil, process: Process? = nil,
+         restrictions: Resolve = Resolve())
+    {
+        self.root = root
+        self.credentials = credentials
+        self.mounts = mounts
+        self.process = process
+        self.restrictions = restrictions
+    }
 
     /// Resolves `path` (relative ones from `start`). `followFinal` says whether a symlink in the last
     /// component is followed (it always is when the path ends in a slash).
@@ -49,6 +82,7 @@ struct PathWalk {
         -> Dentry
     {
         guard path.count < 4096 else { throw .ENAMETOOLONG }
+        if path.first == UInt8(ascii: "/") { try jumpToRoot(from: start) }
         var current = path.first == UInt8(ascii: "/") ? root : start
         // The namespace path of `current` while it is a directory that holds mount points, else nil: only
         // there can a child be a mount.
@@ -66,7 +100,9 @@ struct PathWalk {
             }
             if name == [UInt8(ascii: "."), UInt8(ascii: ".")] {
                 guard current.inode.isDirectory else { throw .ENOTDIR }
+                if let beneath, current === beneath { throw .EXDEV }  // would climb out of the start
                 if current !== root, let parent = current.parent {
+                    if restrictions.contains(.noXDev) && parent.mount !== current.mount { throw .EXDEV }
                     current = parent
                     mountPath = mountAncestorPath(current)
                 }
@@ -89,19 +125,27 @@ struct PathWalk {
             }
             let node: Inode
             if let child { node = child } else { node = try current.inode.lookup(nameString) }
+            if crossed != nil && restrictions.contains(.noXDev) { throw .EXDEV }
             if let magic = node as? ProcInode, magic.magic != nil, !isLast || followFinal || trailingSlash {
                 links += 1
                 guard links <= PathWalk.maxSymlinks else { throw .ELOOP }
-                current = try magic.follow()
+                // nd_jump_link: refused without magic links, in a scoped walk, or into another mount.
+                if restrictions.contains(.noMagicLinks) || restrictions.contains(.noSymlinks) { throw .ELOOP }
+                if restrictions.isScoped { throw .EXDEV }
+                let target = try magic.follow()
+                if restrictions.contains(.noXDev) && target.mount !== current.mount { throw .EXDEV }
+                current = target
                 mountPath = mountAncestorPath(current)
                 continue
             }
             if node.isSymlink && (!isLast || followFinal || trailingSlash) {
                 links += 1
                 guard links <= PathWalk.maxSymlinks else { throw .ELOOP }
+                if restrictions.contains(.noSymlinks) { throw .ELOOP }
                 let target = try node.readLink()
                 guard !target.isEmpty else { throw .ENOENT }
                 if target.first == UInt8(ascii: "/") {
+                    try jumpToRoot(from: current)
                     current = root
                     mountPath = mountAncestorPath(current)
                 }
@@ -116,6 +160,13 @@ struct PathWalk {
         }
         if trailingSlash && !current.inode.isDirectory { throw .ENOTDIR }
         return current
+    }
+
+    /// An absolute path or symlink: out of the question under RESOLVE_BENEATH, and a crossing under
+    /// RESOLVE_NO_XDEV when the root is in another mount.
+    private func jumpToRoot(from d: Dentry) throws(LinuxErrno) {
+        if beneath != nil { throw .EXDEV }
+        if restrictions.contains(.noXDev) && root.mount !== d.mount { throw .EXDEV }
     }
 
     /// `d`'s path in the namespace when mount points lie at or below it, else nil.

@@ -29,9 +29,12 @@ extension Kernel {
         func file(_ n: UInt64, _ make: @escaping () -> [UInt8]) -> ProcInode { ProcInode(.file(make), ino: base + n) }
         func text(_ n: UInt64, _ make: @escaping () -> String) -> ProcInode { file(n) { Array(make().utf8) } }
         return [
-            ("exe", ProcInode(.symlink { Array(p.executablePath.utf8) }, ino: base + 1)),
-            ("cwd", ProcInode(.symlink { Array(p.cwd.path(from: p.root).utf8) }, ino: base + 2)),
-            ("root", ProcInode(.symlink { Array(p.root.path.utf8) }, ino: base + 3)),
+            // Magic links, as on Linux: following one reaches the process's own file or directory.
+            ("exe", ProcInode(.symlink { Array(p.executablePath.utf8) }, ino: base + 1, magic: { () throws(LinuxErrno) -> Dentry in
+                try p.pathWalk.resolve(Array(p.executablePath.utf8), from: p.root, followFinal: true)
+            })),
+            ("cwd", ProcInode(.symlink { Array(p.cwd.path(from: p.root).utf8) }, ino: base + 2, magic: { () throws(LinuxErrno) -> Dentry in p.cwd })),
+            ("root", ProcInode(.symlink { Array(p.root.path.utf8) }, ino: base + 3, magic: { () throws(LinuxErrno) -> Dentry in p.root })),
             ("comm", file(4) { p.name + [0x0a] }),
             ("cmdline", file(5) { p.exitStatus == nil ? p.commandLine : [] }),
             ("fd", procFdDirectory(p, base: base)),
