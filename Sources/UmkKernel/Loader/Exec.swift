@@ -7,6 +7,9 @@ struct ProgramImage {
     var mm: AddressSpace
     var registers: Registers
     var path: String
+    /// The credentials the program runs with: the caller's, with a set-user-ID or set-group-ID binary's
+    /// owner as effective (and saved) id.
+    var credentials: Credentials
 }
 
 struct ExecRequest {
@@ -26,7 +29,7 @@ extension Kernel {
 
     /// Loads `request` for a process with root/cwd/credentials `walk`/`cwd`, into a new address space.
     func loadProgram(_ request: ExecRequest, walk: PathWalk, cwd: Dentry, credentials: Credentials,
-                     stackLimit: UInt64) throws(LinuxErrno) -> ProgramImage
+                     stackLimit: UInt64, noNewPrivileges: Bool = false) throws(LinuxErrno) -> ProgramImage
     {
         var req = request
         var depth = 0
@@ -62,8 +65,17 @@ extension Kernel {
                 guard iimage.interpreter == nil else { throw .ELIBBAD }
                 interp = (iimage, ifile)
             }
+            // Set-user-ID and set-group-ID binaries (never scripts), unless the mount is nosuid or the process
+            // has no_new_privs (fs/exec.c bprm_fill_uid). AT_SECURE then tells the loader to distrust its
+            // environment.
+            var creds = credentials
+            let nosuid = dentry.mount?.mountOptions.contains("nosuid") ?? false
+            if !nosuid && !noNewPrivileges {
+                if st.mode & S.ISUID != 0 { (creds.euid, creds.suid, creds.fsuid) = (st.uid, st.uid, st.uid) }
+                if st.mode & S.ISGID != 0 && st.mode & 0o010 != 0 { (creds.egid, creds.sgid, creds.fsgid) = (st.gid, st.gid, st.gid) }
+            }
             return try build(req, image: image, file: file, interp: interp, path: dentry.path,
-                             credentials: credentials, stackLimit: stackLimit)
+                             credentials: creds, stackLimit: stackLimit)
         }
     }
 
@@ -137,7 +149,7 @@ extension Kernel {
         var regs = Registers()
         regs.rip = entry
         regs.rsp = sp
-        return ProgramImage(mm: mm, registers: regs, path: path)
+        return ProgramImage(mm: mm, registers: regs, path: path, credentials: credentials)
     }
 
     /// Maps the PT_LOAD segments; returns the highest address used (where brk starts for the main program).

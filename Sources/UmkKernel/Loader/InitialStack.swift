@@ -35,7 +35,7 @@ struct AuxiliaryVector {
             (Self.AT_EUID, UInt64(credentials.euid)),
             (Self.AT_GID, UInt64(credentials.gid)),
             (Self.AT_EGID, UInt64(credentials.egid)),
-            (Self.AT_SECURE, 0),
+            (Self.AT_SECURE, credentials.euid != credentials.uid || credentials.egid != credentials.gid ? 1 : 0),
             (Self.AT_RANDOM, random),
             (Self.AT_HWCAP2, HostCPU.hwcap2),
             (Self.AT_EXECFN, execfn),

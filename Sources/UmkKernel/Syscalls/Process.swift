@@ -384,6 +384,10 @@ extension Kernel {
             guard a[1] == 1, a[2] == 0, a[3] == 0, a[4] == 0 else { throw .EINVAL }
             p.noNewPrivileges = true
         case 39: return .value(p.noNewPrivileges ? 1 : 0)
+        case 8:  // PR_SET_KEEPCAPS: the guest's capabilities are not modelled beyond uid 0; the flag is kept
+            guard a[1] <= 1 else { throw .EINVAL }
+            p.keepCapabilities = a[1] == 1
+        case 7: return .value(p.keepCapabilities ? 1 : 0)  // PR_GET_KEEPCAPS
         case 27: return .value(0)  // PR_GET_SECUREBITS
         case 23:  // PR_CAPBSET_READ
             guard a[1] <= 40 else { throw .EINVAL }

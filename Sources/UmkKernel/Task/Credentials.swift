@@ -3,7 +3,7 @@ import UmkHost
 // Credentials.swift: who a guest process is (Linux's struct cred, reduced to ids) and the classic
 // owner/group/other permission check (fs/namei.c generic_permission). uid 0 passes read and write checks,
 // and execute checks when any execute bit is set, as root does without capabilities dropped.
-struct Credentials {
+struct Credentials: Equatable {
     var uid: UInt32 = 0, euid: UInt32 = 0, suid: UInt32 = 0, fsuid: UInt32 = 0
     var gid: UInt32 = 0, egid: UInt32 = 0, sgid: UInt32 = 0, fsgid: UInt32 = 0
     var groups: [UInt32] = []

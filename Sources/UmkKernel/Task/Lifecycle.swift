@@ -123,7 +123,7 @@ extension Kernel {
                try p.pathWalk.resolve(name, from: start, followFinal: false).inode.isSymlink { throw .ELOOP }
         }
         let image = try loadProgram(request, walk: p.pathWalk, cwd: start, credentials: p.credentials,
-                                    stackLimit: p.limits[RLIMIT.STACK].soft)
+                                    stackLimit: p.limits[RLIMIT.STACK].soft, noNewPrivileges: p.noNewPrivileges)
         // The point of no return: the old image goes.
         let oldStub = t.hostPID
         let wasShared = p.vforkParent != nil && p.vforkParent!.process.mmStorage === p.mmStorage
@@ -144,6 +144,9 @@ extension Kernel {
         // As Linux: the base name of the path execve was given (a symlink's, a script's), not of what it reached.
         p.name = Process.comm(of: String(decoding: request.displayPath ?? request.path, as: UTF8.self))
         p.executablePath = image.path
+        if image.credentials != p.credentials { p.dumpable = 0 }  // a set-ID program is not dumpable
+        p.credentials = image.credentials
+        p.keepCapabilities = false
         p.didExec = true
         p.commandLine = args.flatMap { $0 + [0] }
         t.regs = image.registers

@@ -88,6 +88,8 @@ final class Process {
     var childSubreaper = false
     var dumpable: Int32 = 1
     var noNewPrivileges = false
+    /// PR_SET_KEEPCAPS (cleared by execve).
+    var keepCapabilities = false
 
     init(pid: Int32, parentPid: Int32, mm: AddressSpace, fds: FDTable, root: Dentry, cwd: Dentry,
          credentials: Credentials, limits: [ResourceLimit], executablePath: String)
