@@ -35,7 +35,9 @@ extension SyscallTable {
             guard a.int(0) != a.int(1) else { throw .EINVAL }
             return try k.dup3(t, a.int(0), a.int(1), flags: a.int(2))
         }
-        add(72, [.fd, .fcntlCommand, .hex]) { k, t, a throws(LinuxErrno) in try k.sysFcntl(t, a) }
+        add(72, [.fd, .fcntlCommand, .hex], .partial("no leases (F_SETLEASE, F_GETLEASE: EINVAL), owners, signals or seals")) {
+            k, t, a throws(LinuxErrno) in try k.sysFcntl(t, a)
+        }
         add(85, [.path, .mode]) { k, t, a throws(LinuxErrno) in
             .value(Int(try k.open(t, dirfd: AT.FDCWD, path: a.address(0), flags: O.CREAT | O.WRONLY | O.TRUNC, mode: a.uint(1))))
         }
@@ -210,7 +212,9 @@ extension Kernel {
             end.pipe.capacity = size
             t.process.kernelWake(end.pipe)
             return .value(size)
-        default:
+        case F.GETLK, F.SETLK, F.SETLKW, F.OFD_GETLK, F.OFD_SETLK, F.OFD_SETLKW:
+            return try fcntlLock(t, fd, a.int(1), a.address(2))
+        default:  // FIXME: leases (F_SETLEASE, F_GETLEASE), F_SETOWN and F_SETSIG, seals
             _ = try fds.get(fd)
             throw .EINVAL
         }
