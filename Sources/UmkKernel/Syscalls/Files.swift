@@ -35,7 +35,7 @@ extension SyscallTable {
             guard a.int(0) != a.int(1) else { throw .EINVAL }
             return try k.dup3(t, a.int(0), a.int(1), flags: a.int(2))
         }
-        add(72, [.fd, .fcntlCommand, .hex], .partial("no leases (F_SETLEASE, F_GETLEASE: EINVAL), owners, signals or seals")) {
+        add(72, [.fd, .fcntlCommand, .hex], .partial("no leases (F_SETLEASE: EAGAIN), owners, signals or seals")) {
             k, t, a throws(LinuxErrno) in try k.sysFcntl(t, a)
         }
         add(85, [.path, .mode]) { k, t, a throws(LinuxErrno) in
@@ -214,7 +214,16 @@ extension Kernel {
             return .value(size)
         case F.GETLK, F.SETLK, F.SETLKW, F.OFD_GETLK, F.OFD_SETLK, F.OFD_SETLKW:
             return try fcntlLock(t, fd, a.int(1), a.address(2))
-        default:  // FIXME: leases (F_SETLEASE, F_GETLEASE), F_SETOWN and F_SETSIG, seals
+        case F.GETLEASE:  // no file ever has a lease here
+            if try fds.get(fd).isPathOnly { throw .EBADF }
+            return .value(Int(FileLockType.unlock.rawValue))
+        case F.SETLEASE:  // FIXME: leases: none can be taken (EAGAIN, as when the file is open elsewhere)
+            let f = try fds.get(fd)
+            if f.isPathOnly { throw .EBADF }
+            guard FileLockType(rawValue: Int16(truncatingIfNeeded: a.int(2))) != nil, a.int(2) >= 0, a.int(2) <= 2,
+                  (try? f.stat())?.isRegular == true else { throw .EINVAL }
+            throw .EAGAIN
+        default:  // FIXME: F_SETOWN and F_SETSIG, seals
             _ = try fds.get(fd)
             throw .EINVAL
         }
