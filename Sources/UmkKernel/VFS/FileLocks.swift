@@ -72,8 +72,11 @@ final class FileLocks {
     /// current only while its task still sleeps on the file's queue.
     private var waiting: [FileLockOwner: (task: Task, key: FileLockKey, request: FileLock)] = [:]
     private let wake: (WaitQueue) -> Void
+    /// The cap on `count` (maxLocks; unit tests use fewer).
+    let limit: Int
 
-    init(wake: @escaping (WaitQueue) -> Void) {
+    init(limit: Int = FileLocks.maxLocks, wake: @escaping (WaitQueue) -> Void) {
+        self.limit = limit
         self.wake = wake
     }
 
@@ -119,7 +122,7 @@ final class FileLocks {
             tidy(key)
             throw .EAGAIN
         }
-        guard count < FileLocks.maxLocks else {
+        guard count < limit else {
             tidy(key)
             throw .ENOLCK
         }
@@ -190,7 +193,7 @@ final class FileLocks {
         if request.type != .unlock { kept.append(merged) }
         kept.sort { $0.start < $1.start }
         let growth = kept.count - old.count
-        guard growth <= 0 || count + growth <= FileLocks.maxLocks else {
+        guard growth <= 0 || count + growth <= limit else {
             tidy(key)
             throw .ENOLCK
         }
