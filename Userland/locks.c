@@ -126,8 +126,9 @@ static void flocks(void) {
     read(go[0], &ch, 1);
     sleep_ms(30);
     show_bool("child still waits while the lock is held", !ready(done[0]));
-    T(flock(a, LOCK_UN));
+    int r = flock(a, LOCK_UN);  /* printed once the child has printed: its line comes first either way */
     read(done[0], &ch, 1);
+    show("flock(a, LOCK_UN)", r);
     wait_child(pid);
     close(go[0]), close(go[1]), close(done[0]), close(done[1]);
 
@@ -232,6 +233,37 @@ static void records(void) {
     close(fd);
 }
 
+/* POSIX locks stay across execve, but those on a file whose only fd was close-on-exec go with it. The child
+ * locks through two fds, one of them O_CLOEXEC, and execs this program as `locks exec-holder FD`, which
+ * reports on fd FD and waits to be killed. */
+static void across_exec(void) {
+    printf("-- execve\n");
+    char other[320];
+    snprintf(other, sizeof other, "%s.2", path);
+    close(open(other, O_RDWR | O_CREAT, 0644));
+    int go[2];
+    pipe(go);
+    pid_t pid = xfork();
+    if (pid == 0) {
+        int kept = reopen(O_RDWR), gone = open(other, O_RDWR | O_CLOEXEC);
+        lk(kept, F_SETLK, F_WRLCK, SEEK_SET, 0, 5);
+        lk(gone, F_SETLK, F_WRLCK, SEEK_SET, 0, 5);
+        char fd[16];
+        snprintf(fd, sizeof fd, "%d", go[1]);
+        execl("/proc/self/exe", "locks", "exec-holder", fd, (char *)NULL);
+        _exit(99);
+    }
+    char ch;
+    read(go[0], &ch, 1);
+    int fd = reopen(O_RDWR), fd2 = open(other, O_RDWR);
+    probe("after execve", fd, F_GETLK, F_WRLCK, 0, 0, pid);
+    probe("close-on-exec fd", fd2, F_GETLK, F_WRLCK, 0, 0, pid);
+    kill(pid, SIGKILL);
+    wait_child(pid);
+    close(fd), close(fd2), close(go[0]), close(go[1]);
+    unlink(other);
+}
+
 static int dummy_pipe = -1;
 static void on_alarm(int sig) {
     (void)sig;
@@ -261,8 +293,9 @@ static void waits(void) {
     read(go[0], &ch, 1);
     sleep_ms(30);
     show_bool("child still waits while the lock is held", !ready(done[0]));
-    T(lk(fd, F_SETLK, F_UNLCK, SEEK_SET, 5, 1));
+    int r = lk(fd, F_SETLK, F_UNLCK, SEEK_SET, 5, 1);
     read(done[0], &ch, 1);
+    show("unlock", r);
     wait_child(pid);
     T(lk(fd, F_SETLK, F_WRLCK, SEEK_SET, 0, 10));
 
@@ -306,7 +339,7 @@ static void waits(void) {
     }
     read(go[0], &ch, 1);
     sleep_ms(30);
-    int r = lk(fd, F_SETLKW, F_WRLCK, SEEK_SET, 1, 1);
+    r = lk(fd, F_SETLKW, F_WRLCK, SEEK_SET, 1, 1);
     int e = errno;
     lk(fd, F_SETLK, F_UNLCK, SEEK_SET, 0, 0);
     int child = wait_child(pid);
@@ -420,7 +453,11 @@ static void errors(void) {
     close(fd), close(ro), close(wo), close(o);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    if (argc == 3 && strcmp(argv[1], "exec-holder") == 0) {
+        write(atoi(argv[2]), "x", 1);
+        for (;;) pause();
+    }
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (!mkdtemp(dir)) {
         printf("mkdtemp: %s\n", errname(errno));
@@ -435,6 +472,7 @@ int main(void) {
     records();
     waits();
     ofd();
+    across_exec();
     errors();
     unlink(path);
     rmdir(dir);
