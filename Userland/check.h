@@ -56,6 +56,8 @@ static inline const char *errname(int e) {
     case EPIPE: return "EPIPE";
     case EDOM: return "EDOM";
     case ERANGE: return "ERANGE";
+    case EDEADLK: return "EDEADLK";
+    case ENOLCK: return "ENOLCK";
     case ENAMETOOLONG: return "ENAMETOOLONG";
     case ENOSYS: return "ENOSYS";
     case ENOTEMPTY: return "ENOTEMPTY";

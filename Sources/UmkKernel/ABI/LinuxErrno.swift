@@ -40,7 +40,8 @@ public struct LinuxErrno: Error, Hashable, Sendable {
     public static let EPIPE = LinuxErrno(32)
     public static let EDOM = LinuxErrno(33)
     public static let ERANGE = LinuxErrno(34)
-    public static let EDEADLOCK = LinuxErrno(35)
+    public static let EDEADLK = LinuxErrno(35)
+    public static let EDEADLOCK = EDEADLK
     public static let ENAMETOOLONG = LinuxErrno(36)
     public static let ENOLCK = LinuxErrno(37)
     public static let ENOSYS = LinuxErrno(38)

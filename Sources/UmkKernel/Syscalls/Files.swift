@@ -37,7 +37,9 @@ extension SyscallTable {
             guard a.int(0) != a.int(1) else { throw .EINVAL }
             return try k.dup3(t, a.int(0), a.int(1), flags: a.int(2))
         }
-        add(72, [.fd, .fcntlCommand, .hex]) { k, t, a throws(LinuxErrno) in try k.sysFcntl(t, a) }
+        add(72, [.fd, .fcntlCommand, .hex], .partial("no leases (F_SETLEASE: EAGAIN), owners, signals or seals")) {
+            k, t, a throws(LinuxErrno) in try k.sysFcntl(t, a)
+        }
         add(85, [.path, .mode]) { k, t, a throws(LinuxErrno) in
             .value(Int(try k.open(t, dirfd: AT.FDCWD, path: a.address(0), flags: O.CREAT | O.WRONLY | O.TRUNC, mode: a.uint(1))))
         }
@@ -215,7 +217,18 @@ extension Kernel {
             end.pipe.capacity = size
             t.process.kernelWake(end.pipe)
             return .value(size)
-        default:
+        case F.GETLK, F.SETLK, F.SETLKW, F.OFD_GETLK, F.OFD_SETLK, F.OFD_SETLKW:
+            return try fcntlLock(t, fd, a.int(1), a.address(2))
+        case F.GETLEASE:  // no file ever has a lease here
+            if try fds.get(fd).isPathOnly { throw .EBADF }
+            return .value(Int(FileLockType.unlock.rawValue))
+        case F.SETLEASE:  // FIXME: leases: none can be taken (EAGAIN, as when the file is open elsewhere)
+            let f = try fds.get(fd)
+            if f.isPathOnly { throw .EBADF }
+            guard FileLockType(rawValue: Int16(truncatingIfNeeded: a.int(2))) != nil, a.int(2) >= 0, a.int(2) <= 2,
+                  (try? f.stat())?.isRegular == true else { throw .EINVAL }
+            throw .EAGAIN
+        default:  // FIXME: F_SETOWN and F_SETSIG, seals
             _ = try fds.get(fd)
             throw .EINVAL
         }

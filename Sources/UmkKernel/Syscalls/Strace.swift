@@ -109,8 +109,14 @@ final class Strace {
                     "CLOCK_MONOTONIC_RAW", "CLOCK_REALTIME_COARSE", "CLOCK_MONOTONIC_COARSE", "CLOCK_BOOTTIME"][safe: Int(a.int(i))]
                 ?? String(a.int(i))
         case .fcntlCommand:
-            return ["F_DUPFD", "F_GETFD", "F_SETFD", "F_GETFL", "F_SETFL"][safe: Int(a.int(i))]
-                ?? (a.int(i) == 1030 ? "F_DUPFD_CLOEXEC" : String(a.int(i)))
+            let names: [Int32: String] = [1030: "F_DUPFD_CLOEXEC", 1031: "F_SETPIPE_SZ", 1032: "F_GETPIPE_SZ",
+                                          36: "F_OFD_GETLK", 37: "F_OFD_SETLK", 38: "F_OFD_SETLKW",
+                                          1024: "F_SETLEASE", 1025: "F_GETLEASE"]
+            return ["F_DUPFD", "F_GETFD", "F_SETFD", "F_GETFL", "F_SETFL", "F_GETLK", "F_SETLK", "F_SETLKW"][safe: Int(a.int(i))]
+                ?? names[a.int(i)] ?? String(a.int(i))
+        case .flockOperation:
+            return flags(a.int(i), [(LOCK.SH, "LOCK_SH"), (LOCK.EX, "LOCK_EX"), (LOCK.UN, "LOCK_UN"), (LOCK.NB, "LOCK_NB"),
+                                    (LOCK.MAND, "LOCK_MAND")], zero: "0")
         case .ioctlRequest:
             let names: [UInt64: String] = [0x5401: "TCGETS", 0x5402: "TCSETS", 0x5403: "TCSETSW", 0x5404: "TCSETSF",
                                            0x5413: "TIOCGWINSZ", 0x5414: "TIOCSWINSZ", 0x541b: "FIONREAD"]

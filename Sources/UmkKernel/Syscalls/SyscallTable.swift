@@ -57,7 +57,7 @@ enum ArgFormat: Equatable {
     /// A buffer the call fills; its length is the result.
     case outBuffer
     case openFlags, mode, accessMode, atFlags, whence, mmapProt, mmapFlags, signal, clock, fcntlCommand
-    case ioctlRequest, argv
+    case ioctlRequest, argv, flockOperation
 }
 
 enum ResultFormat { case int, hex, none }
@@ -87,6 +87,7 @@ struct SyscallTable {
         var t = SyscallTable()
         t.addFileCalls()
         t.addPipeCalls()
+        t.addLockCalls()
         t.addFileInfoCalls()
         t.addNameCalls()
         t.addExtendedAttributeCalls()

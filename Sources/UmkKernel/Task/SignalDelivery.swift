@@ -58,7 +58,8 @@ enum SA {
 extension Kernel {
     /// System calls that SA_RESTART restarts after a handler; the rest return EINTR (nanosleep, pause,
     /// sigsuspend never restart, as on Linux).
-    static let restartable: Set<Int> = [0, 1, 17, 18, 19, 20, 295, 296, 61, 247, 2, 257, 437]
+    /// open, openat and openat2 wait for a FIFO's partner; fcntl and flock for a lock.
+    static let restartable: Set<Int> = [0, 1, 17, 18, 19, 20, 295, 296, 61, 247, 2, 257, 437, 72, 73]
 
     /// The pending signal that would be delivered now: unblocked, lowest number first.
     func nextDeliverable(_ t: Task) -> Int32? {

@@ -1,5 +1,8 @@
 // FDTable.swift: a process's file descriptor table (Linux's files_struct): fd -> open file description plus
-// the close-on-exec bit. New fds take the lowest free number; RLIMIT_NOFILE bounds them (EMFILE).
+// the close-on-exec bit. New fds take the lowest free number; RLIMIT_NOFILE bounds them (EMFILE). The table
+// owns its POSIX record locks, as files_struct does in Linux: every fd that goes (close, dup2 over it, exec,
+// exit) drops the table's locks on that file, and the last fd of an open file description its flock and
+// OFD locks (locks_remove_posix, locks_remove_file).
 final class FDTable {
     struct Entry {
         var file: OpenFile
@@ -9,6 +12,8 @@ final class FDTable {
     private(set) var entries: [Entry?] = []
     /// Processes sharing this table (CLONE_FILES).
     var users = 1
+    /// The instance's lock table, told when an fd goes.
+    weak var locks: FileLocks?
 
     func get(_ fd: Int32) throws(LinuxErrno) -> OpenFile {
         guard fd >= 0, Int(fd) < entries.count, let e = entries[Int(fd)] else { throw .EBADF }
@@ -41,16 +46,30 @@ final class FDTable {
 
     private func place(_ fd: Int, _ e: Entry) {
         if fd >= entries.count { entries.append(contentsOf: repeatElement(nil, count: fd - entries.count + 1)) }
+        e.file.descriptorCount += 1
+        let old = entries[fd]
         entries[fd] = e
+        if let old { dropped(old.file) }
+    }
+
+    /// An fd of `file` went: its locks may go with it.
+    private func dropped(_ file: OpenFile) {
+        file.descriptorCount -= 1
+        locks?.closed(file, by: self)
     }
 
     func close(_ fd: Int32) throws(LinuxErrno) {
-        _ = try entry(fd)
+        let e = try entry(fd)
         entries[Int(fd)] = nil
+        dropped(e.file)
     }
 
     func closeAllOnExec() {
-        for i in entries.indices where entries[i]?.closeOnExec == true { entries[i] = nil }
+        for i in entries.indices where entries[i]?.closeOnExec == true {
+            let file = entries[i]!.file
+            entries[i] = nil
+            dropped(file)
+        }
     }
 
     var openCount: Int { entries.reduce(0) { $0 + ($1 == nil ? 0 : 1) } }
@@ -60,6 +79,7 @@ extension FDTable {
     /// fork: a new table referring to the same open file descriptions (one offset, shared).
     func copy() -> FDTable {
         let t = FDTable()
+        t.locks = locks
         for (fd, e) in entries.enumerated() {
             if let e { t.install(e.file, at: Int32(fd), closeOnExec: e.closeOnExec) }
         }
@@ -71,6 +91,7 @@ extension FDTable {
         users -= 1
         guard users == 0 else { return }
         for fd in entries.indices where entries[fd] != nil { try? close(Int32(fd)) }
+        locks?.releaseAll(self)
     }
 
     /// CLONE_FILES: one more process uses this table.

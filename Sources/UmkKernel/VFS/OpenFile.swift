@@ -8,6 +8,10 @@ class OpenFile {
     /// Access mode and status flags (O_APPEND, O_NONBLOCK, ...), as F_GETFL reports them.
     var statusFlags: Int32
     let dentry: Dentry?
+    /// How many fds, in all tables, refer to this description: its flock and OFD locks go with the last.
+    var descriptorCount = 0
+    /// The identity of the file in the lock table, once a lock call has asked for it.
+    var lockKey: FileLockKey?
 
     init(flags: Int32, dentry: Dentry?) {
         statusFlags = flags & ~(O.CREAT | O.EXCL | O.NOCTTY | O.TRUNC | O.CLOEXEC)
