@@ -242,6 +242,13 @@ extension HostFile {
         try HostFile.open(at: nil, procPath, flags: flags)
     }
 
+    /// flock(LOCK_EX|LOCK_NB) on this file, held until it is closed (or umk exits): false if another holds it.
+    public func tryLockExclusively() throws(Errno) -> Bool {
+        if flock(fd, LOCK_EX | LOCK_NB) == 0 { return true }
+        if errno == EWOULDBLOCK { return false }
+        throw Errno(rawValue: errno)
+    }
+
     /// mkdirat(2).
     public func makeDirectory(_ name: String, mode: UInt32) throws(Errno) {
         _ = try retrying { mkdirat(fd, name, mode) }

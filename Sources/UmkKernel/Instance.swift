@@ -6,6 +6,8 @@ import UmkHost
 public struct Configuration: Sendable {
     /// Host directory that is the guest's root, seen read-only.
     public var root: String = "/"
+    /// A host directory that keeps the root's upper layer between runs (`--upper`), or nil: throwaway.
+    public var upper: String? = nil
     /// Mounts over the root, made in order at boot: binds of host paths (`-v`) and tmpfs (`--tmpfs`).
     public var mounts: [MountRequest] = []
     /// Guest RAM in bytes: the size of the physical-memory file.

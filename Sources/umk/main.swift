@@ -37,6 +37,12 @@ struct Run: ParsableCommand {
         """, valueName: "HOST:GUEST[:ro]"))
     var volumes: [String] = []
 
+    @Option(help: ArgumentHelp("""
+        Keep the root's upper layer in host directory DIR (made if missing): a later run with the same DIR \
+        starts from this run's changes. Removed names are .wh.NAME files, as in OCI layers.
+        """, valueName: "DIR"))
+    var upper: String?
+
     @Option(help: ArgumentHelp("An empty tmpfs at PATH, of at most N bytes (default half of --mem). May be repeated.",
                                valueName: "PATH[:size=N]"))
     var tmpfs: [String] = []
@@ -105,6 +111,7 @@ struct Run: ParsableCommand {
         config.cpus = cpus
         config.hostname = hostname
         guard hostname.utf8.count <= 64 else { throw ValidationError("--hostname: at most 64 bytes") }
+        config.upper = upper
         for v in volumes { config.mounts.append(try parseVolume(v)) }
         for t in tmpfs { config.mounts.append(try parseTmpfs(t)) }
         config.workingDirectory = workdir

@@ -4,7 +4,7 @@ import XCTest
 /// The lock table alone (VFS/FileLocks.swift): POSIX ranges split and merged per owner, conflicts between
 /// owners, flock conversions, release, the lock cap, and ranges at the ends of the offset space.
 final class FileLocksTests: XCTestCase {
-    let key = FileLockKey(devMajor: 0, devMinor: 1, ino: 42)
+    let key = FileKey(devMajor: 0, devMinor: 1, ino: 42)
     let a = FileLockOwner.table(ObjectIdentifier(NSObject()))
     let b = FileLockOwner.file(ObjectIdentifier(NSObject()))
 

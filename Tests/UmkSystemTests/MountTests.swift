@@ -177,6 +177,41 @@ final class MountTests: SystemTestCase {
             """, outcome.report)
     }
 
+    /// `--upper DIR`: a second run sees the first run's changes (new files, a removed host file, a directory
+    /// removed and made again), DIR holds them in the OCI layout, the host root is untouched, and a second
+    /// instance cannot use DIR at the same time.
+    func testUpperDirectoryRoundTrip() throws {
+        let parent = try Fixture.temporaryDirectory("upper")
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        let upper = parent + "/layer"
+        let files = Fixture.files
+        let first = try umk(["run", "--upper", upper, "--", "/bin/sh", "-c", """
+            echo kept > /root/umk-upper-note && mkdir -p /opt/umk-upper/sub && echo y > /opt/umk-upper/sub/y &&
+            rm \(files)/hello.txt && rm -rf \(files)/sub && mkdir \(files)/sub && echo new > \(files)/sub/new
+            """])
+        XCTAssertEqual(first.termination, .exited(0), first.report)
+        XCTAssertEqual(read(upper + "/root/umk-upper-note"), "kept\n")
+        XCTAssertNotNil(read(upper + files + "/.wh.hello.txt"), "no whiteout for the removed file")
+        XCTAssertNotNil(read(upper + files + "/sub/.wh..wh..opq"), "no opaque marker for the remade directory")
+        XCTAssertEqual(read(files + "/hello.txt"), "hello, world\n", "the host root changed")
+        let second = try umk(["run", "--upper", upper, "--", "/bin/sh", "-c", """
+            cat /root/umk-upper-note /opt/umk-upper/sub/y; ls \(files)/hello.txt 2>/dev/null; ls \(files)/sub;
+            rm /root/umk-upper-note
+            """])
+        XCTAssertEqual(second.termination, .exited(0), second.report)
+        XCTAssertEqual(second.out, "kept\ny\nnew\n", second.report)
+        XCTAssertNil(read(upper + "/root/umk-upper-note"), "a file removed in the second run is still in the layer")
+        let sleeper = Foundation.Process()
+        sleeper.executableURL = URL(fileURLWithPath: try umkBinary())
+        sleeper.arguments = ["run", "--upper", upper, "--", "/bin/sleep", "2"]
+        try sleeper.run()
+        defer { sleeper.waitUntilExit() }
+        Thread.sleep(forTimeInterval: 0.7)
+        let busy = try umk(["run", "--upper", upper, "--", "/bin/true"])
+        XCTAssertEqual(busy.termination, .exited(125), busy.report)
+        XCTAssertTrue(busy.err.contains("in use by another umk"), busy.report)
+    }
+
     func testBadMountOptions() throws {
         for (args, message) in [(["-v", "/no/such/dir:/x"], "/no/such/dir: No such file or directory"),
                                 (["-v", "/tmp"], "expected HOST:GUEST"),
@@ -184,7 +219,8 @@ final class MountTests: SystemTestCase {
                                 (["-v", "/tmp:/x:rx"], "ro or rw"),
                                 (["--tmpfs", "relative"], "must be absolute"),
                                 (["--tmpfs", "/x:size=lots"], "unknown option"),
-                                (["-v", "/tmp:/"], "cannot mount over the guest's root")] {
+                                (["-v", "/tmp:/"], "cannot mount over the guest's root"),
+                                (["--upper", "/no/such/dir/layer"], "No such file or directory")] {
             let outcome = try umk(["run"] + args + ["--", "/bin/true"])
             XCTAssertEqual(outcome.termination, .exited(125), outcome.report)
             XCTAssertTrue(outcome.err.contains(message), "\(args): \(outcome.report)")

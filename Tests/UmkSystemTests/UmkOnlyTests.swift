@@ -53,6 +53,23 @@ final class UmkOnlyTests: SystemTestCase {
         return (outcome, lines)
     }
 
+    /// A set-user-ID, set-group-ID binary runs with its owner's ids as effective and saved ids (su drops to
+    /// nobody first), except on a nosuid mount (/dev/shm) or under no_new_privs.
+    func testUmkOnlySetIDBinaries() throws {
+        let program = try Userland.program("sys")
+        let script = """
+            cp \(program) /tmp/s && chown 7:8 /tmp/s && chmod 6755 /tmp/s && cp -p /tmp/s /dev/shm/s &&
+            su -s /bin/sh nobody -c '/tmp/s; /dev/shm/s' | grep getresuid
+            """
+        let outcome = try umk(["run", "--", "/bin/sh", "-c", script])
+        XCTAssertEqual(outcome.termination, .exited(0), outcome.report)
+        XCTAssertEqual(outcome.out, """
+            getresuid: 65534 7 7 getresgid: 65534 8 8
+            getresuid: 65534 65534 65534 getresgid: 65534 65534 65534
+
+            """, outcome.report)
+    }
+
     func testUmkOnlyGuestIsRootByDefault() throws {
         let (outcome, lines) = try identity([])
         XCTAssertEqual(outcome.termination, .exited(0), outcome.report)

@@ -14,8 +14,12 @@ final class Kernel {
     let stubPool: StubPool
     var rootDentry: Dentry! = nil
     let root: Overlay
-    /// The mount table (Mounts.swift builds it at boot).
+    /// The mount table (MountSetup.swift builds it at boot).
     let mounts = MountNamespace()
+    /// `--upper`: the host directory the upper layer is saved to, and the open file whose flock keeps other
+    /// instances off it (UpperDirectory.swift).
+    var upperDirectory: HostInode?
+    var upperLock: HostFile?
     let log: Logger
     let strace: Strace?
     let bootNanoseconds = HostClock.monotonicNanoseconds()
@@ -94,6 +98,7 @@ final class Kernel {
             throw .kernelFailure(error.description)
         }
         stubPool.cpus = cpus.count > 1 ? cpus : []
+        if let upper = config.upper { try loadUpperDirectory(upper) }
         try setUpMounts()
     }
 
@@ -193,6 +198,11 @@ final class Kernel {
             throw .kernelFailure("host: \(LinuxErrno(host: error).message)")
         }
         shutDown()
+        do {
+            try saveUpperDirectory()
+        } catch {
+            throw .kernelFailure("--upper \(configuration.upper ?? ""): the changes could not all be saved: \(error.message)")
+        }
         return exitStatus ?? .signaled(9)
     }
 
@@ -211,7 +221,7 @@ final class Kernel {
         let mode = HostProcess.environmentValue("UMK_SECCOMP") ?? "on"
         guard mode != "off" else { return }
         do throws(Errno) {
-            try KernelFilter.install(logOnly: mode == "log", hostWrites: hasWritableBinds)
+            try KernelFilter.install(logOnly: mode == "log", hostWrites: hasWritableBinds || configuration.upper != nil)
         } catch {
             log.warning("the host refused umk's own seccomp filter (\(LinuxErrno(host: error).message)); running without it")
         }

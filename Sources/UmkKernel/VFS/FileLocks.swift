@@ -12,13 +12,6 @@
 // start when any lock of that file goes or shrinks. What differs from Linux: the number of locks is capped
 // (ENOLCK), since umk's kernel memory is not charged to --mem; there are no mandatory locks and no leases.
 
-/// A locked file's identity: the device and inode numbers stat reports.
-struct FileLockKey: Hashable {
-    var devMajor: UInt32
-    var devMinor: UInt32
-    var ino: UInt64
-}
-
 /// Who holds a lock: an fd table (POSIX locks) or an open file description (flock and OFD locks).
 enum FileLockOwner: Hashable {
     case table(ObjectIdentifier)
@@ -64,13 +57,13 @@ final class FileLocks {
     /// posix_locks_deadlock's MAX_DEADLK_ITERATIONS.
     static let maxDeadlockSteps = 10
 
-    private(set) var files: [FileLockKey: LockedFile] = [:]
+    private(set) var files: [FileKey: LockedFile] = [:]
     private(set) var count = 0
     /// Record locks per fd table, so a close looks its file up only when the table holds some.
     private var recordCount: [ObjectIdentifier: Int] = [:]
     /// The POSIX owners waiting in F_SETLKW, for deadlock detection (Linux's blocked_hash). An entry is
     /// current only while its task still sleeps on the file's queue.
-    private var waiting: [FileLockOwner: (task: Task, key: FileLockKey, request: FileLock)] = [:]
+    private var waiting: [FileLockOwner: (task: Task, key: FileKey, request: FileLock)] = [:]
     private let wake: (WaitQueue) -> Void
     /// The cap on `count` (maxLocks; unit tests use fewer).
     let limit: Int
@@ -80,7 +73,7 @@ final class FileLocks {
         self.wake = wake
     }
 
-    private func entry(_ key: FileLockKey) -> LockedFile {
+    private func entry(_ key: FileKey) -> LockedFile {
         if let e = files[key] { return e }
         let e = LockedFile()
         files[key] = e
@@ -88,12 +81,12 @@ final class FileLocks {
     }
 
     /// Wakes the file's waiters after its locks changed, and forgets a file with no locks left.
-    private func changed(_ key: FileLockKey, _ e: LockedFile) {
+    private func changed(_ key: FileKey, _ e: LockedFile) {
         wake(e.queue)
         if e.isEmpty && e.queue.isEmpty { files[key] = nil }
     }
 
-    private func tidy(_ key: FileLockKey) {
+    private func tidy(_ key: FileKey) {
         if let e = files[key], e.isEmpty, e.queue.isEmpty { files[key] = nil }
     }
 
@@ -102,7 +95,7 @@ final class FileLocks {
     /// flock_lock_inode: takes, converts or drops the whole-file lock of `owner`. A conversion drops the old
     /// lock first, as Linux does, so a refused conversion leaves none. Returns the queue to wait on when
     /// the lock must wait and `wait` allows it.
-    func flock(_ key: FileLockKey, owner: FileLockOwner, type: FileLockType, wait: Bool)
+    func flock(_ key: FileKey, owner: FileLockOwner, type: FileLockType, wait: Bool)
         throws(LinuxErrno) -> WaitQueue?
     {
         let e = entry(key)
@@ -135,7 +128,7 @@ final class FileLocks {
 
     /// posix_test_lock: the first lock that would block `request`. An F_UNLCK request (F_OFD_GETLK only)
     /// finds the caller's own lock over the range instead (Linux 6.4's extension).
-    func test(_ key: FileLockKey, _ request: FileLock) -> FileLock? {
+    func test(_ key: FileKey, _ request: FileLock) -> FileLock? {
         guard let e = files[key] else { return nil }
         if request.type == .unlock {
             return e.records.first { $0.owner == request.owner && $0.overlaps(request) }
@@ -146,7 +139,7 @@ final class FileLocks {
     /// posix_lock_inode: sets or clears `request`'s range for its owner, splitting and merging what the
     /// owner holds. Returns the queue to wait on when the lock must wait and `waiter` is given (F_SETLKW);
     /// EAGAIN when it must wait and may not; EDEADLK when waiting would close a cycle of POSIX owners.
-    func set(_ key: FileLockKey, _ request: FileLock, waiter: Task?) throws(LinuxErrno) -> WaitQueue? {
+    func set(_ key: FileKey, _ request: FileLock, waiter: Task?) throws(LinuxErrno) -> WaitQueue? {
         let e = entry(key)
         if request.type != .unlock, let blocker = e.records.first(where: { request.conflicts(with: $0) }) {
             guard let waiter else {
@@ -228,13 +221,13 @@ final class FileLocks {
 
     /// The lock-table identity of an open file: its device and inode; a file that cannot be stat'ed is its
     /// own identity.
-    static func key(of file: OpenFile) -> FileLockKey {
+    static func key(of file: OpenFile) -> FileKey {
         if let key = file.lockKey { return key }
-        let key: FileLockKey
+        let key: FileKey
         if let s = try? file.stat() {
-            key = FileLockKey(devMajor: s.devMajor, devMinor: s.devMinor, ino: s.ino)
+            key = FileKey(s)
         } else {
-            key = FileLockKey(devMajor: .max, devMinor: .max, ino: UInt64(UInt(bitPattern: ObjectIdentifier(file).hashValue)))
+            key = FileKey(devMajor: .max, devMinor: .max, ino: UInt64(UInt(bitPattern: ObjectIdentifier(file).hashValue)))
         }
         file.lockKey = key
         return key
@@ -254,7 +247,7 @@ final class FileLocks {
     func holdsRecordLocks(_ table: FDTable) -> Bool { recordCount[ObjectIdentifier(table)] != nil }
 
     /// Drops every lock of `owner` on the file: record locks, and flock locks of an open file description.
-    func release(_ key: FileLockKey, owner: FileLockOwner) {
+    func release(_ key: FileKey, owner: FileLockOwner) {
         guard let e = files[key] else { return }
         let records = e.records.count, flocks = e.flocks.count
         e.records.removeAll { $0.owner == owner }

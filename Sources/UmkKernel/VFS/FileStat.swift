@@ -59,3 +59,10 @@ struct FileStat {
     var isSymlink: Bool { fileType == S.IFLNK }
     var isRegular: Bool { fileType == S.IFREG }
 }
+
+/// A file's identity for the kernel's tables (FIFOs, locks): the device and inode numbers stat reports.
+struct FileKey: Hashable {
+    var devMajor: UInt32, devMinor: UInt32, ino: UInt64
+    init(devMajor: UInt32, devMinor: UInt32, ino: UInt64) { (self.devMajor, self.devMinor, self.ino) = (devMajor, devMinor, ino) }
+    init(_ s: FileStat) { (devMajor, devMinor, ino) = (s.devMajor, s.devMinor, s.ino) }
+}

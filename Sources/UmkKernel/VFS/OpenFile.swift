@@ -11,7 +11,7 @@ class OpenFile {
     /// How many fds, in all tables, refer to this description: its flock and OFD locks go with the last.
     var descriptorCount = 0
     /// The identity of the file in the lock table, once a lock call has asked for it.
-    var lockKey: FileLockKey?
+    var lockKey: FileKey?
 
     init(flags: Int32, dentry: Dentry?) {
         statusFlags = flags & ~(O.CREAT | O.EXCL | O.NOCTTY | O.TRUNC | O.CLOEXEC)

@@ -192,12 +192,6 @@ extension Process {
     func kernelWake(_ pipe: Pipe) { pipe.kernel.wake(pipe.queue) }
 }
 
-/// A file's identity for kernel tables (FIFOs, locks): its device and inode number.
-struct FileKey: Hashable {
-    var devMajor: UInt32, devMinor: UInt32, ino: UInt64
-    init(_ s: FileStat) { (devMajor, devMinor, ino) = (s.devMajor, s.devMinor, s.ino) }
-}
-
 extension Kernel {
     /// open(2) of a FIFO (fs/pipe.c fifo_open): the pipe its inode names, shared by every opener. A reader
     /// waits for a writer and a writer for a reader unless O_NONBLOCK (a lone non-blocking writer is ENXIO);
