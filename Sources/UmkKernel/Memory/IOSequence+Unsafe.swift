@@ -99,6 +99,15 @@ struct IOSequence {
         return Array(bytes.prefix(max(0, min(n, count))))
     }
 
+    /// Runs `body` with a sequence over the kernel buffer `bytes`, which a write drains (sendfile, splice).
+    static func draining(_ bytes: inout [UInt8], _ body: (IOSequence) throws(LinuxErrno) -> Int) throws(LinuxErrno) -> Int {
+        let r: Result<Int, LinuxErrno> = bytes.withUnsafeMutableBytes { b in
+            let io = IOSequence(pieces: b.baseAddress.map { [HostBuffer(base: $0, count: b.count)] } ?? [])
+            return Result { () throws(LinuxErrno) in try body(io) }
+        }
+        return try r.get()
+    }
+
     /// The pieces as host buffers, for host I/O straight into or out of guest memory (hostfs, the console).
     var hostBuffers: [HostBuffer] { pieces }
 }

@@ -87,6 +87,7 @@ struct SyscallTable {
         var t = SyscallTable()
         t.addFileCalls()
         t.addPipeCalls()
+        t.addFileDataCalls()
         t.addFileInfoCalls()
         t.addNameCalls()
         t.addExtendedAttributeCalls()
