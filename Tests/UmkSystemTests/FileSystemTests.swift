@@ -1,5 +1,6 @@
 // FileSystemTests.swift: the writable root and tmpfs, compared with native runs: names made, removed and
-// renamed with Linux's errors, attributes, file data and shared mappings (names.c); FIFOs (fifo.c).
+// renamed with Linux's errors, attributes, file data and shared mappings (names.c); FIFOs (fifo.c); memfd and
+// seals, O_TMPFILE, fallocate, sendfile, copy_file_range, splice, tee and vmsplice (filedata.c).
 
 import XCTest
 
@@ -8,4 +9,6 @@ final class FileSystemTests: SystemTestCase {
     func testNamesAttributesAndDataMusl() throws { try same("names", .musl) }
     func testNamedPipes() throws { try same("fifo", .glibc) }
     func testNamedPipesMusl() throws { try same("fifo", .musl) }
+    func testFileData() throws { try same("filedata", .glibc) }
+    func testFileDataMusl() throws { try same("filedata", .musl) }
 }
