@@ -37,7 +37,7 @@ extension SyscallTable {
             try k.sendfile(t, out: a.int(0), in: a.int(1), offset: a.address(2), count: a.count(3))
         }
         add(326, [.fd, .pointer, .fd, .pointer, .uint, .hex]) { k, t, a throws(LinuxErrno) in
-            try k.copyFileRange(t, in: a.int(0), a.address(1), out: a.int(2), a.address(3), count: a.count(4), flags: a.uint(5))
+            try k.copyFileRange(t, in: a.int(0), a.address(1), out: a.int(2), a.address(3), count: a[4], flags: a.uint(5))
         }
         add(275, [.fd, .pointer, .fd, .pointer, .uint, .hex]) { k, t, a throws(LinuxErrno) in
             try k.splice(t, in: a.int(0), a.address(1), out: a.int(2), a.address(3), count: a.count(4), flags: a.uint(5))
@@ -298,7 +298,13 @@ extension Kernel {
             output = .pipe(end)
         } else {
             if dst.statusFlags & O.APPEND != 0 { throw .EINVAL }
-            output = isPositional(dst) ? .at(try currentOffset(dst)) : .stream
+            if isPositional(dst) {
+                let position = try currentOffset(dst)
+                try Kernel.checkOffset(position, count)  // rw_verify_area(WRITE): its end must not pass 2^63
+                output = .at(position)
+            } else {
+                output = .stream
+            }
         }
         var input: DataSide = position.map { .at($0) } ?? .stream
         let outcome = try movingWaits(t, from: src, to: dst, nonblocking: dst.isNonblocking) { () throws(LinuxErrno) in
@@ -325,7 +331,7 @@ extension Kernel {
     /// filesystem (EXDEV otherwise), from `in` at its offset to `out` at its, shortened to the end of the
     /// input; overlapping ranges of one file are EINVAL.
     func copyFileRange(_ t: Task, in inFd: Int32, _ inAddress: GuestAddress, out outFd: Int32, _ outAddress: GuestAddress,
-                       count: Int, flags: UInt32) throws(LinuxErrno) -> SyscallOutcome
+                       count: UInt64, flags: UInt32) throws(LinuxErrno) -> SyscallOutcome
     {
         let fds = t.process.fds
         let src = try fds.get(inFd), dst = try fds.get(outFd)
@@ -342,8 +348,8 @@ extension Kernel {
         guard src.isReadable, dst.isWritable, dst.statusFlags & O.APPEND == 0 else { throw .EBADF }
         guard let fsIn = fileSystemIdentity(src), fsIn == fileSystemIdentity(dst) else { throw .EXDEV }
         let posIn = try offset(inOffset, of: src), posOut = try offset(outOffset, of: dst)
-        // Offsets must not wrap, as unsigned numbers.
-        var n = UInt64(count)
+        // Offsets must not wrap, as unsigned numbers (the count is the guest's whole size_t).
+        var n = count
         if UInt64(bitPattern: posIn).addingReportingOverflow(n).overflow
             || UInt64(bitPattern: posOut).addingReportingOverflow(n).overflow { throw .EOVERFLOW }
         // Shortened to the end of the input, then to the largest file offset.
@@ -357,6 +363,7 @@ extension Kernel {
             let (a, b) = (posIn, posOut)
             if b < a &+ Int64(n) && b &+ Int64(n) > a { throw .EINVAL }
         }
+        n = min(n, UInt64(Kernel.maxIOCount))
         try Kernel.checkOffset(posIn, Int(n))
         try Kernel.checkOffset(posOut, Int(n))
         if n == 0 { return .value(0) }
