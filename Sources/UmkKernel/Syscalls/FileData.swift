@@ -136,9 +136,8 @@ extension Kernel {
         if type == S.IFIFO { throw .ESPIPE }
         if type == S.IFDIR { throw .EISDIR }
         guard type == S.IFREG else { throw .ENODEV }
-        let (end, o) = offset.addingReportingOverflow(length)
-        guard !o else { throw .EFBIG }
-        _ = end
+        // The end must be a file offset (s_maxbytes is 2^63 - 1 here). FIXME: RLIMIT_FSIZE is not checked.
+        guard !offset.addingReportingOverflow(length).overflow else { throw .EFBIG }
         switch f {
         case let file as TmpfsFile:
             // shmem_fallocate: allocation and hole punching only.
