@@ -316,6 +316,17 @@ extension HostFile {
         _ = try retrying { ftruncate(fd, Int(size)) }
     }
 
+    /// fallocate(2) of this open file (a writable bind's: the kernel's filter allows it).
+    public func allocate(mode: Int32, offset: Int64, length: Int64) throws(Errno) {
+        let fd = self.fd
+        while true {
+            let r = umk_syscall6(285, Int(fd), Int(mode), Int(offset), Int(length), 0, 0)  // fallocate
+            if r == -Int(EINTR) { continue }
+            _ = try shim(r)
+            return
+        }
+    }
+
     /// fsync(2), or fdatasync(2) when `dataOnly`.
     public func synchronize(dataOnly: Bool) throws(Errno) {
         _ = try retrying { dataOnly ? fdatasync(fd) : fsync(fd) }

@@ -224,6 +224,7 @@ final class AddressSpace {
     /// mprotect: `r` must be wholly mapped (ENOMEM otherwise, as in Linux).
     func protect(_ r: Range<UInt64>, _ prot: Protection) throws(LinuxErrno) {
         guard vmas.covers(r) else { throw .ENOMEM }
+        if prot.contains(.write) && vmas.overlapping(r).contains(where: { !$0.mayWrite }) { throw .EACCES }
         guard vmas.vmas.count + 2 <= AddressSpace.maxMapCount else { throw .ENOMEM }
         // One protection over a range splits at most the two runs at its ends.
         guard pages.runs + 2 <= AddressSpace.syscallMappingBudget else { throw .ENOMEM }

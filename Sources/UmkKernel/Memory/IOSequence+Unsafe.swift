@@ -99,10 +99,9 @@ struct IOSequence {
         return Array(bytes.prefix(max(0, min(n, count))))
     }
 
-    /// Runs `body` with a sequence over `bytes`, to be written somewhere; returns what `body` returns.
-    static func writing(_ bytes: [UInt8], _ body: (IOSequence) throws(LinuxErrno) -> Int) throws(LinuxErrno) -> Int {
-        var copy = bytes
-        let r: Result<Int, LinuxErrno> = copy.withUnsafeMutableBytes { b in
+    /// Runs `body` with a sequence over the kernel buffer `bytes`, which a write drains (sendfile, splice).
+    static func draining(_ bytes: inout [UInt8], _ body: (IOSequence) throws(LinuxErrno) -> Int) throws(LinuxErrno) -> Int {
+        let r: Result<Int, LinuxErrno> = bytes.withUnsafeMutableBytes { b in
             let io = IOSequence(pieces: b.baseAddress.map { [HostBuffer(base: $0, count: b.count)] } ?? [])
             return Result { () throws(LinuxErrno) in try body(io) }
         }

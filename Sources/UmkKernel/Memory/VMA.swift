@@ -29,6 +29,9 @@ struct VMA {
     /// For a file mapping, the file and the offset of `start` in it: its pages come from the page cache.
     var file: MappedFile? = nil
     var fileOffset: UInt64 = 0
+    /// VM_MAYWRITE: whether mprotect may make it writable. False for a shared mapping of a file opened
+    /// read-only or sealed against writes (memfd).
+    var mayWrite = true
 
     var range: Range<UInt64> { start..<end }
     var pageCount: Int { Int((end - start) >> 12) }
@@ -47,7 +50,7 @@ struct VMA {
     /// Whether `next` (which starts where this one ends) can be folded into this one.
     func canMerge(with next: VMA) -> Bool {
         end == next.start && prot == next.prot && shared == next.shared && growsDown == next.growsDown
-            && charged == next.charged && noReserve == next.noReserve
+            && charged == next.charged && noReserve == next.noReserve && mayWrite == next.mayWrite
             && name == next.name && file?.key == next.file?.key && (file == nil || fileOffset + length == next.fileOffset)
     }
 

@@ -202,6 +202,8 @@ extension Kernel {
             f.statusFlags = (f.statusFlags & ~O.settable) | (a.int(2) & O.settable)
             try f.statusFlagsChanged()
             return .value(0)
+        case 1033: return try addSeals(t, try fds.get(fd), a.uint(2))  // F_ADD_SEALS
+        case 1034: return .value(Int(try sealedInode(try fds.get(fd)).seals))  // F_GET_SEALS
         case 1032:  // F_GETPIPE_SZ
             guard let end = try fds.get(fd) as? PipeEnd else { throw .EBADF }
             return .value(end.pipe.capacity)
@@ -338,11 +340,11 @@ extension Kernel {
             let file = PathOpenFile(inode: d.inode, dentry: d, flags: flags)
             return try p.fds.install(file, closeOnExec: flags & O.CLOEXEC != 0, limit: p.limits[RLIMIT.NOFILE].soft)
         }
-        if flags & O.TMPFILE == O.TMPFILE {
-            let d = try walk.resolve(name, from: start, followFinal: true)
-            guard d.inode.isDirectory else { throw .ENOTDIR }
-            guard accmode != O.RDONLY else { throw .EINVAL }
-            throw d.inode.isReadOnly ? .EROFS : .EOPNOTSUPP
+        if flags & O.TMPFILE & ~O.DIRECTORY != 0 {
+            // build_open_flags: __O_TMPFILE goes with O_DIRECTORY, without O_CREAT, and with write access.
+            guard flags & (O.TMPFILE | O.CREAT) == O.TMPFILE, accmode != O.RDONLY else { throw .EINVAL }
+            let file = try openUnnamed(t, in: try walk.resolve(name, from: start, followFinal: true), flags: flags, mode: mode)
+            return try p.fds.install(file, closeOnExec: flags & O.CLOEXEC != 0, limit: p.limits[RLIMIT.NOFILE].soft)
         }
         if flags & O.CREAT != 0 && flags & O.DIRECTORY != 0 { throw .EINVAL }
         let wantsWrite = accmode == O.WRONLY || accmode == O.RDWR || flags & O.TRUNC != 0
@@ -387,5 +389,35 @@ extension Kernel {
             file = try inode.open(flags: flags | O.LARGEFILE, dentry: dentry)
         }
         return try p.fds.install(file, closeOnExec: flags & O.CLOEXEC != 0, limit: p.limits[RLIMIT.NOFILE].soft)
+    }
+
+    /// O_TMPFILE (fs/namei.c do_tmpfile): an unnamed regular file in the directory's filesystem, which linkat
+    /// may name later unless O_EXCL. tmpfs and the overlay (its upper layer) make one; a writable host bind
+    /// answers EOPNOTSUPP (FIXME: the host's O_TMPFILE could serve it), read-only trees EROFS.
+    func openUnnamed(_ t: Task, in d: Dentry, flags: Int32, mode: UInt32) throws(LinuxErrno) -> OpenFile {
+        guard d.inode.isDirectory else { throw .ENOTDIR }
+        let c = t.process.credentials
+        let st = try d.inode.stat()
+        let perm = UInt16(truncatingIfNeeded: mode & 0o7777) & ~UInt16(truncatingIfNeeded: t.process.umask & 0o777)
+        let owner = (c.fsuid, st.mode & S.ISGID != 0 ? st.gid : c.fsgid)
+        let linkable = flags & O.EXCL == 0
+        let inode: Inode, ino: UInt64
+        switch d.inode {
+        case let dir as TmpfsInode:
+            guard c.permits(st, [.write, .execute]) else { throw .EACCES }
+            let node = try dir.makeUnnamed(mode: perm, owner: owner, linkable: linkable)
+            (inode, ino) = (node, node.ino)
+        case let dir as OverlayInode:
+            guard c.permits(st, [.write, .execute]) else { throw .EACCES }
+            let node = try dir.makeUnnamed(mode: perm, owner: owner, linkable: linkable)
+            (inode, ino) = (node, try node.stat().ino)
+        case let dir as HostInode where dir.isReadOnly:
+            throw .EROFS  // a read-only bind: mnt_want_write answers before the filesystem
+        default:
+            throw .EOPNOTSUPP  // procfs, sysfs, devpts, writable host binds: no ->tmpfile
+        }
+        // Linux names the dentry "#ino" in the directory: /proc/PID/fd shows "DIR/#ino (deleted)".
+        let dentry = Dentry(name: "#\(ino)", parent: d, inode: inode)
+        return try inode.open(flags: (flags & ~(O.TMPFILE | O.CREAT | O.EXCL | O.TRUNC)) | O.LARGEFILE, dentry: dentry)
     }
 }

@@ -121,6 +121,12 @@ extension Kernel {
             // FIXME: a host file's pages are cache copies with no write-back, so a writable shared mapping of
             // a bind's file would lose its writes: refused rather than lost.
             if shared && file.isWritable && host.memory == nil { throw .ENODEV }
+            // memfd_check_seals_mmap: a file sealed against writes maps shared only read-only, for good.
+            if shared, let inode = host.memory, inode.seals & (Seal.write | Seal.futureWrite) != 0 {
+                if prot & 2 != 0 { throw .EPERM }
+                vma.mayWrite = false
+            }
+            if shared && !file.isWritable { vma.mayWrite = false }
             // file_mmap_ok: the end of the mapping must be a valid file offset.
             let (end, o) = offset.addingReportingOverflow(length)
             guard !o, end <= UInt64(Int64.max) else { throw .EOVERFLOW }

@@ -88,6 +88,7 @@ struct SyscallTable {
         t.addFileCalls()
         t.addPipeCalls()
         t.addLockCalls()
+        t.addFileDataCalls()
         t.addFileInfoCalls()
         t.addNameCalls()
         t.addExtendedAttributeCalls()

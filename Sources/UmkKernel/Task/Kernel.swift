@@ -121,6 +121,8 @@ final class Kernel {
     /// /proc/sys/kernel/random/boot_id: one random UUID per instance.
     lazy var bootID: String = Kernel.randomUUID() + "\n"
     lazy var devPts = DevPtsInode(kernel: self)
+    /// The filesystem of memfd_create's files (Memfd.swift), made on first use.
+    lazy var memfdFS = Tmpfs.forMemfd(frames: frames, device: mounts.newDevice())
     /// umk's own nice value: no stub runs at a higher priority.
     let baseNice = HostScheduling.ownNice
 

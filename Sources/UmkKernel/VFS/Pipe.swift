@@ -51,6 +51,18 @@ final class Pipe {
     }
 
     func put(from io: IOSequence, limit: Int) -> Int { io.append(to: &buffer, limit: limit) }
+
+    /// The first `limit` bytes held, left in the pipe (splice and tee take them only once written on).
+    func peek(_ limit: Int) -> [UInt8] { Array(buffer[head..<(head + min(max(limit, 0), count))]) }
+
+    /// Drops the first `n` bytes held (splice, after writing them on).
+    func discard(_ n: Int) {
+        head += min(max(n, 0), count)
+        if head == buffer.count {
+            buffer.removeAll(keepingCapacity: true)
+            head = 0
+        }
+    }
 }
 
 final class PipeEnd: OpenFile {

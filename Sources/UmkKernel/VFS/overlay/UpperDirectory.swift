@@ -73,10 +73,11 @@ extension Kernel {
         let source = try file.open(flags: O.RDONLY, dentry: Dentry(detached: "upper", inode: file))
         var at: UInt64 = 0
         while at < size {
-            let chunk = try IOSequence.reading(1 << 20) { (io) throws(LinuxErrno) in try source.read(into: io, at: Int64(at)) }
+            var chunk = try IOSequence.reading(1 << 20) { (io) throws(LinuxErrno) in try source.read(into: io, at: Int64(at)) }
             if chunk.isEmpty { break }
-            _ = try IOSequence.writing(chunk) { (io) throws(LinuxErrno) in try f.write(from: io, at: at) }
-            at += UInt64(chunk.count)
+            let n = chunk.count
+            guard try IOSequence.draining(&chunk, { (io) throws(LinuxErrno) in try f.write(from: io, at: at) }) == n else { throw .ENOSPC }
+            at += UInt64(n)
         }
     }
 
@@ -123,10 +124,12 @@ extension Kernel {
                 let out = try target.open(flags: O.WRONLY | O.TRUNC, dentry: Dentry(detached: "upper", inode: target))
                 var at: UInt64 = 0
                 while at < st.size {
-                    let chunk = try IOSequence.reading(1 << 20) { (io) throws(LinuxErrno) in node.read(into: io, at: at) }
+                    var chunk = try IOSequence.reading(1 << 20) { (io) throws(LinuxErrno) in node.read(into: io, at: at) }
                     if chunk.isEmpty { break }
-                    _ = try IOSequence.writing(chunk) { (io) throws(LinuxErrno) in try out.write(from: io, at: Int64(at)) }
-                    at += UInt64(chunk.count)
+                    let n = chunk.count
+                    let written = try IOSequence.draining(&chunk) { (io) throws(LinuxErrno) in try out.write(from: io, at: Int64(at)) }
+                    guard written == n else { throw .EIO }  // a short write to a regular host file
+                    at += UInt64(n)
                 }
             case S.IFLNK:
                 target = try dir.createSymlink(e.name, target: try node.readLink(), owner: (st.uid, st.gid))

@@ -52,6 +52,11 @@ final class Tmpfs {
         frames.release(list)
     }
 
+    /// The instance-wide filesystem of memfd files (Linux's shm_mnt): no size of its own, only --mem.
+    static func forMemfd(frames: PhysicalFrames, device: UInt32) -> Tmpfs {
+        Tmpfs(frames: frames, device: device, sizeBytes: frames.totalFrames * 4096)
+    }
+
     static func now() -> (Int64, UInt32) {
         let t = (try? HostClock.now(0)) ?? (seconds: 0, nanoseconds: 0)
         return (t.seconds, UInt32(truncatingIfNeeded: t.nanoseconds))
@@ -81,6 +86,11 @@ final class TmpfsInode: Inode {
     var target: [UInt8] = []
     /// A character device's number (devfs's nodes; 0:0 is an overlay whiteout).
     var rdev: (major: UInt32, minor: UInt32) = (0, 0)
+    /// memfd seals (F_SEAL_*, Memfd.swift): what writes, truncates and mappings this file still takes. A
+    /// tmpfs file that is not a memfd made with MFD_ALLOW_SEALING has F_SEAL_SEAL alone, as on Linux.
+    var seals: UInt32 = Seal.seal
+    /// An O_TMPFILE file made without O_EXCL: linkat may give it its first name (Linux's I_LINKABLE).
+    var linkable = false
 
     init(fs: Tmpfs, mode: UInt16, owner: (uid: UInt32, gid: UInt32)) {
         self.fs = fs
@@ -230,9 +240,10 @@ final class TmpfsInode: Inode {
         guard let t = target as? TmpfsInode, t.fs === fs else { throw .EXDEV }
         guard !t.isDirectory else { throw .EPERM }
         try checkNewName(name)
-        guard t.links > 0 else { throw .ENOENT }
+        guard t.links > 0 || t.linkable else { throw .ENOENT }
         guard t.links < TmpfsInode.maxLinks else { throw .EMLINK }
         t.links += 1
+        t.linkable = false
         t.ctime = Tmpfs.now()
         insert(name, t)
     }
@@ -332,6 +343,8 @@ final class TmpfsInode: Inode {
     /// Sets the size; pages past the new end go back to the instance.
     func truncate(to newSize: UInt64) throws(LinuxErrno) {
         guard newSize <= UInt64(Int64.max) else { throw .EFBIG }
+        // shmem_setattr: a sealed size neither shrinks nor grows.
+        if newSize < size && seals & Seal.shrink != 0 || newSize > size && seals & Seal.grow != 0 { throw .EPERM }
         if newSize < size {
             let firstGone = (newSize + 4095) >> 12
             let gone = pages.filter { $0.key >= firstGone }
@@ -373,6 +386,9 @@ final class TmpfsInode: Inode {
         guard !io.isEmpty else { return 0 }
         let (end, o) = offset.addingReportingOverflow(UInt64(io.count))
         guard !o, end <= UInt64(Int64.max) else { throw .EFBIG }
+        // shmem_write_begin and the FUTURE_WRITE check of generic writes.
+        if seals & (Seal.write | Seal.futureWrite) != 0 { throw .EPERM }
+        if seals & Seal.grow != 0 && end > size { throw .EPERM }
         var done = 0
         while done < io.count {
             let at = offset + UInt64(done)
@@ -396,6 +412,51 @@ final class TmpfsInode: Inode {
         size = max(size, offset + UInt64(done))
         touchChanged()
         return done
+    }
+
+    /// fallocate(2) mode 0 or FALLOC_FL_KEEP_SIZE (shmem_fallocate): frames for every hole of [offset,
+    /// offset+length), all or none (ENOSPC), and the size grows to the end unless `keepSize`. The range is
+    /// checked by the caller (offset >= 0, length > 0, no overflow past 2^63).
+    func allocate(offset: UInt64, length: UInt64, keepSize: Bool) throws(LinuxErrno) {
+        let end = offset + length
+        if seals & Seal.grow != 0 && end > size { throw .EPERM }
+        let first = offset >> 12, last = (end + 4095) >> 12
+        // A range larger than the filesystem cannot fit: said before a page is looked at (so never a loop
+        // over 2^51 pages).
+        guard last - first <= UInt64(fs.maxPages) else { throw .ENOSPC }
+        var taken: [UInt64] = []
+        for page in first..<last where pages[page] == nil {
+            do {
+                pages[page] = try fs.takeFrame()
+                taken.append(page)
+            } catch {
+                // As Linux: what this call allocated goes back.
+                fs.giveBack(taken.compactMap { pages.removeValue(forKey: $0) })
+                throw error
+            }
+        }
+        if !keepSize && end > size { size = end }
+        ctime = Tmpfs.now()
+    }
+
+    /// FALLOC_FL_PUNCH_HOLE (shmem_truncate_range): whole pages of the range go back to the instance, the
+    /// parts of pages at its ends read as zeros; the size stays. FIXME: as for truncate, a page already
+    /// mapped by a process stays mapped there (Linux unmaps the range first).
+    func punchHole(offset: UInt64, length: UInt64) throws(LinuxErrno) {
+        if seals & (Seal.write | Seal.futureWrite) != 0 { throw .EPERM }
+        let end = offset + length
+        let firstWhole = (offset + 4095) >> 12, endWhole = end >> 12
+        let gone = pages.filter { $0.key >= firstWhole && $0.key < endWhole }
+        for k in gone.keys { pages[k] = nil }
+        if !gone.isEmpty { fs.giveBack(Array(gone.values)) }
+        // The partial pages at either end: zero the part inside the range.
+        for page in Set([offset >> 12, (end - 1) >> 12]) where page < firstWhole || page >= endWhole {
+            guard let f = pages[page] else { continue }
+            let from = max(offset, page << 12), to = min(end, (page + 1) << 12)
+            _ = fs.frames.ioSequence(frame: f, offset: Int(from & 4095), count: Int(to - from)).fill(random: false)
+        }
+        let now = Tmpfs.now()
+        (mtime, ctime) = (now, now)
     }
 
     /// The frame of page `index` for a mapping, taken (zeroed) if it is a hole; the caller gets a reference.
@@ -474,6 +535,9 @@ final class TmpfsFile: OpenFile {
     }
     override func stat() throws(LinuxErrno) -> FileStat { try inode.stat() }
     override var mappableFile: MappedFile? { MappedFile(memory: inode) }
+    /// A file with no name left (unlinked, O_TMPFILE, memfd) shows as Linux's d_path does: " (deleted)".
+    override var procLinkName: String { super.procLinkName + (inode.links == 0 ? " (deleted)" : "") }
+
     /// ftruncate.
     func truncate(to size: UInt64) throws(LinuxErrno) { try inode.setAttributes(AttributeChange(size: size)) }
 }
