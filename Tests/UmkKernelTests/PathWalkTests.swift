@@ -59,6 +59,12 @@ final class PathWalkTests: XCTestCase {
         XCTAssertEqual(try resolve("/a/b/../b/hostname").path, "/a/b/hostname")
         XCTAssertThrowsError(try resolve("/a/b/up")) { XCTAssertEqual($0 as? LinuxErrno, .ENOENT) }  // hidden by the mount
         XCTAssertThrowsError(try mounts.remove(at: "/a")) { XCTAssertEqual($0 as? LinuxErrno, .EINVAL) }
+        // A later mount over /a hides /a/b until it goes.
+        let over = mounts.add(at: "/a", type: "hostfs", source: "over", device: (0, 3)) { _ in mounted }
+        XCTAssertNil(mounts.mount(at: "/a/b"))
+        XCTAssertTrue(try resolve("/a/hostname").mount === over)
+        XCTAssertTrue(try mounts.remove(at: "/a") === over)  // /a/b is not on it: no EBUSY
+        XCTAssertTrue(mounts.mount(at: "/a/b") === m)
         XCTAssertTrue(try mounts.remove(at: "/a/b") === m)
         XCTAssertEqual(try resolve("/a/b/up").path, "/")
     }

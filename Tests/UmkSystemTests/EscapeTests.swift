@@ -49,6 +49,55 @@ final class EscapeTests: SystemTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: newFile), "the guest created a file on the host")
     }
 
+    /// Every path trick (Userland/confine.c) against a root made for the test and a writable bind: `..`,
+    /// symlinks absolute and climbing (made in the bind, where the host sees them), O_PATH fds, openat2, a
+    /// directory moved under a process inside it, /proc's magic links, hard links and renames out of the
+    /// bind, the fd-kept-from-before way out of a chroot, and a bind of / inside the bind. The canary beside
+    /// the bind's host directory is never reached.
+    func testPathsStayInsideTheRootAndTheBinds() throws {
+        let program = try Userland.program("confine")
+        let top = try Fixture.temporaryDirectory("confine")
+        defer { try? FileManager.default.removeItem(atPath: top) }
+        let root = top + "/root", shared = top + "/shared", canary = top + "/canary"
+        for d in [root, root + "/mnt", shared] { mkdir(d, 0o755) }
+        try FileManager.default.copyItem(atPath: program, toPath: root + "/confine")
+        try "host secret\n".write(toFile: canary, atomically: true, encoding: .utf8)
+        let outcome = try umk(["run", "--root", root, "-v", "\(shared):/mnt/b", "--", "/confine", canary, "/mnt/b"])
+        XCTAssertEqual(outcome.termination, .exited(0), outcome.report)
+        XCTAssertEqual(outcome.out, """
+            the canary by its host path: ENOENT
+            dot-dots above the root: ENOENT
+            the bind's host sibling through ..: ENOENT
+            an absolute symlink in the bind: ENOENT
+            a climbing symlink in the bind: ENOENT
+            a symlink to the host sibling: ENOENT
+            openat(bind fd, ../canary): ENOENT
+            openat(bind fd, ../../../..canary): ENOENT
+            openat2 IN_ROOT ../canary: ENOENT
+            openat2 BENEATH ../canary: EXDEV
+            chdir(inner): 0
+            rename(path, moved): 0
+            ../../../canary from a moved cwd: ENOENT
+            ../../canary from a moved cwd: ENOENT
+            chdir("/"): 0
+            /proc/self/root + the canary's path: ENOENT
+            /proc/self/fd/BIND/../canary: ENOENT
+            /proc/1/cwd/../../../canary: ENOENT
+            link(path, "/tmp/linked"): EXDEV
+            rename(path, "/tmp/renamed"): EXDEV
+            chroot("/jail"): 0
+            fchdir(rootfd): 0
+            the canary after leaving a chroot: ENOENT
+            chroot("."): 0
+            mount("/", path, NULL, MS_BIND, NULL): 0
+            the bind seen again through a bind of /: ENOENT
+            umount(path): 0
+
+            """, outcome.report)
+        XCTAssertEqual(try String(contentsOfFile: canary, encoding: .utf8), "host secret\n")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: top).sorted(), ["canary", "root", "shared"])
+    }
+
     /// The vsyscall page is a system call like any other: umk answers it, and --strace shows it.
     func testVsyscallIsEmulatedByUmk() throws {
         let program = try Userland.program("escape")

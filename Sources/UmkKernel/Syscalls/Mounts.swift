@@ -162,12 +162,10 @@ extension Kernel {
         if flags & expire != 0 { throw .EAGAIN }  // the first MNT_EXPIRE only marks it
         if flags & detach == 0 && isBusy(m) { throw .EBUSY }
         if flags & detach != 0 {
-            // Lazily: the mounts below go with it.
-            for below in mounts.mounts.reversed() where below.path.hasPrefix(m.path + "/") {
-                _ = try mounts.remove(at: below.path)
-            }
+            try mounts.removeTree(at: m.path)  // lazily: the mounts on it go with it
+        } else {
+            _ = try mounts.remove(at: m.path)
         }
-        _ = try mounts.remove(at: m.path)
         return .value(0)
     }
 

@@ -88,15 +88,26 @@ final class MountNamespace {
         return m
     }
 
-    /// Removes the top mount at `path`: EINVAL if there is none, EBUSY if another mount sits below it.
+    /// Removes the top mount at `path`: EINVAL if there is none, EBUSY if another mount sits on it.
     func remove(at path: String) throws(LinuxErrno) -> Mount {
         guard path != "/", let m = top[path] else { throw .EINVAL }
-        let below = path + "/"
-        if mounts.contains(where: { $0 !== m && $0.path.hasPrefix(below) }) { throw .EBUSY }
+        if mounts.contains(where: { $0.parentID == m.id }) { throw .EBUSY }
         mounts.removeAll { $0 === m }
         top[path] = mounts.last { $0.path == path }
         rebuildAncestors()
         return m
+    }
+
+    /// Removes the top mount at `path` and every mount that sits on it, transitively (a lazy unmount).
+    func removeTree(at path: String) throws(LinuxErrno) {
+        guard path != "/", let m = top[path] else { throw .EINVAL }
+        var gone: Set<Int> = [m.id]
+        for x in mounts where x.parentID.map({ gone.contains($0) }) ?? false { gone.insert(x.id) }  // made in order
+        mounts.removeAll { gone.contains($0.id) }
+        for p in Set(top.keys) where top[p].map({ gone.contains($0.id) }) ?? false {
+            top[p] = mounts.last { $0.path == p }
+        }
+        rebuildAncestors()
     }
 
     private func rebuildAncestors() {
@@ -111,8 +122,17 @@ final class MountNamespace {
         }
     }
 
-    /// The mount at exactly `path`, if any.
-    func mount(at path: String) -> Mount? { top[path] }
+    /// The mount at exactly `path`, if any, unless a later mount over a directory above it hides it (as a
+    /// mount over /mnt hides what was mounted at /mnt/b).
+    func mount(at path: String) -> Mount? {
+        guard let m = top[path] else { return nil }
+        var p = path
+        while p != "/" {
+            p = MountNamespace.parentPath(p)
+            if let above = top[p], above.id > m.id { return nil }
+        }
+        return m
+    }
 
     /// Whether `path` is a mount point or has one below it.
     func holdsMounts(_ path: String) -> Bool { ancestors.contains(path) }
