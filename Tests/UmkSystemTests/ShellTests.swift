@@ -23,7 +23,7 @@ final class ShellTests: SystemTestCase {
     private static let covered: Set<String> = [
         "pipelines.sh", "substitution.sh", "subshells.sh", "background.sh", "redirections.sh", "exec.sh",
         "xargs-find.sh", "env.sh", "control.sh", "set-e.sh", "status.sh", "spinning.sh", "jobs.sh", "set-m.sh",
-        "files.sh",
+        "files.sh", "build.sh",
     ]
 
     /// Runs Userland/scripts/NAME with every installed shell, natively and under umk, and compares.
@@ -58,6 +58,8 @@ final class ShellTests: SystemTestCase {
     /// Redirections, mkdir/rmdir/rm -r, hard and symbolic links, mv, chmod with setuid, cp -a, sort's
     /// temporary files, gzip, tar, touch -d, find, and the errors of each, in a directory of /tmp.
     func testFilesInAWritableDirectory() throws { try script("files.sh") }
+    /// gcc, make, git and python3's tempfile in a writable directory.
+    func testBuildingInAWritableDirectory() throws { try script("build.sh") }
 
     func testEveryScriptIsRun() throws {
         let all = try FileManager.default.contentsOfDirectory(atPath: Self.scripts).filter { $0.hasSuffix(".sh") }
