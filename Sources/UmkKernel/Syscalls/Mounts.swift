@@ -41,6 +41,8 @@ extension Kernel {
         let point = try walk.resolve(targetName, from: t.process.cwd, followFinal: true)
         guard t.process.credentials.isRoot else { throw .EPERM }
         guard let holder = point.mount else { throw .EINVAL }
+        // fs.mount-max: each mount is kernel memory the guest could otherwise grow without bound.
+        if flags & (MS.REMOUNT | MS.propagation) == 0 && mounts.mounts.count >= MountNamespace.maxMounts { throw .ENOSPC }
         let isMountRoot = holder.path == point.path && mounts.mount(at: point.path) === holder
 
         if flags & MS.REMOUNT != 0 {

@@ -52,6 +52,9 @@ final class Mount {
 }
 
 final class MountNamespace {
+    /// The most mounts one instance may have (Linux's fs.mount-max is 100000; umk's mounts are kernel
+    /// memory not charged to --mem, and a few hundred is more than containers use).
+    static let maxMounts = 1000
     /// Every mount, in the order made (the root first); later mounts at the same path hide earlier ones.
     private(set) var mounts: [Mount] = []
     /// The top mount at each mount point.
