@@ -214,6 +214,26 @@ extension HostFile {
         return max == 0 ? [UInt8](repeating: 0, count: r) : Array(buf[0..<r])
     }
 
+    /// setxattr(2) of the file this handle names (flags: XATTR_CREATE, XATTR_REPLACE).
+    public func setExtendedAttribute(_ name: String, _ value: [UInt8], flags: Int32) throws(Errno) {
+        let path = procPath
+        let r = value.withUnsafeBytes { v in
+            path.withCString { p in
+                name.withCString { n in
+                    umk_syscall6(188, Int(bitPattern: p), Int(bitPattern: n), Int(bitPattern: v.baseAddress), v.count, Int(flags), 0)
+                }
+            }
+        }
+        _ = try shim(r)
+    }
+
+    /// removexattr(2) of the file this handle names.
+    public func removeExtendedAttribute(_ name: String) throws(Errno) {
+        let path = procPath
+        let r = path.withCString { p in name.withCString { n in umk_syscall6(197, Int(bitPattern: p), Int(bitPattern: n), 0, 0, 0, 0) } }
+        _ = try shim(r)
+    }
+
     /// What the host's /proc/self/fd/N says this fd is ("pipe:[123]", "/dev/pts/0").
     public var procLinkName: String? {
         guard let bytes = try? HostFile(fd: AT_FDCWD, owned: false).readLink(procPath) else { return nil }

@@ -290,6 +290,7 @@ public enum KernelFilter {
     static let hostWrites: [Int32] = [
         258, 263, 316, 265, 266,  // mkdirat unlinkat renameat2 linkat symlinkat
         268, 260, 280, 76, 74, 75,  // fchmodat fchownat utimensat truncate fsync fdatasync
+        188, 197,  // setxattr removexattr
     ]
 
     /// Installs the filter on the calling thread. `logOnly` records refusals in the host's audit log

@@ -148,6 +148,7 @@ final class OverlayInode: Inode {
         }
         (node.atime, node.mtime, node.ctime) = (st.atime, st.mtime, st.ctime)
         node.origin = (st.devMajor, st.devMinor, st.ino)
+        if fileType != S.IFLNK { node.copyExtendedAttributes(from: lower.handle) }
         parentUpper.replace(name, with: node)
         upper = node
         return node

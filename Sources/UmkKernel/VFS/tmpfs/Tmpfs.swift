@@ -37,6 +37,9 @@ final class Tmpfs {
     /// they are kernel memory the guest could otherwise grow without bound.
     fileprivate(set) var inodeCount = 0
     var hasInodeRoom: Bool { inodeCount < maxPages }
+    /// Bytes of extended attributes (names and values) in all its inodes, bounded for the same reason.
+    var xattrBytes = 0
+    static let maxXattrBytes = 4 << 20
     /// Names in all its directories (hard links included), bounded for the same reason.
     fileprivate(set) var entryCount = 0
 
@@ -84,6 +87,8 @@ final class TmpfsInode: Inode {
     var opaque = false
     /// A symlink's target.
     var target: [UInt8] = []
+    /// Extended attributes (mm/shmem.c's simple_xattrs): trusted.*, security.* and user.* names.
+    var xattrs: [String: [UInt8]] = [:]
     /// A character device's number (devfs's nodes; 0:0 is an overlay whiteout).
     var rdev: (major: UInt32, minor: UInt32) = (0, 0)
     /// memfd seals (F_SEAL_*, Memfd.swift): what writes, truncates and mappings this file still takes. A
@@ -104,6 +109,7 @@ final class TmpfsInode: Inode {
 
     deinit {
         if !pages.isEmpty { fs.giveBack(Array(pages.values)) }
+        fs.xattrBytes -= xattrs.reduce(0) { $0 + $1.key.utf8.count + $1.value.count }
         fs.inodeCount -= 1
     }
 
