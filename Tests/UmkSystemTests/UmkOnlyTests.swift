@@ -45,6 +45,37 @@ final class UmkOnlyTests: SystemTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/sub/inner.txt"), "the host lost a file")
     }
 
+    /// `rm -rf /` and writes everywhere, in a root made for the test: the guest sees its tree gone (but for
+    /// its mounts), and the host's copy of it is byte for byte as before.
+    func testUmkOnlyRemovingEverythingLeavesTheHostAlone() throws {
+        guard FileManager.default.fileExists(atPath: "/bin/busybox") else { throw XCTSkip("busybox-static is not installed") }
+        let root = try Fixture.temporaryDirectory("rmrf-root")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        for d in ["bin", "etc/deep/er", "var/data", "proc", "sys", "dev", "tmp"] {
+            try FileManager.default.createDirectory(atPath: root + "/" + d, withIntermediateDirectories: true)
+        }
+        try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: root + "/bin/busybox")
+        try "config\n".write(toFile: root + "/etc/deep/er/file", atomically: true, encoding: .utf8)
+        try Data(repeating: 7, count: 100_000).write(to: URL(fileURLWithPath: root + "/var/data/blob"))
+        symlink("/etc/deep", root + "/var/link")
+        func snapshot() throws -> [String] {
+            let fm = FileManager.default
+            return try fm.subpathsOfDirectory(atPath: root).sorted().map { p in
+                let full = root + "/" + p
+                let attrs = try fm.attributesOfItem(atPath: full)
+                let data = (attrs[.type] as? FileAttributeType) == .typeRegular ? (fm.contents(atPath: full)?.count ?? -1) : 0
+                return "\(p) \(attrs[.type] ?? "") \(attrs[.posixPermissions] ?? "") \(data)"
+            }
+        }
+        let before = try snapshot()
+        let outcome = try umk(["run", "--root", root, "--", "/bin/busybox", "sh", "-c", """
+            /bin/busybox echo x > /etc/deep/er/file; /bin/busybox chmod 000 /var/data/blob;
+            /bin/busybox rm -rf / 2>/dev/null; echo /*
+            """])
+        XCTAssertEqual(outcome.out, "/dev /proc /sys\n", outcome.report)  // mount points: EBUSY
+        XCTAssertEqual(try snapshot(), before, "the host's copy of the root changed")
+    }
+
     /// The lines of `sys` that show the identity.
     private func identity(_ options: [String]) throws -> (Outcome, [String]) {
         let outcome = try umk(["run"] + options + ["--", try Userland.program("sys")])
