@@ -2,7 +2,7 @@
 // renamed with Linux's errors, attributes, file data and shared mappings (names.c); FIFOs (fifo.c);
 // openat2's RESOLVE_* restrictions (openat2.c); memfd and seals, O_TMPFILE, fallocate, sendfile,
 // copy_file_range, splice, tee and vmsplice (filedata.c); extended attributes on tmpfs (xattr.c), and the host
-// file's carried over by copy-up.
+// file's carried over by copy-up; RLIMIT_FSIZE (fsize.c).
 
 import XCTest
 
@@ -40,6 +40,9 @@ final class FileSystemTests: SystemTestCase {
         XCTAssertEqual(host.out, "['user.origin']\n", "the guest's attribute reached the host")
         XCTAssertEqual(try String(contentsOfFile: file, encoding: .utf8), "data\n")
     }
+
+    func testFileSizeLimit() throws { try same("fsize", .glibc) }
+    func testFileSizeLimitMusl() throws { try same("fsize", .musl) }
 
     func testFileData() throws { try same("filedata", .glibc) }
     func testFileDataMusl() throws { try same("filedata", .musl) }

@@ -39,15 +39,17 @@ extension SyscallTable {
             guard inode.fileType == S.IFREG else { throw .EINVAL }
             if inode.isReadOnly { throw .EROFS }
             guard t.process.credentials.permits(try inode.stat(), .write) else { throw .EACCES }
+            if UInt64(a.long(1)) > t.process.limits[RLIMIT.FSIZE].soft { throw k.exceedFileSizeLimit(t) }
             try inode.setAttributes(AttributeChange(size: UInt64(a.long(1))))
             return .value(0)
         }
-        add(77, [.fd, .int]) { _, t, a throws(LinuxErrno) in
+        add(77, [.fd, .int]) { k, t, a throws(LinuxErrno) in
             let f = try t.process.fds.get(a.int(0))
             if f.isPathOnly { throw .EBADF }
             guard a.long(1) >= 0, f.isWritable, let d = f.dentry, d.inode.fileType == S.IFREG else { throw .EINVAL }
             if d.inode.isReadOnly { throw .EROFS }
             if f.statusFlags & O.APPEND != 0 { throw .EPERM }
+            if UInt64(a.long(1)) > t.process.limits[RLIMIT.FSIZE].soft { throw k.exceedFileSizeLimit(t) }
             try d.inode.setAttributes(AttributeChange(size: UInt64(a.long(1))))
             return .value(0)
         }

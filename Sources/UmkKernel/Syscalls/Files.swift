@@ -72,7 +72,7 @@ extension Kernel {
     func sysWrite(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
         let f = try t.process.fds.get(a.int(0))
         guard f.isWritable else { throw .EBADF }
-        let n = min(a.count(2), Kernel.maxIOCount)
+        let n = try limitWrite(t, f, at: nil, min(a.count(2), Kernel.maxIOCount))
         if n == 0 { return .value(0) }
         let done = f.writesCompletely ? t.ioProgress : 0
         let io = try t.mm.ioSequence(a.address(1).advanced(by: done), n - done, write: false, partial: true)
@@ -110,6 +110,29 @@ extension Kernel {
         }
     }
 
+    /// RLIMIT_FSIZE (generic_write_check_limits): a write to a regular file that would start at or past the
+    /// limit raises SIGXFSZ and is EFBIG; one that would cross it is cut short at the limit.
+    func limitWrite(_ t: Task, _ f: OpenFile, at position: Int64?, _ count: Int) throws(LinuxErrno) -> Int {
+        let limit = t.process.limits[RLIMIT.FSIZE].soft
+        guard limit != ResourceLimit.infinity, count > 0, let d = f.dentry, d.inode.fileType == S.IFREG else { return count }
+        let start: UInt64
+        if f.statusFlags & O.APPEND != 0 {
+            start = try f.stat().size
+        } else {
+            let at: Int64
+            if let position { at = position } else { at = try f.seek(0, whence: 1) }
+            start = UInt64(max(0, at))
+        }
+        guard start < limit else { throw exceedFileSizeLimit(t) }
+        return Int(min(UInt64(count), limit - start))
+    }
+
+    /// SIGXFSZ to the caller, and the EFBIG its call fails with.
+    func exceedFileSizeLimit(_ t: Task) -> LinuxErrno {
+        send(t, 25, info: SignalInfo(signo: 25, code: SignalInfo.SI_USER, pid: t.process.pid, uid: t.process.credentials.uid))
+        return .EFBIG
+    }
+
     /// rw_verify_area: a negative offset, or one whose end passes 2^63, is EINVAL (for every file).
     static func checkOffset(_ offset: Int64, _ count: Int) throws(LinuxErrno) {
         guard offset >= 0, !offset.addingReportingOverflow(Int64(count)).overflow else { throw .EINVAL }
@@ -127,9 +150,10 @@ extension Kernel {
     func sysPwrite(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
         let f = try t.process.fds.get(a.int(0))
         guard f.isWritable else { throw .EBADF }
-        let n = min(a.count(2), Kernel.maxIOCount)
+        var n = min(a.count(2), Kernel.maxIOCount)
         try Kernel.checkOffset(a.long(3), n)
         if n == 0 { return .value(0) }
+        n = try limitWrite(t, f, at: a.long(3), n)
         return .value(try f.write(from: try t.mm.ioSequence(a.address(1), n, write: false, partial: true), at: a.long(3)))
     }
 
@@ -151,8 +175,9 @@ extension Kernel {
             parts.append(try t.mm.ioSequence(GuestAddress(base), n, write: !write))
         }
         if let offset { try Kernel.checkOffset(offset, total) }
-        let io = IOSequence(concatenating: parts)
+        var io = IOSequence(concatenating: parts)
         if io.isEmpty { return .value(0) }
+        if write { io = io.prefix(try limitWrite(t, f, at: offset, io.count)) }
         if let offset {
             return .value(write ? try f.write(from: io, at: offset) : try f.read(into: io, at: offset))
         }
