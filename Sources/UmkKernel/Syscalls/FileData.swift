@@ -378,6 +378,14 @@ extension Kernel {
 
     // MARK: splice, tee, vmsplice
 
+    /// The file end of a splice: at the given offset or the file's own (seekable files), else a stream.
+    private func fileSide(_ f: OpenFile, _ given: Int64?, count: Int) throws(LinuxErrno) -> DataSide {
+        guard isPositional(f) else { return .stream }
+        let position = try offset(given, of: f)
+        try Kernel.checkOffset(position, count)
+        return .at(position)
+    }
+
     /// splice(2) (__do_splice, do_splice): one end must be a pipe; an offset goes only with the other end.
     func splice(_ t: Task, in inFd: Int32, _ inAddress: GuestAddress, out outFd: Int32, _ outAddress: GuestAddress,
                 count: Int, flags: UInt32) throws(LinuxErrno) -> SyscallOutcome
@@ -404,25 +412,13 @@ extension Kernel {
             if outOffset != nil && !isPositional(dst) { throw .EINVAL }
             if dst.statusFlags & O.APPEND != 0 { throw .EINVAL }
             nonblocking = nonblocking || i.isNonblocking
-            if isPositional(dst) {
-                let position = try offset(outOffset, of: dst)
-                try Kernel.checkOffset(position, count)
-                output = .at(position)
-            } else {
-                output = .stream
-            }
+            output = try fileSide(dst, outOffset, count: count)
             input = .pipe(i)
         case let (nil, o?):
             if inOffset != nil && !isPositional(src) { throw .EINVAL }
             if isDirectory(src) { throw .EINVAL }
             nonblocking = nonblocking || o.isNonblocking
-            if isPositional(src) {
-                let position = try offset(inOffset, of: src)
-                try Kernel.checkOffset(position, count)
-                input = .at(position)
-            } else {
-                input = .stream
-            }
+            input = try fileSide(src, inOffset, count: count)
             output = .pipe(o)
         case (nil, nil):
             throw .EINVAL
