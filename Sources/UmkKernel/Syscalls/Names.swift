@@ -156,9 +156,8 @@ extension Kernel {
     /// Whether `name` in `parent` is a mount point, or holds one below it (/proc, /dev/shm, a bind ...):
     /// EBUSY to remove or rename.
     func isMountPoint(_ t: Task, _ parent: Dentry, _ name: String) -> Bool {
-        guard parent.mount != nil else { return false }
-        let path = parent.path == "/" ? "/" + name : parent.path + "/" + name
-        return mounts.holdsMounts(path)
+        guard let above = mounts.ancestorPath(of: parent) else { return false }
+        return mounts.holdsMounts(above == "/" ? "/" + name : above + "/" + name)
     }
 
     func unlink(_ t: Task, _ dirfd: Int32, _ path: GuestAddress, directory: Bool) throws(LinuxErrno) -> SyscallOutcome {

@@ -7,6 +7,9 @@ final class Dentry {
     let inode: Inode
     /// The mount whose tree this name is in (nil for detached names).
     let mount: Mount?
+    /// The path walk's memo of whether mount points lie at or below this name: its path if so, else nil,
+    /// as of a generation of the mount table (PathWalk.mountAncestorPath).
+    var mountMemo: (generation: Int, path: String?)?
 
     init(root inode: Inode, mount: Mount? = nil) {
         name = "/"

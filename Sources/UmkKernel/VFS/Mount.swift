@@ -62,6 +62,8 @@ final class MountNamespace {
     /// Every directory that is a mount point or holds one below it: the walk looks for mounts only there.
     private var ancestors: Set<String> = []
     private var nextID = 20
+    /// Changes with every mount and unmount (the path walk's memos are of one generation).
+    private(set) var generation = 0
     /// Anonymous device minors (major 0) handed to new in-memory filesystems.
     private var nextDevice: UInt32 = 40
 
@@ -82,6 +84,7 @@ final class MountNamespace {
                       device: device, tmpfs: tmpfs, makeRoot: makeRoot)
         mounts.append(m)
         top[path] = m
+        generation += 1
         var p = path
         while true {
             ancestors.insert(p)
@@ -95,6 +98,7 @@ final class MountNamespace {
     func remove(at path: String) throws(LinuxErrno) -> Mount {
         guard path != "/", let m = top[path] else { throw .EINVAL }
         if mounts.contains(where: { $0.parentID == m.id }) { throw .EBUSY }
+        generation += 1
         mounts.removeAll { $0 === m }
         top[path] = mounts.last { $0.path == path }
         rebuildAncestors()
@@ -106,6 +110,7 @@ final class MountNamespace {
         guard path != "/", let m = top[path] else { throw .EINVAL }
         var gone: Set<Int> = [m.id]
         for x in mounts where x.parentID.map({ gone.contains($0) }) ?? false { gone.insert(x.id) }  // made in order
+        generation += 1
         mounts.removeAll { gone.contains($0.id) }
         for p in Set(top.keys) where top[p].map({ gone.contains($0.id) }) ?? false {
             top[p] = mounts.last { $0.path == p }
@@ -135,6 +140,17 @@ final class MountNamespace {
             if let above = top[p], above.id > m.id { return nil }
         }
         return m
+    }
+
+    /// `d`'s path when mount points lie at or below it, else nil. Memoised on the dentry for this generation
+    /// of the table, so that a walk from a deep cwd does not build the cwd's path every time.
+    func ancestorPath(of d: Dentry) -> String? {
+        guard d.mount != nil else { return nil }
+        if let memo = d.mountMemo, memo.generation == generation { return memo.path }
+        let p = d.path
+        let found = holdsMounts(p) ? p : nil
+        d.mountMemo = (generation, found)
+        return found
     }
 
     /// Whether `path` is a mount point or has one below it.

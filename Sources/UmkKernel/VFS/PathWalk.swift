@@ -157,6 +157,7 @@ struct PathWalk {
             }
             current = Dentry(name: nameString, parent: current, inode: node, mount: crossed)
             mountPath = childPath
+            if let mounts { current.mountMemo = (mounts.generation, childPath) }
         }
         if trailingSlash && !current.inode.isDirectory { throw .ENOTDIR }
         return current
@@ -169,12 +170,7 @@ struct PathWalk {
         if restrictions.contains(.noXDev) && root.mount !== d.mount { throw .EXDEV }
     }
 
-    /// `d`'s path in the namespace when mount points lie at or below it, else nil.
-    private func mountAncestorPath(_ d: Dentry) -> String? {
-        guard let mounts, d.mount != nil else { return nil }
-        let p = d.path
-        return mounts.holdsMounts(p) ? p : nil
-    }
+    private func mountAncestorPath(_ d: Dentry) -> String? { mounts?.ancestorPath(of: d) }
 
     private func checkSearch(_ d: Dentry) throws(LinuxErrno) {
         guard !credentials.isRoot else { return }
