@@ -55,6 +55,6 @@ extension Kernel {
             w.mask = mask & IN.MASK_ADD != 0 ? w.mask | wanted : wanted
             return .value(Int(w.wd))
         }
-        return .value(Int(try instance.addWatch(key, mask: wanted)))
+        return .value(Int(try instance.addWatch(key, isDirectory: st.isDirectory, mask: wanted)))
     }
 }

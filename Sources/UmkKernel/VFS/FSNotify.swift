@@ -49,13 +49,15 @@ final class InotifyWatch {
     weak var instance: InotifyFile?
     let wd: Int32
     let key: FileKey
+    let isDirectory: Bool
     /// Events wanted, with IN_ONESHOT and IN_EXCL_UNLINK.
     var mask: UInt32
 
-    init(instance: InotifyFile, wd: Int32, key: FileKey, mask: UInt32) {
+    init(instance: InotifyFile, wd: Int32, key: FileKey, isDirectory: Bool, mask: UInt32) {
         self.instance = instance
         self.wd = wd
         self.key = key
+        self.isDirectory = isDirectory
         self.mask = mask
     }
 }
@@ -122,11 +124,13 @@ final class FileNotify {
         for w in watches[key] ?? [] { remove(w) }
     }
 
-    /// A filesystem was unmounted: each watch on it gets IN_UNMOUNT, then ends.
+    /// A filesystem was unmounted (fsnotify_unmount_inodes): each watch on it gets IN_UNMOUNT, then ends; the
+    /// newest files first, as Linux walks the superblock's inode list.
     func unmounted(device: (UInt32, UInt32)) {
-        for (key, list) in watches where key.devMajor == device.0 && key.devMinor == device.1 {
-            for w in list {
-                w.instance?.queue(InotifyEvent(wd: w.wd, mask: IN.UNMOUNT, cookie: 0, name: []))
+        let keys = watches.keys.filter { $0.devMajor == device.0 && $0.devMinor == device.1 }.sorted { $0.ino > $1.ino }
+        for key in keys {
+            for w in watches[key] ?? [] {
+                w.instance?.queue(InotifyEvent(wd: w.wd, mask: IN.UNMOUNT | (w.isDirectory ? IN.ISDIR : 0), cookie: 0, name: []))
                 remove(w)
             }
         }
@@ -236,7 +240,7 @@ extension Kernel {
 
     /// fsnotify_close: the last fd of an open file description went (close, dup2 over it, exec, exit).
     func notifyClosed(_ f: OpenFile) {
-        if let instance = f as? InotifyFile { instance.release() }
+        if notify.instanceCount > 0, let instance = f as? InotifyFile { instance.release() }
         guard notify.isActive else { return }
         notifyFile(f, f.isWritable ? IN.CLOSE_WRITE : IN.CLOSE_NOWRITE)
     }

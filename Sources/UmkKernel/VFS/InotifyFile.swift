@@ -58,12 +58,12 @@ final class InotifyFile: OpenFile {
     func watch(on key: FileKey) -> InotifyWatch? { watches.values.first { $0.key == key } }
 
     /// A new watch with the next free wd (ENOSPC past max_user_watches).
-    func addWatch(_ key: FileKey, mask: UInt32) throws(LinuxErrno) -> Int32 {
+    func addWatch(_ key: FileKey, isDirectory: Bool, mask: UInt32) throws(LinuxErrno) -> Int32 {
         var wd = lastWd
         repeat {
             wd = wd == Int32.max ? 1 : wd + 1
         } while watches[wd] != nil
-        let w = InotifyWatch(instance: self, wd: wd, key: key, mask: mask)
+        let w = InotifyWatch(instance: self, wd: wd, key: key, isDirectory: isDirectory, mask: mask)
         try notify.add(w)
         lastWd = wd
         watches[wd] = w
