@@ -6,7 +6,9 @@
 // Differs from Linux: watches are keyed by FileKey (st_dev + st_ino), so a watch follows the file, not a
 // dentry; IN_DELETE_SELF comes when the last name goes even if the file is still open (Linux waits for the
 // last reference); events on an open file whose name was renamed go to the directory and name it was opened
-// by; changes made on the host under a writable bind are not seen. No fanotify, no dnotify.
+// by; changes made on the host under a writable bind are not seen; a read into a bad buffer fails before it takes
+// an event (Linux loses the event it could not copy); max_user_instances and max_user_watches count every
+// user together; exec's open of the program sends no events. No fanotify, no dnotify.
 
 /// inotify's event and flag bits (include/uapi/linux/inotify.h).
 enum IN {
