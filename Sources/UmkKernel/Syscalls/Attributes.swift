@@ -13,12 +13,12 @@ extension SyscallTable {
         }
         add(452, [.dirfd, .path, .mode, .atFlags]) { k, t, a throws(LinuxErrno) in  // fchmodat2
             guard a.int(3) & ~(AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH) == 0 else { throw .EINVAL }
-            let inode = try k.target(t, a.int(0), a.address(1), follow: a.int(3) & AT.SYMLINK_NOFOLLOW == 0,
-                                     emptyPath: a.int(3) & AT.EMPTY_PATH != 0)
-            if inode.isSymlink { throw .EOPNOTSUPP }
-            return try k.chmod(t, inode, a.uint(2))
+            let d = try k.target(t, a.int(0), a.address(1), follow: a.int(3) & AT.SYMLINK_NOFOLLOW == 0,
+                                 emptyPath: a.int(3) & AT.EMPTY_PATH != 0)
+            if d.inode.isSymlink { throw .EOPNOTSUPP }
+            return try k.chmod(t, d, a.uint(2))
         }
-        add(91, [.fd, .mode]) { k, t, a throws(LinuxErrno) in try k.chmod(t, try k.fdInode(t, a.int(0)), a.uint(1)) }
+        add(91, [.fd, .mode]) { k, t, a throws(LinuxErrno) in try k.chmod(t, try k.fdDentry(t, a.int(0)), a.uint(1)) }
         add(92, [.path, .int, .int]) { k, t, a throws(LinuxErrno) in
             try k.chown(t, try k.target(t, AT.FDCWD, a.address(0), follow: true), a.int(1), a.int(2))
         }
@@ -27,20 +27,22 @@ extension SyscallTable {
         }
         add(260, [.dirfd, .path, .int, .int, .atFlags]) { k, t, a throws(LinuxErrno) in
             guard a.int(4) & ~(AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH) == 0 else { throw .EINVAL }
-            let inode = try k.target(t, a.int(0), a.address(1), follow: a.int(4) & AT.SYMLINK_NOFOLLOW == 0,
-                                     emptyPath: a.int(4) & AT.EMPTY_PATH != 0)
-            return try k.chown(t, inode, a.int(2), a.int(3))
+            let d = try k.target(t, a.int(0), a.address(1), follow: a.int(4) & AT.SYMLINK_NOFOLLOW == 0,
+                                 emptyPath: a.int(4) & AT.EMPTY_PATH != 0)
+            return try k.chown(t, d, a.int(2), a.int(3))
         }
-        add(93, [.fd, .int, .int]) { k, t, a throws(LinuxErrno) in try k.chown(t, try k.fdInode(t, a.int(0)), a.int(1), a.int(2)) }
+        add(93, [.fd, .int, .int]) { k, t, a throws(LinuxErrno) in try k.chown(t, try k.fdDentry(t, a.int(0)), a.int(1), a.int(2)) }
         add(76, [.path, .int]) { k, t, a throws(LinuxErrno) in
             guard a.long(1) >= 0 else { throw .EINVAL }
-            let inode = try k.target(t, AT.FDCWD, a.address(0), follow: true)
+            let d = try k.target(t, AT.FDCWD, a.address(0), follow: true)
+            let inode = d.inode
             if inode.isDirectory { throw .EISDIR }
             guard inode.fileType == S.IFREG else { throw .EINVAL }
             if inode.isReadOnly { throw .EROFS }
             guard t.process.credentials.permits(try inode.stat(), .write) else { throw .EACCES }
             if UInt64(a.long(1)) > t.process.limits[RLIMIT.FSIZE].soft { throw k.exceedFileSizeLimit(t) }
             try inode.setAttributes(AttributeChange(size: UInt64(a.long(1))))
+            k.notifyChange(d, IN.MODIFY)
             return .value(0)
         }
         add(77, [.fd, .int]) { k, t, a throws(LinuxErrno) in
@@ -51,6 +53,7 @@ extension SyscallTable {
             if f.statusFlags & O.APPEND != 0 { throw .EPERM }
             if UInt64(a.long(1)) > t.process.limits[RLIMIT.FSIZE].soft { throw k.exceedFileSizeLimit(t) }
             try d.inode.setAttributes(AttributeChange(size: UInt64(a.long(1))))
+            k.notifyChange(d, IN.MODIFY)
             return .value(0)
         }
         // utime, utimes, futimesat, utimensat
@@ -84,9 +87,9 @@ extension SyscallTable {
                     times!.append((s, ns))
                 }
             }
-            let inode: Inode
+            let inode: Dentry
             if a[1] == 0 {  // futimens
-                inode = try k.fdInode(t, a.int(0))
+                inode = try k.fdDentry(t, a.int(0))
             } else {
                 inode = try k.target(t, a.int(0), a.address(1), follow: flags & AT.SYMLINK_NOFOLLOW == 0,
                                      emptyPath: flags & AT.EMPTY_PATH != 0)
@@ -99,22 +102,22 @@ extension SyscallTable {
 extension Kernel {
     static let UTIME_NOW: Int64 = (1 << 30) - 1, UTIME_OMIT: Int64 = (1 << 30) - 2
 
-    /// The inode a path names, for the attribute calls.
-    func target(_ t: Task, _ dirfd: Int32, _ path: GuestAddress, follow: Bool, emptyPath: Bool = false) throws(LinuxErrno) -> Inode {
+    /// The name a path resolves to, for the attribute calls.
+    func target(_ t: Task, _ dirfd: Int32, _ path: GuestAddress, follow: Bool, emptyPath: Bool = false) throws(LinuxErrno) -> Dentry {
         let name = try t.mm.readString(path)
         if name.isEmpty {
             guard emptyPath else { throw .ENOENT }
-            if dirfd == AT.FDCWD { return t.process.cwd.inode }
-            return try fdInode(t, dirfd)
+            if dirfd == AT.FDCWD { return t.process.cwd }
+            return try fdDentry(t, dirfd)
         }
-        return try t.process.pathWalk.resolve(name, from: try startDentry(t, dirfd, path: name), followFinal: follow).inode
+        return try t.process.pathWalk.resolve(name, from: try startDentry(t, dirfd, path: name), followFinal: follow)
     }
 
-    /// The inode an fd refers to (the console and pipes have none to change: EPERM as for an anon inode).
-    func fdInode(_ t: Task, _ fd: Int32) throws(LinuxErrno) -> Inode {
+    /// The name an fd was opened by (the console and pipes have no inode to change: EPERM as for an anon inode).
+    func fdDentry(_ t: Task, _ fd: Int32) throws(LinuxErrno) -> Dentry {
         let f = try t.process.fds.get(fd)
         guard let d = f.dentry else { throw .EPERM }
-        return d.inode
+        return d
     }
 
     func readTimevals(_ t: Task, _ at: GuestAddress) throws(LinuxErrno) -> [(Int64, Int64)]? {
@@ -130,7 +133,8 @@ extension Kernel {
     }
 
     /// The owner or root changes the mode; a non-member's setgid bit on a file is dropped.
-    func chmod(_ t: Task, _ inode: Inode, _ mode: UInt32) throws(LinuxErrno) -> SyscallOutcome {
+    func chmod(_ t: Task, _ d: Dentry, _ mode: UInt32) throws(LinuxErrno) -> SyscallOutcome {
+        let inode = d.inode
         if inode.isReadOnly { throw .EROFS }
         let c = t.process.credentials
         let st = try inode.stat()
@@ -138,12 +142,14 @@ extension Kernel {
         var m = UInt16(truncatingIfNeeded: mode) & 0o7777
         if !c.isRoot && !inode.isDirectory && st.gid != c.fsgid && !c.groups.contains(st.gid) { m &= ~S.ISGID }
         try inode.setAttributes(AttributeChange(mode: m))
+        notifyChange(d, IN.ATTRIB)
         return .value(0)
     }
 
     /// Only root gives a file away; its owner may change the group to one of its own. Changing the owner of a
     /// file that is not a directory drops its setuid and setgid bits.
-    func chown(_ t: Task, _ inode: Inode, _ uid: Int32, _ gid: Int32) throws(LinuxErrno) -> SyscallOutcome {
+    func chown(_ t: Task, _ d: Dentry, _ uid: Int32, _ gid: Int32) throws(LinuxErrno) -> SyscallOutcome {
+        let inode = d.inode
         if inode.isReadOnly { throw .EROFS }
         let c = t.process.credentials
         let st = try inode.stat()
@@ -162,15 +168,20 @@ extension Kernel {
             change.mode = st.mode & 0o7777 & ~(S.ISUID | (st.mode & 0o010 != 0 ? S.ISGID : 0))
         }
         if change.uid == nil && change.gid == nil && change.mode == nil {
-            if uid != -1 || gid != -1 { try inode.setAttributes(AttributeChange()) }  // ctime moves
+            if uid != -1 || gid != -1 {
+                try inode.setAttributes(AttributeChange())  // ctime moves
+                notifyChange(d, IN.ATTRIB)
+            }
             return .value(0)
         }
         try inode.setAttributes(change)
+        notifyChange(d, IN.ATTRIB)  // fsnotify_change: ATTR_UID or ATTR_GID
         return .value(0)
     }
 
     /// Times given need the owner (or root); "now" for both also does for anyone who may write the file.
-    func setTimes(_ t: Task, _ inode: Inode, _ times: [(Int64, Int64)]?) throws(LinuxErrno) -> SyscallOutcome {
+    func setTimes(_ t: Task, _ d: Dentry, _ times: [(Int64, Int64)]?) throws(LinuxErrno) -> SyscallOutcome {
+        let inode = d.inode
         if inode.isReadOnly { throw .EROFS }
         let c = t.process.credentials
         let st = try inode.stat()
@@ -189,7 +200,15 @@ extension Kernel {
             default: return (times[i].0, UInt32(times[i].1))
             }
         }
-        try inode.setAttributes(AttributeChange(atime: pick(0), mtime: pick(1)))
+        let change = AttributeChange(atime: pick(0), mtime: pick(1))
+        try inode.setAttributes(change)
+        // fsnotify_change: both times are IN_ATTRIB, the access time alone IN_ACCESS, the modification time alone IN_MODIFY.
+        switch (change.atime != nil, change.mtime != nil) {
+        case (true, true): notifyChange(d, IN.ATTRIB)
+        case (true, false): notifyChange(d, IN.ACCESS)
+        case (false, true): notifyChange(d, IN.MODIFY)
+        case (false, false): break
+        }
         return .value(0)
     }
 }

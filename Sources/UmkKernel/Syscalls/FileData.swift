@@ -34,13 +34,16 @@ extension SyscallTable {
             try k.fallocate(t, a.int(0), mode: a.int(1), offset: a.long(2), length: a.long(3))
         }
         add(40, [.fd, .fd, .pointer, .uint]) { k, t, a throws(LinuxErrno) in
-            try k.sendfile(t, out: a.int(0), in: a.int(1), offset: a.address(2), count: a.count(3))
+            k.notifyMoved(t, in: a.int(1), out: a.int(0),
+                          try k.sendfile(t, out: a.int(0), in: a.int(1), offset: a.address(2), count: a.count(3)))
         }
         add(326, [.fd, .pointer, .fd, .pointer, .uint, .hex]) { k, t, a throws(LinuxErrno) in
-            try k.copyFileRange(t, in: a.int(0), a.address(1), out: a.int(2), a.address(3), count: a[4], flags: a.uint(5))
+            k.notifyMoved(t, in: a.int(0), out: a.int(2),
+                          try k.copyFileRange(t, in: a.int(0), a.address(1), out: a.int(2), a.address(3), count: a[4], flags: a.uint(5)))
         }
         add(275, [.fd, .pointer, .fd, .pointer, .uint, .hex]) { k, t, a throws(LinuxErrno) in
-            try k.splice(t, in: a.int(0), a.address(1), out: a.int(2), a.address(3), count: a.count(4), flags: a.uint(5))
+            k.notifyMoved(t, in: a.int(0), out: a.int(2),
+                          try k.splice(t, in: a.int(0), a.address(1), out: a.int(2), a.address(3), count: a.count(4), flags: a.uint(5)))
         }
         add(276, [.fd, .fd, .uint, .hex]) { k, t, a throws(LinuxErrno) in
             try k.tee(t, in: a.int(0), out: a.int(1), count: a.count(2), flags: a.uint(3))
@@ -153,7 +156,17 @@ extension Kernel {
         default:
             throw .EOPNOTSUPP
         }
+        notifyFile(f, IN.MODIFY)
         return .value(0)
+    }
+
+    /// sendfile, copy_file_range, splice: what moved was read from one file (IN_ACCESS) and written to the other
+    /// (IN_MODIFY).
+    func notifyMoved(_ t: Task, in inFd: Int32, out outFd: Int32, _ outcome: SyscallOutcome) -> SyscallOutcome {
+        guard notify.isActive, case .value(let n) = outcome, n > 0 else { return outcome }
+        if let src = try? t.process.fds.get(inFd) { notifyFile(src, IN.ACCESS) }
+        if let dst = try? t.process.fds.get(outFd) { notifyFile(dst, IN.MODIFY) }
+        return outcome
     }
 
     // MARK: Moving data

@@ -133,6 +133,7 @@ extension Kernel {
         // Check the destination before reading: entries read from the host and then lost would be skipped.
         _ = try t.mm.ioSequence(a.address(1), count, write: true)
         let records = try f.readDirectory(limit: count)
+        notifyFile(f, IN.ACCESS)  // iterate_dir, even at the end of the directory
         try t.mm.writeBytes(a.address(1), records)
         return .value(records.count)
     }

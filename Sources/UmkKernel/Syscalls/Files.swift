@@ -66,7 +66,7 @@ extension Kernel {
         let n = min(a.count(2), Kernel.maxIOCount)
         if n == 0 { return .value(0) }
         let io = try t.mm.ioSequence(a.address(1), n, write: true, partial: true)
-        return try transfer(t, f, write: false) { () throws(LinuxErrno) in try f.read(into: io) }
+        return notifyTransfer(f, try transfer(t, f, write: false) { () throws(LinuxErrno) in try f.read(into: io) }, write: false)
     }
 
     func sysWrite(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
@@ -76,7 +76,7 @@ extension Kernel {
         if n == 0 { return .value(0) }
         let done = f.writesCompletely ? t.ioProgress : 0
         let io = try t.mm.ioSequence(a.address(1).advanced(by: done), n - done, write: false, partial: true)
-        return try transfer(t, f, write: true, total: n) { () throws(LinuxErrno) in try f.write(from: io) }
+        return notifyTransfer(f, try transfer(t, f, write: true, total: n) { () throws(LinuxErrno) in try f.write(from: io) }, write: true)
     }
 
     /// One read or write on a file that may make the caller wait (fs/pipe.c pipe_read/pipe_write): EAGAIN
@@ -144,7 +144,8 @@ extension Kernel {
         let n = min(a.count(2), Kernel.maxIOCount)
         try Kernel.checkOffset(a.long(3), n)
         if n == 0 { return .value(0) }
-        return .value(try f.read(into: try t.mm.ioSequence(a.address(1), n, write: true, partial: true), at: a.long(3)))
+        let done = try f.read(into: try t.mm.ioSequence(a.address(1), n, write: true, partial: true), at: a.long(3))
+        return notifyTransfer(f, .value(done), write: false)
     }
 
     func sysPwrite(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
@@ -154,7 +155,8 @@ extension Kernel {
         try Kernel.checkOffset(a.long(3), n)
         if n == 0 { return .value(0) }
         n = try limitWrite(t, f, at: a.long(3), n)
-        return .value(try f.write(from: try t.mm.ioSequence(a.address(1), n, write: false, partial: true), at: a.long(3)))
+        let done = try f.write(from: try t.mm.ioSequence(a.address(1), n, write: false, partial: true), at: a.long(3))
+        return notifyTransfer(f, .value(done), write: true)
     }
 
     /// readv, writev, preadv, pwritev: the iovec array is read from the guest, at most IOV_MAX entries.
@@ -179,14 +181,14 @@ extension Kernel {
         if io.isEmpty { return .value(0) }
         if write { io = io.prefix(try limitWrite(t, f, at: offset, io.count)) }
         if let offset {
-            return .value(write ? try f.write(from: io, at: offset) : try f.read(into: io, at: offset))
+            return notifyTransfer(f, .value(write ? try f.write(from: io, at: offset) : try f.read(into: io, at: offset)), write: write)
         }
         // A blocking writev to a pipe waits until all is written: restarts skip what went already.
         let done = write && f.writesCompletely ? t.ioProgress : 0
         let rest = io.dropFirst(done)
-        return try transfer(t, f, write: write, total: total) { () throws(LinuxErrno) in
+        return notifyTransfer(f, try transfer(t, f, write: write, total: total) { () throws(LinuxErrno) in
             write ? try f.write(from: rest) : try f.read(into: rest)
-        }
+        }, write: write)
     }
 
     func sysLseek(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
@@ -393,6 +395,7 @@ extension Kernel {
             let inode = try makeNode(t, in: parent, last, mode: S.IFREG | UInt16(truncatingIfNeeded: mode & 0o7777))
             dentry = Dentry(name: last, parent: parent, inode: inode)
             created = true
+            notifyCreate(in: parent, last, isDirectory: false)
         }
         let inode = dentry.inode
         if flags & O.CREAT != 0 && flags & O.EXCL != 0 && !created { throw .EEXIST }
@@ -413,7 +416,13 @@ extension Kernel {
         } else {
             file = try inode.open(flags: flags | O.LARGEFILE, dentry: dentry)
         }
-        return try p.fds.install(file, closeOnExec: flags & O.CLOEXEC != 0, limit: p.limits[RLIMIT.NOFILE].soft)
+        let fd = try p.fds.install(file, closeOnExec: flags & O.CLOEXEC != 0, limit: p.limits[RLIMIT.NOFILE].soft)
+        if notify.isActive {
+            notifyFile(file, IN.OPEN)
+            // handle_truncate, after the open since Linux 6.8 (fsnotify_open moved into do_dentry_open).
+            if !created && flags & O.TRUNC != 0 && inode.fileType == S.IFREG && wantsWrite { notifyFile(file, IN.MODIFY) }
+        }
+        return fd
     }
 
     /// O_TMPFILE (fs/namei.c do_tmpfile): an unnamed regular file in the directory's filesystem, which linkat

@@ -168,6 +168,12 @@ extension Kernel {
         } else {
             _ = try mounts.remove(at: m.path)
         }
+        // fsnotify_sb_delete: a tmpfs's watches end with it (IN_UNMOUNT, IN_IGNORED) when no mount shows it any
+        // more and nothing holds it (a lazy unmount of a busy one ends them later in Linux; here never).
+        if notify.isActive, m.tmpfs != nil, flags & detach == 0,
+           !mounts.mounts.contains(where: { $0.device == m.device }) {
+            notify.unmounted(device: m.device)
+        }
         return .value(0)
     }
 

@@ -85,6 +85,7 @@ extension Kernel {
         let (parent, last, _) = try parentAndName(t, dirfd, path)
         if last == "." || last == ".." || isMountPoint(t, parent, last) { throw .EEXIST }
         _ = try makeNode(t, in: parent, last, mode: S.IFDIR | UInt16(truncatingIfNeeded: mode & 0o1777))
+        notifyCreate(in: parent, last, isDirectory: true)
         return .value(0)
     }
 
@@ -99,6 +100,7 @@ extension Kernel {
         let (parent, last, name) = try parentAndName(t, dirfd, path)
         if last == "." || last == ".." || name.last == UInt8(ascii: "/") || isMountPoint(t, parent, last) { throw .EEXIST }
         _ = try makeNode(t, in: parent, last, mode: type | UInt16(truncatingIfNeeded: mode & 0o7777))
+        notifyCreate(in: parent, last, isDirectory: false)
         return .value(0)
     }
 
@@ -113,6 +115,7 @@ extension Kernel {
         let c = t.process.credentials
         guard c.permits(try dir.stat(), [.write, .execute]) else { throw .EACCES }
         _ = try dir.createSymlink(last, target: content, owner: (c.fsuid, c.fsgid))
+        notifyCreate(in: parent, last, isDirectory: false)
         return .value(0)
     }
 
@@ -137,6 +140,7 @@ extension Kernel {
         if dir.isReadOnly { throw .EROFS }
         guard t.process.credentials.permits(try dir.stat(), [.write, .execute]) else { throw .EACCES }
         try dir.link(last, to: source.inode)
+        notifyLink(source.inode, in: parent, last)
         return .value(0)
     }
 
@@ -175,7 +179,9 @@ extension Kernel {
         if directory && !victim.isDirectory { throw .ENOTDIR }
         if !directory && victim.isDirectory { throw .EISDIR }
         try mayDelete(t, parent.inode, victim)
+        let doomed = notifyBeforeRemoval(victim)
         try parent.inode.remove(last, directory: directory)
+        notifyRemoved(doomed, from: parent, last)
         return .value(0)
     }
 
@@ -215,7 +221,10 @@ extension Kernel {
             if to.inode.isReadOnly { throw .EROFS }
             guard t.process.credentials.permits(try to.inode.stat(), [.write, .execute]) else { throw .EACCES }
         }
+        let replaced = flags & exchange == 0 ? notifyBeforeRemoval(target) : nil
         try from.inode.rename(oldLast, to: to.inode, as: newLast, exchange: flags & exchange != 0)
+        notifyMoved(source, from: from, oldLast, to: to, newLast, replaced: replaced)
+        if flags & exchange != 0, let target { notifyMoved(target, from: to, newLast, to: from, oldLast, replaced: nil) }
         return .value(0)
     }
 }

@@ -114,6 +114,7 @@ final class Strace {
                                           1024: "F_SETLEASE", 1025: "F_GETLEASE"]
             return ["F_DUPFD", "F_GETFD", "F_SETFD", "F_GETFL", "F_SETFL", "F_GETLK", "F_SETLK", "F_SETLKW"][safe: Int(a.int(i))]
                 ?? names[a.int(i)] ?? String(a.int(i))
+        case .inotifyMask: return IN.names(a.uint(i))
         case .flockOperation:
             return flags(a.int(i), [(LOCK.SH, "LOCK_SH"), (LOCK.EX, "LOCK_EX"), (LOCK.UN, "LOCK_UN"), (LOCK.NB, "LOCK_NB"),
                                     (LOCK.MAND, "LOCK_MAND")], zero: "0")

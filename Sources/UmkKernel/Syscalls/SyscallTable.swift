@@ -57,7 +57,7 @@ enum ArgFormat: Equatable {
     /// A buffer the call fills; its length is the result.
     case outBuffer
     case openFlags, mode, accessMode, atFlags, whence, mmapProt, mmapFlags, signal, clock, fcntlCommand
-    case ioctlRequest, argv, flockOperation
+    case ioctlRequest, argv, flockOperation, inotifyMask
 }
 
 enum ResultFormat { case int, hex, none }
@@ -99,6 +99,7 @@ struct SyscallTable {
         t.addFutexCalls()
         t.addPollCalls()
         t.addSignalfdCalls()
+        t.addInotifyCalls()
         t.addCredentialCalls()
         t.addSocketCalls()
         t.addSystemCalls()

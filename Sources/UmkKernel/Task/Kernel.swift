@@ -64,6 +64,8 @@ final class Kernel {
     var futexQueues: [FutexKey: WaitQueue] = [:]
     /// flock, POSIX and OFD locks of every file of the instance (VFS/FileLocks.swift).
     lazy var fileLocks = FileLocks { [unowned self] queue in self.wake(queue) }
+    /// inotify watches, by file (VFS/FSNotify.swift).
+    lazy var notify = FileNotify(kernel: self)
     /// The timer interrupt, created on the kernel thread (its signal goes to this thread alone).
     private let tick: TickTimer
     private var tickPlan = TickPlan.off
@@ -177,6 +179,7 @@ final class Kernel {
         }
         let fds = FDTable()
         fds.locks = fileLocks
+        fds.notify = notify
         fds.install(ConsoleFile(host: .standardInput, queue: consoleQueue, output: consoleOutput), at: 0, closeOnExec: false)
         fds.install(ConsoleFile(host: .standardOutput, queue: consoleQueue, output: consoleOutput), at: 1, closeOnExec: false)
         fds.install(ConsoleFile(host: .standardError, queue: consoleQueue, output: consoleOutput), at: 2, closeOnExec: false)

@@ -2,7 +2,7 @@
 // the close-on-exec bit. New fds take the lowest free number; RLIMIT_NOFILE bounds them (EMFILE). The table
 // owns its POSIX record locks, as files_struct does in Linux: every fd that goes (close, dup2 over it, exec,
 // exit) drops the table's locks on that file, and the last fd of an open file description its flock and
-// OFD locks (locks_remove_posix, locks_remove_file).
+// OFD locks (locks_remove_posix, locks_remove_file), and fsnotify hears of the close (fsnotify_close).
 final class FDTable {
     struct Entry {
         var file: OpenFile
@@ -14,6 +14,8 @@ final class FDTable {
     var users = 1
     /// The instance's lock table, told when an fd goes.
     weak var locks: FileLocks?
+    /// Told when the last fd of an open file description goes (IN_CLOSE_*, an inotify instance's end).
+    weak var notify: FileNotify?
 
     func get(_ fd: Int32) throws(LinuxErrno) -> OpenFile {
         guard fd >= 0, Int(fd) < entries.count, let e = entries[Int(fd)] else { throw .EBADF }
@@ -56,6 +58,7 @@ final class FDTable {
     private func dropped(_ file: OpenFile) {
         file.descriptorCount -= 1
         locks?.closed(file, by: self)
+        if file.descriptorCount == 0 { notify?.closed(file) }
     }
 
     func close(_ fd: Int32) throws(LinuxErrno) {
@@ -80,6 +83,7 @@ extension FDTable {
     func copy() -> FDTable {
         let t = FDTable()
         t.locks = locks
+        t.notify = notify
         for (fd, e) in entries.enumerated() {
             if let e { t.install(e.file, at: Int32(fd), closeOnExec: e.closeOnExec) }
         }

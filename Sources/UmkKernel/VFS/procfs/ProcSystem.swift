@@ -30,6 +30,9 @@ extension Kernel {
             ("file-max", file { "9223372036854775807\n" }),
             ("nr_open", file { "1048576\n" }),
             ("pipe-max-size", file { "1048576\n" }),
+            ("inotify", dir([("max_queued_events", file { "\(FileNotify.maxQueuedEvents)\n" }),
+                             ("max_user_instances", file { "\(FileNotify.maxUserInstances)\n" }),
+                             ("max_user_watches", file { "\(FileNotify.maxUserWatches)\n" })])),
         ])
         let (mode, ratio): (Int, Int)
         switch frames.overcommit {
