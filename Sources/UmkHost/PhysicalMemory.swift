@@ -42,6 +42,24 @@ public final class PhysicalMemory: @unchecked Sendable {
         _ = umk_punch_hole(fd, UInt64(offset), UInt64(length))
     }
 
+    /// pwrite(2) of `bytes` into the file at `offset`: new pages are filled as they are made, with neither a
+    /// page fault in umk's mapping nor a zeroing first (a copy-up's way in).
+    public func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(Errno) {
+        var done = 0
+        while done < bytes.count {
+            let n = try retrying { pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done)) }
+            guard n > 0 else { throw Errno(rawValue: EIO) }
+            done += n
+        }
+    }
+
+    /// Makes [offset, offset+length) resident and writable in umk's own mapping with one call
+    /// (MADV_POPULATE_WRITE), instead of a page fault per page when the kernel first fills it. Best effort: an
+    /// older host without it leaves the faults to happen.
+    public func populate(offset: Int, length: Int) {
+        _ = madvise(base + offset, length, 23)  // MADV_POPULATE_WRITE (Linux 5.14)
+    }
+
     /// Host memory this file holds now (its resident pages), in bytes.
     public func residentBytes() -> Int {
         var st = stat()

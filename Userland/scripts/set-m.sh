@@ -1,7 +1,9 @@
 # set -m in a script without a terminal: jobs in their own process groups, stopped and continued by job
-# number, and what jobs and wait say of them (each shell its own way; no terminal, so no foreground).
+# number, and what jobs and wait say of them (each shell its own way; no terminal, so no foreground). The
+# status is waited for by pid: a shell may reap the killed job before `wait %1` runs (seen natively under load).
 set -m
 sleep 10 &
+pid=$!
 kill -STOP %1
 sleep 0.1
 jobs
@@ -9,7 +11,7 @@ kill -CONT %1
 sleep 0.1
 jobs
 kill %1
-wait %1
+wait $pid
 echo "status $?"
 jobs
 echo done

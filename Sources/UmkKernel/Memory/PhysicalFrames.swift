@@ -4,6 +4,10 @@ import UmkHost
 // Running out is the guest's problem (ENOMEM), never the host's: the file never grows past --mem.
 final class PhysicalFrames {
     let memory: PhysicalMemory
+    /// The kernel's bounce buffer for filling frames through the file (IOSequence+Unsafe.swift `fill`), made
+    /// on first use and kept: a fresh one would fault in its own pages each time.
+    lazy var bounce = [UInt8](repeating: 0, count: PhysicalFrames.bounceSize)
+    static let bounceSize = 1 << 20
     private(set) var allocator: FrameAllocator
 
     init(bytes: Int) throws(LinuxErrno) {
@@ -103,6 +107,18 @@ final class PhysicalFrames {
             }
         }
         if runStart >= 0 { punch(runStart..<runEnd) }
+    }
+
+    /// Makes `frames` resident in umk's mapping in one call per run of consecutive frames, before the kernel
+    /// fills them (a copy-up, a large write): a page fault each would cost more than the copy.
+    func populate(_ frames: [Int]) {
+        var i = 0
+        while i < frames.count {
+            var j = i + 1
+            while j < frames.count && frames[j] == frames[j - 1] + 1 { j += 1 }
+            memory.populate(offset: frames[i] * PhysicalMemory.pageSize, length: (j - i) * PhysicalMemory.pageSize)
+            i = j
+        }
     }
 
     /// Zeroes frames in place (MADV_DONTNEED on private memory): the host memory is given back too.

@@ -275,22 +275,27 @@ final class TmpfsInode: Inode {
     /// Fills a new regular file from a host file of `size` bytes (the overlay's copy-up): pages are read
     /// straight into their frames, a batch per host call.
     func fill(from host: HostFile, size total: UInt64) throws(LinuxErrno) {
+        let batchPages = UInt64(PhysicalFrames.bounceSize / 4096)
         var page: UInt64 = 0
         let pageCount = (total + 4095) >> 12
         while page < pageCount {
-            let batch = min(pageCount - page, 64)
+            let batch = min(pageCount - page, batchPages)
             var list: [Int] = []
             for _ in 0..<batch { list.append(try fs.takeFrame()) }
             for (i, f) in list.enumerated() { pages[page + UInt64(i)] = f }
-            let io = fs.frames.ioSequence(frames: list)
-            var done = 0
-            while done < io.count {
-                let n: Int
-                do { n = try host.read(into: io.dropFirst(done).hostBuffers, at: Int64(page << 12) + Int64(done)) } catch {
-                    throw LinuxErrno(host: error)
+            let start = Int64(page << 12)
+            // Past a short read (the host file shrank) the pages stay zero, as a hole reads.
+            _ = try fs.frames.fill(list, count: Int(min(batch << 12, total - (page << 12)))) { (io) throws(LinuxErrno) in
+                var done = 0
+                while done < io.count {
+                    let n: Int
+                    do throws(Errno) { n = try host.read(into: io.dropFirst(done).hostBuffers, at: start + Int64(done)) } catch {
+                        throw LinuxErrno(host: error)
+                    }
+                    if n == 0 { break }
+                    done += n
                 }
-                if n == 0 { break }
-                done += n
+                return done
             }
             page += batch
         }
@@ -395,23 +400,26 @@ final class TmpfsInode: Inode {
         // shmem_write_begin and the FUTURE_WRITE check of generic writes.
         if seals & (Seal.write | Seal.futureWrite) != 0 { throw .EPERM }
         if seals & Seal.grow != 0 && end > size { throw .EPERM }
+        // Frames for the holes first, as many as there is room for, made resident in umk's mapping together.
+        var fresh: [Int] = []
+        var room = end
+        for page in (offset >> 12)...((end - 1) >> 12) where pages[page] == nil {
+            guard let f = try? fs.takeFrame() else {
+                room = page << 12
+                break
+            }
+            pages[page] = f
+            fresh.append(f)
+        }
+        if fresh.count > 1 { fs.frames.populate(fresh) }
+        guard room > offset else { throw .ENOSPC }
+        let total = Int(room - offset)
         var done = 0
-        while done < io.count {
+        while done < total {
             let at = offset + UInt64(done)
             let inPage = Int(at & 4095)
-            let n = min(4096 - inPage, io.count - done)
-            let f: Int
-            if let existing = pages[at >> 12] {
-                f = existing
-            } else {
-                do {
-                    f = try fs.takeFrame()
-                } catch {
-                    if done > 0 { break }
-                    throw error
-                }
-                pages[at >> 12] = f
-            }
+            let n = min(4096 - inPage, total - done)
+            guard let f = pages[at >> 12] else { break }
             fs.frames.ioSequence(frame: f, offset: inPage, count: n).copy(from: io.dropFirst(done).prefix(n))
             done += n
         }
