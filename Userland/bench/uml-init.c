@@ -11,12 +11,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/reboot.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 int main(int argc, char **argv) {
     int status = -1;
+    mkdir("/dev/shm", 01777);  // UML mounts its own devtmpfs on /dev, which has no shm
     if (mount("tmpfs", "/dev/shm", "tmpfs", 0, "mode=1777") != 0) perror("uml-init: mount tmpfs /dev/shm");
     char self[PATH_MAX], rw[PATH_MAX + 8];
     snprintf(self, sizeof self, "%s", argv[0]);
