@@ -26,6 +26,39 @@ struct linux_timeval {
 };
 _Static_assert(sizeof(struct linux_timeval) == 16, "timeval");
 
+// struct itimerval (include/uapi/linux/time.h): getitimer, setitimer.
+struct linux_itimerval {
+    struct linux_timeval it_interval;
+    struct linux_timeval it_value;
+};
+_Static_assert(sizeof(struct linux_itimerval) == 32, "itimerval");
+
+// struct itimerspec (include/uapi/linux/time_types.h): timer_gettime, timer_settime, timerfd.
+struct linux_itimerspec {
+    struct linux_timespec it_interval;
+    struct linux_timespec it_value;
+};
+_Static_assert(sizeof(struct linux_itimerspec) == 32, "itimerspec");
+
+// struct tms (include/uapi/linux/times.h): times(2), in clock ticks (USER_HZ).
+struct linux_tms {
+    int64_t tms_utime;
+    int64_t tms_stime;
+    int64_t tms_cutime;
+    int64_t tms_cstime;
+};
+_Static_assert(sizeof(struct linux_tms) == 32, "tms");
+
+// struct rusage (include/uapi/linux/resource.h): getrusage, wait4.
+struct linux_rusage {
+    struct linux_timeval ru_utime;
+    struct linux_timeval ru_stime;
+    int64_t ru_maxrss;  // KiB
+    int64_t ru_ixrss, ru_idrss, ru_isrss, ru_minflt, ru_majflt, ru_nswap, ru_inblock, ru_oublock, ru_msgsnd,
+        ru_msgrcv, ru_nsignals, ru_nvcsw, ru_nivcsw;
+};
+_Static_assert(sizeof(struct linux_rusage) == 144, "rusage");
+
 // struct stat (arch/x86/include/uapi/asm/stat.h), what stat, fstat, lstat and newfstatat fill.
 struct linux_stat {
     uint64_t st_dev;
@@ -134,17 +167,22 @@ _Static_assert(offsetof(struct linux_statfs, f_flags) == 80, "statfs.f_flags");
 #define LINUX_ST_VALID 0x0020
 #define LINUX_ST_RELATIME 0x0400
 
+// The variable-length records below leave out their trailing name (`char d_name[]`, `char name[]`): Swift
+// does not treat a struct with a flexible array member as BitwiseCopyable, so it could not be copied as a
+// value. The name's offset is a constant instead.
+
 // struct linux_dirent64 (include/linux/dirent.h), one getdents64 record: this header, then d_name's bytes
-// from offset LINUX_DIRENT64_NAME_OFFSET (19), its NUL, zero padding to d_reclen, a multiple of 8.
+// from offset LINUX_DIRENT64_NAME_OFFSET (19, inside the header's tail padding), its NUL, zero padding to
+// d_reclen, a multiple of 8.
 struct linux_dirent64 {
     uint64_t d_ino;
     int64_t d_off;
     uint16_t d_reclen;
     uint8_t d_type;
-    char d_name[];
+    // char d_name[];
 };
 #define LINUX_DIRENT64_NAME_OFFSET 19
-_Static_assert(offsetof(struct linux_dirent64, d_name) == LINUX_DIRENT64_NAME_OFFSET, "dirent64.d_name");
+_Static_assert(offsetof(struct linux_dirent64, d_type) + 1 == LINUX_DIRENT64_NAME_OFFSET, "dirent64.d_name");
 _Static_assert(sizeof(struct linux_dirent64) == 24, "dirent64");
 
 // struct flock (include/uapi/asm-generic/fcntl.h) for fcntl's lock commands. Linux copies it in whole,
@@ -199,7 +237,7 @@ struct linux_inotify_event {
     uint32_t mask;
     uint32_t cookie;
     uint32_t len;
-    char name[];
+    // char name[];
 };
 _Static_assert(sizeof(struct linux_inotify_event) == 16, "inotify_event");
 
