@@ -18,6 +18,10 @@ final class LinuxABITests: XCTestCase {
         XCTAssertEqual(offset(\linux_itimerspec.it_value), 16)
         XCTAssertEqual(MemoryLayout<linux_tms>.size, 32)
         XCTAssertEqual(offset(\linux_tms.tms_cstime), 24)
+        XCTAssertEqual(MemoryLayout<linux_rusage>.size, 144)
+        XCTAssertEqual(offset(\linux_rusage.ru_stime), 16)
+        XCTAssertEqual(offset(\linux_rusage.ru_maxrss), 32)
+        XCTAssertEqual(offset(\linux_rusage.ru_nivcsw), 136)
     }
 
     func testStat() {
