@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Layers (../shared/DESIGN.md): CUmk and UmkHost alone talk to the host kernel; UmkKernel is the guest kernel
-// and reaches the host only through UmkHost; `umk` is the command line.
+// and reaches the host only through UmkHost; `umk` is the command line. CLinuxABI declares the guest's structs
+// (types and constants, no functions), the one C module the guest kernel imports.
 let package = Package(
     name: "umk",
     platforms: [.macOS(.v13)],
@@ -17,16 +18,17 @@ let package = Package(
     ],
     targets: [
         .target(name: "CUmk"),
+        .target(name: "CLinuxABI"),
         .target(
             name: "UmkHost",
-            dependencies: ["CUmk", .product(name: "SystemPackage", package: "swift-system")]),
+            dependencies: ["CUmk", "CLinuxABI", .product(name: "SystemPackage", package: "swift-system")]),
         .target(
             name: "UmkKernel",
-            dependencies: ["UmkHost", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["UmkHost", "CLinuxABI", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "umk",
             dependencies: ["UmkKernel", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .testTarget(name: "UmkKernelTests", dependencies: ["UmkKernel", "UmkHost"]),
+        .testTarget(name: "UmkKernelTests", dependencies: ["UmkKernel", "UmkHost", "CLinuxABI"]),
         .testTarget(name: "UmkSystemTests", dependencies: ["umk"]),
     ],
     swiftLanguageModes: [.v5]

@@ -2,6 +2,7 @@
 // live only here and in the kernel process: a stub never holds one, and the guest only sees kernel objects.
 import Glibc
 import CUmk
+import CLinuxABI
 
 /// A host buffer for scatter/gather I/O: a piece of the kernel's mapping of guest memory, or kernel memory.
 public struct HostBuffer {
@@ -240,11 +241,11 @@ extension HostFile {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// fstatfs(2): the raw 120-byte struct statfs, the guest's layout too.
-    public func fileSystemStatus() throws(Errno) -> [UInt8] {
-        var buf = [UInt8](repeating: 0, count: 120)
+    /// fstatfs(2): the host kernel's struct statfs, the guest's layout too.
+    public func fileSystemStatus() throws(Errno) -> linux_statfs {
+        var buf = linux_statfs()
         let fd = self.fd
-        let r = buf.withUnsafeMutableBytes { umk_syscall6(138, Int(fd), Int(bitPattern: $0.baseAddress), 0, 0, 0, 0) }
+        let r = withUnsafeMutableBytes(of: &buf) { umk_syscall6(138, Int(fd), Int(bitPattern: $0.baseAddress), 0, 0, 0, 0) }
         _ = try shim(r)
         return buf
     }

@@ -1,76 +1,61 @@
-import UmkHost
+import CLinuxABI
 
-// StatLayout.swift: the x86-64 `struct stat` (144 bytes, arch/x86/include/uapi/asm/stat.h) and `struct statx`
-// (256 bytes, include/uapi/linux/stat.h) as the guest reads them.
-enum StatLayout {
+// StatLayout.swift: a FileStat as the guest reads it, the x86-64 `struct stat` (arch/x86/include/uapi/asm/stat.h)
+// and `struct statx` (include/uapi/linux/stat.h), declared in CLinuxABI's linux_abi.h.
+extension FileStat {
     /// new_encode_dev: the 32-bit dev_t encoding that stat(2) reports.
     static func encodeDevice(_ major: UInt32, _ minor: UInt32) -> UInt64 {
         UInt64((minor & 0xff) | (major << 8) | ((minor & ~0xff) << 12))
     }
 
-    static func stat(_ s: FileStat) -> [UInt8] {
-        var b = ByteWriter(count: 144)
-        b.put(encodeDevice(s.devMajor, s.devMinor), at: 0)
-        b.put(s.ino, at: 8)
-        b.put(UInt64(s.nlink), at: 16)
-        b.put(UInt32(s.mode), at: 24)
-        b.put(s.uid, at: 28)
-        b.put(s.gid, at: 32)
-        b.put(encodeDevice(s.rdevMajor, s.rdevMinor), at: 40)
-        b.put(s.size, at: 48)
-        b.put(UInt64(s.blksize), at: 56)
-        b.put(s.blocks, at: 64)
-        b.put(s.atime.0, at: 72)
-        b.put(UInt64(s.atime.1), at: 80)
-        b.put(s.mtime.0, at: 88)
-        b.put(UInt64(s.mtime.1), at: 96)
-        b.put(s.ctime.0, at: 104)
-        b.put(UInt64(s.ctime.1), at: 112)
-        return b.bytes
+    /// cp_new_stat.
+    var linuxStat: linux_stat {
+        var s = linux_stat()
+        s.st_dev = FileStat.encodeDevice(devMajor, devMinor)
+        s.st_ino = ino
+        s.st_nlink = UInt64(nlink)
+        s.st_mode = UInt32(mode)
+        s.st_uid = uid
+        s.st_gid = gid
+        s.st_rdev = FileStat.encodeDevice(rdevMajor, rdevMinor)
+        s.st_size = Int64(bitPattern: size)
+        s.st_blksize = Int64(blksize)
+        s.st_blocks = Int64(bitPattern: blocks)
+        (s.st_atime, s.st_atime_nsec) = (UInt64(bitPattern: atime.0), UInt64(atime.1))
+        (s.st_mtime, s.st_mtime_nsec) = (UInt64(bitPattern: mtime.0), UInt64(mtime.1))
+        (s.st_ctime, s.st_ctime_nsec) = (UInt64(bitPattern: ctime.0), UInt64(ctime.1))
+        return s
     }
 
-    static func statx(_ s: FileStat) -> [UInt8] {
-        var b = ByteWriter(count: 256)
-        b.put(s.mask, at: 0)
-        b.put(s.blksize, at: 4)
-        b.put(s.attributes, at: 8)
-        b.put(s.nlink, at: 16)
-        b.put(s.uid, at: 20)
-        b.put(s.gid, at: 24)
-        b.put(s.mode, at: 28)
-        b.put(s.ino, at: 32)
-        b.put(s.size, at: 40)
-        b.put(s.blocks, at: 48)
-        b.put(s.attributesMask, at: 56)
-        for (i, t) in [s.atime, s.btime, s.ctime, s.mtime].enumerated() {
-            b.put(t.0, at: 64 + 16 * i)
-            b.put(t.1, at: 72 + 16 * i)
-        }
-        b.put(s.rdevMajor, at: 128)
-        b.put(s.rdevMinor, at: 132)
-        b.put(s.devMajor, at: 136)
-        b.put(s.devMinor, at: 140)
-        b.put(s.mountID, at: 144)
-        return b.bytes
+    /// cp_statx.
+    var linuxStatx: linux_statx {
+        var s = linux_statx()
+        s.stx_mask = mask
+        s.stx_blksize = blksize
+        s.stx_attributes = attributes
+        s.stx_nlink = nlink
+        s.stx_uid = uid
+        s.stx_gid = gid
+        s.stx_mode = mode
+        s.stx_ino = ino
+        s.stx_size = size
+        s.stx_blocks = blocks
+        s.stx_attributes_mask = attributesMask
+        s.stx_atime = FileStat.timestamp(atime)
+        s.stx_btime = FileStat.timestamp(btime)
+        s.stx_ctime = FileStat.timestamp(ctime)
+        s.stx_mtime = FileStat.timestamp(mtime)
+        s.stx_rdev_major = rdevMajor
+        s.stx_rdev_minor = rdevMinor
+        s.stx_dev_major = devMajor
+        s.stx_dev_minor = devMinor
+        s.stx_mnt_id = mountID
+        return s
     }
-}
 
-/// Little-endian field writer for guest structures.
-struct ByteWriter {
-    var bytes: [UInt8]
-    init(count: Int) { bytes = [UInt8](repeating: 0, count: count) }
-    mutating func put<T: FixedWidthInteger>(_ v: T, at offset: Int) {
-        withUnsafeBytes(of: v.littleEndian) { for (i, x) in $0.enumerated() { bytes[offset + i] = x } }
-    }
-    mutating func put(_ s: [UInt8], at offset: Int) {
-        for (i, x) in s.enumerated() where offset + i < bytes.count { bytes[offset + i] = x }
-    }
-}
-
-extension Array where Element == UInt8 {
-    /// withUnsafeMutableBytes for a body with typed throws (the standard one rethrows `any Error`).
-    mutating func withBytes<R>(_ body: (UnsafeMutableRawBufferPointer) throws(LinuxErrno) -> R) throws(LinuxErrno) -> R {
-        let r: Result<R, LinuxErrno> = withUnsafeMutableBytes { b in Result { () throws(LinuxErrno) in try body(b) } }
-        return try r.get()
+    private static func timestamp(_ t: (Int64, UInt32)) -> linux_statx_timestamp {
+        var x = linux_statx_timestamp()
+        (x.tv_sec, x.tv_nsec) = (t.0, t.1)
+        return x
     }
 }

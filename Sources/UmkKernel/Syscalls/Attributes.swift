@@ -1,3 +1,4 @@
+import CLinuxABI
 import UmkHost
 
 // Attributes.swift: changing a file's mode, owner, size and times (fs/open.c chmod_common, chown_common,
@@ -78,9 +79,9 @@ extension SyscallTable {
             if a[2] != 0 {
                 times = []
                 for i in 0..<2 {
-                    let at = a.address(2).advanced(by: 16 * i)
-                    let ns = try t.mm.read(at.advanced(by: 8), as: Int64.self)
-                    let s = try t.mm.read(at, as: Int64.self)
+                    let ts = try t.mm.read(a.address(2).advanced(by: MemoryLayout<linux_timespec>.stride * i),
+                                           as: linux_timespec.self)
+                    let (s, ns) = (ts.tv_sec, ts.tv_nsec)
                     guard ns == Kernel.UTIME_NOW || ns == Kernel.UTIME_OMIT || (0..<1_000_000_000).contains(ns) else {
                         throw .EINVAL
                     }
@@ -124,10 +125,9 @@ extension Kernel {
         guard at.raw != 0 else { return nil }
         var out: [(Int64, Int64)] = []
         for i in 0..<2 {
-            let s = try t.mm.read(at.advanced(by: 16 * i), as: Int64.self)
-            let us = try t.mm.read(at.advanced(by: 16 * i + 8), as: Int64.self)
-            guard (0..<1_000_000).contains(us) else { throw .EINVAL }
-            out.append((s, us * 1000))
+            let tv = try t.mm.read(at.advanced(by: MemoryLayout<linux_timeval>.stride * i), as: linux_timeval.self)
+            guard (0..<1_000_000).contains(tv.tv_usec) else { throw .EINVAL }
+            out.append((tv.tv_sec, tv.tv_usec * 1000))
         }
         return out
     }

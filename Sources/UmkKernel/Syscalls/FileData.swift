@@ -1,3 +1,4 @@
+import CLinuxABI
 import UmkHost
 
 // FileData.swift: the calls that make or move file data without a user buffer (mm/memfd.c memfd_create and
@@ -487,12 +488,12 @@ extension Kernel {
         var pieces: [(GuestAddress, Int)] = []
         var total = 0
         for i in 0..<Int(segments) {
-            let base = try t.mm.read(iov.advanced(by: 16 * i), as: UInt64.self)
-            let len = try t.mm.read(iov.advanced(by: 16 * i + 8), as: Int64.self)
+            let v = try t.mm.read(iov.advanced(by: MemoryLayout<linux_iovec>.stride * i), as: linux_iovec.self)
+            let len = Int64(bitPattern: v.iov_len)
             guard len >= 0 else { throw .EINVAL }
             let n = min(Int(len), Kernel.maxIOCount - total)
             total += n
-            pieces.append((GuestAddress(base), n))
+            pieces.append((GuestAddress(v.iov_base), n))
         }
         if total == 0 { return .value(0) }
         guard let end = f as? PipeEnd else { throw .EBADF }

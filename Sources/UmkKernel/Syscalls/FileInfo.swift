@@ -1,3 +1,4 @@
+import CLinuxABI
 import UmkHost
 
 // FileInfo.swift: asking about files and names (fs/stat.c, fs/readdir.c, fs/open.c access and chdir,
@@ -20,9 +21,9 @@ extension SyscallTable {
         add(332, [.dirfd, .path, .atFlags, .hex, .pointer]) { k, t, a throws(LinuxErrno) in
             let flags = a.int(2)
             guard flags & ~(AT.SYMLINK_NOFOLLOW | AT.NO_AUTOMOUNT | AT.EMPTY_PATH | AT.STATX_SYNC_TYPE) == 0,
-                  flags & AT.STATX_SYNC_TYPE != AT.STATX_SYNC_TYPE, a.uint(3) & 0x8000_0000 == 0 else { throw .EINVAL }
+                  flags & AT.STATX_SYNC_TYPE != AT.STATX_SYNC_TYPE, a.uint(3) & LINUX_STATX__RESERVED == 0 else { throw .EINVAL }
             let st = try k.statPath(t, a.int(0), a.address(1), flags: flags)
-            try t.mm.writeBytes(a.address(4), StatLayout.statx(st))
+            try t.mm.write(a.address(4), st.linuxStatx)
             return .value(0)
         }
         add(217, [.fd, .outBuffer, .uint]) { k, t, a throws(LinuxErrno) in try k.sysGetdents64(t, a) }
@@ -61,17 +62,19 @@ extension SyscallTable {
         add(138, [.fd, .pointer]) { k, t, a throws(LinuxErrno) in
             let f = try t.process.fds.get(a.int(0))
             if let d = f.dentry { return try k.writeStatfs(t, d.inode, a.address(1)) }
-            var b = ByteWriter(count: 120)
+            var s = linux_statfs()
             if let console = f as? ConsoleFile {
                 // The console is umk's own stdin/stdout/stderr: what the host says of them.
-                do throws(Errno) { b.bytes = try console.host.fileSystemStatus() } catch { throw LinuxErrno(host: error) }
+                do throws(Errno) { s = try console.host.fileSystemStatus() } catch { throw LinuxErrno(host: error) }
             } else {
-                b.put(Int64(f is PipeEnd ? 0x5049_5045 : 0x0909_0909), at: 0)  // PIPEFS_MAGIC, or anon inodes
-                b.put(Int64(4096), at: 8)  // f_bsize
-                b.put(Int64(255), at: 64)  // f_namelen
-                b.put(Int64(4096), at: 72)  // f_frsize
+                // FIXME: Linux's anonymous inodes (eventfd, signalfd, inotify ...) report ANON_INODE_FS_MAGIC,
+                // 0x09041934; umk reports 0x09090909.
+                s.f_type = f is PipeEnd ? Int64(LINUX_PIPEFS_MAGIC) : 0x0909_0909
+                s.f_bsize = 4096
+                s.f_namelen = 255
+                s.f_frsize = 4096
             }
-            try t.mm.writeBytes(a.address(1), b.bytes)
+            try t.mm.write(a.address(1), s)
             return .value(0)
         }
     }
@@ -94,34 +97,34 @@ extension Kernel {
     /// statfs: a tmpfs's own figures (the overlay's are its upper layer's, as overlayfs reports them), else
     /// the host filesystem's, marked read-only (ST_RDONLY) as the guest's mount is.
     func writeStatfs(_ t: Task, _ inode: Inode, _ at: GuestAddress) throws(LinuxErrno) -> SyscallOutcome {
-        let tmpfs: (Tmpfs, magic: Int64)? = (inode as? OverlayInode).map { ($0.overlay.upper, 0x794c_7630) }
-            ?? (inode as? TmpfsInode).map { ($0.fs, 0x0102_1994) }
+        let tmpfs: (Tmpfs, magic: Int32)? = (inode as? OverlayInode).map { ($0.overlay.upper, LINUX_OVERLAYFS_SUPER_MAGIC) }
+            ?? (inode as? TmpfsInode).map { ($0.fs, LINUX_TMPFS_MAGIC) }
         if let (fs, magic) = tmpfs {
-            var b = ByteWriter(count: 120)
-            b.put(magic, at: 0)  // OVERLAYFS_SUPER_MAGIC, TMPFS_MAGIC
-            b.put(Int64(4096), at: 8)
-            b.put(Int64(fs.maxPages), at: 16)
-            b.put(Int64(fs.maxPages - fs.usedPages), at: 24)
-            b.put(Int64(fs.maxPages - fs.usedPages), at: 32)
-            b.put(Int64(fs.maxPages), at: 40)  // files: one inode per page, as tmpfs's default nr_inodes
-            b.put(Int64(max(0, fs.maxPages - fs.inodeCount)), at: 48)
-            b.put(UInt32(fs.device), at: 56)
-            b.put(Int64(255), at: 64)
-            b.put(Int64(4096), at: 72)
-            b.put(Int64(0x20 | 0x400), at: 80)  // ST_VALID | ST_RELATIME
-            try t.mm.writeBytes(at, b.bytes)
+            var s = linux_statfs()
+            s.f_type = Int64(magic)
+            s.f_bsize = 4096
+            s.f_blocks = UInt64(truncatingIfNeeded: fs.maxPages)
+            s.f_bfree = UInt64(truncatingIfNeeded: fs.maxPages - fs.usedPages)
+            s.f_bavail = UInt64(truncatingIfNeeded: fs.maxPages - fs.usedPages)
+            s.f_files = UInt64(truncatingIfNeeded: fs.maxPages)  // one inode per page, as tmpfs's default nr_inodes
+            s.f_ffree = UInt64(truncatingIfNeeded: max(0, fs.maxPages - fs.inodeCount))
+            s.f_fsid.0 = Int32(bitPattern: fs.device)
+            s.f_namelen = 255
+            s.f_frsize = 4096
+            s.f_flags = Int64(LINUX_ST_VALID | LINUX_ST_RELATIME)
+            try t.mm.write(at, s)
             return .value(0)
         }
         guard let host = inode as? HostInode else { throw .ENOSYS }
-        var raw: [UInt8]
-        do { raw = try host.handle.fileSystemStatus() } catch { throw LinuxErrno(host: error) }
-        raw[80] |= 1
-        try t.mm.writeBytes(at, raw)
+        var s: linux_statfs
+        do { s = try host.handle.fileSystemStatus() } catch { throw LinuxErrno(host: error) }
+        s.f_flags |= Int64(LINUX_ST_RDONLY)
+        try t.mm.write(at, s)
         return .value(0)
     }
 
     func writeStat(_ t: Task, _ at: GuestAddress, _ st: FileStat) throws(LinuxErrno) -> SyscallOutcome {
-        try t.mm.writeBytes(at, StatLayout.stat(st))
+        try t.mm.write(at, st.linuxStat)
         return .value(0)
     }
 

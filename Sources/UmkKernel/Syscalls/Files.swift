@@ -1,3 +1,4 @@
+import CLinuxABI
 import UmkHost
 
 // Files.swift: opening, closing, reading and writing files, and the fd table (fs/open.c, fs/read_write.c,
@@ -169,12 +170,12 @@ extension Kernel {
         var parts: [IOSequence] = []
         var total = 0
         for i in 0..<Int(count) {
-            let base = try t.mm.read(a.address(1).advanced(by: 16 * i), as: UInt64.self)
-            let len = try t.mm.read(a.address(1).advanced(by: 16 * i + 8), as: Int64.self)
+            let iov = try t.mm.read(a.address(1).advanced(by: MemoryLayout<linux_iovec>.stride * i), as: linux_iovec.self)
+            let len = Int64(bitPattern: iov.iov_len)
             guard len >= 0 else { throw .EINVAL }
             let n = min(Int(len), Kernel.maxIOCount - total)
             total += n
-            parts.append(try t.mm.ioSequence(GuestAddress(base), n, write: !write))
+            parts.append(try t.mm.ioSequence(GuestAddress(iov.iov_base), n, write: !write))
         }
         if let offset { try Kernel.checkOffset(offset, total) }
         var io = IOSequence(concatenating: parts)
@@ -329,13 +330,14 @@ extension Kernel {
     /// open and openat let pass, then an open whose walk obeys the RESOLVE_* restrictions.
     func sysOpenat2(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
         let size = a.count(3)
-        guard size >= 24 else { throw .EINVAL }  // OPEN_HOW_SIZE_VER0
+        let known = MemoryLayout<linux_open_how>.size
+        guard size >= Int(LINUX_OPEN_HOW_SIZE_VER0) else { throw .EINVAL }
         guard size <= 4096 else { throw .E2BIG }
-        let how = try t.mm.readBytes(a.address(2), size)
-        if how[24...].contains(where: { $0 != 0 }) { throw .E2BIG }  // a newer struct's fields this kernel lacks
-        let word = { (at: Int) in how[at..<(at + 8)].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
-        let (rawFlags, mode) = (word(0), word(8))
-        let resolve = PathWalk.Resolve(rawValue: word(16))
+        let how = try t.mm.read(a.address(2), as: linux_open_how.self)
+        // copy_struct_from_user: a newer struct's fields this kernel lacks must be zero.
+        if try t.mm.readBytes(a.address(2).advanced(by: known), size - known).contains(where: { $0 != 0 }) { throw .E2BIG }
+        let (rawFlags, mode) = (how.flags, how.mode)
+        let resolve = PathWalk.Resolve(rawValue: how.resolve)
         guard rawFlags <= UInt64(UInt32.max) else { throw .EINVAL }
         let flags = Int32(bitPattern: UInt32(rawFlags))
         guard flags & ~O.valid == 0, resolve.isSubset(of: .all), !resolve.isSuperset(of: [.beneath, .inRoot]) else {

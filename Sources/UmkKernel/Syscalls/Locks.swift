@@ -1,5 +1,8 @@
+import CLinuxABI
+
 // Locks.swift: flock(2) and fcntl's lock commands (fs/locks.c sys_flock, fcntl_getlk, fcntl_setlk). This
 // layer checks the arguments and turns struct flock into a byte range; VFS/FileLocks.swift keeps the locks.
+// struct flock is copied in whole and, for F_GETLK, back out whole (its padding as the guest wrote it).
 // A lock that must wait returns .block on the file's queue and runs again from the start when a lock of
 // that file goes; a signal interrupts the wait (EINTR, or a restart under SA_RESTART, as ERESTARTSYS).
 extension SyscallTable {
@@ -36,11 +39,11 @@ extension Kernel {
         let fds = t.process.fds
         let f = try fds.get(fd)
         if f.isPathOnly { throw .EBADF }  // check_fcntl_cmd: O_PATH fds take no lock commands
-        var l = try t.mm.readFlock(arg)
+        var l = try t.mm.read(arg, as: linux_flock.self)
         let ofd = command == F.OFD_GETLK || command == F.OFD_SETLK || command == F.OFD_SETLKW
         let isTest = command == F.GETLK || command == F.OFD_GETLK
         // F_GETLK tests a read or a write lock; F_OFD_GETLK may also ask for F_UNLCK (the caller's own locks).
-        if command == F.GETLK && l.type != FileLockType.read.rawValue && l.type != FileLockType.write.rawValue {
+        if command == F.GETLK && l.l_type != FileLockType.read.rawValue && l.l_type != FileLockType.write.rawValue {
             throw .EINVAL
         }
         var request = try lockRequest(f, l)
@@ -49,7 +52,7 @@ extension Kernel {
             if request.type == .write && !f.isWritable { throw .EBADF }
         }
         if ofd {
-            guard l.pid == 0 else { throw .EINVAL }
+            guard l.l_pid == 0 else { throw .EINVAL }
             request.owner = .file(ObjectIdentifier(f))
             request.pid = -1
         } else {
@@ -59,15 +62,15 @@ extension Kernel {
         let key = FileLocks.key(of: f)
         if isTest {
             if let c = fileLocks.test(key, request) {
-                l.type = c.type.rawValue
-                l.whence = 0  // SEEK_SET
-                l.start = c.start
-                l.length = c.end == .max ? 0 : c.end - c.start + 1
-                l.pid = c.pid
+                l.l_type = c.type.rawValue
+                l.l_whence = 0  // SEEK_SET
+                l.l_start = c.start
+                l.l_len = c.end == .max ? 0 : c.end - c.start + 1
+                l.l_pid = c.pid
             } else {
-                l.type = FileLockType.unlock.rawValue  // nothing in the way: the rest as the caller wrote it
+                l.l_type = FileLockType.unlock.rawValue  // nothing in the way: the rest as the caller wrote it
             }
-            try t.mm.writeFlock(arg, l)
+            try t.mm.write(arg, l)
             return .value(0)
         }
         let wait = command == F.SETLKW || command == F.OFD_SETLKW
@@ -76,29 +79,29 @@ extension Kernel {
     }
 
     /// flock_to_posix_lock: struct flock's whence, start and length as an inclusive byte range, and its type.
-    private func lockRequest(_ f: OpenFile, _ l: GuestFlock) throws(LinuxErrno) -> FileLock {
+    private func lockRequest(_ f: OpenFile, _ l: linux_flock) throws(LinuxErrno) -> FileLock {
         let base: Int64
-        switch l.whence {
+        switch l.l_whence {
         case 0: base = 0  // SEEK_SET
         case 1: base = max((try? f.seek(0, whence: 1)) ?? 0, 0)  // SEEK_CUR: f_pos (0 for unseekable files)
         case 2: base = Int64(clamping: (try? f.stat().size) ?? 0)  // SEEK_END: i_size
         default: throw .EINVAL
         }
-        guard l.start <= Int64.max - base else { throw .EOVERFLOW }
-        var start = base + l.start
+        guard l.l_start <= Int64.max - base else { throw .EOVERFLOW }
+        var start = base + l.l_start
         guard start >= 0 else { throw .EINVAL }
         let end: Int64
-        if l.length > 0 {
-            guard l.length - 1 <= Int64.max - start else { throw .EOVERFLOW }
-            end = start + (l.length - 1)
-        } else if l.length < 0 {  // the bytes before start (POSIX-2001)
-            guard start + l.length >= 0 else { throw .EINVAL }
+        if l.l_len > 0 {
+            guard l.l_len - 1 <= Int64.max - start else { throw .EOVERFLOW }
+            end = start + (l.l_len - 1)
+        } else if l.l_len < 0 {  // the bytes before start (POSIX-2001)
+            guard start + l.l_len >= 0 else { throw .EINVAL }
             end = start - 1
-            start += l.length
+            start += l.l_len
         } else {
             end = .max  // to any end of file
         }
-        guard let type = FileLockType(rawValue: l.type) else { throw .EINVAL }
+        guard let type = FileLockType(rawValue: l.l_type) else { throw .EINVAL }
         return FileLock(owner: .file(ObjectIdentifier(f)), pid: 0, type: type, start: start, end: end)
     }
 }

@@ -1,3 +1,4 @@
+import CLinuxABI
 import UmkHost
 
 // Poll.swift: poll, ppoll, select and pselect6 (fs/select.c). Each file says which events are ready now; if
@@ -28,8 +29,8 @@ extension SyscallTable {
         add(23, [.int, .pointer, .pointer, .pointer, .pointer]) { k, t, a throws(LinuxErrno) in
             var timeout: Int64? = nil
             if !a.address(4).isNull {
-                let s = try t.mm.read(a.address(4), as: Int64.self)
-                let us = try t.mm.read(a.address(4).advanced(by: 8), as: Int64.self)
+                let tv = try t.mm.read(a.address(4), as: linux_timeval.self)
+                let (s, us) = (tv.tv_sec, tv.tv_usec)
                 guard s >= 0, us >= 0 else { throw .EINVAL }
                 let (whole, o) = s.multipliedReportingOverflow(by: 1_000_000_000)
                 timeout = o ? Int64.max / 2 : min(whole, Int64.max / 2) + min(us, 999_999) * 1000

@@ -1,3 +1,4 @@
+import CLinuxABI
 import UmkHost
 
 // Scheduling.swift: the sched_* family, nice and CPU affinity (kernel/sched/core.c, kernel/sys.c
@@ -99,10 +100,7 @@ extension SyscallTable {
         add(148, [.int, .pointer], .partial("RR reports Linux's 100 ms slice, every other policy 0")) { k, t, a throws(LinuxErrno) in
             let s = try k.schedulingTarget(t, a.int(0)).scheduling
             let ns: Int64 = s.policy == SCHED.RR ? 100_000_000 : 0
-            var b = ByteWriter(count: 16)
-            b.put(ns / 1_000_000_000, at: 0)
-            b.put(ns % 1_000_000_000, at: 8)
-            try t.mm.writeBytes(a.address(1), b.bytes)
+            try t.mm.write(a.address(1), linux_timespec(tv_sec: ns / 1_000_000_000, tv_nsec: ns % 1_000_000_000))
             return .value(0)
         }
         add(314, [.int, .pointer, .hex], .partial("no SCHED_DEADLINE (EPERM), no utilization clamps")) { k, t, a throws(LinuxErrno) in

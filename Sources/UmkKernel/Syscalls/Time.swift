@@ -1,3 +1,4 @@
+import CLinuxABI
 import UmkHost
 
 // Time.swift: clocks and sleeping (kernel/time/posix-timers.c, hrtimer.c, time.c). Guest clocks read the
@@ -46,11 +47,9 @@ extension SyscallTable {
             let ticks = (HostClock.monotonicNanoseconds() - k.bootNanoseconds) / 10_000_000
             if !a.address(0).isNull {
                 let own = k.cpuTimes(t.process), children = t.process.childrenTimes
-                var b = ByteWriter(count: 32)
-                for (i, ns) in [own.user, own.system, children.user, children.system].enumerated() {
-                    b.put(ns / 10_000_000, at: 8 * i)  // clock ticks, USER_HZ 100
-                }
-                try t.mm.writeBytes(a.address(0), b.bytes)
+                let toTicks = { (ns: Int64) in ns / 10_000_000 }  // clock ticks, USER_HZ 100
+                try t.mm.write(a.address(0), linux_tms(tms_utime: toTicks(own.user), tms_stime: toTicks(own.system),
+                                                       tms_cutime: toTicks(children.user), tms_cstime: toTicks(children.system)))
             }
             return .value(Int(ticks))
         }
@@ -94,10 +93,7 @@ extension Kernel {
     }
 
     func writeTimespec(_ t: Task, _ at: GuestAddress, _ s: Int64, _ ns: Int64) throws(LinuxErrno) {
-        var b = ByteWriter(count: 16)
-        b.put(s, at: 0)
-        b.put(ns, at: 8)
-        try t.mm.writeBytes(at, b.bytes)
+        try t.mm.write(at, linux_timespec(tv_sec: s, tv_nsec: ns))
     }
 
     /// A timespec as nanoseconds, saturating at "forever" rather than overflowing.
@@ -113,10 +109,9 @@ extension Kernel {
     }
 
     func readTimespec(_ t: Task, _ at: GuestAddress) throws(LinuxErrno) -> (Int64, Int64) {
-        let s = try t.mm.read(at, as: Int64.self)
-        let ns = try t.mm.read(at.advanced(by: 8), as: Int64.self)
-        guard s >= 0, ns >= 0, ns < 1_000_000_000 else { throw .EINVAL }
-        return (s, ns)
+        let ts = try t.mm.read(at, as: linux_timespec.self)
+        guard ts.tv_sec >= 0, ts.tv_nsec >= 0, ts.tv_nsec < 1_000_000_000 else { throw .EINVAL }
+        return (ts.tv_sec, ts.tv_nsec)
     }
 
     /// nanosleep and clock_nanosleep: the task waits until the deadline on `clock`, measured on the host

@@ -1,3 +1,4 @@
+import CLinuxABI
 import UmkHost
 
 // Timers.swift: alarm, setitimer/getitimer and the POSIX timers (kernel/time/itimer.c, alarm.c,
@@ -129,10 +130,9 @@ extension Kernel {
 
     /// A timeval (struct timeval: seconds, microseconds) as ns; EINVAL out of range.
     func readTimeval(_ t: Task, _ at: GuestAddress) throws(LinuxErrno) -> Int64 {
-        let s = try t.mm.read(at, as: Int64.self)
-        let us = try t.mm.read(at.advanced(by: 8), as: Int64.self)
-        guard s >= 0, us >= 0, us < 1_000_000 else { throw .EINVAL }
-        return nanoseconds(s, us * 1000)
+        let tv = try t.mm.read(at, as: linux_timeval.self)
+        guard tv.tv_sec >= 0, tv.tv_usec >= 0, tv.tv_usec < 1_000_000 else { throw .EINVAL }
+        return nanoseconds(tv.tv_sec, tv.tv_usec * 1000)
     }
 
     /// Seconds and nanoseconds as ns, saturating at "forever".
@@ -144,21 +144,13 @@ extension Kernel {
     /// struct itimerval: the interval, then the value, as timevals (an armed timer reads at least 1 us).
     func writeItimerval(_ t: Task, _ at: GuestAddress, _ timer: (value: Int64, interval: Int64)) throws(LinuxErrno) {
         let value = timer.value > 0 ? max(timer.value, 1000) : 0
-        var b = ByteWriter(count: 32)
-        b.put(timer.interval / 1_000_000_000, at: 0)
-        b.put((timer.interval % 1_000_000_000) / 1000, at: 8)
-        b.put(value / 1_000_000_000, at: 16)
-        b.put((value % 1_000_000_000) / 1000, at: 24)
-        try t.mm.writeBytes(at, b.bytes)
+        let tv = { (ns: Int64) in linux_timeval(tv_sec: ns / 1_000_000_000, tv_usec: (ns % 1_000_000_000) / 1000) }
+        try t.mm.write(at, linux_itimerval(it_interval: tv(timer.interval), it_value: tv(value)))
     }
 
     /// struct itimerspec: the interval, then the value, as timespecs.
     func writeItimerspec(_ t: Task, _ at: GuestAddress, _ timer: (value: Int64, interval: Int64)) throws(LinuxErrno) {
-        var b = ByteWriter(count: 32)
-        b.put(timer.interval / 1_000_000_000, at: 0)
-        b.put(timer.interval % 1_000_000_000, at: 8)
-        b.put(timer.value / 1_000_000_000, at: 16)
-        b.put(timer.value % 1_000_000_000, at: 24)
-        try t.mm.writeBytes(at, b.bytes)
+        let ts = { (ns: Int64) in linux_timespec(tv_sec: ns / 1_000_000_000, tv_nsec: ns % 1_000_000_000) }
+        try t.mm.write(at, linux_itimerspec(it_interval: ts(timer.interval), it_value: ts(timer.value)))
     }
 }

@@ -1,3 +1,4 @@
+import CLinuxABI
 import UmkHost
 
 // CPUAccounting.swift: the CPU time of guest processes (kernel/sched/cputime.c). Guest code runs in stubs, so
@@ -48,12 +49,11 @@ extension Kernel {
 
     /// struct rusage: user and system time, and the peak resident set in KiB.
     func writeRusage(_ t: Task, _ at: GuestAddress, _ times: CPUTimes, maxResidentPages: Int) throws(LinuxErrno) {
-        var b = ByteWriter(count: 144)
-        b.put(times.user / 1_000_000_000, at: 0)
-        b.put((times.user % 1_000_000_000) / 1000, at: 8)
-        b.put(times.system / 1_000_000_000, at: 16)
-        b.put((times.system % 1_000_000_000) / 1000, at: 24)
-        b.put(Int64(maxResidentPages * 4), at: 32)
-        try t.mm.writeBytes(at, b.bytes)
+        let tv = { (ns: Int64) in linux_timeval(tv_sec: ns / 1_000_000_000, tv_usec: (ns % 1_000_000_000) / 1000) }
+        var r = linux_rusage()
+        r.ru_utime = tv(times.user)
+        r.ru_stime = tv(times.system)
+        r.ru_maxrss = Int64(maxResidentPages * 4)
+        try t.mm.write(at, r)
     }
 }

@@ -1,3 +1,4 @@
+import CLinuxABI
 import UmkHost
 
 // Directory.swift: reading directories (fs/readdir.c) and changing names and attributes (the inode
@@ -19,18 +20,24 @@ struct DirectoryEntry {
     }
 
     /// The dirent64 record length for a name of `count` bytes: header, name, NUL, 8-byte aligned.
-    static func recordLength(_ count: Int) -> Int { (19 + count + 1 + 7) & ~7 }
+    static func recordLength(_ count: Int) -> Int { (Int(LINUX_DIRENT64_NAME_OFFSET) + count + 1 + 7) & ~7 }
 
-    /// The dirent64 record, with `next` as d_off (the position after it).
+    /// The dirent64 record, with `next` as d_off (the position after it): struct linux_dirent64's header up
+    /// to d_name, the name, then zeros (its NUL and the padding).
     func record(next: Int64) -> [UInt8] {
         let utf8 = Array(name.utf8)
-        var b = ByteWriter(count: DirectoryEntry.recordLength(utf8.count))
-        b.put(ino, at: 0)
-        b.put(next, at: 8)
-        b.put(UInt16(b.bytes.count), at: 16)
-        b.put(type, at: 18)
-        b.put(utf8, at: 19)
-        return b.bytes
+        let length = DirectoryEntry.recordLength(utf8.count)
+        var header = linux_dirent64()
+        header.d_ino = ino
+        header.d_off = next
+        header.d_reclen = UInt16(truncatingIfNeeded: length)
+        header.d_type = type
+        var out: [UInt8] = []
+        out.reserveCapacity(length)
+        out.append(header: header, count: Int(LINUX_DIRENT64_NAME_OFFSET))
+        out += utf8
+        out += repeatElement(0, count: length - out.count)
+        return out
     }
 }
 

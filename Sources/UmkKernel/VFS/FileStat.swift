@@ -1,3 +1,4 @@
+import CLinuxABI
 import UmkHost
 
 // FileStat.swift: a file's attributes as the kernel reports them (Linux's struct kstat), what stat, fstat and
@@ -26,7 +27,7 @@ struct FileStat {
     var mountID: UInt64 = 0
 
     /// STATX_BASIC_STATS: type, mode, nlink, uid, gid, atime, mtime, ctime, ino, size, blocks.
-    static let basicStats: UInt32 = 0x7ff
+    static let basicStats = LINUX_STATX_BASIC_STATS
 
     init() {}
 

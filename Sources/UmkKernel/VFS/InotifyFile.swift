@@ -1,3 +1,5 @@
+import CLinuxABI
+
 // InotifyFile.swift: an inotify instance (fs/notify/inotify/inotify_user.c): the open file inotify_init returns,
 // holding its watches (wd numbers from 1, per instance, never reused until they wrap, as idr_alloc_cyclic) and a
 // bounded queue of events that read(2) hands out as struct inotify_event records, whole ones only.
@@ -9,7 +11,7 @@ struct InotifyEvent: Equatable {
     var cookie: UInt32
     var name: [UInt8]
 
-    static let headerSize = 16  // sizeof(struct inotify_event)
+    static let headerSize = MemoryLayout<linux_inotify_event>.size
 
     /// round_event_name_len: the name, its NUL and zero padding to a multiple of 16 bytes.
     var paddedNameLength: Int {
@@ -17,15 +19,20 @@ struct InotifyEvent: Equatable {
     }
     var size: Int { InotifyEvent.headerSize + paddedNameLength }
 
-    /// struct inotify_event {int wd; u32 mask, cookie, len; char name[len];}
+    /// struct linux_inotify_event {int wd; u32 mask, cookie, len; char name[len];}: the header, the name,
+    /// then zeros (its NUL and the padding).
     var bytes: [UInt8] {
-        var b = ByteWriter(count: size)
-        b.put(wd, at: 0)
-        b.put(mask, at: 4)
-        b.put(cookie, at: 8)
-        b.put(UInt32(paddedNameLength), at: 12)
-        b.put(name, at: InotifyEvent.headerSize)
-        return b.bytes
+        var header = linux_inotify_event()
+        header.wd = wd
+        header.mask = mask
+        header.cookie = cookie
+        header.len = UInt32(truncatingIfNeeded: paddedNameLength)
+        var out: [UInt8] = []
+        out.reserveCapacity(size)
+        out.append(header: header)
+        out += name
+        out += repeatElement(0, count: size - out.count)
+        return out
     }
 
     /// inotify_merge's event_compare: same watch, mask and name (the cookie is not compared).

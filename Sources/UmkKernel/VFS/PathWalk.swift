@@ -1,3 +1,5 @@
+import CLinuxABI
+
 // PathWalk.swift: name resolution (Linux's fs/namei.c), one component at a time, in the kernel.
 //
 // Confinement is structural: `..` moves to the dentry's parent and stops at the walk's root, and an absolute
@@ -20,12 +22,14 @@ struct PathWalk {
     /// openat2's resolve flags (include/uapi/linux/openat2.h).
     struct Resolve: OptionSet {
         let rawValue: UInt64
-        static let noXDev = Resolve(rawValue: 0x01), noMagicLinks = Resolve(rawValue: 0x02)
-        static let noSymlinks = Resolve(rawValue: 0x04), beneath = Resolve(rawValue: 0x08)
-        static let inRoot = Resolve(rawValue: 0x10), cached = Resolve(rawValue: 0x20)
+        static let noXDev = Resolve(LINUX_RESOLVE_NO_XDEV), noMagicLinks = Resolve(LINUX_RESOLVE_NO_MAGICLINKS)
+        static let noSymlinks = Resolve(LINUX_RESOLVE_NO_SYMLINKS), beneath = Resolve(LINUX_RESOLVE_BENEATH)
+        static let inRoot = Resolve(LINUX_RESOLVE_IN_ROOT), cached = Resolve(LINUX_RESOLVE_CACHED)
         static let all: Resolve = [.noXDev, .noMagicLinks, .noSymlinks, .beneath, .inRoot, .cached]
         /// RESOLVE_BENEATH and RESOLVE_IN_ROOT: scoped lookups, where magic links are refused (EXDEV).
         var isScoped: Bool { !isDisjoint(with: [.beneath, .inRoot]) }
+        init(rawValue: UInt64) { self.rawValue = rawValue }
+        private init(_ bit: Int32) { rawValue = UInt64(bit) }
     }
 
     /// This walk with openat2's restrictions, from `start`: RESOLVE_IN_ROOT makes `start` the root.
