@@ -265,6 +265,7 @@ public enum KernelFilter {
         319, 77, 285,  // memfd_create ftruncate fallocate (punching freed frames)
         // host files (hostfs over O_PATH handles, the console, --strace)
         0, 1, 17, 18, 19, 20, 295, 296,  // read write pread64 pwrite64 readv writev preadv pwritev
+        40,  // sendfile: copy-up from a host file into the physical-memory file
         3, 8, 72, 32, 33, 292,  // close lseek fcntl dup dup2 dup3
         257, 262, 332, 267, 217, 89,  // openat newfstatat statx readlinkat getdents64 readlink
         4, 5, 6, 138, 137, 21, 269, 439, 16,  // stat fstat lstat fstatfs statfs access faccessat faccessat2 ioctl

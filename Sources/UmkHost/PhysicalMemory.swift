@@ -42,15 +42,19 @@ public final class PhysicalMemory: @unchecked Sendable {
         _ = umk_punch_hole(fd, UInt64(offset), UInt64(length))
     }
 
-    /// pwrite(2) of `bytes` into the file at `offset`: new pages are filled as they are made, with neither a
-    /// page fault in umk's mapping nor a zeroing first (a copy-up's way in).
-    public func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(Errno) {
+    /// Copies `length` bytes of `file` from `fileOffset` into this file at `offset`, inside the host kernel
+    /// (sendfile to the memory file: no copy through umk, no fault, no zeroing first). Returns the bytes
+    /// copied, fewer at the end of `file`.
+    public func copy(from file: HostFile, at fileOffset: Int64, to offset: Int, length: Int) throws(Errno) -> Int {
+        _ = try retrying { lseek(fd, off_t(offset), SEEK_SET) }
+        var from = off_t(fileOffset)
         var done = 0
-        while done < bytes.count {
-            let n = try retrying { pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done)) }
-            guard n > 0 else { throw Errno(rawValue: EIO) }
+        while done < length {
+            let n = try retrying { sendfile(fd, file.fd, &from, length - done) }
+            if n == 0 { break }
             done += n
         }
+        return done
     }
 
     /// Makes [offset, offset+length) resident and writable in umk's own mapping with one call

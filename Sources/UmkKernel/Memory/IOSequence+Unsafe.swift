@@ -118,36 +118,6 @@ extension IOSequence {
 }
 
 extension PhysicalFrames {
-    /// Fills `frames`, in order, with what `read` puts into a sequence of up to `count` bytes (at most
-    /// `bounceSize`), and returns how many it put; the rest of the frames stay zero. The bytes go through a
-    /// bounce buffer and a write to the memory file: reading straight into umk's mapping would fault in and
-    /// zero each new page first, which costs more than the copy (a 100 MiB copy-up: 27000 faults).
-    func fill(_ frames: [Int], count: Int, from read: (IOSequence) throws(LinuxErrno) -> Int) throws(LinuxErrno) -> Int {
-        let count = min(count, PhysicalFrames.bounceSize, frames.count * PhysicalMemory.pageSize)
-        let memory = self.memory
-        let r: Result<Int, LinuxErrno> = bounce.withUnsafeMutableBytes { b in
-            Result { () throws(LinuxErrno) in
-                let base = b.baseAddress!
-                let n = min(try read(IOSequence(pieces: [HostBuffer(base: base, count: count)])), count)
-                var i = 0
-                while i < frames.count && i * PhysicalMemory.pageSize < n {
-                    var j = i + 1
-                    while j < frames.count && frames[j] == frames[j - 1] + 1 { j += 1 }
-                    let from = i * PhysicalMemory.pageSize, to = min(j * PhysicalMemory.pageSize, n)
-                    do throws(Errno) {
-                        try memory.write(UnsafeRawBufferPointer(start: base + from, count: to - from),
-                                         at: frames[i] * PhysicalMemory.pageSize)
-                    } catch {
-                        throw LinuxErrno(host: error)
-                    }
-                    i = j
-                }
-                return n
-            }
-        }
-        return try r.get()
-    }
-
     /// The sequence over whole frames, in order (the page cache reads a file into them).
     func ioSequence(frames list: [Int]) -> IOSequence {
         IOSequence(pieces: list.map { HostBuffer(base: memory.base + $0 * 4096, count: 4096) })

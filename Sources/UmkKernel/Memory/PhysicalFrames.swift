@@ -4,10 +4,6 @@ import UmkHost
 // Running out is the guest's problem (ENOMEM), never the host's: the file never grows past --mem.
 final class PhysicalFrames {
     let memory: PhysicalMemory
-    /// The kernel's bounce buffer for filling frames through the file (IOSequence+Unsafe.swift `fill`), made
-    /// on first use and kept: a fresh one would fault in its own pages each time.
-    lazy var bounce = [UInt8](repeating: 0, count: PhysicalFrames.bounceSize)
-    static let bounceSize = 1 << 20
     private(set) var allocator: FrameAllocator
 
     init(bytes: Int) throws(LinuxErrno) {
@@ -119,6 +115,28 @@ final class PhysicalFrames {
             memory.populate(offset: frames[i] * PhysicalMemory.pageSize, length: (j - i) * PhysicalMemory.pageSize)
             i = j
         }
+    }
+
+    /// Fills `frames`, in order, with `file`'s bytes from `offset` on, inside the host kernel (one sendfile
+    /// per run of consecutive frames); returns the bytes copied (fewer at the end of the file, the rest of the
+    /// frames staying zero).
+    func fill(_ frames: [Int], from file: HostFile, at offset: Int64) throws(LinuxErrno) -> Int {
+        var i = 0, done = 0
+        while i < frames.count {
+            var j = i + 1
+            while j < frames.count && frames[j] == frames[j - 1] + 1 { j += 1 }
+            let want = (j - i) * PhysicalMemory.pageSize
+            let n: Int
+            do {
+                n = try memory.copy(from: file, at: offset + Int64(done), to: frames[i] * PhysicalMemory.pageSize, length: want)
+            } catch {
+                throw LinuxErrno(host: error)
+            }
+            done += n
+            if n < want { break }
+            i = j
+        }
+        return done
     }
 
     /// Zeroes frames in place (MADV_DONTNEED on private memory): the host memory is given back too.
