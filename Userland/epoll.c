@@ -176,6 +176,8 @@ static void nesting(void) {
         printf("chain %d: ", i);
         T(add(chain[i], chain[i - 1], EPOLLIN, i));
     }
+    /* Readiness reaches the top of the deepest chain allowed (the pipe has a byte in it). */
+    wait_show("chain top", chain[4], 8, 0);
     for (int i = 1; i < 8; i++) close(chain[i]);
     char c;
     read(p[0], &c, 1);
@@ -259,6 +261,29 @@ static void timeouts(void) {
     close(ep);
 }
 
+/* Many instances sharing one nested instance and one pipe: a wake costs the number of entries. */
+static void lattice(void) {
+    int p[2];
+    pipe(p);
+    int shared = epoll_create1(0), mids[64], top = epoll_create1(0);
+    add(shared, p[0], EPOLLIN | EPOLLET, 1);
+    for (int i = 0; i < 64; i++) {
+        mids[i] = epoll_create1(0);
+        add(mids[i], shared, EPOLLIN, 2);
+        add(mids[i], p[0], EPOLLIN | EPOLLET, 3);
+        add(top, mids[i], EPOLLIN | EPOLLET, 100 + i);
+    }
+    for (int i = 0; i < 1000; i++) write(p[1], "x", 1);
+    struct epoll_event ev[64];
+    T(epoll_wait(top, ev, 64, 0));
+    T(epoll_wait(top, ev, 64, 0));
+    for (int i = 0; i < 64; i++) close(mids[i]);
+    close(shared);
+    close(top);
+    close(p[0]);
+    close(p[1]);
+}
+
 static void child_wakes(void) {
     int p[2];
     pipe(p);
@@ -331,6 +356,7 @@ int main(void) {
     nesting();
     errors();
     timeouts();
+    lattice();
     child_wakes();
     other_files();
     interrupted();

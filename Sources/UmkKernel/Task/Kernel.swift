@@ -68,6 +68,7 @@ final class Kernel {
     var epollWatches = 0
     var epollInstances = 0
     var wakeDepth = 0
+    var epollsWoken: Set<ObjectIdentifier> = []
     /// Armed timerfds (TimerFD.swift), expired by the loop as wall timers are.
     var armedTimerFiles: [TimerFile] = []
     /// inotify watches, by file (VFS/FSNotify.swift).

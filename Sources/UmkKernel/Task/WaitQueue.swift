@@ -11,10 +11,18 @@ final class WaitQueue {
     var isEmpty: Bool { waiters.isEmpty }
     /// Whether a wake would reach anyone: a waiting task, or one waiting on an epoll instance that watches
     /// this queue (directly or through nested instances). For wakes the loop makes by looking (the console).
-    func hasInterest(depth: Int = 0) -> Bool {
+    func hasInterest() -> Bool {
+        var seen: Set<ObjectIdentifier> = []
+        return hasInterest(depth: 0, seen: &seen)
+    }
+
+    private func hasInterest(depth: Int, seen: inout Set<ObjectIdentifier>) -> Bool {
         if !waiters.isEmpty { return true }
-        guard depth <= EpollFile.maxNesting else { return false }
-        return watchers.contains { $0.entry?.epoll?.queue.hasInterest(depth: depth + 1) ?? false }
+        guard depth <= EpollFile.maxNesting, seen.insert(ObjectIdentifier(self)).inserted else { return false }
+        for w in watchers {
+            if let q = w.entry?.epoll?.queue, q.hasInterest(depth: depth + 1, seen: &seen) { return true }
+        }
+        return false
     }
 }
 

@@ -181,7 +181,8 @@ final class EpollFile: OpenFile {
             e.isReady = true
             readyList.append(e)
         }
-        kernel.wake(queue, events: POLL.IN)
+        // One wake of this instance per wake of the first queue: shared nested instances cannot multiply it.
+        if kernel.epollsWoken.insert(ObjectIdentifier(self)).inserted { kernel.wake(queue, events: POLL.IN) }
     }
 
     /// The epoll instances directly inside this one.
@@ -190,22 +191,42 @@ final class EpollFile: OpenFile {
     var containers: [EpollFile] { epollEntries.compactMap { $0.epoll } }
 
     /// ep_loop_check_proc: how deep instances nest below this one, or nil if `target` is among them (or
-    /// they nest too deep to look).
-    func depthBelow(reaching target: EpollFile, depth: Int = 0) -> Int? {
+    /// they nest too deep to look). Each instance is looked at once (Linux's loop_check_gen), so that a
+    /// lattice of shared instances costs its size, not its number of paths.
+    func depthBelow(reaching target: EpollFile) -> Int? {
+        var memo: [ObjectIdentifier: Int?] = [:]
+        return depthBelow(reaching: target, depth: 0, memo: &memo)
+    }
+
+    private func depthBelow(reaching target: EpollFile, depth: Int, memo: inout [ObjectIdentifier: Int?]) -> Int? {
         if self === target { return nil }
         guard depth <= EpollFile.maxNesting else { return nil }
-        var deepest = 0
+        if let known = memo[ObjectIdentifier(self)] { return known }
+        var deepest: Int? = 0
         for inner in nested {
-            guard let d = inner.depthBelow(reaching: target, depth: depth + 1) else { return nil }
-            deepest = max(deepest, d + 1)
+            guard let d = inner.depthBelow(reaching: target, depth: depth + 1, memo: &memo) else {
+                deepest = nil
+                break
+            }
+            deepest = max(deepest ?? 0, d + 1)
         }
+        memo[ObjectIdentifier(self)] = deepest
         return deepest
     }
 
-    /// ep_get_upwards_depth_proc: how deep this instance sits inside others.
-    func depthAbove(depth: Int = 0) -> Int {
+    /// ep_get_upwards_depth_proc: how deep this instance sits inside others (each looked at once).
+    func depthAbove() -> Int {
+        var memo: [ObjectIdentifier: Int] = [:]
+        return depthAbove(depth: 0, memo: &memo)
+    }
+
+    private func depthAbove(depth: Int, memo: inout [ObjectIdentifier: Int]) -> Int {
         guard depth <= EpollFile.maxNesting else { return depth }
-        return containers.map { $0.depthAbove(depth: depth + 1) + 1 }.max() ?? 0
+        if let known = memo[ObjectIdentifier(self)] { return known }
+        var deepest = 0
+        for outer in containers { deepest = max(deepest, outer.depthAbove(depth: depth + 1, memo: &memo) + 1) }
+        memo[ObjectIdentifier(self)] = deepest
+        return deepest
     }
 
     // MARK: epoll_wait
@@ -269,7 +290,10 @@ extension Kernel {
     func notifyWatchers(_ queue: WaitQueue, events: Int16) {
         guard wakeDepth <= EpollFile.maxNesting + 1 else { return }
         wakeDepth += 1
-        defer { wakeDepth -= 1 }
+        defer {
+            wakeDepth -= 1
+            if wakeDepth == 0 { epollsWoken.removeAll(keepingCapacity: true) }
+        }
         queue.watchers.removeAll { $0.entry == nil }
         for w in queue.watchers {
             if let e = w.entry, let ep = e.epoll { ep.wakeup(e, events: events) }
