@@ -302,6 +302,8 @@ final class Kernel {
                 nextCPUCheck = now + Kernel.tickInterval
                 checkCPUTime()
             }
+            // FIXME: the console is looked at, not told: while umk's stdin holds unread input each look wakes
+            // its queue again, so an edge-triggered epoll entry on it is re-armed by every look.
             if consoleQueue.hasInterest() && HostFile.standardInput.isReadable() { wake(consoleQueue) }
             if !consoleOutput.queue.isEmpty && consoleOutput.writer.hasRoom { wake(consoleOutput.queue) }
             if !runnable.isEmpty { continue }

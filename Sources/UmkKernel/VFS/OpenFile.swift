@@ -60,6 +60,7 @@ class OpenFile {
     func readyEvents() -> Int16 { POLL.IN | POLL.OUT | POLL.RDNORM | POLL.WRNORM }
     /// Whether epoll may watch the file (file_can_poll): files that can make a caller wait. Regular files,
     /// directories and the devices with no poll of their own are refused with EPERM, as on Linux.
+    /// FIXME: every file with no queue is refused, /dev/random and /dev/urandom too (Linux polls those).
     var supportsPoll: Bool { waitQueue != nil }
     /// The epoll entries watching this file (Linux's file->f_ep).
     var epollEntries: [EpollEntry] = []
