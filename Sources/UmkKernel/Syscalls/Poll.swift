@@ -98,7 +98,7 @@ extension Kernel {
 
     /// Nothing ready and time left: wait on the queues (EINTR first if a signal is ready for delivery).
     /// Otherwise the call finishes: nil.
-    private func waitIfNothingReady(_ t: Task, ready: Int, timeout: Int64?, queues: [WaitQueue]) throws(LinuxErrno)
+    func waitIfNothingReady(_ t: Task, ready: Int, timeout: Int64?, queues: [WaitQueue]) throws(LinuxErrno)
         -> SyscallOutcome?
     {
         if ready == 0 && !pollDeadline(t, timeout: timeout) {

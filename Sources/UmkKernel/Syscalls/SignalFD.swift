@@ -15,6 +15,7 @@ final class SignalFile: OpenFile {
     }
 
     override var procLinkName: String { "anon_inode:[signalfd]" }
+    /// FIXME: epoll watches the queue of the task that added the file, not of whoever waits later.
     override var waitQueue: WaitQueue? { kernel.current?.signalfdQueue }
 
     override func readyEvents() -> Int16 {

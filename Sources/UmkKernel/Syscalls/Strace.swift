@@ -115,6 +115,11 @@ final class Strace {
             return ["F_DUPFD", "F_GETFD", "F_SETFD", "F_GETFL", "F_SETFL", "F_GETLK", "F_SETLK", "F_SETLKW"][safe: Int(a.int(i))]
                 ?? names[a.int(i)] ?? String(a.int(i))
         case .inotifyMask: return IN.names(a.uint(i))
+        case .epollOp: return ["EPOLL_CTL_ADD", "EPOLL_CTL_DEL", "EPOLL_CTL_MOD"][safe: Int(a.int(i)) - 1] ?? String(a.int(i))
+        case .epollEvent:
+            guard let ev = try? task.mm.read(a.address(i), as: UInt32.self),
+                  let data = try? task.mm.read(a.address(i).advanced(by: 4), as: UInt64.self) else { return hex(v) }
+            return "{events=\(epollEvents(ev)), data=\(hex(data))}"
         case .flockOperation:
             return flags(a.int(i), [(LOCK.SH, "LOCK_SH"), (LOCK.EX, "LOCK_EX"), (LOCK.UN, "LOCK_UN"), (LOCK.NB, "LOCK_NB"),
                                     (LOCK.MAND, "LOCK_MAND")], zero: "0")
@@ -131,6 +136,19 @@ final class Strace {
             }
             return "[" + items.joined(separator: ", ") + "]"
         }
+    }
+
+    private func epollEvents(_ ev: UInt32) -> String {
+        let names: [(UInt32, String)] = [
+            (EPOLL.IN, "EPOLLIN"), (EPOLL.PRI, "EPOLLPRI"), (EPOLL.OUT, "EPOLLOUT"), (EPOLL.ERR, "EPOLLERR"),
+            (EPOLL.HUP, "EPOLLHUP"), (EPOLL.RDNORM, "EPOLLRDNORM"), (0x80, "EPOLLRDBAND"), (0x100, "EPOLLWRNORM"),
+            (0x200, "EPOLLWRBAND"), (0x400, "EPOLLMSG"), (EPOLL.RDHUP, "EPOLLRDHUP"), (EPOLL.EXCLUSIVE, "EPOLLEXCLUSIVE"),
+            (EPOLL.WAKEUP, "EPOLLWAKEUP"), (EPOLL.ONESHOT, "EPOLLONESHOT"), (EPOLL.ET, "EPOLLET"),
+        ]
+        var parts = names.filter { ev & $0.0 != 0 }.map(\.1)
+        let rest = names.reduce(ev) { $0 & ~$1.0 }
+        if rest != 0 || parts.isEmpty { parts.append("0x" + String(rest, radix: 16)) }
+        return parts.joined(separator: "|")
     }
 
     private func bufferString(_ task: Task, _ at: GuestAddress, _ count: Int) -> String {

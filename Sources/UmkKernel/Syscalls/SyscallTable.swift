@@ -58,6 +58,8 @@ enum ArgFormat: Equatable {
     case outBuffer
     case openFlags, mode, accessMode, atFlags, whence, mmapProt, mmapFlags, signal, clock, fcntlCommand
     case ioctlRequest, argv, flockOperation, inotifyMask
+    /// epoll_ctl's op, and the struct epoll_event it passes.
+    case epollOp, epollEvent
 }
 
 enum ResultFormat { case int, hex, none }
@@ -99,6 +101,9 @@ struct SyscallTable {
         t.addFutexCalls()
         t.addPollCalls()
         t.addSignalfdCalls()
+        t.addEpollCalls()
+        t.addEventfdCalls()
+        t.addTimerfdCalls()
         t.addInotifyCalls()
         t.addCredentialCalls()
         t.addSocketCalls()

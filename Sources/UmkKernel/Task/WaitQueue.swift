@@ -5,7 +5,25 @@
 // value, it returns that value.
 final class WaitQueue {
     fileprivate(set) var waiters: [Task] = []
+    /// The epoll entries watching a file that wakes this queue (ep_poll_callback's wait entries): told of
+    /// every wake, whether or not a task waits. Weak: the epoll instance owns its entries.
+    var watchers: [WeakEpollEntry] = []
     var isEmpty: Bool { waiters.isEmpty }
+    /// Whether a wake would reach anyone: a waiting task, or one waiting on an epoll instance that watches
+    /// this queue (directly or through nested instances). For wakes the loop makes by looking (the console).
+    func hasInterest() -> Bool {
+        var seen: Set<ObjectIdentifier> = []
+        return hasInterest(depth: 0, seen: &seen)
+    }
+
+    private func hasInterest(depth: Int, seen: inout Set<ObjectIdentifier>) -> Bool {
+        if !waiters.isEmpty { return true }
+        guard depth <= EpollFile.maxNesting, seen.insert(ObjectIdentifier(self)).inserted else { return false }
+        for w in watchers {
+            if let q = w.entry?.epoll?.queue, q.hasInterest(depth: depth + 1, seen: &seen) { return true }
+        }
+        return false
+    }
 }
 
 extension Kernel {
@@ -22,8 +40,12 @@ extension Kernel {
         if t.deadline != nil { sleepers.append(t) }
     }
 
-    /// Wakes every task waiting on `queue`.
-    func wake(_ queue: WaitQueue) {
+    /// Wakes every task waiting on `queue`, and tells its epoll watchers. `events` says what the wake is
+    /// about when the waker knows (Linux's wake_up_poll key: a pipe's reader wakes writers with POLLOUT),
+    /// 0 when it may be anything; an edge-triggered entry interested in none of them is not re-armed.
+    /// `watchers` false wakes the tasks alone (a change that is no new readiness for epoll).
+    func wake(_ queue: WaitQueue, events: Int16 = 0, watchers: Bool = true) {
+        if watchers && !queue.watchers.isEmpty { notifyWatchers(queue, events: events) }
         guard !queue.waiters.isEmpty else { return }
         let waiters = queue.waiters
         queue.waiters.removeAll()

@@ -58,7 +58,10 @@ final class FDTable {
     private func dropped(_ file: OpenFile) {
         file.descriptorCount -= 1
         locks?.closed(file, by: self)
-        if file.descriptorCount == 0 { notify?.closed(file) }
+        if file.descriptorCount == 0 {
+            file.released()
+            notify?.closed(file)
+        }
     }
 
     func close(_ fd: Int32) throws(LinuxErrno) {

@@ -58,6 +58,19 @@ class OpenFile {
     /// The poll events ready now. By default a file is always readable and writable (fs/select.c
     /// DEFAULT_POLLMASK), as regular files and devices are.
     func readyEvents() -> Int16 { POLL.IN | POLL.OUT | POLL.RDNORM | POLL.WRNORM }
+    /// Whether epoll may watch the file (file_can_poll): files that can make a caller wait. Regular files,
+    /// directories and the devices with no poll of their own are refused with EPERM, as on Linux.
+    /// FIXME: every file with no queue is refused, /dev/random and /dev/urandom too (Linux polls those).
+    var supportsPoll: Bool { waitQueue != nil }
+    /// The epoll entries watching this file (Linux's file->f_ep).
+    var epollEntries: [EpollEntry] = []
+    /// The last fd of this description went (__fput's eventpoll_release): it leaves every epoll set.
+    func released() {
+        for e in epollEntries { e.epoll?.remove(e) }
+        epollEntries.removeAll()
+    }
+    /// Lines /proc/PID/fdinfo/N shows after the common ones (eventfd-count:, tfd: ...).
+    var fdInfo: String { "" }
 }
 
 /// An O_PATH descriptor: names a file for *at() calls, fstat and fchdir, and nothing else (EBADF).

@@ -126,8 +126,11 @@ final class PipeEnd: OpenFile {
             if pipe.writers == 0 { return 0 }
             throw .EAGAIN
         }
+        // pipe_read wakes writers with POLLOUT, and epoll hears of it only when the pipe was full (not
+        // writable) before: an edge-triggered EPOLLOUT entry is not re-armed by every read.
+        let wasFull = pipe.capacity - pipe.count < Pipe.atomicSize
         let n = pipe.take(into: io)
-        pipe.kernel.wake(pipe.queue)
+        pipe.kernel.wake(pipe.queue, events: POLL.OUT | POLL.WRNORM, watchers: wasFull)
         return n
     }
 
@@ -137,7 +140,7 @@ final class PipeEnd: OpenFile {
         let room = pipe.capacity - pipe.count
         if room == 0 || (total <= Pipe.atomicSize && room < total) { throw .EAGAIN }
         let n = pipe.put(from: io, limit: room)
-        pipe.kernel.wake(pipe.queue)
+        pipe.kernel.wake(pipe.queue, events: POLL.IN | POLL.RDNORM)
         return n
     }
 

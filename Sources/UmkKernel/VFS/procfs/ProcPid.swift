@@ -79,7 +79,7 @@ extension Kernel {
                     var flags = file.statusFlags | (entry.closeOnExec ? O.CLOEXEC : 0)
                     if file.dentry != nil { flags |= 0o100000 }
                     let ino = (try? file.stat().ino) ?? 0
-                    return Array("pos:\t\(position)\nflags:\t0\(String(flags, radix: 8))\nmnt_id:\t1\nino:\t\(ino)\n".utf8)
+                    return Array("pos:\t\(position)\nflags:\t0\(String(flags, radix: 8))\nmnt_id:\t1\nino:\t\(ino)\n\(file.fdInfo)".utf8)
                 }, ino: base + ProcIno.fdinfo + UInt64(fd)))
             }
         }, ino: base + 7)
