@@ -222,6 +222,13 @@ public enum HostProcess {
         getenv(name).map { String(cString: $0) }
     }
 
+    /// umk's own working directory (getcwd), or nil when it cannot be named.
+    public static func currentDirectory() -> String? {
+        var buf = [CChar](repeating: 0, count: 4096)
+        guard getcwd(&buf, buf.count) != nil else { return nil }
+        return String(cString: buf)
+    }
+
     /// Creates (or truncates) a file for writing, returning its fd.
     public static func createFile(_ path: String) throws(Errno) -> Int32 {
         try retrying { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }

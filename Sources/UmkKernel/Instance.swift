@@ -23,6 +23,9 @@ public struct Configuration: Sendable {
     public var environment: [String] = []
     /// The first program's working directory in the guest.
     public var workingDirectory: String = "/"
+    /// A working directory to use instead when it exists in the guest (the caller's, as `runsc do` and
+    /// proot do, so that `umk run -- ./prog` works); `workingDirectory` otherwise.
+    public var preferredWorkingDirectory: String? = nil
     /// Where --strace writes (a host fd, 2 for stderr), or nil for no tracing.
     public var straceFD: Int32? = nil
     /// Kernel log threshold: messages at this level or above reach stderr.
@@ -108,6 +111,7 @@ public final class Instance: @unchecked Sendable {
 /// The few host services the command line uses, so that it never calls the host itself.
 public enum CommandLineHost {
     public static func environmentValue(_ name: String) -> String? { HostProcess.environmentValue(name) }
+    public static func currentDirectory() -> String? { HostProcess.currentDirectory() }
 
     /// Opens FILE for --strace=FILE: its fd, or why not (one line).
     public static func createTraceFile(_ path: String) -> Result<Int32, TraceFileError> {

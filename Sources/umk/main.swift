@@ -47,7 +47,7 @@ struct Run: ParsableCommand {
                                valueName: "PATH[:size=N]"))
     var tmpfs: [String] = []
 
-    @Option(help: "Guest memory: a size such as 64M or 1G (at least 4M).")
+    @Option(help: "Guest memory: a size such as 64M, 1.5G or 2GiB (binary multiples; at least 4M).")
     var mem: String = "256M"
 
     @Option(help: ArgumentHelp("Host CPUs the guest's tasks may run on at once; the guest sees this many CPUs.", valueName: "N"))
@@ -68,8 +68,10 @@ struct Run: ParsableCommand {
     @Option(name: .customShort("e"), help: ArgumentHelp("Set a guest environment variable (KEY=VALUE, or KEY to copy umk's).", valueName: "KEY=VALUE"))
     var env: [String] = []
 
-    @Option(name: .customShort("w"), help: ArgumentHelp("Working directory of PROGRAM in the guest.", valueName: "DIR"))
-    var workdir: String = "/"
+    @Option(name: .customShort("w"), help: ArgumentHelp("""
+        Working directory of PROGRAM in the guest (default: umk's own when the guest has it, else /).
+        """, valueName: "DIR"))
+    var workdir: String?
 
     @Option(help: "The guest's host name.")
     var hostname: String = "umk"
@@ -96,7 +98,7 @@ struct Run: ParsableCommand {
         var config = Configuration()
         config.root = root
         guard let bytes = parseSize(mem), bytes >= 4 << 20, bytes <= 1 << 40 else {
-            throw ValidationError("--mem \(mem): expected a size from 4M to 1T, such as 256M or 2G")
+            throw ValidationError("--mem \(mem): expected a size from 4M to 1T, such as 256M, 1.5G or 2GiB")
         }
         config.memoryBytes = (bytes + 4095) & ~4095
         switch overcommit.split(separator: ":", omittingEmptySubsequences: false).map(String.init) {
@@ -114,7 +116,13 @@ struct Run: ParsableCommand {
         config.upper = upper
         for v in volumes { config.mounts.append(try parseVolume(v)) }
         for t in tmpfs { config.mounts.append(try parseTmpfs(t)) }
-        config.workingDirectory = workdir
+        if let workdir {
+            config.workingDirectory = workdir
+        } else {
+            config.preferredWorkingDirectory = CommandLineHost.currentDirectory()
+        }
+        let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+        guard levels.contains(log) else { throw ValidationError("--log \(log): expected one of \(levels.joined(separator: ", "))") }
         config.logLevel = log
         config.forwardSignals = true
         if let user {
@@ -200,16 +208,22 @@ func parseTmpfs(_ t: String) throws -> MountRequest {
     return .tmpfs(guest: path, sizeBytes: size)
 }
 
-/// "256M", "1G", "65536": binary multiples.
+/// "256M", "1.5G", "2GiB", "1GB", "65536": binary multiples (K, M, G, T, with or without "iB" or "B", as
+/// docker's units are), a decimal fraction allowed before the unit.
 func parseSize(_ s: String) -> Int? {
-    guard let last = s.last else { return nil }
-    let units: [Character: Int] = ["k": 1 << 10, "K": 1 << 10, "m": 1 << 20, "M": 1 << 20, "g": 1 << 30, "G": 1 << 30, "t": 1 << 40, "T": 1 << 40]
-    if let unit = units[last] {
-        guard let n = Int(s.dropLast()), n >= 0 else { return nil }
-        let (r, o) = n.multipliedReportingOverflow(by: unit)
-        return o ? nil : r
+    var text = s
+    for suffix in ["iB", "ib", "B", "b"] where text.count > suffix.count && text.hasSuffix(suffix) {
+        text.removeLast(suffix.count)
+        break
     }
-    return Int(s)
+    guard let last = text.last else { return nil }
+    let units: [Character: Int] = ["k": 1 << 10, "K": 1 << 10, "m": 1 << 20, "M": 1 << 20, "g": 1 << 30, "G": 1 << 30, "t": 1 << 40, "T": 1 << 40]
+    guard let unit = units[last] else { return s == text ? Int(text) : nil }
+    let number = text.dropLast()
+    guard !number.isEmpty, number.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
+          number.filter({ $0 == "." }).count <= 1, let value = Double(number), value.isFinite, value >= 0,
+          value * Double(unit) < Double(1 << 50) else { return nil }
+    return Int(value * Double(unit))
 }
 
 /// `--strace=FILE` is an option with an optional value, which ArgumentParser does not have: rewrite it before

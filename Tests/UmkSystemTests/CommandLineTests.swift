@@ -21,6 +21,33 @@ final class CommandLineTests: SystemTestCase {
         }
     }
 
+    /// With no -w the guest starts in umk's own directory when the guest has it (so `./prog` works), else /.
+    func testCallersDirectoryIsTheDefault() throws {
+        let dir = Fixture.files
+        let here = Runner.run(try umkBinary(), ["run"] + identityOptions + ["--", "/bin/sh", "-c", "pwd; cat ./hello.txt"], cwd: dir)
+        XCTAssertEqual(here.out, dir + "\nhello, world\n", here.report)
+        let root = try makeRoot()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.copyItem(atPath: try Userland.program("exit"), toPath: root + "/exit")
+        let elsewhere = Runner.run(try umkBinary(), ["run", "--root", root, "--", "/exit", "0"], cwd: dir)
+        XCTAssertEqual(elsewhere.termination, .exited(0), elsewhere.report)
+        let explicit = Runner.run(try umkBinary(), ["run", "-w", "/", "--", "/bin/pwd"], cwd: dir)
+        XCTAssertEqual(explicit.out, "/\n", explicit.report)
+    }
+
+    func testMemorySizes() throws {
+        for (size, kB) in [("1.5G", 1_572_864), ("2GiB", 2_097_152), ("1GB", 1_048_576), ("64M", 65536), ("67108864", 65536)] {
+            let outcome = try umk(["run", "--mem", size, "--", "/bin/sh", "-c", "head -1 /proc/meminfo"])
+            XCTAssertEqual(outcome.out.split(separator: " ").filter { !$0.isEmpty }.dropFirst().first.map(String.init),
+                           "\(kB)", "\(size): \(outcome.report)")
+        }
+        for bad in ["1.5.5G", "G", "-1G", "12Q", "3M"] { try assertStatus(["run", "--mem", bad, "--", "/bin/true"], 125) }
+    }
+
+    func testUnknownLogLevelExits125() throws {
+        try assertStatus(["run", "--log", "loud", "--", "/bin/true"], 125)
+    }
+
     func testMissingProgramExits127() throws {
         try assertStatus(["run", "--", "/nonexistent/umk-no-such-program"], 127)
         try assertStatus(["run", "--", "umk-no-such-program"], 127)

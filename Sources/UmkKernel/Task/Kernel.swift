@@ -162,9 +162,14 @@ final class Kernel {
         let credentials = Credentials(uid: configuration.uid, gid: configuration.gid)
         var walk = PathWalk(root: rootDentry, credentials: credentials)
         walk.mounts = mounts
-        let cwd: Dentry
+        var cwd: Dentry
         do throws(LinuxErrno) {
             cwd = try walk.resolve(Array(configuration.workingDirectory.utf8), from: rootDentry, followFinal: true)
+            if let preferred = configuration.preferredWorkingDirectory,
+               let there = try? walk.resolve(Array(preferred.utf8), from: rootDentry, followFinal: true),
+               there.inode.isDirectory {
+                cwd = there
+            }
             guard cwd.inode.isDirectory else { throw LinuxErrno.ENOTDIR }
         } catch {
             throw .kernelFailure("working directory \(configuration.workingDirectory): \(error.message)")
