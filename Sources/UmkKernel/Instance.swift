@@ -33,6 +33,9 @@ public struct Configuration: Sendable {
     /// Forward SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1 and SIGUSR2 sent to umk to the guest's process 1,
     /// as `docker run` does, instead of letting them kill umk. For the command line; off for embedders.
     public var forwardSignals = false
+    /// When the guest fails (a non-zero status or a signal) after calling system calls umk does not have, say
+    /// which on stderr in one line: the likeliest reason for the failure. For the command line.
+    public var reportUnimplemented = false
 
     public init() {}
 }

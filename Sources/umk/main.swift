@@ -125,6 +125,7 @@ struct Run: ParsableCommand {
         guard levels.contains(log) else { throw ValidationError("--log \(log): expected one of \(levels.joined(separator: ", "))") }
         config.logLevel = log
         config.forwardSignals = true
+        config.reportUnimplemented = true
         if let user {
             let parts = user.split(separator: ":", omittingEmptySubsequences: false)
             guard parts.count <= 2, let uid = UInt32(parts[0]), parts.count == 1 || UInt32(parts[1]) != nil else {

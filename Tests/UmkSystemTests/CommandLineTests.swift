@@ -44,6 +44,19 @@ final class CommandLineTests: SystemTestCase {
         for bad in ["1.5.5G", "G", "-1G", "12Q", "3M"] { try assertStatus(["run", "--mem", bad, "--", "/bin/true"], 125) }
     }
 
+    /// A guest that fails after calling a system call umk lacks gets one line naming it; one that succeeds
+    /// gets none.
+    func testUnimplementedCallsAreNamedWhenTheGuestFails() throws {
+        let call = "import ctypes; ctypes.CDLL(None).syscall(155, 0, 0)"  // pivot_root
+        let failing = try umk(["run", "--", "/usr/bin/python3", "-c", call + "; exit(3)"])
+        XCTAssertEqual(failing.termination, .exited(3), failing.report)
+        XCTAssertEqual(failing.err, "umk: the guest called unimplemented system calls: pivot_root; see umk syscalls\n",
+                       failing.report)
+        let fine = try umk(["run", "--", "/usr/bin/python3", "-c", call])
+        XCTAssertEqual(fine.termination, .exited(0), fine.report)
+        XCTAssertEqual(fine.err, "", fine.report)
+    }
+
     func testUnknownLogLevelExits125() throws {
         try assertStatus(["run", "--log", "loud", "--", "/bin/true"], 125)
     }

@@ -215,6 +215,10 @@ final class Kernel {
             throw .kernelFailure("host: \(LinuxErrno(host: error).message)")
         }
         shutDown()
+        if configuration.reportUnimplemented, exitStatus != .exited(0), !unknownSyscallsLogged.isEmpty {
+            let names = unknownSyscallsLogged.sorted().map { SyscallNames.name($0) }.joined(separator: ", ")
+            HostProcess.printError("umk: the guest called unimplemented system calls: \(names); see umk syscalls")
+        }
         do {
             try saveUpperDirectory()
         } catch {
