@@ -115,6 +115,8 @@ public final class Instance: @unchecked Sendable {
 public enum CommandLineHost {
     public static func environmentValue(_ name: String) -> String? { HostProcess.environmentValue(name) }
     public static func currentDirectory() -> String? { HostProcess.currentDirectory() }
+    /// Whether umk's stdout is a terminal (the guest then gets the host's TERM).
+    public static var outputIsTerminal: Bool { HostFile.standardOutput.isTerminal }
 
     /// Opens FILE for --strace=FILE: its fd, or why not (one line).
     public static func createTraceFile(_ path: String) -> Result<Int32, TraceFileError> {

@@ -82,11 +82,13 @@ struct Run: ParsableCommand {
     @Option(help: ArgumentHelp("Kernel log level: trace, debug, info, notice, warning, error.", valueName: "LEVEL"))
     var log: String = "warning"
 
-    @Argument(parsing: .remaining, help: ArgumentHelp("The program and its arguments, after --.", valueName: "PROGRAM"))
+    @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("The program and its arguments (after --, or after the options).", valueName: "PROGRAM"))
     var command: [String] = []
 
     func validate() throws {
         if command.first == "--" { return }
+        // Passthrough starts at the first argument umk does not know: an option there is a mistake, not PROGRAM.
+        if let first = command.first, first.hasPrefix("-") { throw ValidationError("unknown option '\(first)'") }
         if command.isEmpty { throw ValidationError("missing PROGRAM: umk run [options] -- PROGRAM [ARGS...]") }
     }
 
@@ -135,7 +137,8 @@ struct Run: ParsableCommand {
             config.gid = parts.count == 2 ? UInt32(parts[1])! : uid
         }
         var environment = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                           "HOME=" + (config.uid == 0 ? "/root" : "/"), "TERM=xterm"]
+                           "HOME=" + (config.uid == 0 ? "/root" : "/"),
+                           "TERM=" + (CommandLineHost.outputIsTerminal ? CommandLineHost.environmentValue("TERM") ?? "xterm" : "xterm")]
         for e in env {
             var entry = e
             if !e.contains("=") {
@@ -228,17 +231,29 @@ func parseSize(_ s: String) -> Int? {
 }
 
 /// `--strace=FILE` is an option with an optional value, which ArgumentParser does not have: rewrite it before
-/// parsing (only before `--`, so the guest's own arguments are never touched).
+/// parsing, among umk's own options only (before `--` or PROGRAM, so the guest's arguments are never touched).
 func rewriteArguments(_ args: [String]) -> [String] {
+    let takesValue: Set<String> = ["--root", "--mem", "--cpus", "--overcommit", "-e", "-w", "--hostname", "--user",
+                                   "--log", "-v", "--volume", "--tmpfs", "--upper", "--strace-file"]
     var out: [String] = []
-    var passthrough = false
-    for a in args {
-        if !passthrough && a == "--" { passthrough = true }
-        if !passthrough && a.hasPrefix("--strace=") {
-            out += ["--strace-file", String(a.dropFirst("--strace=".count))]
-        } else {
-            out.append(a)
+    var positionals = 0  // the subcommand, then PROGRAM: after it everything is the guest's
+    var valueNext = false
+    for (i, a) in args.enumerated() {
+        if a == "--" || positionals >= 2 {
+            return out + args[i...]
         }
+        if valueNext {
+            valueNext = false
+        } else if a.hasPrefix("--strace=") {
+            out += ["--strace-file", String(a.dropFirst("--strace=".count))]
+            continue
+        } else if takesValue.contains(a) {
+            valueNext = true
+        } else if !a.hasPrefix("-") {
+            positionals += 1
+            if positionals == 2 { return out + args[i...] }
+        }
+        out.append(a)
     }
     return out
 }

@@ -57,6 +57,14 @@ final class CommandLineTests: SystemTestCase {
         XCTAssertEqual(fine.err, "", fine.report)
     }
 
+    /// PROGRAM's own options may follow it without `--`: they are the guest's, even ones umk has too.
+    func testProgramOptionsWithoutDoubleDash() throws {
+        let outcome = try umk(["run", "--mem", "64M", "/bin/echo", "-n", "--strace=x", "-w", "/", "--", "-v"])
+        XCTAssertEqual(outcome.termination, .exited(0), outcome.report)
+        XCTAssertEqual(outcome.out, "--strace=x -w / -- -v", outcome.report)
+        XCTAssertEqual(outcome.err, "", outcome.report)
+    }
+
     func testUnknownLogLevelExits125() throws {
         try assertStatus(["run", "--log", "loud", "--", "/bin/true"], 125)
     }
