@@ -11,7 +11,7 @@ public struct Configuration: Sendable {
     /// Mounts over the root, made in order at boot: binds of host paths (`-v`) and tmpfs (`--tmpfs`).
     public var mounts: [MountRequest] = []
     /// Guest RAM in bytes: the size of the physical-memory file.
-    public var memoryBytes: Int = 256 << 20
+    public var memoryBytes: Int = 1 << 30
     /// Host CPUs the guest's tasks run on at once, and the CPUs the guest sees (nil: the default, 1).
     public var cpus: Int? = nil
     /// vm.overcommit_memory: heuristic by default, as on Linux.

@@ -48,7 +48,7 @@ struct Run: ParsableCommand {
     var tmpfs: [String] = []
 
     @Option(help: "Guest memory: a size such as 64M, 1.5G or 2GiB (binary multiples; at least 4M).")
-    var mem: String = "256M"
+    var mem: String = "1G"
 
     @Option(help: ArgumentHelp("Host CPUs the guest's tasks may run on at once; the guest sees this many CPUs.", valueName: "N"))
     var cpus: Int = 1

@@ -67,7 +67,7 @@ final class ProcFSTests: SystemTestCase {
         XCTAssertEqual(lines.count, 6, outcome.report)
         XCTAssertTrue(lines.first?.hasPrefix("top - ") == true, outcome.report)
         XCTAssertTrue(lines.contains { $0.hasPrefix("Tasks:   3 total,") }, outcome.report)
-        XCTAssertTrue(lines.contains { $0.hasPrefix("MiB Mem :    256.0 total") }, outcome.report)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("MiB Mem :   1024.0 total") }, outcome.report)  // the default --mem
         XCTAssertEqual(lines.last, "0", outcome.report)
     }
 }
