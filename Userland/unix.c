@@ -181,6 +181,23 @@ static void pairs(void) {
     waitpid(pid, NULL, 0);
     close(sv[0]);
 
+    /* a writer blocked on a full pair whose peer closes gets back what it wrote */
+    T(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+    pid = xfork();
+    if (pid == 0) {
+        static char huge[1 << 20];
+        close(sv[0]);
+        signal(SIGPIPE, SIG_IGN);
+        ssize_t r = write(sv[1], huge, sizeof huge);
+        _exit(r > 0 && r < (ssize_t)sizeof huge ? 3 : r < 0 && errno == EPIPE ? 4 : 5);
+    }
+    close(sv[1]);
+    sleep_ms(50);
+    close(sv[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    printf("blocked writer: exit %d\n", WEXITSTATUS(status));
+
     /* datagrams and seqpackets keep their boundaries */
     int types[2] = {SOCK_DGRAM, SOCK_SEQPACKET};
     for (int i = 0; i < 2; i++) {
@@ -226,6 +243,8 @@ static void errors(void) {
     T(send(sv[0], BAD_PTR, 10, 0));
     T(recv(sv[0], BAD_PTR, 10, MSG_DONTWAIT));
     struct sockaddr_un sa = {AF_UNIX, "/nonexistent-umk/x"};
+    T(send(sv[0], "", 0, 0));
+    show_recv("no empty message", sv[1], 10, MSG_DONTWAIT);
     T(sendto(sv[0], "x", 1, 0, (struct sockaddr *)&sa, sizeof sa));
     T(connect(sv[0], (struct sockaddr *)&sa, sizeof sa));
     T(listen(sv[0], 1));
@@ -299,6 +318,7 @@ static void server(const char *dir) {
         close(a);
     }
     for (int i = 0; i < 4; i++) close(cs[i]);
+
 
     /* an echo server for forked clients */
     pid_t pids[2];

@@ -184,8 +184,6 @@ extension Kernel {
         return s
     }
 
-    private static var nextAutobind = 0
-
     func sysBind(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
         let s = try socket(t, a.int(0))
         var name: [UInt8]
@@ -200,10 +198,13 @@ extension Kernel {
                (try? t.process.pathWalk.resolve(name, from: start, followFinal: false)) != nil { throw .EADDRINUSE }
             throw .EINVAL
         }
-        if name.isEmpty {  // autobind: an abstract name of five hex digits
+        if name.isEmpty {  // autobind: an abstract name of five hex digits, ENOSPC when all are taken
+            var tries = 0
             repeat {
-                Kernel.nextAutobind = (Kernel.nextAutobind + 1) & 0xfffff
-                name = [0] + Array(String(Kernel.nextAutobind, radix: 16).leftPadded(5).utf8)
+                tries += 1
+                guard tries <= 0x100000 else { throw .ENOSPC }
+                lastAutobind = (lastAutobind + 1) & 0xfffff
+                name = [0] + Array(String(lastAutobind, radix: 16).leftPadded(5).utf8)
             } while abstractSockets[name]?.socket != nil
         }
         if name[0] == 0 {

@@ -73,6 +73,7 @@ final class UnixSocket: OpenFile {
         }
         // Connections never accepted go with the listener: their clients see the end of the stream.
         pending.removeAll()
+        kernel.wake(queue)  // a connector waiting for room in the backlog finds nobody listening
     }
 
     var isStream: Bool { type == UnixSocket.STREAM }
@@ -167,6 +168,7 @@ final class UnixSocket: OpenFile {
         }
         if peer.shutdown & UnixSocket.shutReceive != 0 { throw .EPIPE }
         let total = io.count
+        if isStream && total == 0 { return 0 }  // nothing to queue: an empty message would read as end of file
         let room = sendBuffer - peer.queued
         if isStream {
             guard room > 0, peer.messageCount < UnixSocket.maxMessages else { throw .EAGAIN }
