@@ -1,7 +1,8 @@
 /* unix.c: AF_UNIX sockets (net/unix/af_unix.c). socketpair of each type: data both ways, read/write and
  * send/recv with MSG_PEEK, MSG_DONTWAIT and MSG_WAITALL, readv/writev and sendmsg/recvmsg, message boundaries
  * of datagram and seqpacket pairs, shutdown and close (end of file, EPIPE with and without MSG_NOSIGNAL), the
- * socket options, the names, fstat, FIONREAD and poll; then a stream server on a path in a fresh directory
+ * socket options, the names, fstat, FIONREAD and poll; SCM_RIGHTS (a pipe passed over a pair, a short or
+ * missing control buffer, a bad fd); then a stream server on a path in a fresh directory
  * under /tmp and on an abstract name, with forked clients (bind, listen, connect, accept, echo, EADDRINUSE,
  * ECONNREFUSED, a full backlog), and the errors of hostile arguments. */
 #include "check.h"
@@ -226,6 +227,72 @@ static void pairs(void) {
     }
 }
 
+/* SCM_RIGHTS: a pipe's read end passed over a pair, a short control buffer, a bad fd */
+static int send_fds(int sock, const int *fds, int n, const char *data) {
+    char control[CMSG_SPACE(sizeof(int) * 4)] = {0};
+    struct iovec iov = {(void *)data, strlen(data)};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+                        .msg_controllen = CMSG_SPACE(sizeof(int) * n)};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+    memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
+    return sendmsg(sock, &mh, 0);
+}
+
+static void rights(void) {
+    int sv[2], p[2];
+    T(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+    T(pipe(p));
+    int two[2] = {p[0], p[1]};
+    T(send_fds(sv[0], two, 2, "fds"));
+    T(send(sv[0], "after", 5, 0));
+    char buf[16] = {0}, control[CMSG_SPACE(sizeof(int) * 4)];
+    struct iovec iov = {buf, sizeof buf};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+    T(recvmsg(sv[1], &mh, MSG_CMSG_CLOEXEC));
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    printf("data %s, controllen %zu, flags %d, level %d type %d len %zu\n", buf, (size_t)mh.msg_controllen,
+           mh.msg_flags, c ? c->cmsg_level : -1, c ? c->cmsg_type : -1, c ? (size_t)c->cmsg_len : 0);
+    if (c) {
+        int got[2];
+        memcpy(got, CMSG_DATA(c), sizeof got);
+        T(fcntl(got[0], F_GETFD));
+        T(write(got[1], "through", 7));
+        memset(buf, 0, sizeof buf);
+        T(read(p[0], buf, 7));
+        printf("pipe carried: %s, new fds differ: %s\n", buf, got[0] != p[0] && got[1] != p[1] ? "yes" : "no");
+        close(got[0]);
+        close(got[1]);
+    }
+    show_recv("rest of stream", sv[1], 16, 0);
+    /* a control buffer with room for one: MSG_CTRUNC */
+    T(send_fds(sv[0], two, 2, "x"));
+    mh.msg_controllen = CMSG_SPACE(sizeof(int));
+    mh.msg_flags = 0;
+    T(recvmsg(sv[1], &mh, 0));
+    c = CMSG_FIRSTHDR(&mh);
+    printf("short: controllen %zu, CTRUNC %s, len %zu\n", (size_t)mh.msg_controllen, mh.msg_flags & MSG_CTRUNC ? "yes" : "no",
+           c ? (size_t)c->cmsg_len : 0);
+    if (c) { int fd; memcpy(&fd, CMSG_DATA(c), sizeof fd); close(fd); }
+    /* no control buffer at all */
+    T(send_fds(sv[0], two, 1, "y"));
+    mh.msg_control = NULL;
+    mh.msg_controllen = 0;
+    mh.msg_flags = 0;
+    T(recvmsg(sv[1], &mh, 0));
+    printf("none: CTRUNC %s\n", mh.msg_flags & MSG_CTRUNC ? "yes" : "no");
+    int bad[1] = {999};
+    T(send_fds(sv[0], bad, 1, "z"));
+    T(send_fds(sv[0], two, 1, "d") >= 0);
+    T(recv(sv[1], buf, sizeof buf, 0));
+    close(p[0]);
+    close(p[1]);
+    close(sv[0]);
+    close(sv[1]);
+}
+
 static void errors(void) {
     int sv[2];
     T(socket(AF_INET6 + 100, SOCK_STREAM, 0));
@@ -397,6 +464,7 @@ static void server(const char *dir) {
 int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
     pairs();
+    rights();
     errors();
     char dir[] = "/tmp/umk-unix-XXXXXX";
     if (!mkdtemp(dir)) return 1;

@@ -1,6 +1,6 @@
 // UnixSocketTests.swift: AF_UNIX sockets compared with native runs: unix.c (socketpair of each type with data
 // both ways, peeking, non-blocking and MSG_WAITALL reads, iovecs, message boundaries, shutdown and close, EPIPE
-// and SIGPIPE, the options, names, fstat, FIONREAD and poll; a server on a path and on an abstract name with
+// and SIGPIPE, the options, names, fstat, FIONREAD and poll; SCM_RIGHTS; a server on a path and on an abstract name with
 // forked clients, EADDRINUSE, ECONNREFUSED, a full backlog; hostile arguments), and python3's
 // socket.socketpair and socketserver.UnixStreamServer.
 

@@ -1,13 +1,14 @@
 import CLinuxABI
 
 // Sockets.swift: the socket family (net/socket.c, net/unix/af_unix.c). AF_UNIX is the only family: stream,
-// datagram and seqpacket pairs from socketpair, and stream sockets bound to a path or an abstract name,
-// listening, connecting and accepting. Other families answer EAFNOSUPPORT; a call that takes a socket fd
-// answers EBADF for a bad fd and ENOTSOCK for a file that is not a socket. The socket itself lives in
-// VFS/UnixSocket.swift.
+// datagram and seqpacket pairs from socketpair, stream sockets bound to a path or an abstract name (listening,
+// connecting, accepting), and files passed with SCM_RIGHTS. Other families answer EAFNOSUPPORT; a call that
+// takes a socket fd answers EBADF for a bad fd and ENOTSOCK for a file that is not a socket. The socket itself
+// lives in VFS/UnixSocket.swift. FIXME: datagrams to an address, MSG_OOB, SO_PASSCRED credentials, recvmmsg and
+// sendmmsg, and the garbage collection of sockets in flight inside each other (a cycle is leaked).
 enum MSG {
     static let OOB: Int32 = 0x1, PEEK: Int32 = 0x2, CTRUNC: Int32 = 0x8, TRUNC: Int32 = 0x20, DONTWAIT: Int32 = 0x40
-    static let WAITALL: Int32 = 0x100, NOSIGNAL: Int32 = 0x4000
+    static let WAITALL: Int32 = 0x100, NOSIGNAL: Int32 = 0x4000, CMSG_CLOEXEC: Int32 = 0x4000_0000
 }
 
 enum SOL {
@@ -37,10 +38,10 @@ extension SyscallTable {
         add(45, [.fd, .outBuffer, .uint, .hex, .pointer, .pointer], .partial("no MSG_OOB")) { k, t, a throws(LinuxErrno) in
             try k.sysRecvfrom(t, a)
         }
-        add(46, [.fd, .pointer, .hex], .partial("no control messages (SCM_RIGHTS, SCM_CREDENTIALS): EOPNOTSUPP")) {
+        add(46, [.fd, .pointer, .hex], .partial("SCM_RIGHTS; SCM_CREDENTIALS accepted, not passed on")) {
             k, t, a throws(LinuxErrno) in try k.sysSendmsg(t, a)
         }
-        add(47, [.fd, .pointer, .hex], .partial("no control messages received")) { k, t, a throws(LinuxErrno) in
+        add(47, [.fd, .pointer, .hex], .partial("SCM_RIGHTS only; no SO_PASSCRED credentials; MSG_PEEK passes no files")) { k, t, a throws(LinuxErrno) in
             try k.sysRecvmsg(t, a)
         }
         add(48, [.fd, .int]) { k, t, a throws(LinuxErrno) in try k.sysShutdown(t, a) }
@@ -319,13 +320,15 @@ extension Kernel {
     /// A send on a socket: EAGAIN waits on the socket's queue unless it or the call is non-blocking; a
     /// blocking stream send waits until all is sent, keeping its progress in the task across restarts; EPIPE
     /// raises SIGPIPE unless MSG_NOSIGNAL.
-    func socketSend(_ t: Task, _ s: UnixSocket, _ io: IOSequence, flags: Int32) throws(LinuxErrno) -> SyscallOutcome {
+    func socketSend(_ t: Task, _ s: UnixSocket, _ io: IOSequence, flags: Int32, files: [OpenFile] = []) throws(LinuxErrno)
+        -> SyscallOutcome
+    {
         guard flags & MSG.OOB == 0 else { throw .EOPNOTSUPP }
         let nonblocking = s.isNonblocking || flags & MSG.DONTWAIT != 0
         let total = io.count
         let done = s.isStream ? min(t.ioProgress, total) : 0
         do {
-            let n = try s.send(from: io.dropFirst(done))
+            let n = try s.send(from: io.dropFirst(done), files: done == 0 ? files : [])
             if s.isStream && !nonblocking && done + n < total {
                 t.ioProgress = done + n
                 return .block(s.queue)
@@ -351,24 +354,26 @@ extension Kernel {
 
     /// A receive on a socket: the outcome, and the whole length of the message read (MSG_TRUNC). MSG_WAITALL
     /// on a blocking stream waits until the buffer is full, the stream ends or an error comes.
-    func socketReceive(_ t: Task, _ s: UnixSocket, _ io: IOSequence, flags: Int32) throws(LinuxErrno) -> (SyscallOutcome, Int) {
+    func socketReceive(_ t: Task, _ s: UnixSocket, _ io: IOSequence, flags: Int32) throws(LinuxErrno)
+        -> (SyscallOutcome, Int, [OpenFile])
+    {
         guard flags & MSG.OOB == 0 else { throw .EOPNOTSUPP }
         let nonblocking = s.isNonblocking || flags & MSG.DONTWAIT != 0
         let peek = flags & MSG.PEEK != 0
         let waitAll = flags & MSG.WAITALL != 0 && s.isStream && !nonblocking && !peek
         let done = waitAll ? min(t.ioProgress, io.count) : 0
         do {
-            let (n, whole) = try s.recv(into: io.dropFirst(done), peek: peek)
-            if waitAll && n > 0 && done + n < io.count {
+            let (n, whole, files) = try s.recv(into: io.dropFirst(done), peek: peek)
+            if waitAll && n > 0 && files.isEmpty && done + n < io.count {
                 t.ioProgress = done + n
-                return (.block(s.queue), 0)
+                return (.block(s.queue), 0, [])
             }
             t.ioProgress = 0
-            return (.value(done + n), whole)
+            return (.value(done + n), whole, files)
         } catch .EAGAIN {
-            if !nonblocking { return (.block(s.queue), 0) }
+            if !nonblocking { return (.block(s.queue), 0, []) }
             t.ioProgress = 0
-            if done > 0 { return (.value(done), done) }
+            if done > 0 { return (.value(done), done, []) }
             throw .EAGAIN
         }
     }
@@ -396,7 +401,7 @@ extension Kernel {
         let n = min(a.count(2), Kernel.maxIOCount)
         let io = try receiveBuffer(t, s, a.address(1), n)
         let flags = a.int(3)
-        let (outcome, whole) = try socketReceive(t, s, io, flags: flags)
+        let (outcome, whole, _) = try socketReceive(t, s, io, flags: flags)  // files without recvmsg are closed
         guard case .value(let got) = outcome else { return outcome }
         if a.address(4).raw != 0 { try putAddress(t, s.peer?.address ?? [], a.address(4), a.address(5), unnamedLength: 0) }
         return .value(flags & MSG.TRUNC != 0 && !s.isStream ? whole : got)
@@ -436,11 +441,51 @@ extension Kernel {
         let nameLength = try t.mm.read(m.advanced(by: 8), as: Int32.self)
         let iov = try t.mm.read(m.advanced(by: 16), as: UInt64.self)
         let iovCount = try t.mm.read(m.advanced(by: 24), as: UInt64.self)
+        let control = try t.mm.read(m.advanced(by: 32), as: UInt64.self)
         let controlLength = try t.mm.read(m.advanced(by: 40), as: UInt64.self)
-        guard controlLength == 0 else { throw .EOPNOTSUPP }  // FIXME: SCM_RIGHTS and SCM_CREDENTIALS
         try checkDestination(t, s, GuestAddress(name), nameLength)
+        let files = try controlFiles(t, GuestAddress(control), controlLength)
         let io = try messageIO(t, GuestAddress(iov), iovCount, write: false)
-        return try socketSend(t, s, io, flags: a.int(2))
+        return try socketSend(t, s, io, flags: a.int(2), files: files)
+    }
+
+    static let SCM_RIGHTS: Int32 = 1, SCM_CREDENTIALS: Int32 = 2, maxRights = 253  // SCM_MAX_FD
+    static let maxControl = 20480  // net.core.optmem_max
+
+    /// __scm_send: the files of the SCM_RIGHTS messages among a sendmsg's control messages (EBADF for a bad
+    /// fd, EINVAL for a malformed header or more than SCM_MAX_FD files). SCM_CREDENTIALS is accepted and not
+    /// passed on; messages of other levels are ignored.
+    func controlFiles(_ t: Task, _ control: GuestAddress, _ length: UInt64) throws(LinuxErrno) -> [OpenFile] {
+        guard length >= 16 else { return [] }
+        guard length <= UInt64(Kernel.maxControl) else { throw .ENOBUFS }
+        let bytes = try t.mm.readBytes(control, Int(length))
+        var files: [OpenFile] = []
+        var at = 0
+        while at + 16 <= bytes.count {
+            let cmsgLength = bytes[at..<at + 8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            let level = Int32(bitPattern: bytes[at + 8..<at + 12].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
+            let type = Int32(bitPattern: bytes[at + 12..<at + 16].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
+            guard cmsgLength >= 16, cmsgLength <= UInt64(bytes.count - at) else { throw .EINVAL }
+            let end = at + Int(cmsgLength)
+            if level == SOL.SOCKET {
+                switch type {
+                case Kernel.SCM_RIGHTS:
+                    let count = (end - at - 16) / 4
+                    guard count > 0, files.count + count <= Kernel.maxRights else { throw .EINVAL }
+                    for i in 0..<count {
+                        let p = at + 16 + 4 * i
+                        let fd = Int32(bitPattern: bytes[p..<p + 4].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
+                        files.append(try t.process.fds.get(fd))
+                    }
+                case Kernel.SCM_CREDENTIALS:
+                    break
+                default:
+                    throw .EINVAL
+                }
+            }
+            at = (end + 7) & ~7
+        }
+        return files
     }
 
     func sysRecvmsg(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
@@ -451,16 +496,51 @@ extension Kernel {
         let iovCount = try t.mm.read(m.advanced(by: 24), as: UInt64.self)
         let io = try messageIO(t, GuestAddress(iov), iovCount, write: true)
         let flags = a.int(2)
-        let (outcome, whole) = try socketReceive(t, s, io, flags: flags)
+        let control = try t.mm.read(m.advanced(by: 32), as: UInt64.self)
+        let controlLength = try t.mm.read(m.advanced(by: 40), as: UInt64.self)
+        let (outcome, whole, files) = try socketReceive(t, s, io, flags: flags)
         guard case .value(let got) = outcome else { return outcome }
         if name != 0 {
             try putAddress(t, s.peer?.address ?? [], GuestAddress(name), m.advanced(by: 8), unnamedLength: 0)
         } else {
             try t.mm.write(m.advanced(by: 8), Int32(0))
         }
-        try t.mm.write(m.advanced(by: 40), UInt64(0))  // no control messages
-        let truncated = !s.isStream && whole > got
-        try t.mm.write(m.advanced(by: 48), truncated ? MSG.TRUNC : Int32(0))
+        // scm_detach_fds: as many files as the control buffer holds, MSG_CTRUNC for the rest (closed).
+        var used = 0
+        // ___sys_recvmsg keeps MSG_CMSG_CLOEXEC of the call's flags in msg_flags.
+        var messageFlags: Int32 = (!s.isStream && whole > got ? MSG.TRUNC : 0) | flags & MSG.CMSG_CLOEXEC
+        if !files.isEmpty {
+            let room = controlLength >= 16 ? Int(min(controlLength - 16, UInt64(4 * files.count))) / 4 : 0
+            if room < files.count { messageFlags |= MSG.CTRUNC }
+            if room > 0 {
+                let p = t.process
+                var fds: [Int32] = []
+                for f in files.prefix(room) {
+                    guard let fd = try? p.fds.install(f, closeOnExec: flags & MSG.CMSG_CLOEXEC != 0,
+                                                       limit: p.limits[RLIMIT.NOFILE].soft) else {
+                        messageFlags |= MSG.CTRUNC
+                        break
+                    }
+                    fds.append(fd)
+                }
+                if !fds.isEmpty {
+                    var b = ByteWriter(count: 16 + 4 * fds.count)
+                    b.put(UInt64(16 + 4 * fds.count), at: 0)
+                    b.put(SOL.SOCKET, at: 8)
+                    b.put(Kernel.SCM_RIGHTS, at: 12)
+                    for (i, fd) in fds.enumerated() { b.put(fd, at: 16 + 4 * i) }
+                    do {
+                        try t.mm.writeBytes(GuestAddress(control), b.bytes)
+                    } catch {
+                        for fd in fds { try? p.fds.close(fd) }
+                        throw error
+                    }
+                    used = min((16 + 4 * fds.count + 7) & ~7, Int(controlLength))
+                }
+            }
+        }
+        try t.mm.write(m.advanced(by: 40), UInt64(used))
+        try t.mm.write(m.advanced(by: 48), messageFlags)
         return .value(flags & MSG.TRUNC != 0 && !s.isStream ? whole : got)
     }
 

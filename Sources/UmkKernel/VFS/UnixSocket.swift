@@ -28,6 +28,8 @@ final class UnixSocket: OpenFile {
     var shutdown = 0
     /// What the peer sent, not yet read: whole messages, the first partly read (streams) from `offset`.
     private var messages: [[UInt8]] = []
+    /// The files each message carries (SCM_RIGHTS), in flight until a recvmsg installs them.
+    private var rights: [[OpenFile]] = []
     private var first = 0
     private var offset = 0
     private(set) var queued = 0
@@ -91,34 +93,45 @@ final class UnixSocket: OpenFile {
 
     /// Takes (or with `peek` copies) what a read gets: across messages for a stream, one message otherwise.
     /// Returns the bytes copied and, for a message, its whole length (MSG_TRUNC).
-    func receive(into io: IOSequence, peek: Bool) -> (Int, Int) {
-        guard first < messages.count else { return (0, 0) }
+    func receive(into io: IOSequence, peek: Bool) -> (Int, Int, [OpenFile]) {
+        guard first < messages.count else { return (0, 0, []) }
         if !isStream {
             let m = messages[first]
             let n = io.copyOut(m)
+            var files: [OpenFile] = []
             if !peek {
+                files = rights[first]
                 queued -= m.count
                 dropFirstMessage()
             }
-            return (n, m.count)
+            return (n, m.count, files)
         }
+        // A stream read stops at a message that carries files, and after one (unix_stream_read_generic).
         var done = 0
         var i = first, at = offset
+        var files: [OpenFile] = []
         while i < messages.count, done < io.count {
+            if done > 0 && !rights[i].isEmpty { break }
             let m = messages[i]
             let n = io.dropFirst(done).copyOut(m[at...])
             done += n
             at += n
+            let carried = !rights[i].isEmpty
+            if !peek && carried {
+                files = rights[i]
+                rights[i] = []
+            }
             if at < m.count { break }
             i += 1
             at = 0
+            if carried { break }
         }
         if !peek {
             for _ in first..<i { dropFirstMessage() }
             offset = at
             queued -= done
         }
-        return (done, done)
+        return (done, done, files)
     }
 
     private func dropFirstMessage() {
@@ -126,9 +139,11 @@ final class UnixSocket: OpenFile {
         offset = 0
         if first == messages.count {
             messages.removeAll(keepingCapacity: true)
+            rights.removeAll(keepingCapacity: true)
             first = 0
         } else if first > 1024 {
             messages.removeFirst(first)
+            rights.removeFirst(first)
             first = 0
         }
     }
@@ -136,8 +151,9 @@ final class UnixSocket: OpenFile {
     var hasMessage: Bool { first < messages.count }
     var messageCount: Int { messages.count - first }
 
-    func append(_ bytes: [UInt8]) {
+    func append(_ bytes: [UInt8], files: [OpenFile]) {
         messages.append(bytes)
+        rights.append(files)
         queued += bytes.count
     }
 
@@ -146,10 +162,10 @@ final class UnixSocket: OpenFile {
 
     // MARK: reads and writes
 
-    func recv(into io: IOSequence, peek: Bool = false) throws(LinuxErrno) -> (Int, Int) {
+    func recv(into io: IOSequence, peek: Bool = false) throws(LinuxErrno) -> (Int, Int, [OpenFile]) {
         if state == .listening { throw .EINVAL }
         if !hasMessage {
-            if shutdown & UnixSocket.shutReceive != 0 { return (0, 0) }
+            if shutdown & UnixSocket.shutReceive != 0 { return (0, 0, []) }
             if isConnectionBased && state != .connected { throw .ENOTCONN }
             throw .EAGAIN
         }
@@ -159,7 +175,7 @@ final class UnixSocket: OpenFile {
         return r
     }
 
-    func send(from io: IOSequence) throws(LinuxErrno) -> Int {
+    func send(from io: IOSequence, files: [OpenFile] = []) throws(LinuxErrno) -> Int {
         if state == .listening { throw .EINVAL }
         if shutdown & UnixSocket.shutSend != 0 { throw .EPIPE }
         guard let peer else {
@@ -174,7 +190,7 @@ final class UnixSocket: OpenFile {
             guard room > 0, peer.messageCount < UnixSocket.maxMessages else { throw .EAGAIN }
             var bytes: [UInt8] = []
             let n = io.append(to: &bytes, limit: room)
-            peer.append(bytes)
+            peer.append(bytes, files: files)
             kernel.wake(peer.queue, events: POLL.IN | POLL.RDNORM)
             return n
         }
@@ -182,7 +198,7 @@ final class UnixSocket: OpenFile {
         guard room >= total, peer.messageCount < UnixSocket.maxMessages else { throw .EAGAIN }
         var bytes: [UInt8] = []
         _ = io.append(to: &bytes)
-        peer.append(bytes)
+        peer.append(bytes, files: files)
         kernel.wake(peer.queue, events: POLL.IN | POLL.RDNORM)
         return total
     }
