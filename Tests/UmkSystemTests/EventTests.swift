@@ -19,9 +19,8 @@ final class EventTests: SystemTestCase {
     func testEpoll() throws { try same("epoll", .glibc) }
     func testEpollMusl() throws { try same("epoll", .musl) }
 
-    /// An event loop of a real program. umk has no sockets and no threads yet, so the script gives asyncio a
-    /// pipe where socket.socketpair fails and watches children with SIGCHLD (SafeChildWatcher); natively the
-    /// same script takes the usual paths.
+    /// An event loop of a real program: asyncio's self-pipe is a socketpair. umk has no threads yet, so the
+    /// script watches children with SIGCHLD (SafeChildWatcher); natively the same script takes the usual paths.
     func testPythonAsyncio() throws {
         guard access("/usr/bin/python3", X_OK) == 0 else { throw XCTSkip("python3 is not installed") }
         try assertSameAsNative("/usr/bin/python3", ["-c", EventTests.asyncioScript], compareStderr: true)
@@ -29,25 +28,6 @@ final class EventTests: SystemTestCase {
 
     static let asyncioScript = """
         import asyncio, os, selectors, socket, sys, warnings
-
-        # umk has no sockets yet: asyncio's self-pipe (socket.socketpair) falls back to a pipe there.
-        class PipeEnd:
-            def __init__(self, fd): self.fd = fd
-            def fileno(self): return self.fd
-            def setblocking(self, flag): os.set_blocking(self.fd, flag)
-            def recv(self, n): return os.read(self.fd, n)
-            def send(self, b): return os.write(self.fd, b)
-            def close(self): os.close(self.fd)
-
-        def socketpair(*args):
-            try:
-                return real_socketpair(*args)
-            except OSError:
-                r, w = os.pipe()
-                return PipeEnd(r), PipeEnd(w)
-
-        real_socketpair = socket.socketpair
-        socket.socketpair = socketpair
 
         # selectors.DefaultSelector: epoll on Linux
         sel = selectors.DefaultSelector()

@@ -6,7 +6,7 @@ import UmkHost
 // deadline), then the call runs again. Files that never wait (regular files, devices) are always ready.
 enum POLL {
     static let IN: Int16 = 0x1, PRI: Int16 = 0x2, OUT: Int16 = 0x4, ERR: Int16 = 0x8, HUP: Int16 = 0x10
-    static let NVAL: Int16 = 0x20, RDNORM: Int16 = 0x40, WRNORM: Int16 = 0x100
+    static let NVAL: Int16 = 0x20, RDNORM: Int16 = 0x40, WRNORM: Int16 = 0x100, RDHUP: Int16 = 0x2000
 }
 
 extension SyscallTable {

@@ -60,6 +60,11 @@ final class Kernel {
     private var nextCPUCheck: Int64 = 0
     /// FIFOs open now, by inode (Pipe.swift).
     var namedPipes: [FileKey: Pipe] = [:]
+    /// AF_UNIX sockets bound to a path, by the socket node's identity, and to an abstract name.
+    var unixSockets: [FileKey: BoundSocket] = [:]
+    var abstractSockets: [[UInt8]: BoundSocket] = [:]
+    /// The last abstract name autobind gave (five hex digits).
+    var lastAutobind = 0
     /// Tasks in FUTEX_WAIT, by the physical place of their futex word.
     var futexQueues: [FutexKey: WaitQueue] = [:]
     /// flock, POSIX and OFD locks of every file of the instance (VFS/FileLocks.swift).

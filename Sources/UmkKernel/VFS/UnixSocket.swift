@@ -1,0 +1,255 @@
+import UmkHost
+
+// UnixSocket.swift: AF_UNIX sockets (net/unix/af_unix.c). A socket is an open file; a connected pair points at
+// each other (weakly: closing one end is its deinit) and each end keeps the queue of what its peer sent it,
+// bounded by the sender's SO_SNDBUF as Linux bounds a sender's memory in flight. A stream reads across what
+// was sent; a datagram or seqpacket socket reads one message at a time. A reader of an empty queue and a
+// writer with no room get EAGAIN, which the system call layer turns into a wait on the socket's own queue:
+// a write wakes the peer's queue with POLLIN, a read wakes the peer's with POLLOUT. A listening socket keeps
+// the server ends that connect made, up to its backlog, for accept.
+final class UnixSocket: OpenFile {
+    static let STREAM: Int32 = 1, DGRAM: Int32 = 2, SEQPACKET: Int32 = 5
+    static let shutReceive = 1, shutSend = 2
+    static let defaultBuffer = 212992  // net.core.wmem_default and rmem_default
+    static let maxBuffer = 212992  // net.core.wmem_max and rmem_max
+    static let maxMessages = 4096  // zero-length datagrams still take kernel memory
+    static let maxBacklog = 4096  // net.core.somaxconn
+
+    enum State { case unconnected, listening, connected }
+
+    unowned let kernel: Kernel
+    let type: Int32
+    let inode: UInt64
+    let owner: (UInt32, UInt32)
+    let queue = WaitQueue()
+    var state = State.unconnected
+    weak var peer: UnixSocket?
+    /// SHUT_RD and SHUT_WR, set by shutdown on either end and by the peer's close.
+    var shutdown = 0
+    /// What the peer sent, not yet read: whole messages, the first partly read (streams) from `offset`.
+    private var messages: [[UInt8]] = []
+    /// The files each message carries (SCM_RIGHTS), in flight until a recvmsg installs them.
+    private var rights: [[OpenFile]] = []
+    private var first = 0
+    private var offset = 0
+    private(set) var queued = 0
+    var sendBuffer = UnixSocket.defaultBuffer
+    var receiveBuffer = UnixSocket.defaultBuffer
+    /// Other SOL_SOCKET options set and read back as they are (SO_REUSEADDR, SO_PASSCRED, SO_KEEPALIVE ...).
+    var options: [Int32: Int32] = [:]
+    /// The peer's pid, euid and egid when the pair was made or the connection accepted (SO_PEERCRED).
+    var peerCredentials: (Int32, UInt32, UInt32) = (0, 65534, 65534)
+    /// The bound address as sockaddr_un's bytes after the family (a path with its NUL, or an abstract name
+    /// starting with NUL); empty when unnamed.
+    var address: [UInt8] = []
+    var peerAddress: [UInt8] = []
+    /// A path-bound socket's entry in the kernel's table, and an abstract one's.
+    var boundKey: FileKey? = nil
+    var listenBacklog = 0
+    var pending: [UnixSocket] = []
+
+    private static var nextInode: UInt64 = 1 << 20
+
+    init(kernel: Kernel, type: Int32, owner: Credentials, flags: Int32) {
+        self.kernel = kernel
+        self.type = type
+        self.owner = (owner.euid, owner.egid)
+        inode = UnixSocket.nextInode
+        UnixSocket.nextInode += 1
+        super.init(flags: O.RDWR | (flags & O.NONBLOCK), dentry: nil)
+    }
+
+    deinit {
+        // Inside deinit the table's weak reference to this socket already reads nil.
+        if let key = boundKey, kernel.unixSockets[key] != nil, kernel.unixSockets[key]?.socket == nil {
+            kernel.unixSockets[key] = nil
+        }
+        if !address.isEmpty, address[0] == 0, kernel.abstractSockets[address] != nil,
+           kernel.abstractSockets[address]?.socket == nil {
+            kernel.abstractSockets[address] = nil
+        }
+        if let peer {
+            if type != UnixSocket.DGRAM { peer.shutdown = UnixSocket.shutReceive | UnixSocket.shutSend }
+            peer.peer = nil
+            kernel.wake(peer.queue, events: POLL.IN | POLL.OUT | POLL.HUP | POLL.RDHUP)
+        }
+        // Connections never accepted go with the listener: their clients see the end of the stream.
+        pending.removeAll()
+        kernel.wake(queue)  // a connector waiting for room in the backlog finds nobody listening
+    }
+
+    var isStream: Bool { type == UnixSocket.STREAM }
+    var isConnectionBased: Bool { type != UnixSocket.DGRAM }
+    var wasConnected: Bool { state == .connected }
+
+    static func connectPair(_ a: UnixSocket, _ b: UnixSocket) {
+        a.peer = b
+        b.peer = a
+        a.state = .connected
+        b.state = .connected
+    }
+
+    // MARK: the receive queue
+
+    /// Takes (or with `peek` copies) what a read gets: across messages for a stream, one message otherwise.
+    /// Returns the bytes copied and, for a message, its whole length (MSG_TRUNC).
+    func receive(into io: IOSequence, peek: Bool) -> (Int, Int, [OpenFile]) {
+        guard first < messages.count else { return (0, 0, []) }
+        if !isStream {
+            let m = messages[first]
+            let n = io.copyOut(m)
+            var files: [OpenFile] = []
+            if !peek {
+                files = rights[first]
+                queued -= m.count
+                dropFirstMessage()
+            }
+            return (n, m.count, files)
+        }
+        // A stream read stops at a message that carries files, and after one (unix_stream_read_generic).
+        var done = 0
+        var i = first, at = offset
+        var files: [OpenFile] = []
+        while i < messages.count, done < io.count {
+            if done > 0 && !rights[i].isEmpty { break }
+            let m = messages[i]
+            let n = io.dropFirst(done).copyOut(m[at...])
+            done += n
+            at += n
+            let carried = !rights[i].isEmpty
+            if !peek && carried {
+                files = rights[i]
+                rights[i] = []
+            }
+            if at < m.count { break }
+            i += 1
+            at = 0
+            if carried { break }
+        }
+        if !peek {
+            for _ in first..<i { dropFirstMessage() }
+            offset = at
+            queued -= done
+        }
+        return (done, done, files)
+    }
+
+    private func dropFirstMessage() {
+        first += 1
+        offset = 0
+        if first == messages.count {
+            messages.removeAll(keepingCapacity: true)
+            rights.removeAll(keepingCapacity: true)
+            first = 0
+        } else if first > 1024 {
+            messages.removeFirst(first)
+            rights.removeFirst(first)
+            first = 0
+        }
+    }
+
+    var hasMessage: Bool { first < messages.count }
+    var messageCount: Int { messages.count - first }
+
+    func append(_ bytes: [UInt8], files: [OpenFile]) {
+        messages.append(bytes)
+        rights.append(files)
+        queued += bytes.count
+    }
+
+    /// What FIONREAD reports: the bytes queued, or a datagram socket's next message's size.
+    var readableCount: Int { isConnectionBased ? queued : (hasMessage ? messages[first].count : 0) }
+
+    // MARK: reads and writes
+
+    func recv(into io: IOSequence, peek: Bool = false) throws(LinuxErrno) -> (Int, Int, [OpenFile]) {
+        if state == .listening { throw .EINVAL }
+        if !hasMessage {
+            if shutdown & UnixSocket.shutReceive != 0 { return (0, 0, []) }
+            if isConnectionBased && state != .connected { throw .ENOTCONN }
+            throw .EAGAIN
+        }
+        let wasFull = peer.map { !$0.isWritable(into: self) } ?? false
+        let r = receive(into: io, peek: peek)
+        if !peek, let peer { kernel.wake(peer.queue, events: POLL.OUT | POLL.WRNORM, watchers: wasFull) }
+        return r
+    }
+
+    func send(from io: IOSequence, files: [OpenFile] = []) throws(LinuxErrno) -> Int {
+        if state == .listening { throw .EINVAL }
+        if shutdown & UnixSocket.shutSend != 0 { throw .EPIPE }
+        guard let peer else {
+            if state == .connected { throw isConnectionBased ? .EPIPE : .ECONNREFUSED }
+            throw isConnectionBased ? .ENOTCONN : .EDESTADDRREQ
+        }
+        if peer.shutdown & UnixSocket.shutReceive != 0 { throw .EPIPE }
+        let total = io.count
+        if isStream && total == 0 { return 0 }  // nothing to queue: an empty message would read as end of file
+        let room = sendBuffer - peer.queued
+        if isStream {
+            guard room > 0, peer.messageCount < UnixSocket.maxMessages else { throw .EAGAIN }
+            var bytes: [UInt8] = []
+            let n = io.append(to: &bytes, limit: room)
+            peer.append(bytes, files: files)
+            kernel.wake(peer.queue, events: POLL.IN | POLL.RDNORM)
+            return n
+        }
+        guard total <= sendBuffer else { throw .EMSGSIZE }
+        guard room >= total, peer.messageCount < UnixSocket.maxMessages else { throw .EAGAIN }
+        var bytes: [UInt8] = []
+        _ = io.append(to: &bytes)
+        peer.append(bytes, files: files)
+        kernel.wake(peer.queue, events: POLL.IN | POLL.RDNORM)
+        return total
+    }
+
+    /// unix_writable: what is in flight to the peer takes at most a quarter of the send buffer.
+    func isWritable(into peer: UnixSocket) -> Bool { peer.queued * 4 <= sendBuffer && peer.messageCount < UnixSocket.maxMessages }
+
+    override func read(into io: IOSequence) throws(LinuxErrno) -> Int { try recv(into: io).0 }
+    override func write(from io: IOSequence) throws(LinuxErrno) -> Int { try send(from: io) }
+
+    override var waitQueue: WaitQueue? { queue }
+    override var writesCompletely: Bool { isStream }
+    override var procLinkName: String { "socket:[\(inode)]" }
+    override func reopenTarget() throws(LinuxErrno) -> Dentry { throw .ENXIO }
+
+    override func readyEvents() -> Int16 {
+        if state == .listening { return pending.isEmpty ? 0 : POLL.IN | POLL.RDNORM }
+        var ev: Int16 = 0
+        if hasMessage { ev |= POLL.IN | POLL.RDNORM }
+        if shutdown & UnixSocket.shutReceive != 0 { ev |= POLL.RDHUP | POLL.IN | POLL.RDNORM }
+        if shutdown == UnixSocket.shutReceive | UnixSocket.shutSend { ev |= POLL.HUP }
+        if isConnectionBased && state == .unconnected { ev |= POLL.HUP }
+        if let peer {
+            if isWritable(into: peer) { ev |= POLL.OUT | POLL.WRNORM }
+        } else {
+            ev |= POLL.OUT | POLL.WRNORM
+        }
+        return ev
+    }
+
+    override func stat() throws(LinuxErrno) -> FileStat {
+        var s = FileStat()
+        s.mode = S.IFSOCK | 0o777
+        s.nlink = 1
+        s.ino = inode
+        s.uid = owner.0
+        s.gid = owner.1
+        s.blksize = 4096
+        s.devMinor = 8  // sockfs
+        return s
+    }
+
+    override func ioctl(_ request: UInt, _ arg: UnsafeMutableRawPointer?) throws(LinuxErrno) -> Int {
+        guard request == 0x541b, let arg else { throw .ENOTTY }  // FIONREAD (SIOCINQ)
+        if state == .listening { throw .EINVAL }
+        arg.storeBytes(of: Int32(clamping: readableCount), as: Int32.self)
+        return 0
+    }
+}
+
+/// The kernel's table of bound sockets holds them weakly: a socket leaves it when it is closed.
+struct BoundSocket {
+    weak var socket: UnixSocket?
+}

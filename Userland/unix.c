@@ -1,0 +1,474 @@
+/* unix.c: AF_UNIX sockets (net/unix/af_unix.c). socketpair of each type: data both ways, read/write and
+ * send/recv with MSG_PEEK, MSG_DONTWAIT and MSG_WAITALL, readv/writev and sendmsg/recvmsg, message boundaries
+ * of datagram and seqpacket pairs, shutdown and close (end of file, EPIPE with and without MSG_NOSIGNAL), the
+ * socket options, the names, fstat, FIONREAD and poll; SCM_RIGHTS (a pipe passed over a pair, a short or
+ * missing control buffer, a bad fd); then a stream server on a path in a fresh directory
+ * under /tmp and on an abstract name, with forked clients (bind, listen, connect, accept, echo, EADDRINUSE,
+ * ECONNREFUSED, a full backlog), and the errors of hostile arguments. */
+#include "check.h"
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stddef.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+static void show_poll(const char *what, int fd) {
+    struct pollfd p = {fd, POLLIN | POLLOUT | POLLRDHUP, 0};
+    int r = poll(&p, 1, 0);
+    printf("%s: %d%s%s%s%s\n", what, r, p.revents & POLLIN ? " IN" : "", p.revents & POLLOUT ? " OUT" : "",
+           p.revents & POLLHUP ? " HUP" : "", p.revents & POLLRDHUP ? " RDHUP" : "");
+}
+
+static void show_recv(const char *what, int fd, size_t len, int flags) {
+    char buf[256] = {0};
+    errno = 0;
+    ssize_t r = recv(fd, buf, len < sizeof buf ? len : sizeof buf, flags);
+    if (r < 0)
+        printf("%s: %s\n", what, errname(errno));
+    else
+        printf("%s: %zd \"%.*s\"\n", what, r, (int)(r < (ssize_t)len ? r : (ssize_t)len), buf);
+}
+
+static int sockopt(int fd, int name) {
+    int v = -1;
+    socklen_t len = sizeof v;
+    if (getsockopt(fd, SOL_SOCKET, name, &v, &len) < 0) return -errno;
+    return v;
+}
+
+static int sigpipes;
+static void on_pipe(int sig) { (void)sig; sigpipes++; }
+
+static void pairs(void) {
+    int sv[2];
+    T(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+    T(write(sv[0], "hello", 5));
+    T(send(sv[1], "world!", 6, 0));
+    show_recv("peek", sv[1], 3, MSG_PEEK);
+    show_recv("read 1", sv[1], 10, 0);
+    show_recv("read 0", sv[0], 10, 0);
+    show_recv("empty dontwait", sv[0], 10, MSG_DONTWAIT);
+    int n = 0;
+    T(write(sv[1], "abcdefg", 7));
+    T(ioctl(sv[0], FIONREAD, &n));
+    printf("FIONREAD: %d\n", n);
+    show_poll("poll readable", sv[0]);
+    show_recv("read part", sv[0], 3, 0);
+    show_recv("read rest", sv[0], 10, 0);
+    show_poll("poll idle", sv[0]);
+
+    struct iovec wv[3] = {{"ab", 2}, {"", 0}, {"cde", 3}};
+    T(writev(sv[0], wv, 3));
+    char x[2], y[8] = {0};
+    struct iovec rv[2] = {{x, 2}, {y, 8}};
+    T(readv(sv[1], rv, 2));
+    printf("readv: %.2s %s\n", x, y);
+    struct msghdr mh = {0};
+    struct iovec mv[2] = {{"sendmsg", 7}, {"!", 1}};
+    mh.msg_iov = mv;
+    mh.msg_iovlen = 2;
+    T(sendmsg(sv[1], &mh, 0));
+    char rb[16] = {0};
+    struct iovec rmv = {rb, sizeof rb};
+    struct msghdr rm = {0};
+    rm.msg_iov = &rmv;
+    rm.msg_iovlen = 1;
+    T(recvmsg(sv[0], &rm, 0));
+    printf("recvmsg: %s flags %d controllen %zu\n", rb, rm.msg_flags, (size_t)rm.msg_controllen);
+
+    /* options, names, fstat */
+    printf("SO_TYPE %d SO_DOMAIN %d SO_PROTOCOL %d SO_ERROR %d SO_ACCEPTCONN %d\n", sockopt(sv[0], SO_TYPE),
+           sockopt(sv[0], SO_DOMAIN), sockopt(sv[0], SO_PROTOCOL), sockopt(sv[0], SO_ERROR), sockopt(sv[0], SO_ACCEPTCONN));
+    int v = 8192;
+    T(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &v, sizeof v));
+    printf("SO_SNDBUF after 8192: %d\n", sockopt(sv[0], SO_SNDBUF));
+    v = 1;
+    T(setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &v, sizeof v));
+    printf("SO_RCVBUF after 1: %d\n", sockopt(sv[0], SO_RCVBUF));
+    T(setsockopt(sv[0], SOL_SOCKET, SO_REUSEADDR, &v, 2));
+    T(setsockopt(sv[0], SOL_SOCKET, 9999, &v, sizeof v));
+    T(setsockopt(sv[0], 6, 1, &v, sizeof v));
+    v = 5;
+    T(setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &v, sizeof v));
+    printf("SO_PASSCRED: %d\n", sockopt(sv[0], SO_PASSCRED));
+    struct ucred cred;
+    socklen_t clen = sizeof cred;
+    T(getsockopt(sv[0], SOL_SOCKET, SO_PEERCRED, &cred, &clen));
+    printf("peercred pid is mine: %s, uid %s, len %u\n", cred.pid == getpid() ? "yes" : "no",
+           cred.uid == geteuid() ? "euid" : "other", clen);
+    clen = 2;
+    T(getsockopt(sv[0], SOL_SOCKET, SO_TYPE, &v, &clen));
+    printf("short optlen: %u\n", clen);
+    clen = -1;
+    T(getsockopt(sv[0], SOL_SOCKET, SO_TYPE, &v, &clen));
+    T(syscall(SYS_getsockopt, sv[0], SOL_SOCKET, SO_TYPE, BAD_PTR, &clen));
+    struct sockaddr_un sa;
+    socklen_t salen = sizeof sa;
+    memset(&sa, 0x55, sizeof sa);
+    T(getsockname(sv[0], (struct sockaddr *)&sa, &salen));
+    printf("getsockname: family %d len %u\n", sa.sun_family, salen);
+    salen = sizeof sa;
+    T(getpeername(sv[0], (struct sockaddr *)&sa, &salen));
+    printf("getpeername: family %d len %u\n", sa.sun_family, salen);
+    struct stat st;
+    T(fstat(sv[0], &st));
+    show_bool("S_ISSOCK", S_ISSOCK(st.st_mode));
+    char link[64], path[64] = {0};
+    snprintf(link, sizeof link, "/proc/self/fd/%d", sv[0]);
+    T_OK(readlink(link, path, sizeof path - 1));
+    printf("fd link starts socket:[ %s\n", strncmp(path, "socket:[", 8) == 0 ? "yes" : "no");
+    T(lseek(sv[0], 0, SEEK_SET));
+
+    /* shutdown and close */
+    T(shutdown(sv[0], SHUT_WR));
+    show_poll("poll after peer SHUT_WR", sv[1]);
+    show_recv("read after peer SHUT_WR", sv[1], 10, 0);
+    T(send(sv[0], "x", 1, MSG_NOSIGNAL));
+    T(send(sv[1], "back", 4, 0));
+    show_recv("other way still open", sv[0], 10, 0);
+    T(shutdown(sv[0], 7));
+    T(shutdown(sv[0], SHUT_RDWR));
+    show_poll("poll after SHUT_RDWR", sv[0]);
+    T(close(sv[0]));
+    show_poll("poll after peer close", sv[1]);
+    show_recv("read after peer close", sv[1], 10, 0);
+    T(send(sv[1], "x", 1, MSG_NOSIGNAL));
+    signal(SIGPIPE, on_pipe);
+    T(write(sv[1], "x", 1));
+    printf("SIGPIPEs: %d\n", sigpipes);
+    signal(SIGPIPE, SIG_DFL);
+    T(close(sv[1]));
+
+    /* non-blocking: fill the pair */
+    T(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv));
+    T(fcntl(sv[0], F_GETFL) & O_NONBLOCK);
+    T(fcntl(sv[0], F_GETFD));
+    static char big[65536];
+    long total = 0, r;
+    while ((r = write(sv[0], big, sizeof big)) > 0) total += r;
+    printf("fill ends: %s, some written: %s\n", errname(errno), total > 0 ? "yes" : "no");
+    show_poll("poll full writer", sv[0]);
+    long got = 0;
+    while ((r = read(sv[1], big, sizeof big)) > 0) got += r;
+    printf("drained all: %s (%s)\n", got == total ? "yes" : "no", errname(errno));
+    T(close(sv[0]));
+    T(close(sv[1]));
+
+    /* a blocking reader woken by a child; MSG_WAITALL across writes */
+    T(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+    pid_t pid = xfork();
+    if (pid == 0) {
+        close(sv[0]);
+        struct ucred c;
+        socklen_t l = sizeof c;
+        getsockopt(sv[1], SOL_SOCKET, SO_PEERCRED, &c, &l);
+        sleep_ms(20);
+        write(sv[1], c.pid == getppid() ? "parent" : "nobody", 6);
+        sleep_ms(20);
+        write(sv[1], "12345", 5);
+        sleep_ms(20);
+        write(sv[1], "67890", 5);
+        _exit(0);
+    }
+    close(sv[1]);
+    show_recv("blocking read", sv[0], 6, 0);
+    show_recv("waitall", sv[0], 10, MSG_WAITALL);
+    show_recv("eof", sv[0], 10, MSG_WAITALL);
+    waitpid(pid, NULL, 0);
+    close(sv[0]);
+
+    /* a writer blocked on a full pair whose peer closes gets back what it wrote */
+    T(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+    pid = xfork();
+    if (pid == 0) {
+        static char huge[1 << 20];
+        close(sv[0]);
+        signal(SIGPIPE, SIG_IGN);
+        ssize_t r = write(sv[1], huge, sizeof huge);
+        _exit(r > 0 && r < (ssize_t)sizeof huge ? 3 : r < 0 && errno == EPIPE ? 4 : 5);
+    }
+    close(sv[1]);
+    sleep_ms(50);
+    close(sv[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    printf("blocked writer: exit %d\n", WEXITSTATUS(status));
+
+    /* datagrams and seqpackets keep their boundaries */
+    int types[2] = {SOCK_DGRAM, SOCK_SEQPACKET};
+    for (int i = 0; i < 2; i++) {
+        printf("-- %s\n", i ? "seqpacket" : "dgram");
+        T(socketpair(AF_UNIX, types[i], 0, sv));
+        printf("SO_TYPE %d\n", sockopt(sv[1], SO_TYPE));
+        T(send(sv[0], "one", 3, 0));
+        T(send(sv[0], "", 0, 0));
+        T(send(sv[0], "three33", 7, 0));
+        T(ioctl(sv[1], FIONREAD, &n));
+        printf("FIONREAD: %d\n", n);
+        show_recv("first", sv[1], 10, 0);
+        show_recv("empty", sv[1], 10, 0);
+        show_recv("truncated", sv[1], 5, MSG_TRUNC);
+        show_recv("none", sv[1], 10, MSG_DONTWAIT);
+        T(send(sv[1], "12345678", 8, 0));
+        memset(rb, 0, sizeof rb);
+        rmv.iov_len = 4;
+        rm.msg_flags = 0;
+        T(recvmsg(sv[0], &rm, 0));
+        printf("recvmsg trunc: %s flags %s\n", rb, rm.msg_flags & MSG_TRUNC ? "TRUNC" : "-");
+        T(close(sv[1]));
+        T(send(sv[0], "x", 1, MSG_NOSIGNAL | MSG_DONTWAIT));
+        show_recv("after peer close", sv[0], 10, MSG_DONTWAIT);
+        T(close(sv[0]));
+    }
+}
+
+/* SCM_RIGHTS: a pipe's read end passed over a pair, a short control buffer, a bad fd */
+static int send_fds(int sock, const int *fds, int n, const char *data) {
+    char control[CMSG_SPACE(sizeof(int) * 4)] = {0};
+    struct iovec iov = {(void *)data, strlen(data)};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+                        .msg_controllen = CMSG_SPACE(sizeof(int) * n)};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+    memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
+    return sendmsg(sock, &mh, 0);
+}
+
+static void rights(void) {
+    int sv[2], p[2];
+    T(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+    T(pipe(p));
+    int two[2] = {p[0], p[1]};
+    T(send_fds(sv[0], two, 2, "fds"));
+    T(send(sv[0], "after", 5, 0));
+    char buf[16] = {0}, control[CMSG_SPACE(sizeof(int) * 4)];
+    struct iovec iov = {buf, sizeof buf};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+    T(recvmsg(sv[1], &mh, MSG_CMSG_CLOEXEC));
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    printf("data %s, controllen %zu, flags %d, level %d type %d len %zu\n", buf, (size_t)mh.msg_controllen,
+           mh.msg_flags, c ? c->cmsg_level : -1, c ? c->cmsg_type : -1, c ? (size_t)c->cmsg_len : 0);
+    if (c) {
+        int got[2];
+        memcpy(got, CMSG_DATA(c), sizeof got);
+        T(fcntl(got[0], F_GETFD));
+        T(write(got[1], "through", 7));
+        memset(buf, 0, sizeof buf);
+        T(read(p[0], buf, 7));
+        printf("pipe carried: %s, new fds differ: %s\n", buf, got[0] != p[0] && got[1] != p[1] ? "yes" : "no");
+        close(got[0]);
+        close(got[1]);
+    }
+    show_recv("rest of stream", sv[1], 16, 0);
+    /* a control buffer with room for one: MSG_CTRUNC */
+    T(send_fds(sv[0], two, 2, "x"));
+    mh.msg_controllen = CMSG_SPACE(sizeof(int));
+    mh.msg_flags = 0;
+    T(recvmsg(sv[1], &mh, 0));
+    c = CMSG_FIRSTHDR(&mh);
+    printf("short: controllen %zu, CTRUNC %s, len %zu\n", (size_t)mh.msg_controllen, mh.msg_flags & MSG_CTRUNC ? "yes" : "no",
+           c ? (size_t)c->cmsg_len : 0);
+    if (c) { int fd; memcpy(&fd, CMSG_DATA(c), sizeof fd); close(fd); }
+    /* no control buffer at all */
+    T(send_fds(sv[0], two, 1, "y"));
+    mh.msg_control = NULL;
+    mh.msg_controllen = 0;
+    mh.msg_flags = 0;
+    T(recvmsg(sv[1], &mh, 0));
+    printf("none: CTRUNC %s\n", mh.msg_flags & MSG_CTRUNC ? "yes" : "no");
+    int bad[1] = {999};
+    T(send_fds(sv[0], bad, 1, "z"));
+    T(send_fds(sv[0], two, 1, "d") >= 0);
+    T(recv(sv[1], buf, sizeof buf, 0));
+    close(p[0]);
+    close(p[1]);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+static void errors(void) {
+    int sv[2];
+    T(socket(AF_INET6 + 100, SOCK_STREAM, 0));
+    T(socket(AF_UNIX, SOCK_STREAM | 0x100, 0));
+    T(socket(AF_UNIX, 9, 0));
+    T(socket(AF_UNIX, SOCK_STREAM, 7));
+    T(syscall(SYS_socketpair, AF_UNIX, SOCK_STREAM, 0, BAD_PTR));
+    T(syscall(SYS_socketpair, AF_UNIX, SOCK_STREAM, 0, NULL));
+    int fd = open("/dev/null", O_RDONLY);
+    T(listen(fd, 1));
+    T(shutdown(fd, SHUT_RD));
+    T(getsockopt(-1, SOL_SOCKET, SO_TYPE, &fd, NULL));
+    close(fd);
+    T(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+    T(send(sv[0], BAD_PTR, 10, 0));
+    T(recv(sv[0], BAD_PTR, 10, MSG_DONTWAIT));
+    struct sockaddr_un sa = {AF_UNIX, "/nonexistent-umk/x"};
+    T(send(sv[0], "", 0, 0));
+    show_recv("no empty message", sv[1], 10, MSG_DONTWAIT);
+    T(sendto(sv[0], "x", 1, 0, (struct sockaddr *)&sa, sizeof sa));
+    T(connect(sv[0], (struct sockaddr *)&sa, sizeof sa));
+    T(listen(sv[0], 1));
+    T(accept(sv[0], NULL, NULL));
+    T(syscall(SYS_getsockname, sv[0], BAD_PTR, BAD_PTR));
+    struct msghdr mh = {0};
+    mh.msg_iovlen = 5000;
+    T(syscall(SYS_sendmsg, sv[0], &mh, 0));
+    T(syscall(SYS_sendmsg, sv[0], BAD_PTR, 0));
+    close(sv[0]);
+    close(sv[1]);
+}
+
+static void server(const char *dir) {
+    char path[200];
+    snprintf(path, sizeof path, "%s/sock", dir);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    strcpy(sa.sun_path, path);
+    socklen_t len = offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1;
+    int c = socket(AF_UNIX, SOCK_STREAM, 0);
+    T(connect(c, (struct sockaddr *)&sa, len));
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    T(listen(s, 1));
+    T(bind(s, (struct sockaddr *)&sa, 1));
+    T(bind(s, (struct sockaddr *)&sa, sizeof sa + 1));
+    sa.sun_family = AF_INET;
+    T(bind(s, (struct sockaddr *)&sa, len));
+    sa.sun_family = AF_UNIX;
+    umask(022);
+    T(bind(s, (struct sockaddr *)&sa, len));
+    T(bind(s, (struct sockaddr *)&sa, len));
+    struct stat st;
+    T(stat(path, &st));
+    printf("node: sock %s mode %o\n", S_ISSOCK(st.st_mode) ? "yes" : "no", st.st_mode & 07777);
+    int s2 = socket(AF_UNIX, SOCK_STREAM, 0);
+    T(bind(s2, (struct sockaddr *)&sa, len));
+    T(connect(c, (struct sockaddr *)&sa, len));
+    struct sockaddr_un got;
+    socklen_t glen = sizeof got;
+    T(getsockname(s, (struct sockaddr *)&got, &glen));
+    printf("bound name: %s len ok %s\n", got.sun_path + strlen(dir), glen == len ? "yes" : "no");
+    T(listen(s, 1));
+    printf("SO_ACCEPTCONN %d\n", sockopt(s, SO_ACCEPTCONN));
+    show_poll("listener idle", s);
+    T(syscall(SYS_accept4, s, NULL, NULL, SOCK_NONBLOCK | 0x10));
+    int nb = fcntl(s, F_GETFL);
+    fcntl(s, F_SETFL, nb | O_NONBLOCK);
+    T(accept(s, NULL, NULL));
+    fcntl(s, F_SETFL, nb);
+
+    /* a full backlog: the nonblocking connector gets EAGAIN */
+    int cs[4];
+    for (int i = 0; i < 4; i++) {
+        cs[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        errno = 0;
+        int r = connect(cs[i], (struct sockaddr *)&sa, len);
+        printf("connect %d: %s\n", i, r == 0 ? "0" : errname(errno));
+    }
+    show_poll("listener pending", s);
+    for (int i = 0; i < 2; i++) {
+        glen = sizeof got;
+        int a = accept(s, (struct sockaddr *)&got, &glen);
+        printf("accepted: %s peer len %u\n", a >= 0 ? "ok" : errname(errno), glen);
+        struct ucred cr;
+        socklen_t cl = sizeof cr;
+        getsockopt(a, SOL_SOCKET, SO_PEERCRED, &cr, &cl);
+        printf("peer pid is mine: %s\n", cr.pid == getpid() ? "yes" : "no");
+        glen = sizeof got;
+        getsockname(a, (struct sockaddr *)&got, &glen);
+        printf("accepted socket name len ok %s\n", glen == len ? "yes" : "no");
+        close(a);
+    }
+    for (int i = 0; i < 4; i++) close(cs[i]);
+
+
+    /* an echo server for forked clients */
+    pid_t pids[2];
+    for (int i = 0; i < 2; i++) {
+        pids[i] = xfork();
+        if (pids[i] == 0) {
+            int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+            if (connect(fd, (struct sockaddr *)&sa, len) < 0) _exit(1);
+            struct sockaddr_un peer;
+            socklen_t pl = sizeof peer;
+            getpeername(fd, (struct sockaddr *)&peer, &pl);
+            char msg[32];
+            int n = snprintf(msg, sizeof msg, "client %d %s", i, strcmp(peer.sun_path, path) == 0 ? "named" : "?");
+            write(fd, msg, n);
+            char back[32] = {0};
+            read(fd, back, sizeof back - 1);
+            _exit(strcmp(back, msg) == 0 ? 0 : 2);
+        }
+        int a = accept(s, NULL, NULL);
+        char buf[64] = {0};
+        ssize_t n = read(a, buf, sizeof buf - 1);
+        printf("server got: %s\n", buf);
+        write(a, buf, n);
+        int status;
+        waitpid(pids[i], &status, 0);
+        printf("client %d exit %d\n", i, WEXITSTATUS(status));
+        close(a);
+    }
+
+    /* unlink leaves the bound socket working by its fd; the name is gone */
+    T(unlink(path));
+    T(connect(c, (struct sockaddr *)&sa, len));
+    T(close(s));
+    T(mknod(path, S_IFSOCK | 0600, 0));
+    T(connect(c, (struct sockaddr *)&sa, len));
+    T(unlink(path));
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s/none/x", dir);
+    T(connect(c, (struct sockaddr *)&sa, sizeof sa));
+    close(c);
+    close(s2);
+
+    /* an abstract name */
+    int a1 = socket(AF_UNIX, SOCK_STREAM, 0), a2 = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un ab = {.sun_family = AF_UNIX};
+    char name[32];
+    snprintf(name, sizeof name, "umk-test-%d", getpid());
+    memcpy(ab.sun_path + 1, name, strlen(name));
+    socklen_t alen = offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name);
+    T(bind(a1, (struct sockaddr *)&ab, alen));
+    T(bind(a2, (struct sockaddr *)&ab, alen));
+    T(listen(a1, 4));
+    int cl = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+    T(connect(cl, (struct sockaddr *)&ab, alen));
+    close(cl);
+    cl = socket(AF_UNIX, SOCK_STREAM, 0);
+    T(connect(cl, (struct sockaddr *)&ab, alen));
+    int ac = accept(a1, NULL, NULL);
+    T(send(cl, "abstract", 8, 0));
+    show_recv("abstract echo", ac, 20, 0);
+    glen = sizeof got;
+    T(getsockname(a1, (struct sockaddr *)&got, &glen));
+    printf("abstract name len ok %s, first byte %d\n", glen == alen ? "yes" : "no", got.sun_path[0]);
+    close(ac);
+    close(cl);
+    close(a1);
+    close(a2);
+    /* autobind: a bare family */
+    int au = socket(AF_UNIX, SOCK_DGRAM, 0);
+    T(bind(au, (struct sockaddr *)&ab, offsetof(struct sockaddr_un, sun_path)));
+    glen = sizeof got;
+    T(getsockname(au, (struct sockaddr *)&got, &glen));
+    printf("autobind len %u first byte %d\n", glen, got.sun_path[0]);
+    close(au);
+}
+
+int main(void) {
+    setvbuf(stdout, NULL, _IONBF, 0);
+    pairs();
+    rights();
+    errors();
+    char dir[] = "/tmp/umk-unix-XXXXXX";
+    if (!mkdtemp(dir)) return 1;
+    server(dir);
+    rmdir(dir);
+    return 0;
+}
