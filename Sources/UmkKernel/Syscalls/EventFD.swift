@@ -66,14 +66,7 @@ final class EventFile: OpenFile {
         return 8
     }
 
-    override func stat() throws(LinuxErrno) -> FileStat {
-        var s = FileStat()
-        s.mode = 0o600
-        s.nlink = 1
-        s.blksize = 4096
-        s.devMinor = 13  // anon_inodefs
-        return s
-    }
+    override func stat() throws(LinuxErrno) -> FileStat { .anonymousInode }
 }
 
 extension SyscallTable {

@@ -38,14 +38,7 @@ final class SignalFile: OpenFile {
         return io.copyOut(out)
     }
 
-    override func stat() throws(LinuxErrno) -> FileStat {
-        var s = FileStat()
-        s.mode = 0o600
-        s.nlink = 1
-        s.blksize = 4096
-        s.devMinor = 13  // anon_inodefs
-        return s
-    }
+    override func stat() throws(LinuxErrno) -> FileStat { .anonymousInode }
 
     /// signalfd_copyinfo: the siginfo's fields by what sent the signal.
     static func record(_ info: SignalInfo) -> [UInt8] {

@@ -96,14 +96,7 @@ final class TimerFile: OpenFile {
         return withUnsafeBytes(of: value.littleEndian) { io.copyOut($0) }
     }
 
-    override func stat() throws(LinuxErrno) -> FileStat {
-        var s = FileStat()
-        s.mode = 0o600
-        s.nlink = 1
-        s.blksize = 4096
-        s.devMinor = 13  // anon_inodefs
-        return s
-    }
+    override func stat() throws(LinuxErrno) -> FileStat { .anonymousInode }
 
     /// timerfd_release: the timer stops with the last fd.
     override func released() {

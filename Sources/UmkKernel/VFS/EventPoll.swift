@@ -77,14 +77,7 @@ final class EpollFile: OpenFile {
     override var procLinkName: String { "anon_inode:[eventpoll]" }
     override var waitQueue: WaitQueue? { queue }
 
-    override func stat() throws(LinuxErrno) -> FileStat {
-        var s = FileStat()
-        s.mode = 0o600
-        s.nlink = 1
-        s.blksize = 4096
-        s.devMinor = 13  // anon_inodefs
-        return s
-    }
+    override func stat() throws(LinuxErrno) -> FileStat { .anonymousInode }
 
     /// ep_eventpoll_poll: readable while an entry on the ready list is really ready (those that are not
     /// leave the list).

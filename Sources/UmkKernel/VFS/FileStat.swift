@@ -31,6 +31,17 @@ struct FileStat {
 
     init() {}
 
+    /// What fstat shows for the kernel's anonymous files (eventfd, signalfd, timerfd, epoll, inotify): an
+    /// inode of anon_inodefs, mode 0600.
+    static var anonymousInode: FileStat {
+        var s = FileStat()
+        s.mode = 0o600
+        s.nlink = 1
+        s.blksize = 4096
+        s.devMinor = 13  // anon_inodefs
+        return s
+    }
+
     /// A host file's attributes, as hostfs shows them.
     init(host s: HostStat) {
         mask = s.mask

@@ -157,12 +157,5 @@ final class InotifyFile: OpenFile {
         return 0
     }
 
-    override func stat() throws(LinuxErrno) -> FileStat {
-        var s = FileStat()
-        s.mode = 0o600
-        s.nlink = 1
-        s.blksize = 4096
-        s.devMinor = 13  // anon_inodefs
-        return s
-    }
+    override func stat() throws(LinuxErrno) -> FileStat { .anonymousInode }
 }
