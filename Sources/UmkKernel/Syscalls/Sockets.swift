@@ -113,32 +113,11 @@ extension Kernel {
 
     func sysSocketpair(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
         let (type, flags) = try socketType(domain: a.int(0), type: a.int(1), proto: a.int(2))
-        let p = t.process
         let first = newSocket(t, type: type, flags: flags), second = newSocket(t, type: type, flags: flags)
         UnixSocket.connectPair(first, second)
         first.peerCredentials = creatorCredentials(t)
         second.peerCredentials = creatorCredentials(t)
-        let limit = p.limits[RLIMIT.NOFILE].soft
-        let cloexec = flags & O.CLOEXEC != 0
-        let x = try p.fds.install(first, closeOnExec: cloexec, limit: limit)
-        let y: Int32
-        do {
-            y = try p.fds.install(second, closeOnExec: cloexec, limit: limit)
-        } catch {
-            try? p.fds.close(x)
-            throw error
-        }
-        var b = ByteWriter(count: 8)
-        b.put(x, at: 0)
-        b.put(y, at: 4)
-        do {
-            try t.mm.writeBytes(a.address(3), b.bytes)
-        } catch {
-            try? p.fds.close(x)
-            try? p.fds.close(y)
-            throw error
-        }
-        return .value(0)
+        return try installPair(t, first, second, closeOnExec: flags & O.CLOEXEC != 0, at: a.address(3))
     }
 
     // MARK: addresses

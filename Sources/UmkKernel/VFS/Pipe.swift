@@ -176,26 +176,29 @@ extension SyscallTable {
 extension Kernel {
     func makePipe(_ t: Task, _ fds: GuestAddress, flags: Int32) throws(LinuxErrno) -> SyscallOutcome {
         guard flags & ~(O.CLOEXEC | O.NONBLOCK | O.DIRECT) == 0 else { throw .EINVAL }
-        let p = t.process
-        let pipe = Pipe(kernel: self, owner: p.credentials)
-        let limit = p.limits[RLIMIT.NOFILE].soft
-        let cloexec = flags & O.CLOEXEC != 0
-        let r = try p.fds.install(PipeEnd(pipe: pipe, writer: false, flags: flags), closeOnExec: cloexec, limit: limit)
-        let w: Int32
-        do {
-            w = try p.fds.install(PipeEnd(pipe: pipe, writer: true, flags: flags), closeOnExec: cloexec, limit: limit)
+        let pipe = Pipe(kernel: self, owner: t.process.credentials)
+        return try installPair(t, PipeEnd(pipe: pipe, writer: false, flags: flags),
+                               PipeEnd(pipe: pipe, writer: true, flags: flags), closeOnExec: flags & O.CLOEXEC != 0, at: fds)
+    }
+
+    /// Installs two new files as fds and writes them to `at` as `int[2]` (pipe2, socketpair); if either step
+    /// fails, neither fd stays.
+    func installPair(_ t: Task, _ first: OpenFile, _ second: OpenFile, closeOnExec: Bool, at address: GuestAddress)
+        throws(LinuxErrno) -> SyscallOutcome
+    {
+        let fds = t.process.fds
+        let limit = t.process.limits[RLIMIT.NOFILE].soft
+        let x = try fds.install(first, closeOnExec: closeOnExec, limit: limit)
+        do throws(LinuxErrno) {
+            let y = try fds.install(second, closeOnExec: closeOnExec, limit: limit)
+            do throws(LinuxErrno) {
+                try t.mm.write(address, (x, y))
+            } catch {
+                try? fds.close(y)
+                throw error
+            }
         } catch {
-            try? p.fds.close(r)
-            throw error
-        }
-        var b = ByteWriter(count: 8)
-        b.put(r, at: 0)
-        b.put(w, at: 4)
-        do {
-            try t.mm.writeBytes(fds, b.bytes)
-        } catch {
-            try? p.fds.close(r)
-            try? p.fds.close(w)
+            try? fds.close(x)
             throw error
         }
         return .value(0)
