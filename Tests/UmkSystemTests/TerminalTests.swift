@@ -58,7 +58,10 @@ final class TerminalTests: SystemTestCase {
             echo "umk exited $?"; stty -g > \(dir)/after; sleep 60
             """
         _ = tmux(["new-session", "-d", "-s", session, "-x", "100", "-y", "30", "/bin/sh", "-c", script])
-        defer { _ = tmux(["kill-session", "-t", session]) }
+        defer {
+            _ = tmux(["kill-session", "-t", session])
+            try? FileManager.default.removeItem(atPath: dir)
+        }
         // (capture-pane drops trailing blanks: expectations never end in one.)
         type([], until: "umk$")
         type(["echo hello $((6*7))", "Enter"], until: "hello 42")
