@@ -268,9 +268,7 @@ extension Kernel {
             guard let q = (src as? PipeEnd)?.pipe.queue ?? src.waitQueue ?? dst.writeWaitQueue else { throw .EAGAIN }
             return .block(q)
         } catch .EPIPE {
-            send(t, 13, info: SignalInfo(signo: 13, code: SignalInfo.SI_USER, pid: t.process.pid,
-                                         uid: t.process.credentials.uid))  // SIGPIPE
-            if t.process.exitStatus != nil { return .exited }
+            if !signalSelf(t, 13) { return .exited }  // SIGPIPE
             throw .EPIPE
         }
     }

@@ -104,9 +104,7 @@ extension Kernel {
         } catch .EPIPE {
             t.ioProgress = 0
             if done > 0 { return .value(done) }
-            send(t, 13, info: SignalInfo(signo: 13, code: SignalInfo.SI_USER, pid: t.process.pid,
-                                         uid: t.process.credentials.uid))  // SIGPIPE, from the writer itself
-            if t.process.exitStatus != nil { return .exited }
+            if !signalSelf(t, 13) { return .exited }  // SIGPIPE
             throw .EPIPE
         }
     }
@@ -130,8 +128,15 @@ extension Kernel {
 
     /// SIGXFSZ to the caller, and the EFBIG its call fails with.
     func exceedFileSizeLimit(_ t: Task) -> LinuxErrno {
-        send(t, 25, info: SignalInfo(signo: 25, code: SignalInfo.SI_USER, pid: t.process.pid, uid: t.process.credentials.uid))
+        _ = signalSelf(t, 25)
         return .EFBIG
+    }
+
+    /// A signal the kernel sends the caller for what its own call did (SIGPIPE, SIGXFSZ: send_sig with the
+    /// caller as sender, SI_USER). Returns whether the caller's process lives on.
+    func signalSelf(_ t: Task, _ sig: Int32) -> Bool {
+        send(t, sig, info: SignalInfo(signo: sig, code: SignalInfo.SI_USER, pid: t.process.pid, uid: t.process.credentials.uid))
+        return t.process.exitStatus == nil
     }
 
     /// rw_verify_area: a negative offset, or one whose end passes 2^63, is EINVAL (for every file).

@@ -322,11 +322,7 @@ extension Kernel {
         } catch .EPIPE {
             t.ioProgress = 0
             if done > 0 { return .value(done) }
-            if flags & MSG.NOSIGNAL == 0 {
-                send(t, 13, info: SignalInfo(signo: 13, code: SignalInfo.SI_USER, pid: t.process.pid,
-                                             uid: t.process.credentials.uid))  // SIGPIPE
-                if t.process.exitStatus != nil { return .exited }
-            }
+            if flags & MSG.NOSIGNAL == 0 && !signalSelf(t, 13) { return .exited }  // SIGPIPE
             throw .EPIPE
         }
     }
