@@ -130,11 +130,43 @@ __asm__(
     "4:\n"
     "  ud2\n"             // failed: SIGILL, rax = -errno, r12 = the op's index
 
+    // Thread entry, run by the stub's leader (the control thread, which never runs guest code): a new host
+    // thread in the stub (auto-attached: PTRACE_O_TRACECLONE). The leader ends in int3 with rax = the new
+    // thread's tid or -errno. The new thread first stacks the guest-thread filter (second control page half)
+    // onto its inherited one, so that no guest thread can ever run the leader's mapping or clone calls,
+    // then ends in int3, ready for guest registers; if it cannot, it exits.
+    "umk_stub_clone:\n"
+    "  mov $56, %eax\n"
+    "  mov $" STR(UMK_STUB_THREAD_FLAGS) ", %edi\n"
+    "  xor %esi, %esi\n"
+    "  xor %edx, %edx\n"
+    "  xor %r10d, %r10d\n"
+    "  xor %r8d, %r8d\n"
+    "  syscall\n"
+    "  test %rax, %rax\n"
+    "  jz 7f\n"
+    "  int3\n"
+    "7:\n"
+    "  mov $317, %eax\n"
+    "  mov $1, %edi\n"
+    "  mov $4, %esi\n"
+    "  movabs $(" STR(UMK_STUB_CONTROL) " + " STR(UMK_STUB_THREAD_FILTER) "), %rdx\n"
+    "  syscall\n"
+    "  test %rax, %rax\n"
+    "  jnz umk_stub_exit_thread\n"
+    "  int3\n"
+    // Ends the guest thread that runs it (exit, not exit_group): the kernel then reaps it.
+    "umk_stub_exit_thread:\n"
+    "  mov $60, %eax\n"
+    "  xor %edi, %edi\n"
+    "  syscall\n"
+    "  ud2\n"
+
     "umk_stub_end:\n"
     ".popsection\n");
 
 extern const uint8_t umk_stub_begin[], umk_stub_end[], umk_stub_start[], umk_stub_batch[], umk_stub_idle[],
-    umk_stub_idle_end[];
+    umk_stub_idle_end[], umk_stub_clone[], umk_stub_exit_thread[];
 
 const uint8_t *umk_stub_code(size_t *size) {
     *size = (size_t)(umk_stub_end - umk_stub_begin);
@@ -144,6 +176,8 @@ size_t umk_stub_entry_start(void) { return (size_t)(umk_stub_start - umk_stub_be
 size_t umk_stub_idle_begin(void) { return (size_t)(umk_stub_idle - umk_stub_begin); }
 size_t umk_stub_idle_finish(void) { return (size_t)(umk_stub_idle_end - umk_stub_begin); }
 size_t umk_stub_entry_batch(void) { return (size_t)(umk_stub_batch - umk_stub_begin); }
+size_t umk_stub_entry_clone(void) { return (size_t)(umk_stub_clone - umk_stub_begin); }
+size_t umk_stub_entry_exit_thread(void) { return (size_t)(umk_stub_exit_thread - umk_stub_begin); }
 
 struct spawn_args {
     int exe_fd, phys_fd, control_fd;
@@ -249,38 +283,72 @@ fail:;
 
 int umk_stub_filter(void *page) {
     const uint32_t code_hi = (uint32_t)(UMK_STUB_CODE >> 32), code_lo = (uint32_t)UMK_STUB_CODE;
+    // The leader's filter, inherited by every thread. Jumps are relative: A = ALLOW (27), T = TRAP (28),
+    // K = KILL (29), C = the clone check (23).
     struct sock_filter prog[] = {
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_ARCH),
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
         // Not from the stub's code page: trap (the kernel sees SIGSYS).
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_IP_HI),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, code_hi, 0, 16),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, code_hi, 0, 23),
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_IP_LO),
         BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0xfffff000u),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, code_lo, 0, 13),
-        // From the stub: its mapping calls and its idle loop; anything else is a bug or an attack.
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_NR),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_munmap, 10, 0),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mprotect, 9, 0),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pause, 8, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, code_lo, 0, 20),
+        // From the stub: its mapping calls, its idle loop, a thread's end, the guest-thread filter and the
+        // one clone it makes; anything else is a bug or an attack.
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_NR),  // 8
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_munmap, 17, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mprotect, 16, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pause, 15, 0),
         // -1: the kernel left a syscall-entry stop of the idle pause with orig_rax = -1 (no call is made).
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffu, 7, 0),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mmap, 0, 8),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffu, 14, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_exit, 13, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_seccomp, 12, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 7, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mmap, 0, 12),  // 16
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_ARG_LO(4)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, UMK_STUB_PHYS_FD, 0, 6),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, UMK_STUB_PHYS_FD, 0, 10),
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_ARG_HI(4)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 4),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 8),
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_ARG_LO(3)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, MAP_SHARED | MAP_FIXED, 0, 2),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),  // 20
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),  // 21
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),  // 22
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, MAP_SHARED | MAP_FIXED, 4, 6),  // 22
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_ARG_LO(0)),  // 23: clone
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, UMK_STUB_THREAD_FLAGS, 0, 4),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_ARG_HI(0)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),  // 27
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),  // 28
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),  // 29
     };
+    // Stacked by every guest thread on top of the leader's: from the stub's page, only the idle loop and the
+    // thread's own end. Elsewhere it allows, so the leader's filter decides (it traps).
+    struct sock_filter thread[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_ARCH),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_IP_HI),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, code_hi, 0, 8),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_IP_LO),
+        BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0xfffff000u),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, code_lo, 0, 5),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SD_NR),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pause, 3, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffu, 2, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_exit, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    _Static_assert(16 + sizeof prog <= UMK_STUB_THREAD_FILTER, "the leader's filter overlaps the thread filter");
+    _Static_assert(UMK_STUB_THREAD_FILTER + 16 + sizeof thread <= 4096, "the thread filter leaves the page");
     const int n = (int)(sizeof prog / sizeof prog[0]);
     struct sock_fprog *fprog = page;
     fprog->len = (unsigned short)n;
     fprog->filter = (struct sock_filter *)(uintptr_t)(UMK_STUB_CONTROL + 16);
     memcpy((char *)page + 16, prog, sizeof prog);
+    struct sock_fprog *tprog = (struct sock_fprog *)((char *)page + UMK_STUB_THREAD_FILTER);
+    tprog->len = (unsigned short)(sizeof thread / sizeof thread[0]);
+    tprog->filter = (struct sock_filter *)(uintptr_t)(UMK_STUB_CONTROL + UMK_STUB_THREAD_FILTER + 16);
+    memcpy((char *)page + UMK_STUB_THREAD_FILTER + 16, thread, sizeof thread);
     return n;
 }

@@ -309,3 +309,24 @@ public enum KernelFilter {
         _ = try shim(list.withUnsafeBufferPointer { umk_self_filter_install($0.baseAddress, Int32($0.count), logOnly ? 1 : 0) })
     }
 }
+
+extension HostCPU {
+    /// The size of the XSAVE image of every user state component the host enables (CPUID leaf 0xD,
+    /// subleaf 0, EBX): what NT_X86_XSTATE transfers and a signal frame holds. 512 without XSAVE.
+    public static let extendedStateSize: Int = {
+        var r: [UInt32] = [0, 0, 0, 0]
+        umk_cpuid(1, 0, &r)
+        guard r[2] & (1 << 27) != 0 else { return 512 }  // OSXSAVE
+        umk_cpuid(0xd, 0, &r)
+        return max(Int(r[1]), 576)
+    }()
+
+    /// The user state components the CPU supports (CPUID 0xD.0 EDX:EAX), 3 (x87, SSE) without XSAVE.
+    public static let extendedStateFeatures: UInt64 = {
+        guard extendedStateSize > 512 else { return 3 }
+        var r: [UInt32] = [0, 0, 0, 0]
+        umk_cpuid(0xd, 0, &r)
+        return UInt64(r[0]) | UInt64(r[3]) << 32
+    }()
+
+}

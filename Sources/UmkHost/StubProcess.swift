@@ -1,6 +1,10 @@
 // StubProcess.swift: one guest address space's host process, and the queue of host mapping changes that the
 // kernel flushes into it before the guest runs again (arch/um os-Linux/skas/mem.c). Consecutive compatible
 // entries merge, so mapping a run of frames costs one host mmap however many pages it has.
+//
+// The stub's leader thread runs only the stub's own code (mapping batches, thread creation), always from its
+// idle loop, so it is there for a flush whatever the guest threads are doing; each guest thread runs on a
+// host thread of its own, which cannot run the leader's calls (its stacked seccomp filter).
 import Glibc
 import CUmk
 
@@ -46,18 +50,52 @@ public final class StubProcess {
     /// Forgets queued changes (the address space they were for is gone).
     public func discardPendingChanges() { count = 0 }
 
-    /// Kills and reaps the stub, once: a pid already reaped may belong to another host process by now.
+    /// The host threads that run guest threads (the leader, `pid`, runs only the stub's own code).
+    public private(set) var threads: Set<Int32> = []
+
+    /// Kills and reaps the stub and its threads, once: a pid already reaped may belong to another host
+    /// process by now.
     public func kill() {
         guard alive else { return }
         alive = false
         count = 0
-        Tracer.kill(pid: pid)
+        Tracer.kill(pid: pid, threads: threads)
+        threads.removeAll()
     }
 
-    /// The kernel's wait already reaped this stub (it was killed by a signal): nothing left to kill.
+    /// The kernel's wait already reaped this stub's leader (it was killed by a signal): nothing left to kill.
     public func reaped() {
         alive = false
         count = 0
+        threads.removeAll()
+        if failure == nil { failure = Errno(rawValue: ESRCH) }
+    }
+
+    /// A new host thread for a guest thread, stopped and ready for its registers.
+    public func spawnThread() throws(Errno) -> Int32 {
+        if let failure { throw failure }
+        do {
+            let tid = try Tracer.spawnThread(leader: pid)
+            threads.insert(tid)
+            return tid
+        } catch {
+            // The leader is in an unknown state (or the host is out of threads, EAGAIN): only the
+            // latter leaves the stub usable.
+            if error.rawValue != EAGAIN { fail(error) }
+            throw error
+        }
+    }
+
+    /// Ends the host thread `tid` (stopped) and reaps it.
+    public func endThread(_ tid: Int32) {
+        guard alive, threads.remove(tid) != nil else { return }
+        Tracer.endThread(tid)
+    }
+
+    /// The kernel's wait reaped thread `tid` (killed by a signal). A thread dies only with its whole stub
+    /// short of a bug, so the stub is unusable from here.
+    public func threadReaped(_ tid: Int32) {
+        threads.remove(tid)
         if failure == nil { failure = Errno(rawValue: ESRCH) }
     }
 
@@ -149,11 +187,13 @@ extension StubProcess {
         return image
     }()
 
-    /// Makes a stub whose guest is gone ready for another address space: every guest mapping removed and
-    /// the FPU state cleared, so nothing of the old guest is left in it. Throws if the stub is unusable.
-    public func reset() throws(Errno) {
+    /// Makes a stub whose guest is gone ready for another address space: every guest mapping removed, and
+    /// of its threads only `keeping` left, with its FPU state cleared, so nothing of the old guest is left
+    /// in it. Throws if the stub is unusable.
+    public func reset(keeping: Int32?) throws(Errno) {
         unmap(address: 0, length: StubProcess.guestLimit)
         try flush()
-        try Tracer.setFloatingPoint(pid, StubProcess.cleanFloatingPoint)
+        for tid in threads where tid != keeping { endThread(tid) }
+        if let keeping { try Tracer.setFloatingPoint(keeping, StubProcess.cleanFloatingPoint) }
     }
 }

@@ -13,6 +13,7 @@ public enum Tracer {
     static let PTRACE_SEIZE: Int = 0x4206
     static let PTRACE_INTERRUPT: Int = 0x4207
     static let PTRACE_O_TRACESYSGOOD: UInt64 = 1
+    static let PTRACE_O_TRACECLONE: UInt64 = 8
     static let PTRACE_O_EXITKILL: UInt64 = 0x10_0000
 
     /// What a wait reported about one stub.
@@ -37,7 +38,7 @@ public enum Tracer {
         for _ in 0..<3 {
             let pid = try shim(umk_spawn_stub(StubImage.shared.fd, physicalMemory.fd, control))
             do throws(Errno) {
-                try shim(umk_ptrace(PTRACE_SEIZE, pid, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL))
+                try shim(umk_ptrace(PTRACE_SEIZE, pid, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE))
                 try shim(umk_ptrace(PTRACE_INTERRUPT, pid, 0, 0))
                 // The interrupt may stop the stub before it has finished its start (unmapping, its control
                 // pages, the seccomp filter): let it go on until it is stopped in its idle loop.
@@ -132,15 +133,54 @@ public enum Tracer {
         return SignalInfo(signo: signo, code: code, address: addr)
     }
 
-    /// Kills a stub and reaps it, so that no host process is left behind.
-    public static func kill(pid: Int32) {
+    /// Kills a stub and reaps it and its `threads`, so that no host process or thread is left behind. The
+    /// threads go first: a traced group leader is reported only once every other thread has been reaped.
+    public static func kill(pid: Int32, threads: some Sequence<Int32> = []) {
         _ = Glibc.kill(pid, SIGKILL)
+        for tid in threads { reap(tid) }
+        reap(pid)
+    }
+
+    /// Waits until `pid` (a process or one thread) has exited or been killed, dropping its other stops.
+    static func reap(_ pid: Int32) {
         var status: Int32 = 0
         while true {
             let r = umk_wait(pid, &status, __WALL)
             if r < 0 { return }  // already reaped, or not ours
             let low = status & 0x7f
             if (status & 0xff) != 0x7f && low != 0x7f { return }  // exited or killed: reaped
+        }
+    }
+
+    /// A new host thread in the stub whose leader is `leader` (stopped in its idle loop), for a guest thread:
+    /// the leader runs the stub's clone entry, the thread (auto-attached by PTRACE_O_TRACECLONE) stacks the
+    /// guest-thread filter and stops at its int3. Returns its tid, stopped and ready for guest registers.
+    public static func spawnThread(leader: Int32) throws(Errno) -> Int32 {
+        guard try runStub(leader, entry: umk_stub_entry_clone(), regs: Registers()) else { throw Errno(rawValue: EIO) }
+        var regs = Registers()
+        try getRegisters(leader, &regs)
+        let result = Int64(bitPattern: regs.rax)
+        guard result > 0, result <= Int64(Int32.max) else {
+            throw Errno(rawValue: result < 0 && result >= -4095 ? Int32(-result) : EIO)
+        }
+        let tid = Int32(result)
+        while true {
+            let (_, stop) = try wait(pid: tid)
+            switch stop {
+            case .signal(SIGTRAP): return tid
+            case .event, .signal, .syscall: try resumeContinue(tid)  // its first stop (PTRACE_EVENT_STOP)
+            case .exited, .killed: throw Errno(rawValue: EAGAIN)  // it could not install its filter
+            }
+        }
+    }
+
+    /// Ends one guest thread's host thread (stopped) and reaps it.
+    public static func endThread(_ tid: Int32) {
+        var regs = Registers()
+        regs.rip = UMK_STUB_CODE + UInt64(umk_stub_entry_exit_thread())
+        regs.origRax = UInt64.max
+        if (try? setRegisters(tid, regs)) != nil, (try? resumeContinue(tid)) != nil {
+            reap(tid)
         }
     }
 
@@ -210,23 +250,7 @@ extension HostFile {
 }
 
 extension Tracer {
-    /// The size of the XSAVE image of every user state component the host enables (CPUID leaf 0xD,
-    /// subleaf 0, EBX): what NT_X86_XSTATE transfers and a signal frame holds. 512 without XSAVE.
-    public static let extendedStateSize: Int = {
-        var r: [UInt32] = [0, 0, 0, 0]
-        umk_cpuid(1, 0, &r)
-        guard r[2] & (1 << 27) != 0 else { return 512 }  // OSXSAVE
-        umk_cpuid(0xd, 0, &r)
-        return max(Int(r[1]), 576)
-    }()
-
-    /// The user state components the CPU supports (CPUID 0xD.0 EDX:EAX), 3 (x87, SSE) without XSAVE.
-    public static let extendedStateFeatures: UInt64 = {
-        guard extendedStateSize > 512 else { return 3 }
-        var r: [UInt32] = [0, 0, 0, 0]
-        umk_cpuid(0xd, 0, &r)
-        return UInt64(r[0]) | UInt64(r[3]) << 32
-    }()
+    public static var extendedStateSize: Int { HostCPU.extendedStateSize }
 
     /// The whole extended register state (x87, SSE, AVX, AVX-512, ...) in the standard XSAVE format, with
     /// the host's xstate_fx_sw_bytes in the FXSAVE area's software-reserved bytes, as in a signal frame.

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import UmkHost
 @testable import UmkKernel
 
 /// An address space over a real physical-memory file and a real stub: the page table, the copy helpers
@@ -10,7 +11,7 @@ final class AddressSpaceTests: XCTestCase {
     override func setUpWithError() throws { frames = try PhysicalFrames(bytes: 8 << 20) }
 
     func testMapWriteReadAndFaults() throws {
-        let mm = try AddressSpace(frames: frames, cache: PageCache(frames: frames), pool: StubPool(frames: frames))
+        let mm = try AddressSpace(frames: frames, cache: PageCache(frames: frames), platform: PtracePlatform(memory: frames.memory))
         let base = frames.freeFrames
         try mm.map(VMA(start: 0x10000, end: 0x13000, prot: [.read, .write]))
         // Counted against --mem now, backed on first touch.
@@ -45,7 +46,7 @@ final class AddressSpaceTests: XCTestCase {
     }
 
     func testProtNoneTakesNoFramesUntilAccessible() throws {
-        let mm = try AddressSpace(frames: frames, cache: PageCache(frames: frames), pool: StubPool(frames: frames))
+        let mm = try AddressSpace(frames: frames, cache: PageCache(frames: frames), platform: PtracePlatform(memory: frames.memory))
         let base = frames.freeFrames
         try mm.map(VMA(start: 0x100000, end: 0x200000, prot: .none))
         XCTAssertEqual(frames.freeFrames, base)
@@ -59,7 +60,7 @@ final class AddressSpaceTests: XCTestCase {
     }
 
     func testDiscardZeroesPrivateMemory() throws {
-        let mm = try AddressSpace(frames: frames, cache: PageCache(frames: frames), pool: StubPool(frames: frames))
+        let mm = try AddressSpace(frames: frames, cache: PageCache(frames: frames), platform: PtracePlatform(memory: frames.memory))
         try mm.map(VMA(start: 0x10000, end: 0x12000, prot: [.read, .write]))
         try mm.writeBytes(GuestAddress(0x10000), [UInt8](repeating: 7, count: 8192))
         try mm.discard(0x10000..<0x11000)
@@ -68,7 +69,7 @@ final class AddressSpaceTests: XCTestCase {
     }
 
     func testOutOfMemoryIsENOMEMAndLeavesNothingBehind() throws {
-        let mm = try AddressSpace(frames: frames, cache: PageCache(frames: frames), pool: StubPool(frames: frames))
+        let mm = try AddressSpace(frames: frames, cache: PageCache(frames: frames), platform: PtracePlatform(memory: frames.memory))
         let base = frames.freeFrames
         XCTAssertThrowsError(try mm.map(VMA(start: 0x10000, end: 0x10000 + 16 << 20, prot: [.read, .write]))) {
             XCTAssertEqual($0 as? LinuxErrno, .ENOMEM)
@@ -80,7 +81,7 @@ final class AddressSpaceTests: XCTestCase {
     func testFramesReturnWhenTheAddressSpaceGoes() throws {
         let before = frames.freeFrames
         do {
-            let mm = try AddressSpace(frames: frames, cache: PageCache(frames: frames), pool: StubPool(frames: frames))
+            let mm = try AddressSpace(frames: frames, cache: PageCache(frames: frames), platform: PtracePlatform(memory: frames.memory))
             try mm.map(VMA(start: 0x10000, end: 0x20000, prot: [.read, .write]))
             try mm.zero(GuestAddress(0x10000), 0x10000)
             XCTAssertEqual(frames.freeFrames, before - 16)  // the pages: the stub's own pages are not guest memory
@@ -93,7 +94,7 @@ final class AddressSpaceTests: XCTestCase {
     func testForkSharesFramesCopyOnWrite() throws {
         frames.overcommit = .never(ratio: 100)
         let cache = PageCache(frames: frames)
-        let parent = try AddressSpace(frames: frames, cache: cache, pool: StubPool(frames: frames))
+        let parent = try AddressSpace(frames: frames, cache: cache, platform: PtracePlatform(memory: frames.memory))
         try parent.map(VMA(start: 0x10000, end: 0x12000, prot: [.read, .write]))
         try parent.map(VMA(start: 0x20000, end: 0x21000, prot: [.read, .write], shared: true))
         try parent.write(GuestAddress(0x10000), UInt32(7))
@@ -118,10 +119,10 @@ final class AddressSpaceTests: XCTestCase {
 
     /// Heuristic overcommit refuses only a single request larger than RAM; strict mode the sum past its ratio.
     func testOvercommitPolicies() throws {
-        let cache = PageCache(frames: frames), pool = StubPool(frames: frames)
+        let cache = PageCache(frames: frames), pool = PtracePlatform(memory: frames.memory)
         let mib = UInt64(1 << 20)
         do {
-            let mm = try AddressSpace(frames: frames, cache: cache, pool: pool)
+            let mm = try AddressSpace(frames: frames, cache: cache, platform: pool)
             try mm.map(VMA(start: 0x1000_0000, end: 0x1000_0000 + 6 * mib, prot: [.read, .write]))
             try mm.map(VMA(start: 0x2000_0000, end: 0x2000_0000 + 6 * mib, prot: [.read, .write]))
             XCTAssertEqual(frames.committed, 3072)  // more than the 2048 frames there are
@@ -136,12 +137,12 @@ final class AddressSpaceTests: XCTestCase {
         XCTAssertEqual(frames.committed, 0)
         frames.overcommit = .always
         do {
-            let mm = try AddressSpace(frames: frames, cache: cache, pool: pool)
+            let mm = try AddressSpace(frames: frames, cache: cache, platform: pool)
             try mm.map(VMA(start: 0x1000_0000, end: 0x1000_0000 + 64 * mib, prot: [.read, .write]))
             try mm.flush()
         }
         frames.overcommit = .never(ratio: 50)
-        let mm = try AddressSpace(frames: frames, cache: cache, pool: pool)
+        let mm = try AddressSpace(frames: frames, cache: cache, platform: pool)
         try mm.map(VMA(start: 0x1000_0000, end: 0x1000_0000 + 4 * mib, prot: [.read, .write]))
         XCTAssertThrowsError(try mm.map(VMA(start: 0x2000_0000, end: 0x2000_1000, prot: [.read, .write]))) {
             XCTAssertEqual($0 as? LinuxErrno, .ENOMEM)
@@ -150,28 +151,28 @@ final class AddressSpaceTests: XCTestCase {
     }
 
     func testStubsAreReusedWiped() throws {
-        let pool = StubPool(frames: frames)
+        let pool = PtracePlatform(memory: frames.memory)
         let cache = PageCache(frames: frames)
         var pid: Int32 = 0
         do {
-            let mm = try AddressSpace(frames: frames, cache: cache, pool: pool)
-            pid = mm.stub.pid
+            let mm = try AddressSpace(frames: frames, cache: cache, platform: pool)
+            pid = stub(mm).pid
             try mm.map(VMA(start: 0x10000, end: 0x12000, prot: [.read, .write]))
             try mm.write(GuestAddress(0x10000), UInt64(42))
             try mm.flush()
         }
-        let mm = try AddressSpace(frames: frames, cache: cache, pool: pool)
-        XCTAssertEqual(mm.stub.pid, pid, "the stub comes back from the pool")
+        let mm = try AddressSpace(frames: frames, cache: cache, platform: pool)
+        XCTAssertEqual(stub(mm).pid, pid, "the stub comes back from the pool")
         let maps = (try? String(contentsOfFile: "/proc/\(pid)/maps", encoding: .utf8)) ?? ""
         XCTAssertFalse(maps.contains("00010000-"), "the old guest's mapping is gone:\n\(maps)")
         XCTAssertThrowsError(try mm.read(GuestAddress(0x10000), as: UInt64.self))
-        pool.drain()
+        pool.shutDown()
     }
 
     /// A failed host batch kills the stub at once, and only then are the frames it mapped freed; the address
     /// space takes no more changes (issue 6: frames freed while a stub still mapped them).
     func testFailedBatchKillsTheStubBeforeFramesAreFreed() throws {
-        let mm = try AddressSpace(frames: frames, cache: PageCache(frames: frames), pool: StubPool(frames: frames))
+        let mm = try AddressSpace(frames: frames, cache: PageCache(frames: frames), platform: PtracePlatform(memory: frames.memory))
         let base = frames.freeFrames
         try mm.map(VMA(start: 0x10000, end: 0x12000, prot: [.read, .write]))
         try mm.write(GuestAddress(0x10000), UInt8(1))
@@ -179,10 +180,10 @@ final class AddressSpaceTests: XCTestCase {
         mm.unmap(0x10000..<0x12000)
         XCTAssertEqual(frames.freeFrames, base - 2, "freed before the stub unmapped them")
         // A mapping the stub's own checks refuse (past the guest's range) fails the whole batch.
-        mm.stub.map(address: AddressSpace.userLimit, length: 4096, prot: 3, offset: 0)
+        stub(mm).map(address: AddressSpace.userLimit, length: 4096, prot: 3, offset: 0)
         XCTAssertThrowsError(try mm.flush()) { XCTAssertEqual($0 as? LinuxErrno, .EINVAL) }
-        XCTAssertNotNil(mm.stub.failure)
-        XCTAssertFalse(kill(mm.stub.pid, 0) == 0, "the stub outlived its failed batch")
+        XCTAssertNotNil(stub(mm).failure)
+        XCTAssertFalse(kill(stub(mm).pid, 0) == 0, "the stub outlived its failed batch")
         XCTAssertEqual(frames.freeFrames, base)
         XCTAssertThrowsError(try mm.flush())
     }
@@ -206,3 +207,6 @@ final class AddressSpaceTests: XCTestCase {
         XCTAssertEqual(t.count, 0)
     }
 }
+
+/// The ptrace platform's stub behind an address space.
+private func stub(_ mm: AddressSpace) -> StubProcess { (mm.space as! PtraceAddressSpace).stub }

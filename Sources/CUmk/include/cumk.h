@@ -24,6 +24,11 @@
 // the stub has mapped it.
 #define UMK_STUB_PHYS_FD 3
 #define UMK_STUB_CONTROL_FD 4
+// Where in the first control page the guest-thread filter's sock_fprog sits (the leader's is at 0).
+#define UMK_STUB_THREAD_FILTER 2048
+// The flags of the one clone the stub makes: a host thread of the stub for a guest thread
+// (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM).
+#define UMK_STUB_THREAD_FLAGS 0x50f00
 
 // One host syscall for the stub to run: number and six arguments.
 struct umk_stub_op {
@@ -41,11 +46,13 @@ struct umk_stub_data {
 };
 #define UMK_STUB_MAX_OPS 292 // (UMK_STUB_DATA_PAGES * 4096 - 32) / sizeof(struct umk_stub_op)
 
-// Fills the first control page with the stub's seccomp filter (a struct sock_fprog at offset 0, pointing at the
-// instructions after it, at their address in the stub): from the stub's code page only mmap of fd 3
-// (MAP_SHARED|MAP_FIXED), mprotect, munmap and pause pass, anything else kills the stub; a system call from
-// anywhere else (guest code that was resumed without PTRACE_SYSEMU, a vsyscall) raises SIGSYS, which the kernel
-// sees as a signal stop. Returns the number of instructions.
+// Fills the first control page with the stub's two seccomp filters (each a struct sock_fprog pointing at the
+// instructions after it, at their address in the stub). The leader's, at 0: from the stub's code page only
+// mmap of fd 3 (MAP_SHARED|MAP_FIXED), mprotect, munmap, pause, exit, seccomp and the thread clone pass,
+// anything else kills the stub; a system call from anywhere else (guest code that was resumed without
+// PTRACE_SYSEMU, a vsyscall) raises SIGSYS, which the kernel sees as a signal stop. The guest threads', at
+// UMK_STUB_THREAD_FILTER, stacked on it: from the stub's page only pause and exit. Returns the number of
+// instructions of the first.
 int umk_stub_filter(void *page);
 
 // x86-64 user_regs_struct, as PTRACE_GETREGS fills it.
@@ -58,6 +65,8 @@ struct umk_regs {
 const uint8_t *umk_stub_code(size_t *size);
 size_t umk_stub_entry_start(void);  // exec entry: unmap everything else, then wait for the tracer
 size_t umk_stub_entry_batch(void);  // run the ops in the data page, then int3 (or ud2 on failure)
+size_t umk_stub_entry_clone(void);  // (leader) a new host thread for a guest thread; int3, rax = its tid
+size_t umk_stub_entry_exit_thread(void);  // (a guest thread) end this host thread
 // [umk_stub_idle_begin(), umk_stub_idle_finish()): the idle loop. A stub stopped with rip there has finished
 // its start (mappings, seccomp filter); one stopped anywhere before has not.
 size_t umk_stub_idle_begin(void);

@@ -123,7 +123,7 @@ extension Kernel {
     private func build(_ req: ExecRequest, image: ELFImage, file: OpenFile, interp: (ELFImage, OpenFile)?,
                        path: String, credentials: Credentials, stackLimit: UInt64) throws(LinuxErrno) -> ProgramImage
     {
-        let mm = try AddressSpace(frames: frames, cache: pageCache, pool: stubPool)
+        let mm = try AddressSpace(frames: frames, cache: pageCache, platform: platform)
         mm.stackLimit = stackLimit
         // The main program: ET_EXEC where it says, ET_DYN at ELF_ET_DYN_BASE (no ASLR).
         let bias: UInt64 = image.kind == .dynamic ? 0x5555_5555_4000 - image.span.lowerBound : 0

@@ -1,8 +1,8 @@
 import UmkHost
 
 // AddressSpace.swift: one guest address space (Linux's mm_struct): its VMAs, its page table (guest page ->
-// frame of the physical-memory file, with protection), and the stub process whose host mappings mirror the
-// page table. Every change here is queued into the stub and flushed before the guest runs again.
+// frame of the physical-memory file, with protection), and the platform's address space whose mappings mirror
+// the page table (Platform.swift). Every change here is queued there and flushed before the guest runs again.
 //
 // Writable private memory is counted against --mem when it is mapped (ENOMEM at mmap time when the instance
 // cannot back it, never an OOM on the host), but anonymous pages take frames only when first touched: the
@@ -13,7 +13,7 @@ final class AddressSpace {
 
     let frames: PhysicalFrames
     let cache: PageCache
-    let stub: StubProcess
+    let space: PlatformAddressSpace
     private(set) var vmas = VMASet()
     private(set) var pages = PageTable()
 
@@ -34,22 +34,18 @@ final class AddressSpace {
     var environmentStrings: Range<UInt64> = 0..<0
     var stackStart: UInt64 = 0
 
-    /// Where this address space's stub comes from and goes back to.
-    private let pool: StubPool
+    /// Where this address space's platform space comes from.
+    private let platform: Platform
 
-    init(frames: PhysicalFrames, cache: PageCache, pool: StubPool) throws(LinuxErrno) {
+    init(frames: PhysicalFrames, cache: PageCache, platform: Platform) throws(LinuxErrno) {
         self.frames = frames
         self.cache = cache
-        self.pool = pool
-        stub = try pool.take()
+        self.platform = platform
+        space = try platform.newAddressSpace()
     }
 
-    /// The scheduling attributes the stub follows now (Kernel.applyScheduling).
-    var appliedScheduling = SchedulingState()
-
     deinit {
-        // A stub whose host priority was lowered cannot be raised again unprivileged: it is not reused.
-        pool.give(stub, reusable: appliedScheduling == SchedulingState())  // wiped or killed: no host mapping of a frame below survives this line
+        space.release()  // no platform mapping of a frame below survives this line
         frames.release(retiring)
         frames.release(pages.frames)
         frames.uncharge(chargedPages)
@@ -200,7 +196,7 @@ final class AddressSpace {
     }
 
     private func hostMap(vpn: UInt64, frame: Int, prot: Protection) {
-        stub.map(address: vpn << 12, length: 4096, prot: prot.rawValue, offset: frames.fileOffset(of: frame))
+        space.map(address: vpn << 12, length: 4096, prot: prot.rawValue, offset: frames.fileOffset(of: frame))
     }
 
     /// Drops a page whose host unmapping is queued: its frame is freed after the flush.
@@ -217,7 +213,7 @@ final class AddressSpace {
             for vpn in residentPages(in: v.range) {
                 if let pte = pages.removeValue(forKey: vpn) { retire(Int(pte.frame)) }
             }
-            stub.unmap(address: v.start, length: v.length)
+            space.unmap(address: v.start, length: v.length)
         }
     }
 
@@ -242,7 +238,7 @@ final class AddressSpace {
             guard var pte = pages[vpn] else { continue }
             pte.prot = prot
             pages[vpn] = pte
-            stub.protect(address: vpn << 12, length: 4096, prot: pte.hostProt.rawValue)
+            space.protect(address: vpn << 12, length: 4096, prot: pte.hostProt.rawValue)
         }
         // File pages are mapped eagerly, anonymous ones on first touch.
         if prot != .none {
@@ -272,7 +268,7 @@ final class AddressSpace {
                         throw .ENOMEM
                     }
                     // The frame goes only after the stub has unmapped it: it may be someone else's next.
-                    stub.unmap(address: vpn << 12, length: 4096)
+                    space.unmap(address: vpn << 12, length: 4096)
                     retire(f)
                     if v.file != nil { try populate((vpn << 12)..<((vpn + 1) << 12)) }  // anonymous: on next touch
                 }
@@ -296,7 +292,7 @@ final class AddressSpace {
             pages[nvpn] = pte
             hostMap(vpn: nvpn, frame: Int(pte.frame), prot: pte.hostProt)
         }
-        stub.unmap(address: old, length: length)
+        space.unmap(address: old, length: length)
     }
 
     /// Extends the VMA that ends at `end` by `extra` bytes (the range after it must be free).
@@ -318,10 +314,10 @@ final class AddressSpace {
 
     // MARK: Fork
 
-    /// A copy of this address space in a new stub, sharing every frame: private writable pages become
+    /// A copy of this address space in a new platform space, sharing every frame: private writable pages become
     /// copy-on-write in both, shared ones stay shared. No frame is copied here; no new frame is taken.
     func fork() throws(LinuxErrno) -> AddressSpace {
-        let child = try AddressSpace(frames: frames, cache: cache, pool: pool)
+        let child = try AddressSpace(frames: frames, cache: cache, platform: platform)
         try frames.charge(each: vmas.vmas.filter(\.charged).map(\.pageCount))  // the child's private memory too
         child.chargedPages = chargedPages
         child.vmas = vmas
@@ -344,12 +340,14 @@ final class AddressSpace {
                     pte.cow = true
                     pages[vpn] = pte
                     child.pages[vpn] = pte
-                    stub.protect(address: vpn << 12, length: 4096, prot: pte.hostProt.rawValue)
+                    space.protect(address: vpn << 12, length: 4096, prot: pte.hostProt.rawValue)
                 }
                 child.hostMap(vpn: vpn, frame: Int(pte.frame), prot: pte.hostProt)
             }
         }
         try child.flush()
+        // Now, not when this task resumes: its other threads run on and must write-fault from here on.
+        try flush()
         return child
     }
 
@@ -441,16 +439,16 @@ final class AddressSpace {
     private func flushQuietly() -> Bool { (try? flush()) != nil }
 
     /// Pushes queued host mapping changes into the stub, then frees the frames they took away. Called before
-    /// the guest resumes. If the host refuses the batch the stub is already dead (StubProcess.flush), so the
+    /// the guest resumes. If the host refuses the batch the space is already dead (PlatformAddressSpace), so the
     /// frames can go too; the caller kills the process, as Linux kills one whose page tables cannot be built.
     func flush() throws(LinuxErrno) {
         defer {
-            if !retiring.isEmpty && (!stub.hasPendingChanges || stub.failure != nil) {
+            if !retiring.isEmpty && (!space.hasPendingChanges || space.hasFailed) {
                 frames.release(retiring)
                 retiring.removeAll()
             }
         }
-        do { try stub.flush() } catch { throw LinuxErrno(host: error) }
+        do { try space.flush() } catch { throw LinuxErrno(host: error) }
     }
 
     // MARK: Translation

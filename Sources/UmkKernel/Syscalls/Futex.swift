@@ -5,6 +5,10 @@ import UmkHost
 // private to its address space. FUTEX_WAKE gives each woken waiter the answer 0; a timed-out waiter gets
 // ETIMEDOUT. Requeue and PI operations are not implemented (ENOSYS).
 struct FutexKey: Hashable {
+    /// A word in private memory: its address space (get_futex_key's mm + address), so that a copy-on-write
+    /// break by one thread does not move the word away from its waiters; nil for shared memory.
+    var space: ObjectIdentifier?
+    /// The frame (shared memory) or the page number (private memory), and the offset in it.
     var frame: Int
     var offset: Int
 }
@@ -18,11 +22,17 @@ extension SyscallTable {
 }
 
 extension Kernel {
-    func futexKey(_ t: Task, _ address: GuestAddress) throws(LinuxErrno) -> FutexKey {
+    /// Where waiters of the word at `address` meet (get_futex_key): FUTEX_PRIVATE_FLAG or a private mapping
+    /// key by address space and address; a shared mapping by the physical frame, so that processes mapping
+    /// the same memory (MAP_SHARED, tmpfs files) meet at any address.
+    func futexKey(_ t: Task, _ address: GuestAddress, isPrivate: Bool = false) throws(LinuxErrno) -> FutexKey {
         guard address.raw & 3 == 0 else { throw .EINVAL }
         guard address.raw < AddressSpace.userLimit else { throw .EFAULT }
         guard let f = t.mm.frame(forPage: address.raw >> 12, write: false) else { throw .EFAULT }
-        return FutexKey(frame: f, offset: Int(address.raw & 4095))
+        if isPrivate || !(t.mm.vmas.find(address.raw)?.shared ?? false) {
+            return FutexKey(space: ObjectIdentifier(t.mm), frame: Int(address.raw >> 12), offset: Int(address.raw & 4095))
+        }
+        return FutexKey(space: nil, frame: f, offset: Int(address.raw & 4095))
     }
 
     func sysFutex(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
@@ -32,7 +42,7 @@ extension Kernel {
         case 0, 9:  // FUTEX_WAIT, FUTEX_WAIT_BITSET
             let bitset = op == 9 ? a.uint(5) : UInt32.max
             guard bitset != 0 else { throw .EINVAL }
-            let key = try futexKey(t, a.address(0))
+            let key = try futexKey(t, a.address(0), isPrivate: a.int(1) & 128 != 0)
             if let deadline = t.deadline {  // woken by the timer, not by a FUTEX_WAKE
                 if HostClock.monotonicNanoseconds() >= deadline {
                     t.deadline = nil
@@ -58,7 +68,7 @@ extension Kernel {
         case 1, 10:  // FUTEX_WAKE, FUTEX_WAKE_BITSET
             let bitset = op == 10 ? a.uint(5) : UInt32.max
             guard bitset != 0 else { throw .EINVAL }
-            let key = try futexKey(t, a.address(0))
+            let key = try futexKey(t, a.address(0), isPrivate: a.int(1) & 128 != 0)
             guard let queue = futexQueues[key] else { return .value(0) }
             var woken = 0
             for w in queue.waiters where woken < Int(a.int(2)) && w.futexBitset & bitset != 0 {

@@ -55,12 +55,12 @@ extension SyscallTable {
         add(58, []) { k, t, _ throws(LinuxErrno) in
             try k.fork(t, flags: CLONE.VM | CLONE.VFORK | 17, stack: 0, parentTID: 0, childTID: 0, tls: 0)
         }
-        add(56, [.hex, .pointer, .pointer, .pointer, .hex], .partial("processes only: no CLONE_THREAD, CLONE_VM only with CLONE_VFORK")) {
+        add(56, [.hex, .pointer, .pointer, .pointer, .hex], .partial("no CLONE_VM or CLONE_SIGHAND without CLONE_THREAD (but vfork), no CLONE_FS sharing")) {
             k, t, a throws(LinuxErrno) in
             try k.checkNewTLS(flags: a[0], tls: a[4])
             return try k.fork(t, flags: a[0], stack: a[1], parentTID: a[2], childTID: a[3], tls: a[4])
         }
-        add(435, [.pointer, .uint], .partial("processes only, as clone; no CLONE_PIDFD, set_tid or cgroups")) {
+        add(435, [.pointer, .uint], .partial("as clone; no CLONE_PIDFD, set_tid or cgroups")) {
             k, t, a throws(LinuxErrno) in try k.sysClone3(t, a.address(0), size: a[1])
         }
         add(59, [.path, .argv, .argv]) { k, t, a throws(LinuxErrno) in
@@ -71,10 +71,7 @@ extension SyscallTable {
         }
         add(61, [.int, .pointer, .hex, .pointer]) { k, t, a throws(LinuxErrno) in try k.sysWait4(t, a) }
         add(247, [.int, .int, .pointer, .hex, .pointer]) { k, t, a throws(LinuxErrno) in try k.sysWaitid(t, a) }
-        add(60, [.int]) { k, t, a throws(LinuxErrno) in  // exit: the only thread (FIXME: threads), so the process
-            k.terminate(t.process, .exited(a.int(0) & 0xff))
-            return .exited
-        }
+        add(60, [.int]) { k, t, a throws(LinuxErrno) in k.exitThread(t, status: a.int(0) & 0xff) }
         add(231, [.int]) { k, t, a throws(LinuxErrno) in
             k.terminate(t.process, .exited(a.int(0) & 0xff))
             return .exited
@@ -354,6 +351,16 @@ extension Kernel {
         return .value(0)
     }
 
+    /// A thread's name (comm); the main thread's is the process's too (ps shows it).
+    func setName(_ name: [UInt8], of t: Task?, in p: Process) {
+        if let t, t.tid != p.pid {
+            t.name = name
+        } else {
+            p.name = name
+            t?.name = nil
+        }
+    }
+
     func sysPrctl(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
         let p = t.process
         switch a.int(0) {
@@ -365,9 +372,10 @@ extension Kernel {
                 if b == 0 { break }
                 name.append(b)
             }
-            p.name = name
+            setName(name, of: t, in: p)
         case 16:  // PR_GET_NAME
-            var out = p.name + [UInt8](repeating: 0, count: 16 - p.name.count)
+            let own = t.name ?? p.name
+            var out = own + [UInt8](repeating: 0, count: 16 - own.count)
             out[15] = 0
             try t.mm.writeBytes(a.address(1), out)
         case 1:  // PR_SET_PDEATHSIG

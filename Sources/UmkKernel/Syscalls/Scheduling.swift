@@ -198,7 +198,7 @@ extension Kernel {
 
     /// The virtual CPU a task last ran on: the host CPU of its stub, as the guest numbers it.
     func virtualCPU(of t: Task) -> UInt32 {
-        guard cpus.count > 1, let host = HostScheduling.lastCPU(of: t.hostPID) else { return 0 }
+        guard cpus.count > 1, let host = HostScheduling.lastCPU(of: t.context.id) else { return 0 }
         return UInt32(cpus.firstIndex(of: host) ?? 0)
     }
 
@@ -270,9 +270,11 @@ extension Kernel {
     /// Failures are not the guest's business: its own view stays what it set.
     func applyScheduling(_ t: Task) {
         let s = t.scheduling
-        let mm = t.mm
-        let pid = t.hostPID
-        let applied = mm.appliedScheduling
+        let pid = t.context.id
+        let applied = t.appliedScheduling
+        // A host thread whose priority was lowered cannot be raised again unprivileged: it is not reused (nor
+        // one with an affinity of its own: a reuser would not know to undo it).
+        if s != SchedulingState() { t.context.reusable = false }
         if s.nice != applied.nice {
             try? HostScheduling.setNice(of: pid, to: min(max(s.nice, baseNice), 19))
         }
@@ -285,6 +287,6 @@ extension Kernel {
             let chosen = cpus.indices.filter { mask[$0 / 64] & (UInt64(1) << UInt64($0 % 64)) != 0 }.map { cpus[$0] }
             try? HostCPU.setAffinity(of: pid, to: chosen)
         }
-        mm.appliedScheduling = s
+        t.appliedScheduling = s
     }
 }

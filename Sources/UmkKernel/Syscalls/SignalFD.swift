@@ -19,7 +19,7 @@ final class SignalFile: OpenFile {
     override var waitQueue: WaitQueue? { kernel.current?.signalfdQueue }
 
     override func readyEvents() -> Int16 {
-        guard let t = kernel.current, t.pending.lowest(in: mask) != nil else { return 0 }
+        guard let t = kernel.current, t.pendingSignals & mask != 0 else { return 0 }
         return POLL.IN | POLL.RDNORM
     }
 
@@ -29,8 +29,8 @@ final class SignalFile: OpenFile {
         guard room > 0 else { throw .EINVAL }
         guard let t = kernel.current else { throw .EAGAIN }
         var out: [UInt8] = []
-        while out.count / 128 < room, let sig = t.pending.lowest(in: mask) {
-            var info = t.pending.take(sig) ?? SignalInfo(signo: sig)
+        while out.count / 128 < room, let sig = PendingSignals.lowest(t.pendingSignals & mask) {
+            var info = t.pending.take(sig) ?? t.process.sharedPending.take(sig) ?? SignalInfo(signo: sig)
             kernel.takeOverruns(&info)
             out += SignalFile.record(info)
         }

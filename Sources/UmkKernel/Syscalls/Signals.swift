@@ -50,8 +50,10 @@ extension SyscallTable {
         }
         add(129, [.int, .signal, .pointer]) { k, t, a throws(LinuxErrno) in
             try k.checkQueuedInfo(t, a.address(2), to: a.int(0))
-            guard let p = k.processes[a.int(0)], p.exitStatus == nil, let target = p.tasks.first else { throw .ESRCH }
-            return try k.sysSignalThread(t, target, a.int(1), info: a.address(2))
+            guard let p = k.processes[a.int(0)], p.exitStatus == nil, let target = k.wantingThread(p, a.int(1)) else {
+                throw .ESRCH
+            }
+            return try k.sysSignalThread(t, target, a.int(1), info: a.address(2), shared: true)
         }
         add(297, [.int, .int, .signal, .pointer]) { k, t, a throws(LinuxErrno) in
             try k.checkQueuedInfo(t, a.address(3), to: a.int(1))
@@ -147,7 +149,7 @@ extension Kernel {
         if sig == 0 { return .value(0) }
         let info = SignalInfo(signo: sig, code: SignalInfo.SI_USER, pid: t.process.pid, uid: t.process.credentials.uid)
         for p in permitted.sorted(by: { $0.pid < $1.pid }) where p.exitStatus == nil {
-            if let task = p.tasks.first { send(task, sig, info: info, from: t.process) }
+            sendToProcess(p, sig, info: info, from: t.process)
         }
         return t.process.exitStatus != nil ? .exited : .value(0)
     }
@@ -160,12 +162,28 @@ extension Kernel {
         return [c.uid, c.euid].contains { $0 == tc.uid || $0 == tc.suid }
     }
 
-    /// tkill, tgkill and rt_(tg)sigqueueinfo's target: a live thread (one per process yet).
+    /// tkill, tgkill and rt_(tg)sigqueueinfo's target: a live thread, of process `tgid` if given.
     func signalTarget(tgid: Int32?, tid: Int32) throws(LinuxErrno) -> Task {
         guard tid > 0, tgid.map({ $0 > 0 }) ?? true else { throw .EINVAL }
-        guard let p = processes[tgid ?? tid], p.exitStatus == nil, let task = p.tasks.first(where: { $0.tid == tid })
+        guard let task = threads[tid], task.isAlive, task.process.exitStatus == nil,
+              tgid.map({ $0 == task.process.pid }) ?? true
         else { throw .ESRCH }
         return task
+    }
+
+    /// complete_signal's choice of the thread to take a signal sent to `p`: the main thread if it does not
+    /// block it, else the first that does not (or waits for it in rt_sigtimedwait), else the main thread
+    /// (the signal then pends for the whole process). nil when no thread is left.
+    func wantingThread(_ p: Process, _ sig: Int32) -> Task? {
+        let bit = sig >= 1 && sig <= 64 ? PendingSignals.bit(sig) : 0
+        return p.tasks.first { $0.signalMask & bit == 0 || ($0.sigwaitSet ?? 0) & bit != 0 } ?? p.tasks.first
+    }
+
+    /// A signal to a whole process (kill, SIGCHLD, a terminal's, a timer's): to the thread that wants it.
+    @discardableResult
+    func sendToProcess(_ p: Process, _ sig: Int32, info: SignalInfo? = nil, force: Bool = true, from sender: Process? = nil) -> Bool {
+        guard let t = wantingThread(p, sig) else { return true }
+        return send(t, sig, info: info, force: force, from: sender, shared: true)
     }
 
     /// rt_sigqueueinfo's first check, before the target is looked up: a siginfo claiming to come from kill,
@@ -177,8 +195,8 @@ extension Kernel {
 
     /// tkill/tgkill (SI_TKILL) and rt_(tg)sigqueueinfo (the caller's own siginfo, never posing as the
     /// kernel or kill to another process).
-    func sysSignalThread(_ t: Task, _ target: Task, _ sig: Int32, info raw: GuestAddress?) throws(LinuxErrno)
-        -> SyscallOutcome
+    func sysSignalThread(_ t: Task, _ target: Task, _ sig: Int32, info raw: GuestAddress?, shared: Bool = false)
+        throws(LinuxErrno) -> SyscallOutcome
     {
         guard sig >= 0, sig <= 64 else { throw .EINVAL }
         var info = SignalInfo(signo: sig, code: SignalInfo.SI_TKILL, pid: t.process.pid, uid: t.process.credentials.uid)
@@ -191,7 +209,7 @@ extension Kernel {
         }
         guard mayKill(t.process, target.process, sig) else { throw .EPERM }
         if sig == 0 { return .value(0) }
-        guard send(target, sig, info: info, force: raw == nil, from: t.process) else { throw .EAGAIN }
+        guard send(target, sig, info: info, force: raw == nil, from: t.process, shared: shared) else { throw .EAGAIN }
         return t.process.exitStatus != nil ? .exited : .value(0)
     }
 
@@ -200,8 +218,8 @@ extension Kernel {
     func sysSigtimedwait(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
         guard a[3] == 8 else { throw .EINVAL }
         let set = try t.mm.read(a.address(0), as: UInt64.self) & ~Signal.unblockable
-        if let sig = t.pending.lowest(in: set) {
-            var info = t.pending.take(sig) ?? SignalInfo(signo: sig)
+        if let sig = PendingSignals.lowest(t.pendingSignals & set) {
+            var info = t.pending.take(sig) ?? t.process.sharedPending.take(sig) ?? SignalInfo(signo: sig)
             takeOverruns(&info)
             t.sigwaitSet = nil
             t.deadline = nil
@@ -239,14 +257,18 @@ extension Kernel {
     /// A fatal signal from another process kills `t` the next time it would run (as on Linux, where the
     /// target dies on its own way back to user mode): kill returns first, and the SIGCHLD comes after.
     @discardableResult
-    func send(_ t: Task, _ sig: Int32, info: SignalInfo? = nil, force: Bool = true, from sender: Process? = nil) -> Bool {
+    /// `shared`: sent to the whole process, so that it pends for the process when `t` blocks it.
+    func send(_ t: Task, _ sig: Int32, info: SignalInfo? = nil, force: Bool = true, from sender: Process? = nil,
+              shared: Bool = false) -> Bool {
         let p = t.process
         guard p.exitStatus == nil else { return true }
         if sig == Signal.CONT {
             for task in p.tasks { for s in Signal.stops { task.pending.discard(s) } }
+            for s in Signal.stops { p.sharedPending.discard(s) }
             continueProcess(p)
         } else if Signal.stops.contains(sig) {
             for task in p.tasks { task.pending.discard(Signal.CONT) }
+            p.sharedPending.discard(Signal.CONT)
         }
         let bit = PendingSignals.bit(sig)
         let blocked = sig != Signal.KILL && sig != Signal.STOP && t.signalMask & bit != 0
@@ -257,9 +279,10 @@ extension Kernel {
         let held = p.stopSignal != nil && sig != Signal.KILL && sig != Signal.CONT
         if blocked || waitedFor || held || (action.handler > 1 && sig != Signal.KILL && sig != Signal.STOP) {
             let limit = Int(clamping: p.limits[RLIMIT.SIGPENDING].soft)
-            guard t.pending.add(info ?? SignalInfo(signo: sig), limit: limit, force: force) || sig < 32 || force else {
-                return false
-            }
+            let added = shared && blocked && !waitedFor
+                ? p.sharedPending.add(info ?? SignalInfo(signo: sig), limit: limit, force: force)
+                : t.pending.add(info ?? SignalInfo(signo: sig), limit: limit, force: force)
+            guard added || sig < 32 || force else { return false }
             if !t.signalfdQueue.isEmpty { wake(t.signalfdQueue) }
             if waitedFor && t.isBlocked {
                 makeRunnable(t)  // rt_sigtimedwait runs again and takes it
@@ -314,6 +337,7 @@ extension Kernel {
             ready &= ~PendingSignals.bit(sig)
             if t.process.signalActions[Int(sig)].handler > 1 { continue }
             t.pending.discard(sig)
+            t.process.sharedPending.discard(sig)
             if let outcome = act(t, sig) { return outcome }
         }
         return nil

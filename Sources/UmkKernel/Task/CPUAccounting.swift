@@ -25,7 +25,7 @@ struct CPUTimes: Equatable {
 
 extension Kernel {
     private func stubTimes(_ p: Process) -> CPUTimes? {
-        guard let mm = p.mmStorage, let t = HostClock.stubTimes(pid: mm.stub.pid) else { return nil }
+        guard let mm = p.mmStorage, let t = mm.space.cpuTimes else { return nil }
         return CPUTimes(user: t.user, system: t.system)
     }
 

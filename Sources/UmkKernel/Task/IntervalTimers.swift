@@ -91,6 +91,7 @@ extension Kernel {
     func dropPendingSignal(of timer: IntervalTimer) {
         guard timer.id != nil, timer.signal != 0 else { return }
         for t in timer.owner.tasks { t.pending.discard(timer.signal) { $0.timer === timer } }
+        timer.owner.sharedPending.discard(timer.signal) { $0.timer === timer }
     }
 
     /// A timer signal is being delivered: its si_overrun is the expiries since it was queued
@@ -140,8 +141,8 @@ extension Kernel {
             let limit = p.limits[RLIMIT.CPU]
             if seconds >= limit.hard {
                 terminate(p, .signaled(9))
-            } else if seconds >= limit.soft, let t = p.tasks.first {
-                send(t, 24, info: SignalInfo(signo: 24, code: SignalInfo.SI_KERNEL))  // SIGXCPU
+            } else if seconds >= limit.soft {
+                sendToProcess(p, 24, info: SignalInfo(signo: 24, code: SignalInfo.SI_KERNEL))  // SIGXCPU
                 if limit.soft < limit.hard { p.limits[RLIMIT.CPU].soft = limit.soft + 1 }
             }
         }
@@ -166,9 +167,11 @@ extension Kernel {
         }
         let owner = timer.owner
         guard timer.signal != 0, owner.exitStatus == nil else { return }
-        let target = timer.targetTID.flatMap { tid in owner.tasks.first { $0.tid == tid } } ?? owner.tasks.first
+        let target = timer.targetTID.flatMap { tid in owner.tasks.first { $0.tid == tid } }
+            ?? wantingThread(owner, timer.signal)
         guard let target else { return }
-        if timer.id != nil, target.pending.peek(timer.signal)?.timer === timer {
+        if timer.id != nil,
+           (target.pending.peek(timer.signal) ?? owner.sharedPending.peek(timer.signal))?.timer === timer {
             timer.overrun = min(timer.overrun + 1, Int(Int32.max))  // still queued: Linux counts, it does not queue another
             return
         }
@@ -179,6 +182,6 @@ extension Kernel {
             info.value = timer.value
             info.timer = timer
         }
-        _ = send(target, timer.signal, info: info)
+        _ = send(target, timer.signal, info: info, shared: timer.targetTID == nil)
     }
 }

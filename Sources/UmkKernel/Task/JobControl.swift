@@ -18,7 +18,7 @@ extension Kernel {
         guard p.exitStatus == nil, p.stopSignal == nil else { return }
         p.stopSignal = sig
         p.waitReport = .stopped(sig)
-        for t in p.tasks where t.inHost { try? Tracer.interrupt(t.hostPID) }
+        for t in p.tasks where t.inHost { try? t.context.interrupt() }
         notifyParent(p, code: SignalInfo.CLD_STOPPED, status: sig)
     }
 
@@ -37,6 +37,7 @@ extension Kernel {
                 let action = p.signalActions[Int(sig)]
                 guard action.handler <= 1 else { continue }
                 t.pending.discard(sig)
+                p.sharedPending.discard(sig)
                 if !isIgnored(action, sig) && !Signal.stops.contains(sig) {
                     doom(p, sig)
                     return
@@ -61,10 +62,10 @@ extension Kernel {
     private func notifyParent(_ p: Process, code: Int32, status: Int32) {
         guard let parent = processes[p.parentPid], parent.exitStatus == nil else { return }
         wake(parent.childQueue)
-        guard parent.signalActions[Int(Signal.CHLD)].flags & SA.NOCLDSTOP == 0, let pt = parent.tasks.first else { return }
+        guard parent.signalActions[Int(Signal.CHLD)].flags & SA.NOCLDSTOP == 0 else { return }
         var info = SignalInfo(signo: Signal.CHLD, code: code, pid: p.pid, uid: p.credentials.uid)
         info.status = status
-        send(pt, Signal.CHLD, info: info)
+        sendToProcess(parent, Signal.CHLD, info: info)
     }
 
     /// POSIX's orphaned process group: no member has a parent in another group of the same session, so no
@@ -96,9 +97,8 @@ extension Kernel {
             let members = processes.values.filter { $0.processGroup == g && $0.exitStatus == nil && $0 !== p }
             guard members.contains(where: { $0.stopSignal != nil }), isOrphaned(g, leaving: p) else { continue }
             for m in members.sorted(by: { $0.pid < $1.pid }) {
-                guard let t = m.tasks.first else { continue }
-                send(t, 1, info: SignalInfo(signo: 1, code: SignalInfo.SI_KERNEL))
-                send(t, Signal.CONT, info: SignalInfo(signo: Signal.CONT, code: SignalInfo.SI_KERNEL))
+                sendToProcess(m, 1, info: SignalInfo(signo: 1, code: SignalInfo.SI_KERNEL))
+                sendToProcess(m, Signal.CONT, info: SignalInfo(signo: Signal.CONT, code: SignalInfo.SI_KERNEL))
             }
         }
     }

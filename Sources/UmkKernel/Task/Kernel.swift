@@ -3,15 +3,16 @@ import UmkHost
 
 // Kernel.swift: one guest kernel instance and its main loop (arch/um os-Linux/skas/process.c `userspace`).
 //
-// Everything runs on the instance's kernel thread: it spawned and seized the stubs, so only it may ptrace
-// them. The loop waits for any stub to stop, handles the stop (a system call, a fault, a signal), and
-// resumes it with PTRACE_SYSEMU. Guest system calls never reach the host: the stub is stopped at each
+// Everything runs on the instance's kernel thread (with ptrace stubs, it spawned and seized them, so only it
+// may trace them). The loop waits for any task's platform context to stop, handles the stop (a system call,
+// a fault, a signal), and resumes it. Guest system calls never reach the host: the context is stopped at each
 // one, and the kernel writes the result into rax.
 final class Kernel {
     let configuration: Configuration
     let frames: PhysicalFrames
     let pageCache: PageCache
-    let stubPool: StubPool
+    /// How guest code runs (Platform.swift): ptrace stubs.
+    let platform: Platform
     var rootDentry: Dentry! = nil
     let root: Overlay
     /// The mount table (MountSetup.swift builds it at boot).
@@ -26,8 +27,10 @@ final class Kernel {
     var hostname: [UInt8]
     var domainname: [UInt8] = Array("(none)".utf8)
 
-    /// Live tasks by the host pid of the stub they run in (a vfork child runs in its parent's stub).
+    /// Live tasks by the id of the platform context they run on (a vfork child runs on its parent's).
     var tasks: [Int32: Task] = [:]
+    /// Every live thread by tid (tkill, futexes, /proc): pids and tids come from one space.
+    var threads: [Int32: Task] = [:]
     /// Every process not yet reaped, zombies included, by guest pid.
     var processes: [Int32: Process] = [:]
     var nextPID: Int32 = 1
@@ -94,7 +97,7 @@ final class Kernel {
             frames = try PhysicalFrames(bytes: config.memoryBytes)
             frames.overcommit = config.overcommit
             pageCache = PageCache(frames: frames)
-            stubPool = StubPool(frames: frames)
+            platform = PtracePlatform(memory: frames.memory)
             frames.reclaim = { [unowned pageCache] in pageCache.shrink($0) }
             // The root: the host directory read-only under a throwaway tmpfs (overlay/Overlay.swift).
             root = try Overlay(lower: try HostInode.root(path: config.root), upper: Tmpfs(frames: frames, device: 1))
@@ -111,7 +114,7 @@ final class Kernel {
         } catch {
             throw .kernelFailure(error.description)
         }
-        stubPool.cpus = cpus.count > 1 ? cpus : []
+        (platform as? PtracePlatform)?.cpus = cpus.count > 1 ? cpus : []
         if let upper = config.upper { try loadUpperDirectory(upper) }
         try setUpMounts()
     }
@@ -119,7 +122,7 @@ final class Kernel {
     /// The host CPUs the guest runs on: virtual CPU i is host CPU cpus[i]. The kernel thread is pinned to the
     /// first, and every stub inherits that pin when it is cloned: a ptrace round trip costs several times
     /// more when tracer and tracee sit on different CPUs (DESIGN.md, README). With --cpus N > 1 the stubs may
-    /// use all N (StubPool sets their affinity), so that compute runs in parallel.
+    /// use all N (the platform sets their affinity), so that compute runs in parallel.
     let cpus: [Int32]
     /// The console as process 1's controlling terminal, when umk's stdin is a terminal.
     let terminal: ControllingTerminal? = HostFile.standardInput.isTerminal ? ControllingTerminal(session: 1, foreground: 1) : nil
@@ -208,9 +211,15 @@ final class Kernel {
         let task = Task(tid: process.pid, process: process)
         process.tasks = [task]
         processes[process.pid] = process
+        do {
+            task.context = try image.mm.space.newContext()
+        } catch {
+            throw .kernelFailure("the first guest thread: \(LinuxErrno(host: error).message)")
+        }
         startCPUInterval(process)
         task.regs = image.registers
-        tasks[task.hostPID] = task
+        tasks[task.context.id] = task
+        threads[task.tid] = task
         installKernelFilter()
         do {
             try resume(task)
@@ -234,10 +243,10 @@ final class Kernel {
 
     /// The instance is over: every stub goes, and the console output still queued is written out.
     private func shutDown() {
-        for p in processes.values { p.mmStorage?.stub.kill() }
+        for p in processes.values { p.mmStorage = nil }
         processes.removeAll()
         tasks.removeAll()
-        stubPool.drain()
+        platform.shutDown()
         consoleOutput.writer.finish()
     }
 
@@ -257,7 +266,7 @@ final class Kernel {
     static let maxPID: Int32 = 4_194_304
 
     func allocatePID() -> Int32 {
-        while processes[nextPID] != nil || processes.values.contains(where: { $0.processGroup == nextPID || $0.session == nextPID }) {
+        while processes[nextPID] != nil || threads[nextPID] != nil || processes.values.contains(where: { $0.processGroup == nextPID || $0.session == nextPID }) {
             nextPID = nextPID >= Kernel.maxPID ? 2 : nextPID + 1
         }
         defer { nextPID = nextPID >= Kernel.maxPID ? 2 : nextPID + 1 }
@@ -327,7 +336,7 @@ final class Kernel {
                 continue
             }
             armTick(nextDeadline, periodic: watchCPU || consoleQueue.hasInterest() || !consoleOutput.queue.isEmpty, now: now)
-            guard let first = try Tracer.waitInterruptible() else { continue }
+            guard let first = try platform.waitForStop() else { continue }
             if tasksInHost == 1 {
                 try handleStop(first.0, first.1)
                 continue
@@ -335,7 +344,7 @@ final class Kernel {
             // Several tasks run: take every stop already waiting before resuming any, since waitpid(-1)
             // reports the same busy task first again and again and would starve the others.
             var stops = [first]
-            while let next = try Tracer.pollStop() { stops.append(next) }
+            while let next = try platform.pollStop() { stops.append(next) }
             for (pid, stop) in stops { try handleStop(pid, stop) }
         }
         tick.arm(first: 0, interval: 0)
@@ -360,7 +369,7 @@ final class Kernel {
                     task.parked = false
                     makeRunnable(task)
                 } else if task.inHost {
-                    try? Tracer.interrupt(task.hostPID)
+                    try? task.context.interrupt()
                 }
             }
         }
@@ -378,8 +387,8 @@ final class Kernel {
                 signalGroup(tty.foreground, sig)
                 continue
             }
-            guard sig != 28, let p = processes[1], p.exitStatus == nil, let t = p.tasks.first else { continue }
-            send(t, sig, info: SignalInfo(signo: sig, code: SignalInfo.SI_USER))
+            guard sig != 28, let p = processes[1], p.exitStatus == nil else { continue }
+            sendToProcess(p, sig, info: SignalInfo(signo: sig, code: SignalInfo.SI_USER))
         }
     }
 
@@ -447,7 +456,7 @@ final class Kernel {
         }
     }
 
-    private func handleStop(_ pid: Int32, _ stop: Tracer.Stop) throws(Errno) {
+    private func handleStop(_ pid: Int32, _ stop: ContextStop) throws(Errno) {
         guard let task = tasks[pid] else { return }
         if task.inHost {
             task.inHost = false
@@ -455,21 +464,19 @@ final class Kernel {
         }
         switch stop {
         case .syscall:
-            try Tracer.getRegisters(pid, &task.regs)
+            try task.context.getRegisters(&task.regs)
             if dispatch(task) { try resume(task) }
         case .signal(let sig):
             try handleSignalStop(task, sig)
         case .event:
-            // PTRACE_INTERRUPT (a signal to deliver): the task was running, so its saved registers are stale.
-            try Tracer.getRegisters(pid, &task.regs)
+            // Interrupted (a signal to deliver): the task was running, so its saved registers are stale.
+            try task.context.getRegisters(&task.regs)
             try resume(task)
         case .exited(let code):
-            // A stub cannot exit by itself short of a bug; treat it as killed.
-            log.error("stub \(pid) exited with \(code)")
-            task.process.mmStorage?.stub.reaped()
+            // A context cannot end by itself short of a bug; treat it as killed.
+            log.error("guest context \(pid) exited with \(code)")
             terminate(task.process, .signaled(9))
         case .killed(let sig):
-            task.process.mmStorage?.stub.reaped()
             terminate(task.process, .signaled(sig))
         }
     }
@@ -486,14 +493,14 @@ final class Kernel {
                 guard try deliverSignals(task) else { return }
             }
             if task.process.stopSignal != nil && parkIfStopped(task) { return }
-            if task.scheduling != task.mm.appliedScheduling { applyScheduling(task) }
+            if task.scheduling != task.appliedScheduling { applyScheduling(task) }
             try task.mm.flush()
-            try Tracer.setRegisters(task.hostPID, task.regs)
-            try Tracer.resumeSysemu(task.hostPID)
+            try task.context.setRegisters(task.regs)
+            try task.context.resume()
         } catch {
-            // The host refused this stub something (a mapping batch failed: the stub is dead already, see
-            // AddressSpace.flush): that guest process dies; the instance and its other processes go on.
-            log.error("pid \(task.process.pid): host error \(error) in its stub; killing it")
+            // The host refused this task's context something (a mapping batch failed: the space is dead
+            // already, see AddressSpace.flush): that guest process dies; the instance and the others go on.
+            log.error("pid \(task.process.pid): host error \(error) on its platform context; killing it")
             terminate(task.process, .signaled(9))
             return
         }
@@ -508,17 +515,17 @@ final class Kernel {
     /// backed) resume the guest; the rest take the signal's default action, since handler delivery is not
     /// built yet.
     private func handleSignalStop(_ task: Task, _ sig: Int32) throws(Errno) {
-        let pid = task.hostPID
+        let context = task.context!
         switch sig {
         case 11:  // SIGSEGV
-            let info = try Tracer.signalInfo(pid)
-            try Tracer.getRegisters(pid, &task.regs)
+            let info = try context.faultInfo()
+            try context.getRegisters(&task.regs)
             if info.code > 0 && task.mm.handleFault(at: info.address) {
                 try resume(task)
                 return
             }
             if info.code > 0 && task.mm.isBeyondEndOfFile(info.address) {
-                try deliverFault(task, 7, Tracer.SignalInfo(signo: 7, code: 2, address: info.address))  // SIGBUS, BUS_ADRERR
+                try deliverFault(task, 7, FaultInfo(signo: 7, code: 2, address: info.address))  // SIGBUS, BUS_ADRERR
                 return
             }
             if task.mm.vmas.find(info.address) != nil && task.mm.atHostMappingLimit {
@@ -540,8 +547,8 @@ final class Kernel {
             log.debug("pid \(task.process.pid): SIGSEGV at \(GuestAddress(info.address)) rip \(GuestAddress(task.regs.rip))")
             try deliverFault(task, sig, info)
         case 31:  // SIGSYS: the stub's seccomp filter trapped a system call that was not a SYSEMU stop
-            let info = try Tracer.signalInfo(pid)
-            try Tracer.getRegisters(pid, &task.regs)
+            let info = try context.faultInfo()
+            try context.getRegisters(&task.regs)
             if info.code == Kernel.SYS_SECCOMP, let nr = Kernel.vsyscallNumber(at: info.address) {
                 try emulateVsyscall(task, nr)
                 return
@@ -550,12 +557,12 @@ final class Kernel {
         case 17, 28, 23, 18, 19, 20, 21, 22:
             // Default-ignored and stop signals the host sent the stub itself (guest job control is the kernel's
             // own, JobControl.swift): dropped.
-            try Tracer.resumeSysemu(pid)
+            try context.resume()
             task.inHost = true
             tasksInHost += 1
         default:
-            let info = try Tracer.signalInfo(pid)
-            try Tracer.getRegisters(pid, &task.regs)
+            let info = try context.faultInfo()
+            try context.getRegisters(&task.regs)
             try deliverFault(task, sig, info)
         }
     }
@@ -590,7 +597,7 @@ final class Kernel {
     private func emulateVsyscall(_ task: Task, _ nr: Int) throws(Errno) {
         if task.regs.rip & ~0xfff == Kernel.vsyscallPage {
             guard let caller = try? task.mm.read(GuestAddress(task.regs.rsp), as: UInt64.self) else {
-                try deliverFault(task, 11, Tracer.SignalInfo(signo: 11, code: 1, address: task.regs.rsp))
+                try deliverFault(task, 11, FaultInfo(signo: 11, code: 1, address: task.regs.rsp))
                 return
             }
             task.regs.rip = caller
@@ -602,7 +609,7 @@ final class Kernel {
 
     /// A synchronous fault (force_sig_fault): to the guest's handler if it has one and does not block the
     /// signal; otherwise the default action (Linux unblocks and resets it, so the process dies).
-    private func deliverFault(_ task: Task, _ sig: Int32, _ info: Tracer.SignalInfo) throws(Errno) {
+    private func deliverFault(_ task: Task, _ sig: Int32, _ info: FaultInfo) throws(Errno) {
         let action = task.process.signalActions[Int(sig)]
         let bit = UInt64(1) << UInt64(sig - 1)
         guard action.handler > 1, task.signalMask & bit == 0, task.pendingSignals & bit == 0 else {

@@ -24,15 +24,27 @@ extension Kernel {
     func fork(_ t: Task, flags: UInt64, stack: UInt64, parentTID: UInt64, childTID: UInt64, tls: UInt64)
         throws(LinuxErrno) -> SyscallOutcome
     {
-        if flags & CLONE.THREAD != 0 || flags & CLONE.SIGHAND != 0 { throw .EINVAL }  // FIXME: threads
+        // copy_process's rules: a thread shares the signal handlers, which need the address space.
+        if flags & CLONE.THREAD != 0 && flags & CLONE.SIGHAND == 0 { throw .EINVAL }
+        if flags & CLONE.SIGHAND != 0 && flags & CLONE.VM == 0 { throw .EINVAL }
         if flags & CLONE.namespaces != 0 { throw .EPERM }
-        if flags & CLONE.VM != 0 && flags & CLONE.VFORK == 0 { throw .EINVAL }  // FIXME: threads share VM
-        let parent = t.process
-        guard processes.count < min(Kernel.maxProcesses, Int(clamping: parent.limits[RLIMIT.NPROC].soft)) else {
-            throw .EAGAIN
+        if flags & CLONE.THREAD != 0 {
+            return try spawnThread(t, flags: flags, stack: stack, parentTID: parentTID, childTID: childTID, tls: tls)
         }
+        // FIXME: a process that shares the address space or the signal handlers without being a thread.
+        if flags & CLONE.SIGHAND != 0 || (flags & CLONE.VM != 0 && flags & CLONE.VFORK == 0) { throw .EINVAL }
+        let parent = t.process
+        guard processes.count < min(Kernel.maxProcesses, Int(clamping: parent.limits[RLIMIT.NPROC].soft)),
+              threads.count < Kernel.maxTasks
+        else { throw .EAGAIN }
         let sharedVM = flags & CLONE.VM != 0
         let mm = sharedVM ? parent.mm : try parent.mm.fork()
+        let context: PlatformContext
+        do {
+            context = sharedVM ? t.context : try mm.space.newContext()
+        } catch {
+            throw .EAGAIN
+        }
         let child = Process(pid: allocatePID(), parentPid: flags & CLONE.PARENT != 0 ? parent.parentPid : parent.pid,
                             mm: mm, fds: flags & CLONE.FILES != 0 ? parent.fds.shared() : parent.fds.copy(),
                             root: parent.root, cwd: parent.cwd, credentials: parent.credentials,
@@ -42,11 +54,12 @@ extension Kernel {
         child.processGroup = parent.processGroup
         child.session = parent.session
         child.signalActions = parent.signalActions
-        child.name = parent.name
+        child.name = t.name ?? parent.name
         child.umask = parent.umask
         child.dumpable = parent.dumpable
         child.noNewPrivileges = parent.noNewPrivileges
         let ct = Task(tid: child.pid, process: child)
+        ct.context = context
         child.tasks = [ct]
         ct.regs = t.regs
         ct.regs.rax = 0
@@ -65,10 +78,11 @@ extension Kernel {
         ct.completion = 0
         if sharedVM { endCPUInterval(parent) }  // the child runs in the parent's stub until it execs or exits
         startCPUInterval(child)
-        tasks[ct.hostPID] = ct  // for a shared VM this hands the parent's stub to the child
+        tasks[context.id] = ct  // for a shared VM this hands the parent's context to the child
+        threads[ct.tid] = ct
         makeRunnable(ct)
         if flags & CLONE.VFORK != 0 {
-            if sharedVM { t.vforkSavedState = try? Tracer.extendedState(t.hostPID) }
+            if sharedVM { t.vforkSavedState = try? context.extendedState() }
             child.vforkParent = t
             t.completion = Int(child.pid)
             t.interruptible = false
@@ -78,14 +92,14 @@ extension Kernel {
         return .value(Int(child.pid))
     }
 
-    /// The vfork parent goes on: the child exec'd or exited. If they shared the stub, it is the parent's again.
-    func releaseVforkParent(_ child: Process, sharedStub: Int32?) {
+    /// The vfork parent goes on: the child exec'd or exited. If they shared the context, it is the parent's again.
+    func releaseVforkParent(_ child: Process, sharedContext: Bool) {
         guard let parentTask = child.vforkParent else { return }
         child.vforkParent = nil
         parentTask.interruptible = true
-        if let stub = sharedStub, parentTask.isAlive {
-            tasks[stub] = parentTask
-            if let saved = parentTask.vforkSavedState { try? Tracer.setExtendedState(stub, saved) }
+        if sharedContext, parentTask.isAlive {
+            tasks[parentTask.context.id] = parentTask
+            if let saved = parentTask.vforkSavedState { try? parentTask.context.setExtendedState(saved) }
             startCPUInterval(parentTask.process)
         }
         parentTask.vforkSavedState = nil
@@ -124,15 +138,22 @@ extension Kernel {
         }
         let image = try loadProgram(request, walk: p.pathWalk, cwd: start, credentials: p.credentials,
                                     stackLimit: p.limits[RLIMIT.STACK].soft, noNewPrivileges: p.noNewPrivileges)
-        // The point of no return: the old image goes.
-        let oldStub = t.hostPID
+        let context: PlatformContext
+        do { context = try image.mm.space.newContext() } catch { throw .ENOMEM }
+        // The point of no return: the old image goes, and with it every other thread (de_thread).
+        killOtherThreads(t)
         let wasShared = p.vforkParent != nil && p.vforkParent!.process.mmStorage === p.mmStorage
-        if tasks[oldStub] === t { tasks[oldStub] = nil }
+        if tasks[t.context.id] === t { tasks[t.context.id] = nil }
         endCPUInterval(p)
+        let oldContext = t.context!
+        t.context = context
+        t.appliedScheduling = SchedulingState()
+        let oldMM = p.mmStorage
         p.mmStorage = image.mm
+        if !wasShared { oldMM?.space.releaseContext(oldContext) }
         startCPUInterval(p)
-        tasks[t.hostPID] = t
-        releaseVforkParent(p, sharedStub: wasShared ? oldStub : nil)
+        tasks[context.id] = t
+        releaseVforkParent(p, sharedContext: wasShared)
         if p.fds.users > 1 { p.fds = p.fds.unshared() }  // exec unshares a CLONE_FILES table
         p.fds.closeAllOnExec()
         for i in 1...64 where p.signalActions[i].handler > 1 { p.signalActions[i] = SignalAction() }
@@ -143,6 +164,7 @@ extension Kernel {
         t.clearChildTID = 0
         // As Linux: the base name of the path execve was given (a symlink's, a script's), not of what it reached.
         p.name = Process.comm(of: String(decoding: request.displayPath ?? request.path, as: UTF8.self))
+        t.name = nil
         p.executablePath = image.path
         if image.credentials != p.credentials { p.dumpable = 0 }  // a set-ID program is not dumpable
         p.credentials = image.credentials
@@ -184,7 +206,6 @@ extension Kernel {
     func terminate(_ p: Process, _ status: ExitStatus) {
         guard p.exitStatus == nil else { return }
         p.exitStatus = status
-        var stub: Int32? = nil
         let sharedWithParent = p.vforkParent != nil && p.vforkParent!.process.mmStorage === p.mmStorage
         for t in p.tasks {
             t.isAlive = false
@@ -193,21 +214,21 @@ extension Kernel {
             if t.inHost {
                 t.inHost = false
                 tasksInHost -= 1
-                // A vfork child killed while running in its parent's stub: stop the stub before the parent
-                // gets it back (its own stub would simply be killed with its address space).
-                if sharedWithParent, (try? Tracer.interrupt(t.hostPID)) != nil {
-                    _ = try? Tracer.wait(pid: t.hostPID)
+                // A vfork child killed while running in its parent's context: stop it before the parent gets
+                // it back (the contexts of its own address space go with it, running or not).
+                if sharedWithParent, (try? t.context.interrupt()) != nil {
+                    _ = try? t.context.waitForStop()
                 }
             }
-            stub = t.hostPID
-            if tasks[t.hostPID] === t { tasks[t.hostPID] = nil }
+            if tasks[t.context.id] === t { tasks[t.context.id] = nil }
+            if threads[t.tid] === t { threads[t.tid] = nil }
             if t.clearChildTID != 0 { try? p.mm.write(GuestAddress(t.clearChildTID), UInt32(0)) }
         }
         endCPUInterval(p)
         exitedCPU = exitedCPU + p.cpuBase
         deleteTimers(p, interval: true)
         if p.limits[RLIMIT.CPU].soft != ResourceLimit.infinity { recountCPULimits() }
-        releaseVforkParent(p, sharedStub: sharedWithParent ? stub : nil)
+        releaseVforkParent(p, sharedContext: sharedWithParent)
         p.mmStorage = nil  // the last user's AddressSpace kills its stub and frees its frames
         p.fds.release()
         strace?.exit(p.pid, status)
@@ -217,8 +238,8 @@ extension Kernel {
         let reaper = self.reaper(for: p)
         for c in p.children.sorted() {
             guard let child = processes[c] else { continue }
-            if child.deathSignal != 0, child.exitStatus == nil, let ct = child.tasks.first {
-                send(ct, child.deathSignal, info: SignalInfo(signo: child.deathSignal, pid: p.pid))  // PR_SET_PDEATHSIG
+            if child.deathSignal != 0, child.exitStatus == nil {
+                sendToProcess(child, child.deathSignal, info: SignalInfo(signo: child.deathSignal, pid: p.pid))  // PR_SET_PDEATHSIG
             }
             child.parentPid = reaper?.pid ?? 0
             reaper?.children.insert(c)
@@ -232,14 +253,14 @@ extension Kernel {
                 reap(p)
             }
             wake(parent.childQueue)
-            if let pt = parent.tasks.first, parent.exitStatus == nil {
+            if parent.exitStatus == nil {
                 var info = SignalInfo(signo: 17, pid: p.pid, uid: p.credentials.uid)
                 info.childTimes = (p.cpuBase.user / 10_000_000, p.cpuBase.system / 10_000_000)  // USER_HZ 100
                 switch status {
                 case .exited(let code): (info.code, info.status) = (SignalInfo.CLD_EXITED, code)
                 case .signaled(let sig): (info.code, info.status) = (SignalInfo.CLD_KILLED, sig)
                 }
-                send(pt, 17, info: info)
+                sendToProcess(parent, 17, info: info)
             }
         }
         if p.pid == 1 {

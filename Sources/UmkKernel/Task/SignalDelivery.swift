@@ -63,7 +63,7 @@ extension Kernel {
 
     /// The pending signal that would be delivered now: unblocked, lowest number first.
     func nextDeliverable(_ t: Task) -> Int32? {
-        t.pending.lowest(in: ~t.signalMask)
+        PendingSignals.lowest(t.pendingSignals & ~t.signalMask)
     }
 
     /// A signal with a handler is now pending for `t`: get the task to a point where it can take it.
@@ -76,7 +76,7 @@ extension Kernel {
             t.interrupted = true
             makeRunnable(t)
         } else if t.inHost {
-            try? Tracer.interrupt(t.hostPID)
+            try? t.context.interrupt()
         }
     }
 
@@ -113,7 +113,7 @@ extension Kernel {
     /// default action killed it).
     func deliverSignals(_ t: Task) throws(Errno) -> Bool {
         while let sig = nextDeliverable(t) {
-            var info = t.pending.take(sig) ?? SignalInfo(signo: sig)
+            var info = t.pending.take(sig) ?? t.process.sharedPending.take(sig) ?? SignalInfo(signo: sig)
             takeOverruns(&info)
             let action = t.process.signalActions[Int(sig)]
             guard action.handler > 1 else {
@@ -145,7 +145,7 @@ extension Kernel {
             sp = alt.base &+ alt.size
             entering = true
         }
-        let fpImage = try FPState.frame(for: t.hostPID)
+        let fpImage = try FPState.frame(for: t.context)
         sp = (sp &- UInt64(fpImage.count)) & ~63
         let fpstate = sp
         let frameSize: UInt64 = 8 + 304 + 128
@@ -234,10 +234,10 @@ extension Kernel {
         restoreAlternateStack(t, sp: r.rsp, base: u64(16), flags: Int32(truncatingIfNeeded: u64(24)), size: u64(32))
         if fpstate != 0 {
             let image = try FPState.restore(from: t.mm, at: fpstate)
-            do { try Tracer.setExtendedState(t.hostPID, image) } catch { throw .EFAULT }
+            do { try t.context.setExtendedState(image) } catch { throw .EFAULT }
         } else if FPState.usesXSave {
             // No fpstate: Linux resets the FPU to its initial state.
-            do { try Tracer.setExtendedState(t.hostPID, FPState.initial) } catch { throw .EFAULT }
+            do { try t.context.setExtendedState(FPState.initial) } catch { throw .EFAULT }
         }
         t.regs = r
         return .replaced
@@ -249,19 +249,19 @@ extension Kernel {
 /// bytes saying so (FP_XSTATE_MAGIC1, sizes, features), and FP_XSTATE_MAGIC2 right after it. Without XSAVE,
 /// the 512-byte FXSAVE image alone.
 enum FPState {
-    static let size = Tracer.extendedStateSize
+    static let size = HostCPU.extendedStateSize
     static let usesXSave = size > 512
     static let magic1: UInt32 = 0x4650_5853, magic2: UInt32 = 0x4650_5845
 
     /// The user state components the host enables (XCR0): CPUID 0xD.0's supported ones unless the host's
     /// own image says otherwise.
 
-    /// The image to write into a new signal frame for the stub's current state.
-    static func frame(for pid: Int32) throws(Errno) -> [UInt8] {
-        var image = try Tracer.extendedState(pid)
+    /// The image to write into a new signal frame for the context's current state.
+    static func frame(for context: PlatformContext) throws(Errno) -> [UInt8] {
+        var image = try context.extendedState()
         guard usesXSave else { return image }
         if image.count < size { image += [UInt8](repeating: 0, count: size - image.count) }
-        let features = image.load32(464) == magic1 ? image.load64(472) : Tracer.extendedStateFeatures
+        let features = image.load32(464) == magic1 ? image.load64(472) : HostCPU.extendedStateFeatures
         image.store32(464, magic1)
         image.store32(468, UInt32(size + 4))  // extended_size: the image and MAGIC2
         image.store64(472, features)

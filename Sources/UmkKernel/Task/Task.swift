@@ -3,7 +3,7 @@ import UmkHost
 // Task.swift: guest processes and threads (Linux's task_struct, split as gVisor splits ThreadGroup and Task).
 // A Process owns what its threads share: the address space (one stub process), the fd table, the
 // filesystem context, credentials, limits and signal dispositions. A Task is one thread of it, with its
-// registers and per-thread state; it runs in the stub's host thread.
+// registers and per-thread state; it runs on a platform context of its own (a host thread of the stub).
 
 /// A resource limit pair (getrlimit/prlimit64); UInt64.max is RLIM_INFINITY.
 struct ResourceLimit: Equatable {
@@ -79,6 +79,8 @@ final class Process {
     var credentials: Credentials
     var umask: UInt32 = 0o022
     var limits: [ResourceLimit]
+    /// Signals sent to the process while every thread blocked them, for whichever thread takes them first.
+    var sharedPending = PendingSignals()
     /// Dispositions of signals 1...64 (index 0 unused).
     var signalActions = [SignalAction](repeating: SignalAction(), count: 65)
     /// The command name (comm): the executable's base name, at most 15 bytes.
@@ -141,7 +143,8 @@ final class Process {
 }
 
 final class Task {
-    let tid: Int32
+    /// The thread id; execve from a thread other than the leader gives it the leader's (de_thread).
+    var tid: Int32
     let process: Process
     var regs = Registers()
     /// Resumed in its stub and not stopped since.
@@ -168,7 +171,11 @@ final class Task {
     var pending = PendingSignals()
     /// Readers of a signalfd waiting for a signal to be queued to this task.
     let signalfdQueue = WaitQueue()
-    var pendingSignals: UInt64 { pending.mask }
+    /// What is pending for this thread: its own signals and its process's (sent to the process while every
+    /// thread blocked them).
+    var pendingSignals: UInt64 { pending.mask | process.sharedPending.mask }
+    /// The thread's own name (PR_SET_NAME, /proc/PID/task/TID/comm); nil: the process's.
+    var name: [UInt8]?
     /// The signals an rt_sigtimedwait in progress takes.
     var sigwaitSet: UInt64?
     /// Stopped with its process (job control): not resumed until SIGCONT.
@@ -201,5 +208,9 @@ final class Task {
     }
 
     var mm: AddressSpace { process.mm }
-    var hostPID: Int32 { process.mm.stub.pid }
+    /// Where the task runs guest code: a context of its address space's platform space (a vfork child
+    /// borrows its parent's until it execs or exits).
+    var context: PlatformContext!
+    /// The host scheduling attributes its context follows now (Kernel.applyScheduling).
+    var appliedScheduling = SchedulingState()
 }

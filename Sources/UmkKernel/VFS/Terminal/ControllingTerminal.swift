@@ -283,7 +283,7 @@ extension Kernel {
     /// Sends `sig` to every live process of a group, from the kernel (the terminal).
     func signalGroup(_ group: Int32, _ sig: Int32) {
         for p in processes.values.sorted(by: { $0.pid < $1.pid }) where p.processGroup == group && p.exitStatus == nil {
-            if let t = p.tasks.first { send(t, sig, info: SignalInfo(signo: sig, code: SignalInfo.SI_KERNEL)) }
+            sendToProcess(p, sig, info: SignalInfo(signo: sig, code: SignalInfo.SI_KERNEL))
         }
     }
 

@@ -430,9 +430,8 @@ extension Kernel {
     /// A terminal hung up: the leader of the session it controlled gets SIGHUP and SIGCONT
     /// (tty_signal_session_leader).
     func hangUp(session: Int32) {
-        guard let leader = processes[session], leader.session == session, leader.exitStatus == nil,
-              let t = leader.tasks.first else { return }
-        send(t, Signal.HUP, info: SignalInfo(signo: Signal.HUP, code: SignalInfo.SI_KERNEL))
-        send(t, Signal.CONT, info: SignalInfo(signo: Signal.CONT, code: SignalInfo.SI_KERNEL))
+        guard let leader = processes[session], leader.session == session, leader.exitStatus == nil else { return }
+        sendToProcess(leader, Signal.HUP, info: SignalInfo(signo: Signal.HUP, code: SignalInfo.SI_KERNEL))
+        sendToProcess(leader, Signal.CONT, info: SignalInfo(signo: Signal.CONT, code: SignalInfo.SI_KERNEL))
     }
 }

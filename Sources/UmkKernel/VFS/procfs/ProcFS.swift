@@ -25,12 +25,16 @@ final class ProcInode: Inode {
     let content: Content
     let ino: UInt64
     let magic: (() throws(LinuxErrno) -> Dentry)?
-    var isReadOnly: Bool { true }
+    /// What a write to a writable file does (comm): it gets each write(2)'s bytes.
+    let writer: (([UInt8]) throws(LinuxErrno) -> Void)?
+    var isReadOnly: Bool { writer == nil }
 
-    init(_ content: Content, ino: UInt64, magic: (() throws(LinuxErrno) -> Dentry)? = nil) {
+    init(_ content: Content, ino: UInt64, magic: (() throws(LinuxErrno) -> Dentry)? = nil,
+         writer: (([UInt8]) throws(LinuxErrno) -> Void)? = nil) {
         self.content = content
         self.ino = ino
         self.magic = magic
+        self.writer = writer
     }
 
     var fileType: UInt16 {
@@ -46,7 +50,7 @@ final class ProcInode: Inode {
         switch content {
         case .directory: (s.mode, s.nlink) = (S.IFDIR | 0o555, 2)
         case .symlink: (s.mode, s.nlink) = (S.IFLNK | 0o777, 1)
-        case .file: (s.mode, s.nlink) = (S.IFREG | 0o444, 1)
+        case .file: (s.mode, s.nlink) = (S.IFREG | (writer == nil ? 0o444 : 0o644), 1)
         }
         s.ino = ino
         s.blksize = 1024
@@ -66,7 +70,10 @@ final class ProcInode: Inode {
     }
 
     func open(flags: Int32, dentry: Dentry) throws(LinuxErrno) -> OpenFile {
-        if flags & O.accessMode != O.RDONLY { throw .EACCES }
+        if flags & O.accessMode != O.RDONLY {
+            guard let writer, case .file = content else { throw .EACCES }
+            return SyntheticFile(bytes: [], inode: self, dentry: dentry, flags: flags, writer: writer)
+        }
         switch content {
         case .directory(let children):
             let entries = children().map { ($0.0, $0.1.ino, $0.1.fileType) }
@@ -92,7 +99,7 @@ extension Kernel {
     /// directory for each guest process, zombies included (ProcPid.swift).
     func procRoot(for caller: Process) -> ProcInode {
         ProcInode(.directory { [unowned self] in
-            let tid = caller.tasks.first?.tid ?? caller.pid
+            let tid = self.current?.process === caller ? self.current!.tid : caller.tasks.first?.tid ?? caller.pid
             var entries: [(String, ProcInode)] = [
                 ("self", ProcInode(.symlink { Array("\(caller.pid)".utf8) }, ino: ProcIno.`self`)),
                 ("thread-self", ProcInode(.symlink { Array("\(caller.pid)/task/\(tid)".utf8) }, ino: ProcIno.threadSelf)),
@@ -160,10 +167,13 @@ final class SyntheticFile: OpenFile {
     let bytes: [UInt8]
     let inode: Inode
     private var offset = 0
+    private let writer: (([UInt8]) throws(LinuxErrno) -> Void)?
 
-    init(bytes: [UInt8], inode: Inode, dentry: Dentry, flags: Int32) {
+    init(bytes: [UInt8], inode: Inode, dentry: Dentry, flags: Int32,
+         writer: (([UInt8]) throws(LinuxErrno) -> Void)? = nil) {
         self.bytes = bytes
         self.inode = inode
+        self.writer = writer
         super.init(flags: flags, dentry: dentry)
     }
 
@@ -180,7 +190,12 @@ final class SyntheticFile: OpenFile {
         return io.copyOut(bytes[at...])
     }
 
-    override func write(from io: IOSequence) throws(LinuxErrno) -> Int { throw .EBADF }
+    override func write(from io: IOSequence) throws(LinuxErrno) -> Int {
+        guard let writer else { throw .EBADF }
+        let data = io.copyIn(limit: 4096)
+        try writer(data)
+        return data.count
+    }
 
     override func seek(_ off: Int64, whence: Int32) throws(LinuxErrno) -> Int64 {
         let base: Int64 = whence == 0 ? 0 : whence == 1 ? Int64(offset) : whence == 2 ? Int64(bytes.count) : -1

@@ -16,7 +16,8 @@ extension Kernel {
             let tasks = ProcInode(.directory { [unowned self] in
                 guard self.processes[p.pid] === p else { return [] }
                 return p.tasks.map { t in
-                    ("\(t.tid)", ProcInode(.directory { self.procPidEntries(p, base: base + ProcIno.task) }, ino: base + ProcIno.task))
+                    ("\(t.tid)", ProcInode(.directory { self.procPidEntries(p, base: base + ProcIno.task, thread: t) },
+                                          ino: base + ProcIno.task))
                 }
             }, ino: base + 0xfe)
             entries.append(("task", tasks))
@@ -24,8 +25,8 @@ extension Kernel {
         }, ino: base)
     }
 
-    /// What /proc/PID and /proc/PID/task/TID hold (one task per process: threads share everything here).
-    private func procPidEntries(_ p: Process, base: UInt64) -> [(String, ProcInode)] {
+    /// What /proc/PID and /proc/PID/task/TID hold: the same files, but comm, which is the thread's own.
+    private func procPidEntries(_ p: Process, base: UInt64, thread: Task? = nil) -> [(String, ProcInode)] {
         func file(_ n: UInt64, _ make: @escaping () -> [UInt8]) -> ProcInode { ProcInode(.file(make), ino: base + n) }
         func text(_ n: UInt64, _ make: @escaping () -> String) -> ProcInode { file(n) { Array(make().utf8) } }
         return [
@@ -35,7 +36,13 @@ extension Kernel {
             })),
             ("cwd", ProcInode(.symlink { Array(p.cwd.path(from: p.root).utf8) }, ino: base + 2, magic: { () throws(LinuxErrno) -> Dentry in p.cwd })),
             ("root", ProcInode(.symlink { Array(p.root.path.utf8) }, ino: base + 3, magic: { () throws(LinuxErrno) -> Dentry in p.root })),
-            ("comm", file(4) { p.name + [0x0a] }),
+            ("comm", ProcInode(.file { (thread.flatMap { $0.name } ?? p.name) + [0x0a] }, ino: base + 4, writer: { name throws(LinuxErrno) in
+                // proc_pid_cmm_write: the bytes up to a newline, at most 15, for the thread (the leader's names
+                // the process); only the process itself may.
+                guard self.current?.process === p else { throw .EINVAL }
+                let cut = Array(name.prefix { $0 != 0x0a && $0 != 0 }.prefix(15))
+                self.setName(cut, of: thread ?? p.tasks.first(where: { $0.tid == p.pid }), in: p)
+            })),
             ("cmdline", file(5) { p.exitStatus == nil ? p.commandLine : [] }),
             ("fd", procFdDirectory(p, base: base)),
             ("fdinfo", procFdInfoDirectory(p, base: base)),

@@ -1,0 +1,112 @@
+import UmkHost
+
+// Threads.swift: the threads of a process (kernel/fork.c copy_process with CLONE_THREAD, kernel/exit.c do_exit
+// for one thread, fs/exec.c de_thread). A thread shares its process's address space, files, filesystem
+// context and signal handlers; it has its own registers, signal mask and pending signals, and runs on a
+// platform context of its own (a host thread of the stub), so threads run guest code in parallel.
+extension Kernel {
+    /// Most tasks one instance runs at once: each is a host thread.
+    static let maxTasks = 8192
+
+    /// clone(CLONE_THREAD | CLONE_SIGHAND | CLONE_VM ...): a new thread of the caller's process.
+    func spawnThread(_ t: Task, flags: UInt64, stack: UInt64, parentTID: UInt64, childTID: UInt64, tls: UInt64)
+        throws(LinuxErrno) -> SyscallOutcome
+    {
+        let p = t.process
+        guard threads.count < min(Kernel.maxTasks, Int(clamping: p.limits[RLIMIT.NPROC].soft)) else { throw .EAGAIN }
+        let context: PlatformContext
+        do {
+            context = try p.mm.space.newContext()
+        } catch {
+            log.warning("pid \(p.pid): no host thread for a new thread: \(LinuxErrno(host: error).message)")
+            throw .EAGAIN
+        }
+        let ct = Task(tid: allocatePID(), process: p)
+        ct.context = context
+        ct.regs = t.regs
+        ct.regs.rax = 0
+        if stack != 0 { ct.regs.rsp = stack }
+        if flags & CLONE.SETTLS != 0 { ct.regs.fsBase = tls }
+        ct.signalMask = t.signalMask
+        ct.scheduling = t.scheduling.forChild
+        // The FPU and vector state is copied (fpu_clone); the alternate signal stack is not (CLONE_VM).
+        if let image = try? t.context.extendedState() { try? context.setExtendedState(image) }
+        if flags & CLONE.PARENT_SETTID != 0 { try? p.mm.write(GuestAddress(parentTID), ct.tid) }
+        if flags & CLONE.CHILD_SETTID != 0 { try? p.mm.write(GuestAddress(childTID), ct.tid) }
+        if flags & CLONE.CHILD_CLEARTID != 0 { ct.clearChildTID = childTID }
+        p.tasks.append(ct)
+        threads[ct.tid] = ct
+        tasks[context.id] = ct
+        ct.completion = 0
+        makeRunnable(ct)
+        return .value(Int(ct.tid))
+    }
+
+    /// exit(2): one thread ends; the last one's end is the process's.
+    func exitThread(_ t: Task, status: Int32) -> SyscallOutcome {
+        let p = t.process
+        guard p.tasks.count > 1 else {
+            terminate(p, .exited(status))
+            return .exited
+        }
+        releaseThread(t)
+        p.mm.space.releaseContext(t.context)
+        return .exited
+    }
+
+    /// A thread leaves its process (mm_release, exit_notify for a non-leader): its robust futexes are
+    /// released, its clear_child_tid word is zeroed and its futex woken (pthread_join), and it is forgotten.
+    private func releaseThread(_ t: Task) {
+        let p = t.process
+        if t.clearChildTID != 0, (try? p.mm.write(GuestAddress(t.clearChildTID), UInt32(0))) != nil {
+            wakeFutex(t, at: GuestAddress(t.clearChildTID), count: 1)
+        }
+        forget(t)
+        // Its own pending signals go with it; the process's stay for the others.
+        t.pending = PendingSignals()
+    }
+
+    /// Takes a dying thread off every list of the kernel.
+    private func forget(_ t: Task) {
+        let p = t.process
+        t.isAlive = false
+        detach(t)
+        if t.isQueued { runnable.removeAll { $0 === t } }
+        t.isQueued = false
+        if t.inHost {
+            t.inHost = false
+            tasksInHost -= 1
+        }
+        p.tasks.removeAll { $0 === t }
+        if threads[t.tid] === t { threads[t.tid] = nil }
+        if tasks[t.context.id] === t { tasks[t.context.id] = nil }
+    }
+
+    /// execve's de_thread: every other thread of the caller's process dies (running ones with the old address
+    /// space's stub), and the caller takes the process's pid as its tid.
+    func killOtherThreads(_ t: Task) {
+        let p = t.process
+        for other in p.tasks where other !== t {
+            forget(other)
+            p.mm.space.releaseContext(other.context)
+        }
+        if t.tid != p.pid {
+            if threads[t.tid] === t { threads[t.tid] = nil }
+            t.tid = p.pid
+            threads[p.pid] = t
+        }
+    }
+
+    /// FUTEX_WAKE of up to `count` waiters of the futex word at `address` in t's address space.
+    func wakeFutex(_ t: Task, at address: GuestAddress, count: Int) {
+        guard let key = try? futexKey(t, address), let queue = futexQueues[key] else { return }
+        var woken = 0
+        for w in queue.waiters where woken < count {
+            w.deadline = nil
+            w.completion = 0
+            makeRunnable(w)
+            woken += 1
+        }
+        if queue.isEmpty { futexQueues[key] = nil }
+    }
+}

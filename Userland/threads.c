@@ -1,0 +1,354 @@
+/* threads.c: POSIX threads on clone(CLONE_THREAD), compared with a native run: mutexes, condition variables,
+ * barriers, rwlocks, thread-local storage, tids, cancellation, pthread_kill, which thread takes a signal sent to
+ * the process, sigwait, exit of one thread versus the process, exec and fork from a thread, /proc/self/task,
+ * thread names, and busy threads. Processes that must die are forked children; the parent prints how. */
+#include "check.h"
+#include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <dirent.h>
+#include <stdint.h>
+
+static void status_of(const char *what, pid_t pid) {
+    int st = 0;
+    if (waitpid(pid, &st, 0) != pid) { printf("%s: waitpid %s\n", what, errname(errno)); return; }
+    if (WIFEXITED(st)) printf("%s: exited %d\n", what, WEXITSTATUS(st));
+    else if (WIFSIGNALED(st)) printf("%s: killed by %d\n", what, WTERMSIG(st));
+}
+
+static pid_t gettid_(void) { return (pid_t)syscall(SYS_gettid); }
+
+/* Mutex contention */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static long counter;
+static void *add(void *arg) {
+    for (int i = 0; i < 20000; i++) { pthread_mutex_lock(&lock); counter++; pthread_mutex_unlock(&lock); }
+    return arg;
+}
+
+/* Producer and consumer on a condition variable */
+static pthread_cond_t more = PTHREAD_COND_INITIALIZER, room = PTHREAD_COND_INITIALIZER;
+static int queue[8], head, tail, count;
+static void *producer(void *arg) {
+    for (int i = 1; i <= 2000; i++) {
+        pthread_mutex_lock(&lock);
+        while (count == 8) pthread_cond_wait(&room, &lock);
+        queue[tail] = i; tail = (tail + 1) % 8; count++;
+        pthread_cond_signal(&more);
+        pthread_mutex_unlock(&lock);
+    }
+    return arg;
+}
+static void *consumer(void *arg) {
+    long sum = 0;
+    for (int i = 0; i < 1000; i++) {
+        pthread_mutex_lock(&lock);
+        while (count == 0) pthread_cond_wait(&more, &lock);
+        sum += queue[head]; head = (head + 1) % 8; count--;
+        pthread_cond_signal(&room);
+        pthread_mutex_unlock(&lock);
+    }
+    (void)arg;
+    return (void *)sum;
+}
+
+/* Barrier */
+static pthread_barrier_t barrier;
+static int round_seen[4];
+static void *barrier_worker(void *arg) {
+    long id = (long)arg;
+    for (int r = 0; r < 50; r++) {
+        round_seen[id] = r;
+        pthread_barrier_wait(&barrier);
+        for (int j = 0; j < 4; j++) if (round_seen[j] != r) return (void *)1;
+        pthread_barrier_wait(&barrier);
+    }
+    return 0;
+}
+
+/* rwlock */
+static pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
+static long shared_a, shared_b;
+static void *rw_writer(void *arg) {
+    for (int i = 0; i < 2000; i++) { pthread_rwlock_wrlock(&rw); shared_a++; shared_b++; pthread_rwlock_unlock(&rw); }
+    return arg;
+}
+static void *rw_reader(void *arg) {
+    long bad = 0;
+    for (int i = 0; i < 2000; i++) { pthread_rwlock_rdlock(&rw); if (shared_a != shared_b) bad++; pthread_rwlock_unlock(&rw); }
+    (void)arg;
+    return (void *)bad;
+}
+
+/* Thread-local storage and ids */
+static __thread long tls_value = 7;
+static pid_t main_tid;
+static void *tls_worker(void *arg) {
+    long mine = tls_value;  /* the initial value, not main's */
+    tls_value = (long)arg;
+    sched_yield();
+    long ok = mine == 7 && tls_value == (long)arg && gettid_() != getpid() && gettid_() != main_tid;
+    return (void *)ok;
+}
+
+/* Cancellation of a thread blocked in a system call */
+static void *sleeper(void *arg) {
+    (void)arg;
+    for (;;) pause();
+    return 0;
+}
+
+/* pthread_kill: the handler runs on the thread it was sent to */
+static volatile pid_t handled_on;
+static volatile int handled_sig;
+static void on_signal(int sig) { handled_on = gettid_(); handled_sig = sig; }
+static volatile pid_t worker_tid;
+static volatile int stop_waiting;
+static void *waiter(void *arg) {
+    worker_tid = gettid_();
+    sigset_t none;
+    sigemptyset(&none);
+    pthread_sigmask(SIG_SETMASK, &none, 0);
+    while (!stop_waiting) sigsuspend(&none);
+    (void)arg;
+    return 0;
+}
+
+/* sigwait in one thread while every thread blocks the signal */
+static void *sigwaiter(void *arg) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    int sig = 0;
+    int r = sigwait(&set, &sig);
+    (void)arg;
+    return (void *)(long)(r == 0 ? sig : -r);
+}
+
+static void *quick(void *arg) { return arg; }
+
+static void *exit_later(void *arg) {
+    sleep_ms(50);
+    exit((int)(long)arg);
+}
+
+static volatile int spin_forever = 1;
+static void *spin(void *arg) {
+    volatile unsigned long x = 0;
+    while (spin_forever) x++;
+    return arg;
+}
+
+static char *self_exe;
+static void *exec_from_thread(void *arg) {
+    char pid[32];
+    snprintf(pid, sizeof pid, "%ld", (long)getpid());
+    char *argv[] = {self_exe, "execd", pid, 0};
+    execv("/proc/self/exe", argv);
+    (void)arg;
+    return 0;
+}
+
+static void *fork_from_thread(void *arg) {
+    pid_t child = fork();
+    if (child == 0) _exit(getpid() == gettid_() ? 5 : 6);
+    status_of("fork from a thread", child);
+    return arg;
+}
+
+static void *count_tasks(void *arg) {
+    (void)arg;
+    return 0;
+}
+
+static void *segv(void *arg) {
+    (void)arg;
+    *(volatile int *)8 = 1;
+    return 0;
+}
+
+static void *hold_and_wait(void *arg) {
+    pthread_barrier_wait((pthread_barrier_t *)arg);
+    for (;;) pause();
+    return 0;
+}
+
+static void *burn(void *arg) {
+    unsigned long x = (unsigned long)arg;
+    for (long i = 0; i < 30000000; i++) x = x * 6364136223846793005UL + 1442695040888963407UL;
+    return (void *)(x & 1);
+}
+
+static int task_count(void) {
+    DIR *d = opendir("/proc/self/task");
+    if (!d) return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) if (e->d_name[0] != '.') n++;
+    closedir(d);
+    return n;
+}
+
+int main(int argc, char **argv) {
+    setvbuf(stdout, 0, _IONBF, 0);
+    self_exe = argv[0];
+    if (argc == 3 && strcmp(argv[1], "execd") == 0) {
+        printf("exec from a thread: same pid %s, tid is pid %s, threads %d\n",
+               atol(argv[2]) == getpid() ? "yes" : "no", gettid_() == getpid() ? "yes" : "no", task_count());
+        return 0;
+    }
+    main_tid = gettid_();
+    show_bool("main thread's tid is the pid", main_tid == getpid());
+
+    pthread_t th[16];
+    for (long i = 0; i < 8; i++) pthread_create(&th[i], 0, add, (void *)i);
+    long sum = 0;
+    for (int i = 0; i < 8; i++) { void *r; pthread_join(th[i], &r); sum += (long)r; }
+    printf("mutex: counter %ld, join values %ld\n", counter, sum);
+
+    pthread_create(&th[0], 0, producer, 0);
+    pthread_create(&th[1], 0, consumer, 0);
+    pthread_create(&th[2], 0, consumer, 0);
+    void *c1, *c2;
+    pthread_join(th[0], 0); pthread_join(th[1], &c1); pthread_join(th[2], &c2);
+    printf("condition variable: consumed sum %ld\n", (long)c1 + (long)c2);
+
+    pthread_barrier_init(&barrier, 0, 4);
+    for (long i = 0; i < 4; i++) pthread_create(&th[i], 0, barrier_worker, (void *)i);
+    long bad = 0;
+    for (int i = 0; i < 4; i++) { void *r; pthread_join(th[i], &r); bad += (long)r; }
+    printf("barrier: %ld rounds out of step\n", bad);
+    pthread_barrier_destroy(&barrier);
+
+    for (long i = 0; i < 2; i++) pthread_create(&th[i], 0, rw_writer, 0);
+    for (long i = 2; i < 6; i++) pthread_create(&th[i], 0, rw_reader, 0);
+    bad = 0;
+    for (int i = 0; i < 6; i++) { void *r; pthread_join(th[i], &r); bad += i >= 2 ? (long)r : 0; }
+    printf("rwlock: a %ld b %ld, torn reads %ld\n", shared_a, shared_b, bad);
+
+    long good = 0;
+    for (long i = 0; i < 4; i++) pthread_create(&th[i], 0, tls_worker, (void *)(100 + i));
+    for (int i = 0; i < 4; i++) { void *r; pthread_join(th[i], &r); good += (long)r; }
+    printf("thread-local storage and tids: %ld of 4 right, main's value %ld\n", good, tls_value);
+
+    pthread_create(&th[0], 0, sleeper, 0);
+    sleep_ms(20);
+    void *res;
+    T(pthread_cancel(th[0]));
+    pthread_join(th[0], &res);
+    show_bool("cancelled in pause", res == PTHREAD_CANCELED);
+
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigaction(SIGUSR1, &sa, 0);
+    sigaction(SIGUSR2, &sa, 0);
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGUSR2);
+    pthread_sigmask(SIG_BLOCK, &block, 0);  /* main blocks SIGUSR2; the waiter does not */
+    pthread_create(&th[0], 0, waiter, 0);
+    while (!worker_tid) sched_yield();
+    sleep_ms(20);
+    T(pthread_kill(th[0], SIGUSR1));
+    sleep_ms(50);
+    show_bool("pthread_kill: the handler ran on that thread", handled_on == worker_tid && handled_sig == SIGUSR1);
+    handled_on = 0;
+    T(kill(getpid(), SIGUSR2));
+    sleep_ms(50);
+    show_bool("kill: taken by the thread that does not block it", handled_on == worker_tid && handled_sig == SIGUSR2);
+    stop_waiting = 1;
+    pthread_kill(th[0], SIGUSR1);
+    pthread_join(th[0], 0);
+
+    sigaddset(&block, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &block, 0);
+    pthread_create(&th[0], 0, sigwaiter, 0);
+    sleep_ms(20);
+    T(kill(getpid(), SIGINT));
+    pthread_join(th[0], &res);
+    printf("sigwait in a thread: %ld\n", (long)res);
+    T(syscall(SYS_tgkill, getpid(), 999999, SIGUSR1));
+    pid_t other = xfork();
+    if (other == 0) { pause(); _exit(0); }
+    T(syscall(SYS_tgkill, other, gettid_(), 0));  /* a thread of another process */
+    kill(other, SIGKILL);
+    waitpid(other, 0, 0);
+    T(syscall(SYS_tkill, gettid_(), 0));
+
+    for (int round = 0; round < 20; round++) {
+        pthread_t q[10];
+        for (long i = 0; i < 10; i++) pthread_create(&q[i], 0, quick, (void *)i);
+        for (int i = 0; i < 10; i++) pthread_join(q[i], 0);
+    }
+    printf("200 short threads joined\n");
+    pthread_attr_t detached;
+    pthread_attr_init(&detached);
+    pthread_attr_setdetachstate(&detached, PTHREAD_CREATE_DETACHED);
+    for (int i = 0; i < 10; i++) pthread_create(&th[0], &detached, quick, 0);
+    sleep_ms(20);
+
+    pthread_barrier_init(&barrier, 0, 4);
+    for (int i = 0; i < 3; i++) pthread_create(&th[i], 0, hold_and_wait, &barrier);
+    pthread_barrier_wait(&barrier);
+    printf("/proc/self/task with 3 more threads: %d\n", task_count());
+    char name[16] = "";
+    T(pthread_setname_np(th[0], "worker-0"));
+    T(pthread_getname_np(th[0], name, sizeof name));
+    printf("thread name: %s\n", name);
+    for (int i = 0; i < 3; i++) { pthread_cancel(th[i]); pthread_join(th[i], 0); }
+    (void)count_tasks;
+
+    pid_t child = xfork();
+    if (child == 0) {
+        pthread_create(&th[0], 0, exit_later, (void *)7);
+        pthread_exit(0);  /* the process goes on without its main thread */
+    }
+    status_of("main thread exits first, another calls exit(7)", child);
+
+    child = xfork();
+    if (child == 0) {
+        for (int i = 0; i < 3; i++) pthread_create(&th[i], 0, spin, 0);
+        pthread_create(&th[3], 0, exit_later, (void *)3);
+        for (;;) pause();
+    }
+    status_of("exit from a thread while three others spin", child);
+
+    child = xfork();
+    if (child == 0) {
+        for (int i = 0; i < 2; i++) pthread_create(&th[i], 0, spin, 0);
+        pthread_create(&th[2], 0, exec_from_thread, 0);
+        for (;;) pause();
+    }
+    status_of("exec from a thread", child);
+
+    pthread_create(&th[0], 0, fork_from_thread, 0);
+    pthread_join(th[0], 0);
+
+    child = xfork();
+    if (child == 0) {
+        pthread_create(&th[0], 0, spin, 0);
+        pthread_create(&th[1], 0, segv, 0);
+        for (;;) pause();
+    }
+    status_of("SIGSEGV in a thread", child);
+
+    child = xfork();
+    if (child == 0) {
+        pthread_barrier_init(&barrier, 0, 17);
+        for (int i = 0; i < 8; i++) pthread_create(&th[i], 0, spin, 0);
+        for (int i = 8; i < 16; i++) pthread_create(&th[i], 0, hold_and_wait, &barrier);
+        /* 8 of them are blocked in the kernel, 8 run */
+        for (int i = 0; i < 8; i++) pthread_create(&th[0], &detached, hold_and_wait, &barrier);
+        pthread_barrier_wait(&barrier);
+        for (;;) pause();
+    }
+    sleep_ms(100);
+    kill(child, SIGKILL);
+    status_of("a process of 24 threads killed", child);
+
+    for (long i = 0; i < 2; i++) pthread_create(&th[i], 0, burn, (void *)(i + 1));
+    long bits = 0;
+    for (int i = 0; i < 2; i++) { void *r; pthread_join(th[i], &r); bits += (long)r; }
+    printf("two busy threads: %ld\n", bits);
+    return 0;
+}
