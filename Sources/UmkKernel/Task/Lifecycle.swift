@@ -201,6 +201,7 @@ extension Kernel {
             }
             stub = t.hostPID
             if tasks[t.hostPID] === t { tasks[t.hostPID] = nil }
+            exitRobustList(t)
             if t.clearChildTID != 0 { try? p.mm.write(GuestAddress(t.clearChildTID), UInt32(0)) }
         }
         endCPUInterval(p)
