@@ -623,6 +623,23 @@ static void waitv(void) {
     v[2].uaddr = (uintptr_t)(w + 2);
     v[2].flags = FUTEX2_SIZE_U32;
 
+    /* FUTEX2_NUMA: the word is followed by its node, -1 (none: set to the caller's node) or a node. */
+    volatile uint32_t *nw = sh->w + 18;  /* 8-byte aligned */
+    nw[0] = 4;
+    nw[1] = 0xffffffff;
+    struct waitv nv = {.val = 4, .uaddr = (uintptr_t)nw, .flags = FUTEX2_SIZE_U32 | 0x04};
+    show("numa", syscall(SYS_futex_waitv, &nv, 1, 0, &past, CLOCK_MONOTONIC));
+    show_bool("node set", nw[1] != 0xffffffff);
+    nw[1] = 0x10000;
+    show("numa, no such node", syscall(SYS_futex_waitv, &nv, 1, 0, &past, CLOCK_MONOTONIC));
+    nw[1] = 0xffffffff;
+    nv.uaddr += 4;
+    show("numa, misaligned", syscall(SYS_futex_waitv, &nv, 1, 0, &past, CLOCK_MONOTONIC));
+    nv.uaddr -= 4;
+    nv.flags = FUTEX2_SIZE_U32 | 0x08;
+    show("mpol", syscall(SYS_futex_waitv, &nv, 1, 0, &past, CLOCK_MONOTONIC));
+    show_bool("node left", nw[1] == 0xffffffff);
+
     /* A child waits on three words; a wake of the third returns its index. */
     for (int k = 2; k >= 0; k--) {
         sh->ready[0] = 0;

@@ -19,7 +19,7 @@ enum FUTEX {
     static let WAKE_BITSET: Int32 = 10, WAIT_REQUEUE_PI: Int32 = 11, CMP_REQUEUE_PI: Int32 = 12, LOCK_PI2: Int32 = 13
     static let PRIVATE_FLAG: Int32 = 128, CLOCK_REALTIME: Int32 = 256
     static let WAITERS: UInt32 = 0x8000_0000, OWNER_DIED: UInt32 = 0x4000_0000, TID_MASK: UInt32 = 0x3fff_ffff
-    /// futex2 flags of a futex_waitv entry; FUTEX2_NUMA and FUTEX2_MPOL are valid bits umk refuses.
+    /// futex2 flags of a futex_waitv entry (one NUMA node: FUTEX2_MPOL changes nothing).
     static let SIZE_U32: UInt32 = 0x02, SIZE_MASK: UInt32 = 0x03, NUMA: UInt32 = 0x04, MPOL: UInt32 = 0x08
     static let PRIVATE2: UInt32 = 128
     static let WAITV_MAX: UInt32 = 128
@@ -41,10 +41,7 @@ extension SyscallTable {
             .partial("PI futexes lock and hand over without priority inheritance (no boosting, first come first served)")) {
             k, t, a throws(LinuxErrno) in try k.sysFutex(t, a)
         }
-        add(449, [.pointer, .uint, .hex, .pointer, .clock],
-            .partial("FUTEX2_NUMA and FUTEX2_MPOL entries are EINVAL")) { k, t, a throws(LinuxErrno) in
-            try k.sysFutexWaitv(t, a)
-        }
+        add(449, [.pointer, .uint, .hex, .pointer, .clock]) { k, t, a throws(LinuxErrno) in try k.sysFutexWaitv(t, a) }
     }
 }
 
@@ -128,9 +125,19 @@ extension Kernel {
     /// get_futex_key: where the word at `uaddr` lives. EINVAL when it is not aligned; EFAULT when it is not
     /// user memory or, for a shared futex, not mapped (the page is faulted in, and a private page made
     /// writable when it can be, as get_user_pages(FOLL_WRITE) does; `write` requires that).
-    func futexKey(_ mm: AddressSpace, _ uaddr: UInt64, shared: Bool, write: Bool) throws(LinuxErrno) -> FutexKey {
-        guard uaddr & 3 == 0 else { throw .EINVAL }
+    ///
+    /// A FUTEX2_NUMA word is followed by a node word (8-byte alignment): it must name no node (-1, then it is
+    /// set to 0, the one node umk has) or node 0. Every key falls on that node, so the node is not part of it.
+    func futexKey(_ mm: AddressSpace, _ uaddr: UInt64, shared: Bool, write: Bool, numa: Bool = false)
+        throws(LinuxErrno) -> FutexKey
+    {
+        guard uaddr & (numa ? 7 : 3) == 0 else { throw .EINVAL }
         guard uaddr < FUTEX.userTop else { throw .EFAULT }
+        if numa {
+            let node = try mm.read(GuestAddress(uaddr + 4), as: UInt32.self)
+            guard node == 0 || node == UInt32.max else { throw .EINVAL }
+            if node == UInt32.max { try mm.write(GuestAddress(uaddr + 4), UInt32(0)) }
+        }
         guard shared else { return .process(ObjectIdentifier(mm), address: uaddr, shared: false) }
         let page = uaddr >> 12
         guard let frame = mm.frame(forPage: page, write: write), let vma = mm.vmas.find(uaddr) else { throw .EFAULT }
@@ -306,13 +313,13 @@ extension Kernel {
             guard e.flags & ~valid == 0, e.__reserved == 0, e.flags & FUTEX.SIZE_MASK == FUTEX.SIZE_U32 else {
                 throw .EINVAL
             }
-            guard e.flags & (FUTEX.NUMA | FUTEX.MPOL) == 0 else { throw .EINVAL }  // FIXME: FUTEX2_NUMA words
             guard e.val >> 32 == 0 else { throw .EINVAL }  // a value wider than the word
             entries.append(e)
         }
         let w = FutexWait(task: t)
         for (i, e) in entries.enumerated() {
-            let key = try futexKey(t.mm, e.uaddr, shared: e.flags & FUTEX.PRIVATE2 == 0, write: false)
+            let key = try futexKey(t.mm, e.uaddr, shared: e.flags & FUTEX.PRIVATE2 == 0, write: false,
+                                   numa: e.flags & FUTEX.NUMA != 0)
             w.waiters.append(FutexWaiter(wait: w, key: key, address: e.uaddr, index: i))
         }
         for e in entries where try t.mm.read(GuestAddress(e.uaddr), as: UInt32.self) != UInt32(e.val) {
