@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/mman.h>
@@ -63,6 +64,7 @@ struct shared {
     uint32_t w[32];
     volatile int ready[16];
     volatile int handled;
+    volatile int order[4], norder;
     pthread_mutex_t mutex;
 };
 static struct shared *sh;
@@ -289,6 +291,61 @@ static void wake(void) {
     munmap(m1, 8192);
     munmap(m2, 4096);
     close(fd);
+}
+
+/* Three waiters, the second and third SCHED_FIFO 10 and 20 when the system lets them: woken one at a time,
+ * real-time ones come first, by priority. `pi`: they wait in FUTEX_LOCK_PI and get the lock in that order. */
+static void priority_order(int pi) {
+    volatile uint32_t *w = sh->w + 21;
+    volatile int *rt = sh->ready + 8;
+    *w = pi ? (uint32_t)getpid() : 0;
+    pid_t p[3];
+    for (int i = 0; i < 3; i++) {
+        sh->ready[i] = 0;
+        p[i] = xfork();
+        if (p[i] == 0) {
+            struct sched_param sp = {.sched_priority = 10 * i};
+            rt[i] = i > 0 && sched_setscheduler(0, SCHED_FIFO, &sp) == 0;
+            sh->ready[i] = 1;
+            if (pi) {
+                long r = fx(w, FUTEX_LOCK_PI, 0, 0, 0, 0);
+                sh->order[sh->norder++] = i;  /* under the lock */
+                _exit(r == 0 && fx(w, FUTEX_UNLOCK_PI, 0, 0, 0, 0) == 0 ? 0 : 1);
+            }
+            _exit(code(fx(w, FUTEX_WAIT, 0, 0, 0, 0)));
+        }
+        wait_blocked(p[i], i);
+    }
+    /* Expected: real-time ones by falling priority, then the rest by arrival. */
+    int expect[3], n = 0;
+    for (int i = 2; i >= 1; i--)
+        if (rt[i]) expect[n++] = i;
+    for (int i = 0; i < 3; i++)
+        if (!rt[i]) expect[n++] = i;
+    int same = 1;
+    sh->norder = 0;
+    if (pi) {
+        /* The lock passes down the line by itself: each child notes when it holds it. */
+        fx(w, FUTEX_UNLOCK_PI, 0, 0, 0, 0);
+        for (int k = 0; k < 3; k++) {
+            int status;
+            waitpid(p[k], &status, 0);
+            if (status != 0) same = 0;
+        }
+        for (int k = 0; k < 3; k++)
+            if (sh->order[k] != expect[k]) same = 0;
+    }
+    for (int k = 0; k < 3 && !pi; k++) {
+        fx(w, FUTEX_WAKE, 1, 0, 0, 0);
+        int status;
+        pid_t done = -1;
+        for (int i = 0; i < 20000 && done <= 0; i++) {
+            done = waitpid(-1, &status, WNOHANG);
+            if (done <= 0) sleep_ms(1);
+        }
+        if (done != p[expect[k]] || status != 0) same = 0;
+    }
+    printf("%s in priority order: %s\n", pi ? "lock hand-over" : "wake", same ? "yes" : "no");
 }
 
 static void requeue(void) {
@@ -734,6 +791,36 @@ static void signals(void) {
     *w = getpid();
     interrupted("lock_pi", 0, 2, w);
     printf("word: %s\n", *w == 0 ? "0" : "not 0");
+
+    /* WAIT_REQUEUE_PI: a signal before the requeue restarts the call, one after it ends it with EAGAIN. */
+    volatile uint32_t *cv = sh->w + 17, *l = sh->w + 30;
+    for (int requeued = 0; requeued < 2; requeued++) {
+        *cv = 1;
+        *l = requeued ? (uint32_t)getpid() : 0;
+        sh->handled = 0;
+        sh->ready[0] = 0;
+        pid_t c = xfork();
+        if (c == 0) {
+            struct sigaction sa = {.sa_handler = on_usr1};
+            sigaction(SIGUSR1, &sa, 0);
+            sh->ready[0] = 1;
+            long r = fx(cv, FUTEX_WAIT_REQUEUE_PI, 1, 0, l, 0);
+            if (r == 0 && (*l & 0x3fffffff) != (uint32_t)getpid()) _exit(1);
+            _exit(code(r));
+        }
+        wait_blocked(c, 0);
+        if (requeued) show("requeued", fx(cv, FUTEX_CMP_REQUEUE_PI, 1, N(1), l, 1));
+        kill(c, SIGUSR1);
+        while (sh->handled == 0) sleep_ms(1);
+        int status;
+        if (!requeued) {
+            wait_blocked(c, -1);
+            show("requeue after the restart", fx(cv, FUTEX_CMP_REQUEUE_PI, 1, N(1), l, 1));
+        }
+        waitpid(c, &status, 0);
+        printf("wait_requeue_pi, signal %s the requeue: %s\n", requeued ? "after" : "before", status_text(status));
+        if (requeued) show("unlock", fx(l, FUTEX_UNLOCK_PI, 0, 0, 0, 0));
+    }
 }
 
 /* A child that registers a robust list of its own (`head`) and dies. */
@@ -953,6 +1040,8 @@ int main(void) {
     errors();
     timeouts();
     wake();
+    priority_order(0);
+    priority_order(1);
     requeue();
     wake_op();
     pi();

@@ -38,7 +38,7 @@ enum FUTEX {
 extension SyscallTable {
     mutating func addFutexCalls() {
         add(202, [.pointer, .int, .int, .pointer, .pointer, .int],
-            .partial("PI futexes lock and hand over without priority inheritance (no boosting, first come first served)")) {
+            .partial("PI futexes without priority inheritance: the owner is never boosted")) {
             k, t, a throws(LinuxErrno) in try k.sysFutex(t, a)
         }
         add(449, [.pointer, .uint, .hex, .pointer, .clock]) { k, t, a throws(LinuxErrno) in try k.sysFutexWaitv(t, a) }
@@ -179,7 +179,7 @@ extension Kernel {
         return try wakeWaiters(on: key, count: count, bitset: bitset)
     }
 
-    /// Wakes waiters on `key`, first come first: at least one when there is any (Linux counts `++n >= count`,
+    /// Wakes waiters on `key`, in queue order: at least one when there is any (Linux counts `++n >= count`,
     /// so a count of 0 or less wakes one). A PI waiter there is EINVAL; those woken before it stay woken.
     func wakeWaiters(on key: FutexKey, count: Int32, bitset: UInt32 = .max) throws(LinuxErrno) -> Int {
         var woken = 0

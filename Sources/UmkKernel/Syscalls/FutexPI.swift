@@ -8,8 +8,9 @@ import UmkHost
 // holding it. Userspace takes a free lock (0 -> TID) and releases an uncontended one (TID -> 0) alone; the
 // kernel keeps a FutexPIState (the owner) while waiters block, and on unlock writes the top waiter's
 // TID | FUTEX_WAITERS and hands the lock to it. What differs from Linux: no priority inheritance (the owner
-// is not boosted to its top waiter's priority), so waiters are served first come first served; and the
-// kernel's own serialisation replaces the rt_mutex, so a waiter is never woken to a lock that is not yet its.
+// is not boosted to its top waiter's priority; waiters still get the lock real-time priority first, then
+// in arrival order); and the kernel's own serialisation replaces the rt_mutex, so a waiter is never woken
+// to a lock that is not yet its.
 
 extension Kernel {
     /// What futex_lock_pi_atomic found: the lock taken, or the PI state to wait under.

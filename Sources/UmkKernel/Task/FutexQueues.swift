@@ -1,9 +1,9 @@
 // FutexQueues.swift: where futex waiters wait (kernel/futex/core.c's hash buckets of futex_q, and
-// futex_pi_state). Each word a task waits on is a FutexWaiter on the list of its key, in arrival order:
-// Linux orders a bucket by priority, which is the same for every non-real-time task, so first come first
-// woken. A task sleeps on a WaitQueue of its own (FutexWait.queue), so that moving its waiter to another key
-// (requeue) moves the wait with it and a wake-up reaches it alone. The system calls are in
-// Syscalls/Futex.swift and Syscalls/FutexPI.swift.
+// futex_pi_state). Each word a task waits on is a FutexWaiter on the list of its key, ordered as Linux's
+// plist orders a bucket (and its rt_mutex the waiters of a PI futex): real-time tasks first, by priority,
+// then everyone else; first come first woken among equals. A task sleeps on a WaitQueue of its own
+// (FutexWait.queue), so that moving its waiter to another key (requeue) moves the wait with it and a wake-up
+// reaches it alone. The system calls are in Syscalls/Futex.swift and Syscalls/FutexPI.swift.
 
 /// Where a futex word lives (get_futex_key): what a waiter and a waker must agree on to meet.
 enum FutexKey: Hashable {
@@ -30,6 +30,9 @@ final class FutexWaiter {
     /// futex_waitv's index of this word, which the call returns when this is the word woken.
     let index: Int
     var kind: Kind
+    /// Where it queues (__futex_queue's prio): 99 - the real-time priority of a SCHED_FIFO or SCHED_RR task,
+    /// 100 (MAX_RT_PRIO) for every other; lower first.
+    let rank: Int32
 
     enum Kind {
         /// FUTEX_WAIT, FUTEX_WAIT_BITSET, futex_waitv.
@@ -48,6 +51,8 @@ final class FutexWaiter {
         self.bitset = bitset
         self.index = index
         self.kind = kind
+        let s = wait.task.scheduling
+        rank = SCHED.isRealTime(s.policy) ? 99 - s.priority : 100
     }
 
     var isPI: Bool {
@@ -70,7 +75,8 @@ final class FutexWait {
 
 /// The kernel side of a PI futex that has waiters (futex_pi_state): who owns it. Like Linux's, it lives while
 /// waiters block on the futex; with none, the futex word alone says who owns it. Priority inheritance itself
-/// (boosting the owner to its top waiter's priority) is not done: waiters are served first come first served.
+/// (boosting the owner to its top waiter's priority) is not done: real-time policies do not change how the
+/// host runs a stub anyway (Scheduling.swift), and the lock goes to waiters in the order above.
 final class FutexPIState {
     var owner: Task
 
@@ -83,7 +89,7 @@ final class FutexQueues {
     private var piStates: [FutexKey: FutexPIState] = [:]
     private var waits: [ObjectIdentifier: FutexWait] = [:]
 
-    /// The waiters on `key`, first come first.
+    /// The waiters on `key`, in the order they are woken.
     func waiters(on key: FutexKey) -> [FutexWaiter] { buckets[key] ?? [] }
 
     /// The wait `task` is registered in, if any.
@@ -93,7 +99,14 @@ final class FutexQueues {
     func add(_ w: FutexWait) {
         precondition(waits[ObjectIdentifier(w.task)] == nil, "a task waits on futexes twice")
         waits[ObjectIdentifier(w.task)] = w
-        for waiter in w.waiters { buckets[waiter.key, default: []].append(waiter) }
+        for waiter in w.waiters { enqueue(waiter) }
+    }
+
+    /// plist_add: after every waiter of the same or a better rank.
+    private func enqueue(_ waiter: FutexWaiter) {
+        var list = buckets[waiter.key] ?? []
+        list.insert(waiter, at: list.firstIndex { $0.rank > waiter.rank } ?? list.count)
+        buckets[waiter.key] = list
     }
 
     /// Ends a wait: its waiters leave their lists (and it), and PI states left without waiters go.
@@ -104,13 +117,13 @@ final class FutexQueues {
         w.waiters.removeAll()
     }
 
-    /// Requeue: `waiter` goes to the end of `key`'s list (on the same key it keeps its place, as in Linux,
+    /// Requeue: `waiter` goes behind its equals on `key` (on the same key it keeps its place, as in Linux,
     /// where both keys hash to one bucket).
     func move(_ waiter: FutexWaiter, to key: FutexKey, address: UInt64, kind: FutexWaiter.Kind) {
         if key != waiter.key {
             unlink(waiter)
             waiter.key = key
-            buckets[key, default: []].append(waiter)
+            enqueue(waiter)
         }
         waiter.address = address
         waiter.kind = kind
