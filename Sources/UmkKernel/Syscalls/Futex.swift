@@ -183,10 +183,10 @@ extension Kernel {
     /// so a count of 0 or less wakes one). A PI waiter there is EINVAL; those woken before it stay woken.
     func wakeWaiters(on key: FutexKey, count: Int32, bitset: UInt32 = .max) throws(LinuxErrno) -> Int {
         var woken = 0
-        var wokenWaits: [FutexWait] = []
+        var wokenWaits = Set<ObjectIdentifier>()
         for waiter in futexes.waiters(on: key) {
             let w = waiter.wait
-            if wokenWaits.contains(where: { $0 === w }) {
+            if wokenWaits.contains(ObjectIdentifier(w)) {
                 // futex_waitv with this word twice: Linux wakes (and counts) each, and the call returns the
                 // last index woken.
                 w.task.completion = max(w.task.completion ?? 0, waiter.index)
@@ -194,7 +194,7 @@ extension Kernel {
                 guard isLive(w) else { continue }
                 guard case .plain = waiter.kind else { throw .EINVAL }
                 guard waiter.bitset & bitset != 0 else { continue }
-                wokenWaits.append(w)
+                wokenWaits.insert(ObjectIdentifier(w))
                 finishFutexWait(w, with: waiter.index)
             }
             woken += 1
