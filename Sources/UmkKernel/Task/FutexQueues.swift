@@ -154,6 +154,4 @@ final class FutexQueues {
         guard piStates[key] != nil else { return }
         if !(buckets[key] ?? []).contains(where: { $0.isPI }) { piStates[key] = nil }
     }
-
-    var isEmpty: Bool { buckets.isEmpty && piStates.isEmpty && waits.isEmpty }
 }
