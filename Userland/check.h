@@ -79,6 +79,8 @@ static inline const char *errname(int e) {
     case ENOTCONN: return "ENOTCONN";
     case ECONNREFUSED: return "ECONNREFUSED";
     case ECONNRESET: return "ECONNRESET";
+    case EOWNERDEAD: return "EOWNERDEAD";
+    case ENOTRECOVERABLE: return "ENOTRECOVERABLE";
     default: {
         static char buf[32];
         snprintf(buf, sizeof buf, "errno%d", e);

@@ -98,4 +98,13 @@ final class LinuxABITests: XCTestCase {
         XCTAssertEqual(Array(e[0..<16]), [3, 0, 0, 0, 0, 1, 0, 0, 9, 0, 0, 0, 16, 0, 0, 0])
         XCTAssertEqual(Array(e[16...]), [UInt8(ascii: "f")] + [UInt8](repeating: 0, count: 15))
     }
+
+    func testFutexStructs() {
+        XCTAssertEqual(MemoryLayout<linux_futex_waitv>.size, 24)
+        XCTAssertEqual(offset(\linux_futex_waitv.uaddr), 8)
+        XCTAssertEqual(offset(\linux_futex_waitv.flags), 16)
+        XCTAssertEqual(MemoryLayout<linux_robust_list_head>.size, 24)
+        XCTAssertEqual(offset(\linux_robust_list_head.futex_offset), 8)
+        XCTAssertEqual(offset(\linux_robust_list_head.list_op_pending), 16)
+    }
 }

@@ -241,4 +241,23 @@ struct linux_inotify_event {
 };
 _Static_assert(sizeof(struct linux_inotify_event) == 16, "inotify_event");
 
+// struct futex_waitv (include/uapi/linux/futex.h): one entry of futex_waitv's array.
+struct linux_futex_waitv {
+    uint64_t val;
+    uint64_t uaddr;
+    uint32_t flags;
+    uint32_t __reserved;
+};
+_Static_assert(sizeof(struct linux_futex_waitv) == 24, "futex_waitv");
+
+// struct robust_list_head (include/uapi/linux/futex.h): what set_robust_list registers. `next` of the list and
+// of each entry points at the next entry (bit 0: a PI futex), the list ends where it points back at the head;
+// the futex word of an entry is at entry + futex_offset.
+struct linux_robust_list_head {
+    uint64_t next;
+    int64_t futex_offset;
+    uint64_t list_op_pending;
+};
+_Static_assert(sizeof(struct linux_robust_list_head) == 24, "robust_list_head");
+
 #endif

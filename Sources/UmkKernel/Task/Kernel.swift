@@ -68,8 +68,8 @@ final class Kernel {
     var abstractSockets: [[UInt8]: BoundSocket] = [:]
     /// The last abstract name autobind gave (five hex digits).
     var lastAutobind = 0
-    /// Tasks in FUTEX_WAIT, by the physical place of their futex word.
-    var futexQueues: [FutexKey: WaitQueue] = [:]
+    /// Futex waiters and PI states (FutexQueues.swift).
+    let futexes = FutexQueues()
     /// flock, POSIX and OFD locks of every file of the instance (VFS/FileLocks.swift).
     lazy var fileLocks = FileLocks { [unowned self] queue in self.wake(queue) }
     /// epoll: entries in all instances, instances, and how deep a wake is in nested instances (EventPoll.swift).

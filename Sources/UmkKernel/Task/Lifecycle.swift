@@ -140,8 +140,10 @@ extension Kernel {
                                     stackLimit: p.limits[RLIMIT.STACK].soft, noNewPrivileges: p.noNewPrivileges)
         let context: PlatformContext
         do { context = try image.mm.space.newContext() } catch { throw .ENOMEM }
-        // The point of no return: the old image goes, and with it every other thread (de_thread).
+        // The point of no return: the old image goes, and with it every other thread (de_thread); the robust
+        // futexes of each are released in the old memory (exec_mm_release).
         killOtherThreads(t)
+        exitRobustList(t)
         let wasShared = p.vforkParent != nil && p.vforkParent!.process.mmStorage === p.mmStorage
         if tasks[t.context.id] === t { tasks[t.context.id] = nil }
         endCPUInterval(p)
@@ -222,6 +224,7 @@ extension Kernel {
             }
             if tasks[t.context.id] === t { tasks[t.context.id] = nil }
             if threads[t.tid] === t { threads[t.tid] = nil }
+            exitRobustList(t)
             if t.clearChildTID != 0 { try? p.mm.write(GuestAddress(t.clearChildTID), UInt32(0)) }
         }
         endCPUInterval(p)

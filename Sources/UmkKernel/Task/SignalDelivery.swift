@@ -99,6 +99,7 @@ extension Kernel {
             let left = max(deadline - HostClock.monotonicNanoseconds(), 0)
             try? writeTimespec(t, GuestAddress(remainder), left / 1_000_000_000, left % 1_000_000_000)
         }
+        if finishInterruptedFutex(t) { return }  // futex's own restart rules (Futex.swift)
         if let sig = nextDeliverable(t), t.process.signalActions[Int(sig)].flags & SA.RESTART != 0,
            Kernel.restartable.contains(nr)
         {

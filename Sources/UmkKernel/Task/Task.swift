@@ -164,8 +164,6 @@ final class Task {
     var fifoOpen: (end: PipeEnd, partnerOpens: Int)?
     /// --strace's record of a call that blocked, printed when a waker completes it.
     var pendingTrace: Strace.Pending?
-    /// The FUTEX_WAIT_BITSET mask of a waiting futex.
-    var futexBitset: UInt32 = .max
     var signalMask: UInt64 = 0
     /// Signals sent while blocked, or waiting for delivery to a handler, and what each one carries.
     var pending = PendingSignals()

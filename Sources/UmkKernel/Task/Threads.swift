@@ -58,8 +58,9 @@ extension Kernel {
     /// released, its clear_child_tid word is zeroed and its futex woken (pthread_join), and it is forgotten.
     private func releaseThread(_ t: Task) {
         let p = t.process
+        exitRobustList(t)
         if t.clearChildTID != 0, (try? p.mm.write(GuestAddress(t.clearChildTID), UInt32(0))) != nil {
-            wakeFutex(t, at: GuestAddress(t.clearChildTID), count: 1)
+            _ = try? futexWake(p.mm, t.clearChildTID, shared: true, count: 1, bitset: .max)
         }
         forget(t)
         // Its own pending signals go with it; the process's stay for the others.
@@ -87,6 +88,7 @@ extension Kernel {
     func killOtherThreads(_ t: Task) {
         let p = t.process
         for other in p.tasks where other !== t {
+            exitRobustList(other)
             forget(other)
             p.mm.space.releaseContext(other.context)
         }
@@ -95,18 +97,5 @@ extension Kernel {
             t.tid = p.pid
             threads[p.pid] = t
         }
-    }
-
-    /// FUTEX_WAKE of up to `count` waiters of the futex word at `address` in t's address space.
-    func wakeFutex(_ t: Task, at address: GuestAddress, count: Int) {
-        guard let key = try? futexKey(t, address), let queue = futexQueues[key] else { return }
-        var woken = 0
-        for w in queue.waiters where woken < count {
-            w.deadline = nil
-            w.completion = 0
-            makeRunnable(w)
-            woken += 1
-        }
-        if queue.isEmpty { futexQueues[key] = nil }
     }
 }
