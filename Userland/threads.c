@@ -179,6 +179,21 @@ static void *burn(void *arg) {
     return (void *)(x & 1);
 }
 
+static pthread_mutex_t robust, pi;
+static void *die_holding(void *arg) {
+    pthread_mutex_lock(&robust);
+    return arg;  /* ends holding it */
+}
+static long pi_count;
+static void *pi_add(void *arg) {
+    for (int i = 0; i < 3000; i++) { pthread_mutex_lock(&pi); pi_count++; pthread_mutex_unlock(&pi); }
+    return arg;
+}
+static void *add_a_little(void *arg) {
+    for (int i = 0; i < 500; i++) { pthread_mutex_lock(&lock); counter++; pthread_mutex_unlock(&lock); }
+    return arg;
+}
+
 static int task_count(void) {
     DIR *d = opendir("/proc/self/task");
     if (!d) return -1;
@@ -205,6 +220,36 @@ int main(int argc, char **argv) {
     long sum = 0;
     for (int i = 0; i < 8; i++) { void *r; pthread_join(th[i], &r); sum += (long)r; }
     printf("mutex: counter %ld, join values %ld\n", counter, sum);
+
+    pthread_t many[64];
+    counter = 0;
+    for (int i = 0; i < 64; i++) pthread_create(&many[i], 0, add_a_little, 0);
+    for (int i = 0; i < 64; i++) pthread_join(many[i], 0);
+    printf("64 threads on one mutex: counter %ld\n", counter);
+    int made = 0;
+    for (int round = 0; round < 10; round++) {
+        pthread_t batch[100];
+        for (int i = 0; i < 100; i++) made += pthread_create(&batch[i], 0, quick, 0) == 0;
+        for (int i = 0; i < 100; i++) pthread_join(batch[i], 0);
+    }
+    printf("1000 threads created and joined: %d\n", made);
+
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
+    pthread_mutex_init(&robust, &ma);
+    pthread_create(&th[0], 0, die_holding, 0);
+    pthread_join(th[0], 0);
+    int rr = pthread_mutex_lock(&robust);
+    printf("robust mutex whose owner thread ended: %s\n", rr == EOWNERDEAD ? "EOWNERDEAD" : errname(rr));
+    T(pthread_mutex_consistent(&robust));
+    T(pthread_mutex_unlock(&robust));
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_setprotocol(&ma, PTHREAD_PRIO_INHERIT);
+    pthread_mutex_init(&pi, &ma);
+    for (int i = 0; i < 4; i++) pthread_create(&th[i], 0, pi_add, 0);
+    for (int i = 0; i < 4; i++) pthread_join(th[i], 0);
+    printf("priority-inheritance mutex, 4 threads: %ld\n", pi_count);
 
     pthread_create(&th[0], 0, producer, 0);
     pthread_create(&th[1], 0, consumer, 0);
