@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <dirent.h>
 #include <stdint.h>
+#include <sched.h>
+#include <sys/stat.h>
 
 static void status_of(const char *what, pid_t pid) {
     int st = 0;
@@ -192,6 +194,36 @@ static void *pi_add(void *arg) {
 static void *add_a_little(void *arg) {
     for (int i = 0; i < 500; i++) { pthread_mutex_lock(&lock); counter++; pthread_mutex_unlock(&lock); }
     return arg;
+}
+
+/* CLONE_FS: a child process that shares the filesystem context changes the parent's working directory and
+ * umask; after unshare(CLONE_FS) its changes are its own. */
+static char fs_stack[65536] __attribute__((aligned(16)));
+static int fs_child(void *arg) {
+    (void)arg;
+    if (chdir("/tmp") != 0) return 1;
+    umask(077);
+    return 0;
+}
+static int fs_child_unshared(void *arg) {
+    (void)arg;
+    if (unshare(CLONE_FS) != 0) return 2;
+    if (chdir("/") != 0) return 1;
+    umask(022);
+    return 0;
+}
+static void shared_fs(void) {
+    char before[256], after[256];
+    if (chdir("/usr") != 0 || !getcwd(before, sizeof before)) return;
+    mode_t old = umask(022);
+    pid_t c = clone(fs_child, fs_stack + sizeof fs_stack, CLONE_FS | SIGCHLD, 0);
+    status_of("CLONE_FS child", c);
+    printf("CLONE_FS: cwd %s, umask %03o\n", getcwd(after, sizeof after) ? after : "?", (unsigned)umask(077));
+    c = clone(fs_child_unshared, fs_stack + sizeof fs_stack, CLONE_FS | SIGCHLD, 0);
+    status_of("CLONE_FS child that unshares", c);
+    printf("after unshare: cwd %s, umask %03o\n", getcwd(after, sizeof after) ? after : "?", (unsigned)umask(old));
+    T(unshare(0x1));  /* a flag that is no CLONE_*: EINVAL */
+    T(unshare(CLONE_VM));  /* the memory of a process with several threads: EINVAL; here one thread */
 }
 
 static int task_count(void) {
@@ -391,6 +423,7 @@ int main(int argc, char **argv) {
     kill(child, SIGKILL);
     status_of("a process of 24 threads killed", child);
 
+    shared_fs();
     for (long i = 0; i < 2; i++) pthread_create(&th[i], 0, burn, (void *)(i + 1));
     long bits = 0;
     for (int i = 0; i < 2; i++) { void *r; pthread_join(th[i], &r); bits += (long)r; }

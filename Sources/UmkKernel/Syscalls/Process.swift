@@ -63,6 +63,9 @@ extension SyscallTable {
         add(435, [.pointer, .uint], .partial("as clone; no CLONE_PIDFD, set_tid or cgroups")) {
             k, t, a throws(LinuxErrno) in try k.sysClone3(t, a.address(0), size: a[1])
         }
+        add(272, [.hex], .partial("CLONE_FS, CLONE_FILES and CLONE_SYSVSEM; namespaces are EPERM")) { k, t, a throws(LinuxErrno) in
+            try k.sysUnshare(t, flags: a[0])
+        }
         add(59, [.path, .argv, .argv]) { k, t, a throws(LinuxErrno) in
             try k.exec(t, dirfd: AT.FDCWD, path: a.address(0), argv: a.address(1), envp: a.address(2), flags: 0)
         }
@@ -301,6 +304,20 @@ extension Kernel {
         try checkNewTLS(flags: flags, tls: field(7))
         return try fork(t, flags: flags | exitSignal, stack: stack == 0 ? 0 : stack &+ stackSize,
                         parentTID: field(3), childTID: field(2), tls: field(7))
+    }
+
+    /// unshare(2) (kernel/fork.c ksys_unshare): the caller's process stops sharing its filesystem context or
+    /// fd table. Unsharing what a thread group shares (threads, handlers, memory) is EINVAL with other threads.
+    func sysUnshare(_ t: Task, flags: UInt64) throws(LinuxErrno) -> SyscallOutcome {
+        let known = CLONE.FS | CLONE.FILES | CLONE.SYSVSEM | CLONE.THREAD | CLONE.SIGHAND | CLONE.VM
+            | CLONE.namespaces | 0x2_0000_0000 | 0x80  // CLONE_NEWTIME is 0x80
+        guard flags & ~known == 0 else { throw .EINVAL }
+        let p = t.process
+        if flags & (CLONE.THREAD | CLONE.SIGHAND | CLONE.VM) != 0 && p.tasks.count > 1 { throw .EINVAL }
+        if flags & (CLONE.namespaces | 0x80) != 0 { throw .EPERM }
+        if flags & CLONE.FS != 0 { p.fs = p.fs.copy() }
+        if flags & CLONE.FILES != 0 && p.fds.users > 1 { p.fds = p.fds.unshared() }
+        return .value(0)
     }
 
     /// CLONE_SETTLS takes the ARCH_SET_FS check (set_new_tls): a base outside user space is EPERM, never

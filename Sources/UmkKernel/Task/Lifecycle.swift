@@ -55,7 +55,7 @@ extension Kernel {
         child.session = parent.session
         child.signalActions = parent.signalActions
         child.name = t.name ?? parent.name
-        child.umask = parent.umask
+        if flags & CLONE.FS != 0 { child.fs = parent.fs } else { child.umask = parent.umask }
         child.dumpable = parent.dumpable
         child.noNewPrivileges = parent.noNewPrivileges
         let ct = Task(tid: child.pid, process: child)

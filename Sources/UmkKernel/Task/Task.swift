@@ -74,10 +74,22 @@ final class Process {
     /// A fatal signal another process sent, taken the next time one of its tasks would run (Signals.swift).
     var pendingDeath: Int32?
     var waitReport: WaitReport?
-    var root: Dentry
-    var cwd: Dentry
+    /// The filesystem context (Linux's fs_struct): root, working directory and umask, shared with the
+    /// processes made with CLONE_FS.
+    var fs: FilesystemContext
+    var root: Dentry {
+        get { fs.root }
+        set { fs.root = newValue }
+    }
+    var cwd: Dentry {
+        get { fs.cwd }
+        set { fs.cwd = newValue }
+    }
+    var umask: UInt32 {
+        get { fs.umask }
+        set { fs.umask = newValue }
+    }
     var credentials: Credentials
-    var umask: UInt32 = 0o022
     var limits: [ResourceLimit]
     /// Signals sent to the process while every thread blocked them, for whichever thread takes them first.
     var sharedPending = PendingSignals()
@@ -102,8 +114,7 @@ final class Process {
         session = pid
         self.mmStorage = mm
         self.fds = fds
-        self.root = root
-        self.cwd = cwd
+        fs = FilesystemContext(root: root, cwd: cwd)
         self.credentials = credentials
         self.limits = limits
         self.executablePath = executablePath
@@ -140,6 +151,23 @@ final class Process {
         l[RLIMIT.RTPRIO] = ResourceLimit(soft: 0, hard: 0)
         return l
     }()
+}
+
+final class FilesystemContext {
+    var root: Dentry
+    var cwd: Dentry
+    var umask: UInt32 = 0o022
+
+    init(root: Dentry, cwd: Dentry) {
+        self.root = root
+        self.cwd = cwd
+    }
+
+    func copy() -> FilesystemContext {
+        let c = FilesystemContext(root: root, cwd: cwd)
+        c.umask = umask
+        return c
+    }
 }
 
 final class Task {
