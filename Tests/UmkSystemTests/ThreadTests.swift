@@ -18,6 +18,30 @@ final class ThreadTests: SystemTestCase {
         try assertSameAsNative("/usr/bin/python3", ["-c", ThreadTests.pythonScript], compareStderr: true)
     }
 
+    /// sort's parallel merge runs in threads; the input comes on stdin, in a shuffled order.
+    func testSortParallel() throws {
+        var numbers = Array(1...50000)
+        var seed: UInt64 = 42
+        for i in stride(from: numbers.count - 1, to: 0, by: -1) {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            numbers.swapAt(i, Int(seed >> 33) % (i + 1))
+        }
+        let input = Data(numbers.map(String.init).joined(separator: "\n").utf8 + [10])
+        _ = try assertSameAsNative("/usr/bin/sort", ["-n", "--parallel=4", "-S", "1M"], stdin: input, options: ["--cpus", "2"])
+    }
+
+    /// multiprocessing: a pool of processes fed by threads, results through pipes and POSIX semaphores.
+    func testPythonMultiprocessingPool() throws {
+        guard access("/usr/bin/python3", X_OK) == 0 else { throw XCTSkip("python3 is not installed") }
+        _ = try assertSameAsNative("/usr/bin/python3", ["-c", """
+            import multiprocessing as mp
+            if __name__ == "__main__":
+                with mp.Pool(4) as pool:
+                    print(sum(pool.map(abs, range(-1000, 1000))))
+                    print(pool.apply_async(pow, (2, 10)).get(timeout=30))
+            """], compareStderr: true)
+    }
+
     static let pythonScript = """
         import concurrent.futures, queue, threading
 
