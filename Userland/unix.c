@@ -461,6 +461,149 @@ static void server(const char *dir) {
     close(au);
 }
 
+/* Datagrams to an address: sendto a bound SOCK_DGRAM socket by path and abstract name, the errors of a missing,
+ * unbound or wrong-type target, connect of a datagram socket (send without an address, EISCONN, a socket
+ * connected elsewhere refusing others), recvfrom's sender address, and a /dev/log-style server. */
+static void show_from(const char *what, int fd) {
+    char buf[64] = {0};
+    struct sockaddr_un from;
+    memset(&from, 0x55, sizeof from);
+    socklen_t fl = sizeof from;
+    errno = 0;
+    ssize_t r = recvfrom(fd, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+    if (r < 0) {
+        printf("%s: %s\n", what, errname(errno));
+        return;
+    }
+    int named = fl > offsetof(struct sockaddr_un, sun_path);
+    printf("%s: %zd \"%.*s\" len %u family %d %s\n", what, r, (int)r, buf, fl, from.sun_family,
+           !named ? "unnamed" : from.sun_path[0] ? strrchr(from.sun_path, '/') : "abstract");
+}
+
+static void datagrams(const char *dir) {
+    struct sockaddr_un sa = {.sun_family = AF_UNIX}, ca = {.sun_family = AF_UNIX}, na = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s/log", dir);
+    snprintf(ca.sun_path, sizeof ca.sun_path, "%s/client", dir);
+    snprintf(na.sun_path, sizeof na.sun_path, "%s/none", dir);
+    socklen_t slen = offsetof(struct sockaddr_un, sun_path) + strlen(sa.sun_path) + 1;
+    socklen_t clen = offsetof(struct sockaddr_un, sun_path) + strlen(ca.sun_path) + 1;
+    socklen_t nlen = offsetof(struct sockaddr_un, sun_path) + strlen(na.sun_path) + 1;
+    int c = socket(AF_UNIX, SOCK_DGRAM, 0);
+    T(sendto(c, "x", 1, 0, (struct sockaddr *)&sa, slen));
+    T(send(c, "x", 1, 0));
+    T(write(c, "x", 1));
+    int s = socket(AF_UNIX, SOCK_DGRAM, 0);
+    T(bind(s, (struct sockaddr *)&sa, slen));
+    T(sendto(c, "hello", 5, 0, (struct sockaddr *)&sa, slen));
+    show_from("from unbound", s);
+    show_from("empty", s);
+    /* a socket file nobody has bound any more */
+    int gone = socket(AF_UNIX, SOCK_DGRAM, 0);
+    T(bind(gone, (struct sockaddr *)&na, nlen));
+    close(gone);
+    T(sendto(c, "x", 1, 0, (struct sockaddr *)&na, nlen));
+    T(connect(c, (struct sockaddr *)&na, nlen));
+    /* a stream socket and a seqpacket socket bound to a path */
+    int st = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sta = {.sun_family = AF_UNIX};
+    snprintf(sta.sun_path, sizeof sta.sun_path, "%s/stream", dir);
+    socklen_t stlen = offsetof(struct sockaddr_un, sun_path) + strlen(sta.sun_path) + 1;
+    T(bind(st, (struct sockaddr *)&sta, stlen));
+    T(sendto(c, "x", 1, 0, (struct sockaddr *)&sta, stlen));
+    T(connect(c, (struct sockaddr *)&sta, stlen));
+    T(listen(st, 1));
+    T(sendto(c, "x", 1, 0, (struct sockaddr *)&sta, stlen));
+    int sq = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+    T(sendto(sq, "x", 1, 0, (struct sockaddr *)&sa, slen));
+    T(connect(sq, (struct sockaddr *)&sa, slen));
+    close(sq);
+    unlink(sta.sun_path);
+    close(st);
+    /* a bound sender is named */
+    T(bind(c, (struct sockaddr *)&ca, clen));
+    T(sendto(c, "named", 5, 0, (struct sockaddr *)&sa, slen));
+    show_from("from named", s);
+    /* abstract names */
+    struct sockaddr_un aa = {.sun_family = AF_UNIX};
+    memcpy(aa.sun_path, "\0umk-dgram-test", 15);
+    socklen_t alen = offsetof(struct sockaddr_un, sun_path) + 15;
+    int as = socket(AF_UNIX, SOCK_DGRAM, 0);
+    T(sendto(c, "x", 1, 0, (struct sockaddr *)&aa, alen));
+    T(bind(as, (struct sockaddr *)&aa, alen));
+    T(sendto(c, "abstract", 8, 0, (struct sockaddr *)&aa, alen));
+    show_from("abstract", as);
+    int ast = socket(AF_UNIX, SOCK_STREAM, 0);
+    T(sendto(ast, "x", 1, 0, (struct sockaddr *)&aa, alen));
+    close(ast);
+    /* sendmsg with an address */
+    struct iovec v = {"msg", 3};
+    struct msghdr m = {.msg_name = &sa, .msg_namelen = slen, .msg_iov = &v, .msg_iovlen = 1};
+    T(sendmsg(c, &m, 0));
+    show_from("sendmsg", s);
+    m.msg_namelen = 1;
+    T(sendmsg(c, &m, 0));
+    m.msg_name = BAD_PTR;
+    m.msg_namelen = slen;
+    T(sendmsg(c, &m, 0));
+    /* connect: send without an address, EISCONN-free sendto elsewhere, write */
+    int d = socket(AF_UNIX, SOCK_DGRAM, 0);
+    T(connect(d, (struct sockaddr *)&sa, slen));
+    T(connect(d, (struct sockaddr *)&sa, slen));
+    T(send(d, "one", 3, 0));
+    T(write(d, "two", 3));
+    T(sendto(d, "three", 5, 0, (struct sockaddr *)&aa, alen));
+    show_from("connected 1", s);
+    show_from("connected 2", s);
+    show_from("connected 3", as);
+    struct sockaddr_un pn;
+    socklen_t pl = sizeof pn;
+    T(getpeername(d, (struct sockaddr *)&pn, &pl));
+    printf("peer len %u %s\n", pl, strrchr(pn.sun_path, '/'));
+    pl = sizeof pn;
+    T(getpeername(c, (struct sockaddr *)&pn, &pl));
+    /* the server connects to the client: others may no longer send to it */
+    T(connect(s, (struct sockaddr *)&ca, clen));
+    T(send(d, "x", 1, 0));
+    T(sendto(as, "x", 1, 0, (struct sockaddr *)&sa, slen));
+    T(sendto(c, "from peer", 9, 0, (struct sockaddr *)&sa, slen));
+    show_from("peer only", s);
+    T(send(s, "back", 4, 0));
+    show_from("reply", c);
+    /* dissolve the association with AF_UNSPEC */
+    struct sockaddr un = {.sa_family = AF_UNSPEC};
+    T(connect(s, &un, sizeof un));
+    T(send(d, "again", 5, 0));
+    show_from("after unspec", s);
+    T(send(s, "x", 1, 0));
+    /* the connected peer closes */
+    int e = socket(AF_UNIX, SOCK_DGRAM, 0);
+    T(connect(e, (struct sockaddr *)&aa, alen));
+    close(as);
+    T(send(e, "x", 1, 0));
+    T(send(e, "x", 1, 0));
+    close(e);
+    close(d);
+    /* a /dev/log-style server: several forked clients send to one path */
+    for (int i = 0; i < 3; i++) {
+        if (fork() == 0) {
+            int k = socket(AF_UNIX, SOCK_DGRAM, 0);
+            char line[32];
+            int n = snprintf(line, sizeof line, "<13>client %d", i);
+            if (sendto(k, line, n, 0, (struct sockaddr *)&sa, slen) != n) _exit(1);
+            _exit(0);
+        }
+        int status;
+        wait(&status);
+        printf("client %d exit %d\n", i, WEXITSTATUS(status));
+    }
+    for (int i = 0; i < 3; i++) show_from("log", s);
+    close(s);
+    close(c);
+    unlink(sa.sun_path);
+    unlink(ca.sun_path);
+    unlink(na.sun_path);
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
     pairs();
@@ -469,6 +612,7 @@ int main(void) {
     char dir[] = "/tmp/umk-unix-XXXXXX";
     if (!mkdtemp(dir)) return 1;
     server(dir);
+    datagrams(dir);
     rmdir(dir);
     return 0;
 }
