@@ -604,6 +604,98 @@ static void datagrams(const char *dir) {
     unlink(na.sun_path);
 }
 
+/* recvmmsg and sendmmsg: msg_len of each entry, a partial batch, MSG_WAITFORONE, a zero timeout, vlen past
+ * UIO_MAXIOV, bad vectors and flags. */
+static void batches(void) {
+    int sv[2];
+    T(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv));
+    char out[3][8] = {"a", "bb", "ccc"};
+    struct iovec ov[3];
+    struct mmsghdr om[3];
+    memset(om, 0, sizeof om);
+    for (int i = 0; i < 3; i++) {
+        ov[i].iov_base = out[i];
+        ov[i].iov_len = strlen(out[i]);
+        om[i].msg_hdr.msg_iov = &ov[i];
+        om[i].msg_hdr.msg_iovlen = 1;
+    }
+    T(sendmmsg(sv[0], om, 3, 0));
+    printf("msg_len %u %u %u\n", om[0].msg_len, om[1].msg_len, om[2].msg_len);
+    char in[4][8];
+    struct iovec iv[4];
+    struct mmsghdr im[4];
+    memset(im, 0, sizeof im);
+    memset(in, 0, sizeof in);
+    for (int i = 0; i < 4; i++) {
+        iv[i].iov_base = in[i];
+        iv[i].iov_len = sizeof in[i];
+        im[i].msg_hdr.msg_iov = &iv[i];
+        im[i].msg_hdr.msg_iovlen = 1;
+    }
+    T(recvmmsg(sv[1], im, 4, MSG_DONTWAIT, NULL));
+    printf("got %s %s %s len %u %u %u\n", in[0], in[1], in[2], im[0].msg_len, im[1].msg_len, im[2].msg_len);
+    T(recvmmsg(sv[1], im, 4, MSG_DONTWAIT, NULL));
+    T(sendmmsg(sv[0], om, 2, 0));
+    T(recvmmsg(sv[1], im, 4, MSG_WAITFORONE, NULL));
+    T(sendmmsg(sv[0], om, 3, 0));
+    struct timespec zero = {0, 0};
+    T(recvmmsg(sv[1], im, 4, 0, &zero));
+    printf("zero timeout left %ld %ld\n", (long)zero.tv_sec, zero.tv_nsec);
+    struct timespec bad = {0, 2000000000};
+    T(recvmmsg(sv[1], im, 4, 0, &bad));
+    T(recvmmsg(sv[1], im, 4, MSG_DONTWAIT, NULL));
+    T(recvmmsg(sv[1], im, 0, 0, NULL));
+    T(sendmmsg(sv[0], om, 0, 0));
+    T(sendmmsg(sv[0], BAD_PTR, 1, 0));
+    T(recvmmsg(sv[1], BAD_PTR, 1, MSG_DONTWAIT, NULL));
+    T(sendmmsg(sv[0], om, 1, 0));
+    T(recvmmsg(sv[1], BAD_PTR, 1, MSG_DONTWAIT, NULL));
+    T(recvmmsg(sv[1], im, 1, MSG_DONTWAIT, BAD_PTR));
+    T(recvmmsg(sv[1], im, 1, MSG_DONTWAIT, NULL));
+    T(syscall(SYS_sendmmsg, sv[0], om, 1, 0x80000000));
+    T(syscall(SYS_recvmmsg, sv[1], im, 1, 0x80000000 | MSG_DONTWAIT, NULL));
+    T(sendmmsg(-1, om, 1, 0));
+    T(recvmmsg(0 + 2000, im, 1, 0, NULL));
+    /* a bad entry after a good one: the count of the good ones */
+    struct mmsghdr two[2];
+    memset(two, 0, sizeof two);
+    two[0] = om[0];
+    two[1].msg_hdr.msg_iov = BAD_PTR;
+    two[1].msg_hdr.msg_iovlen = 1;
+    T(sendmmsg(sv[0], two, 2, 0));
+    T(recvmmsg(sv[1], im, 4, MSG_DONTWAIT, NULL));
+    /* vlen past UIO_MAXIOV: 1024 entries at most */
+    int big[2];
+    T(socketpair(AF_UNIX, SOCK_DGRAM, 0, big));
+    int sz = 1 << 20;
+    setsockopt(big[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+    struct mmsghdr *many = calloc(1100, sizeof *many);
+    static char one = 'x';
+    struct iovec ox = {&one, 1};
+    for (int i = 0; i < 1100; i++) {
+        many[i].msg_hdr.msg_iov = &ox;
+        many[i].msg_hdr.msg_iovlen = 1;
+    }
+    T(sendmmsg(big[0], many, 1100, MSG_DONTWAIT));
+    free(many);
+    close(big[0]);
+    close(big[1]);
+    /* a blocking recvmmsg waits for its whole batch from a child */
+    if (fork() == 0) {
+        for (int i = 0; i < 3; i++) {
+            usleep(20000);
+            send(sv[0], out[i], strlen(out[i]), 0);
+        }
+        _exit(0);
+    }
+    memset(in, 0, sizeof in);
+    T(recvmmsg(sv[1], im, 3, 0, NULL));
+    printf("batch %s %s %s\n", in[0], in[1], in[2]);
+    wait(NULL);
+    close(sv[0]);
+    close(sv[1]);
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
     pairs();
@@ -613,6 +705,7 @@ int main(void) {
     if (!mkdtemp(dir)) return 1;
     server(dir);
     datagrams(dir);
+    batches();
     rmdir(dir);
     return 0;
 }

@@ -5,8 +5,8 @@ import CLinuxABI
 // connecting, accepting), datagram sockets bound to either and sent to by address or connected, and files
 // passed with SCM_RIGHTS. Other families answer EAFNOSUPPORT; a call that
 // takes a socket fd answers EBADF for a bad fd and ENOTSOCK for a file that is not a socket. The socket itself
-// lives in VFS/UnixSocket.swift. FIXME: MSG_OOB, SO_PASSCRED credentials, recvmmsg and
-// sendmmsg, and the garbage collection of sockets in flight inside each other (a cycle is leaked).
+// lives in VFS/UnixSocket.swift, recvmmsg and sendmmsg in SocketBatches.swift. FIXME: MSG_OOB,
+// SO_PASSCRED credentials, and the garbage collection of sockets in flight inside each other (a cycle is leaked).
 enum MSG {
     static let OOB: Int32 = 0x1, PEEK: Int32 = 0x2, CTRUNC: Int32 = 0x8, TRUNC: Int32 = 0x20, DONTWAIT: Int32 = 0x40
     static let WAITALL: Int32 = 0x100, NOSIGNAL: Int32 = 0x4000, CMSG_CLOEXEC: Int32 = 0x4000_0000
@@ -67,12 +67,7 @@ extension SyscallTable {
         add(55, [.fd, .int, .int, .pointer, .pointer], .partial("SOL_SOCKET basics only")) { k, t, a throws(LinuxErrno) in
             try k.sysGetsockopt(t, a)
         }
-        for nr in [299, 307] {  // recvmmsg, sendmmsg
-            add(nr, [.fd, .pointer, .uint, .hex], .partial("not yet: EOPNOTSUPP on a socket")) { k, t, a throws(LinuxErrno) in
-                _ = try k.socket(t, a.int(0))
-                throw .EOPNOTSUPP
-            }
-        }
+        addSocketBatchCalls()
     }
 }
 
@@ -483,8 +478,11 @@ extension Kernel {
     }
 
     func sysSendmsg(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
-        let s = try socket(t, a.int(0))
-        let m = a.address(1)
+        try sendMessage(t, try socket(t, a.int(0)), a.address(1), flags: a.int(2))
+    }
+
+    /// ___sys_sendmsg: one msghdr at `m`.
+    func sendMessage(_ t: Task, _ s: UnixSocket, _ m: GuestAddress, flags: Int32) throws(LinuxErrno) -> SyscallOutcome {
         let name = try t.mm.read(m, as: UInt64.self)
         let nameLength = try t.mm.read(m.advanced(by: 8), as: Int32.self)
         let iov = try t.mm.read(m.advanced(by: 16), as: UInt64.self)
@@ -495,7 +493,7 @@ extension Kernel {
         let (files, credentials) = try controlMessages(t, GuestAddress(control), controlLength)
         let io = try messageIO(t, GuestAddress(iov), iovCount, write: false)
         if target == nil { try autobindIfPassingCredentials(s) }
-        return try socketSend(t, s, io, flags: a.int(2), files: files, to: target, credentials: credentials)
+        return try socketSend(t, s, io, flags: flags, files: files, to: target, credentials: credentials)
     }
 
     static let SCM_RIGHTS: Int32 = 1, SCM_CREDENTIALS: Int32 = 2, maxRights = 253  // SCM_MAX_FD
@@ -556,14 +554,16 @@ extension Kernel {
     }
 
     func sysRecvmsg(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
-        let s = try socket(t, a.int(0))
-        let m = a.address(1)
+        try receiveMessage(t, try socket(t, a.int(0)), a.address(1), flags: a.int(2))
+    }
+
+    /// ___sys_recvmsg: one msghdr at `m`, its name, control and flags filled.
+    func receiveMessage(_ t: Task, _ s: UnixSocket, _ m: GuestAddress, flags: Int32) throws(LinuxErrno) -> SyscallOutcome {
         let name = try t.mm.read(m, as: UInt64.self)
         let iov = try t.mm.read(m.advanced(by: 16), as: UInt64.self)
         let iovCount = try t.mm.read(m.advanced(by: 24), as: UInt64.self)
         let io = try messageIO(t, GuestAddress(iov), iovCount, write: true)
-        let flags = a.int(2)
-        let control = try t.mm.read(m.advanced(by: 32), as: UInt64.self)
+                let control = try t.mm.read(m.advanced(by: 32), as: UInt64.self)
         let controlLength = try t.mm.read(m.advanced(by: 40), as: UInt64.self)
         let (outcome, whole, files) = try socketReceive(t, s, io, flags: flags)
         guard case .value(let got) = outcome else { return outcome }
