@@ -696,6 +696,129 @@ static void batches(void) {
     close(sv[1]);
 }
 
+/* SCM_CREDENTIALS: SO_PASSCRED on the receiver gives each message the sender's pid, uid and gid, before any
+ * SCM_RIGHTS; a short control buffer; explicit credentials (own ids pass, others EPERM or ESRCH, a bad
+ * length EINVAL); a sender with SO_PASSCRED autobinds. */
+static void show_creds(const char *what, int fd, size_t room) {
+    char data[16] = {0};
+    union {
+        struct cmsghdr h;
+        char buf[256];
+    } c;
+    memset(&c, 0, sizeof c);
+    struct iovec v = {data, sizeof data};
+    struct msghdr m = {.msg_iov = &v, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = room};
+    errno = 0;
+    ssize_t r = recvmsg(fd, &m, MSG_DONTWAIT);
+    if (r < 0) {
+        printf("%s: %s\n", what, errname(errno));
+        return;
+    }
+    printf("%s: %zd \"%s\" controllen %zu flags%s%s\n", what, r, data, (size_t)m.msg_controllen,
+           m.msg_flags & MSG_CTRUNC ? " CTRUNC" : "", m.msg_flags & MSG_TRUNC ? " TRUNC" : "");
+    for (struct cmsghdr *h = CMSG_FIRSTHDR(&m); h; h = CMSG_NXTHDR(&m, h)) {
+        if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_CREDENTIALS && h->cmsg_len >= CMSG_LEN(sizeof(struct ucred))) {
+            struct ucred u;
+            memcpy(&u, CMSG_DATA(h), sizeof u);
+            printf("  creds len %zu pid mine %d uid mine %d gid mine %d\n", (size_t)h->cmsg_len, u.pid == getpid(),
+                   u.uid == getuid(), u.gid == getgid());
+        } else {
+            printf("  cmsg level %d type %d len %zu\n", h->cmsg_level, h->cmsg_type, (size_t)h->cmsg_len);
+        }
+    }
+}
+
+static int send_creds(int fd, pid_t pid, uid_t uid, gid_t gid, size_t len) {
+    union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(sizeof(struct ucred))];
+    } c;
+    memset(&c, 0, sizeof c);
+    struct iovec v = {"cred", 4};
+    struct msghdr m = {.msg_iov = &v, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf};
+    c.h.cmsg_level = SOL_SOCKET;
+    c.h.cmsg_type = SCM_CREDENTIALS;
+    c.h.cmsg_len = len;
+    struct ucred u = {pid, uid, gid};
+    memcpy(CMSG_DATA(&c.h), &u, sizeof u);
+    return sendmsg(fd, &m, 0);
+}
+
+static void credentials(void) {
+    int sv[2], on = 1;
+    T(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv));
+    T(send(sv[0], "before", 6, 0));
+    T(setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof on));
+    show_creds("queued before", sv[1], 256);
+    T(send(sv[0], "plain", 5, 0));
+    show_creds("passcred", sv[1], 256);
+    T(write(sv[0], "write", 5));
+    show_creds("short", sv[1], 20);
+    T(send(sv[0], "tiny", 4, 0));
+    show_creds("tiny", sv[1], 8);
+    T(send_creds(sv[0], getpid(), getuid(), getgid(), CMSG_LEN(sizeof(struct ucred))));
+    show_creds("explicit", sv[1], 256);
+    T(send_creds(sv[0], getpid(), getuid(), getgid(), CMSG_LEN(sizeof(struct ucred)) - 1));
+    T(send_creds(sv[0], 0x3ffffff0, getuid(), getgid(), CMSG_LEN(sizeof(struct ucred))));
+    if (getuid() != 0) {
+        T(send_creds(sv[0], getpid(), getuid() + 1, getgid(), CMSG_LEN(sizeof(struct ucred))));
+        T(send_creds(sv[0], getpid(), getuid(), getgid() + 1, CMSG_LEN(sizeof(struct ucred))));
+    }
+    /* with files: the credentials come first */
+    int p[2];
+    T(pipe(p));
+    T(send_fds(sv[0], p, 1, "fd"));
+    show_creds("with rights", sv[1], 256);
+    close(p[0]);
+    close(p[1]);
+    /* from a child: its own pid */
+    if (fork() == 0) {
+        send(sv[0], "child", 5, 0);
+        _exit(0);
+    }
+    wait(NULL);
+    char data[8];
+    union {
+        struct cmsghdr h;
+        char buf[64];
+    } c;
+    struct iovec v = {data, sizeof data};
+    struct msghdr m = {.msg_iov = &v, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf};
+    T(recvmsg(sv[1], &m, 0));
+    struct ucred u;
+    memcpy(&u, CMSG_DATA(&c.h), sizeof u);
+    printf("child pid differs %d, positive %d\n", u.pid != getpid(), u.pid > 0);
+    /* a sender with SO_PASSCRED and no name autobinds */
+    int snd = socket(AF_UNIX, SOCK_DGRAM, 0);
+    T(setsockopt(snd, SOL_SOCKET, SO_PASSCRED, &on, sizeof on));
+    struct sockaddr_un me;
+    socklen_t ml = sizeof me;
+    T(getsockname(snd, (struct sockaddr *)&me, &ml));
+    printf("before send len %u\n", ml);
+    struct sockaddr_un ab = {.sun_family = AF_UNIX};
+    memcpy(ab.sun_path, "\0umk-cred-test", 14);
+    socklen_t alen = offsetof(struct sockaddr_un, sun_path) + 14;
+    int rcv = socket(AF_UNIX, SOCK_DGRAM, 0);
+    T(bind(rcv, (struct sockaddr *)&ab, alen));
+    T(sendto(snd, "auto", 4, 0, (struct sockaddr *)&ab, alen));
+    ml = sizeof me;
+    T(getsockname(snd, (struct sockaddr *)&me, &ml));
+    printf("after send len %u first byte %d\n", ml, me.sun_path[0]);
+    show_from("autobound sender", rcv);
+    /* a stream pair */
+    int st[2];
+    T(socketpair(AF_UNIX, SOCK_STREAM, 0, st));
+    T(setsockopt(st[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof on));
+    T(send(st[0], "stream", 6, 0));
+    show_creds("stream", st[1], 256);
+    close(st[0]);
+    close(st[1]);
+    close(snd);
+    close(rcv);
+    close(sv[0]);
+    close(sv[1]);
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
     pairs();
@@ -706,6 +829,7 @@ int main(void) {
     server(dir);
     datagrams(dir);
     batches();
+    credentials();
     rmdir(dir);
     return 0;
 }

@@ -5,8 +5,7 @@ import CLinuxABI
 // connecting, accepting), datagram sockets bound to either and sent to by address or connected, and files
 // passed with SCM_RIGHTS. Other families answer EAFNOSUPPORT; a call that
 // takes a socket fd answers EBADF for a bad fd and ENOTSOCK for a file that is not a socket. The socket itself
-// lives in VFS/UnixSocket.swift, recvmmsg and sendmmsg in SocketBatches.swift. FIXME: MSG_OOB,
-// SO_PASSCRED credentials, and the garbage collection of sockets in flight inside each other (a cycle is leaked).
+// lives in VFS/UnixSocket.swift, recvmmsg and sendmmsg in SocketBatches.swift. FIXME: MSG_OOB, and the garbage collection of sockets in flight inside each other (a cycle is leaked).
 enum MSG {
     static let OOB: Int32 = 0x1, PEEK: Int32 = 0x2, CTRUNC: Int32 = 0x8, TRUNC: Int32 = 0x20, DONTWAIT: Int32 = 0x40
     static let WAITALL: Int32 = 0x100, NOSIGNAL: Int32 = 0x4000, CMSG_CLOEXEC: Int32 = 0x4000_0000
@@ -39,10 +38,10 @@ extension SyscallTable {
         add(45, [.fd, .outBuffer, .uint, .hex, .pointer, .pointer], .partial("no MSG_OOB")) { k, t, a throws(LinuxErrno) in
             try k.sysRecvfrom(t, a)
         }
-        add(46, [.fd, .pointer, .hex], .partial("SCM_RIGHTS; SCM_CREDENTIALS accepted, not passed on")) {
+        add(46, [.fd, .pointer, .hex], .partial("no MSG_OOB")) {
             k, t, a throws(LinuxErrno) in try k.sysSendmsg(t, a)
         }
-        add(47, [.fd, .pointer, .hex], .partial("SCM_RIGHTS only; no SO_PASSCRED credentials; MSG_PEEK passes no files")) { k, t, a throws(LinuxErrno) in
+        add(47, [.fd, .pointer, .hex], .partial("no MSG_OOB; MSG_PEEK passes no files")) { k, t, a throws(LinuxErrno) in
             try k.sysRecvmsg(t, a)
         }
         add(48, [.fd, .int]) { k, t, a throws(LinuxErrno) in try k.sysShutdown(t, a) }
@@ -354,7 +353,7 @@ extension Kernel {
         let waitQueue = s.isConnectionBased ? s.queue : (target ?? s.peer ?? s).queue
         do {
             let n = try s.send(from: io.dropFirst(done), files: done == 0 ? files : [], to: target,
-                               credentials: credentials ?? senderCredentials(t))
+                               credentials: credentials ?? senderCredentials(t), explicit: credentials != nil)
             if s.isStream && !nonblocking && done + n < total {
                 t.ioProgress = done + n
                 return .block(s.queue)
@@ -582,7 +581,7 @@ extension Kernel {
                 messageFlags |= MSG.CTRUNC
             } else {
                 var b = ByteWriter(count: 28)
-                b.put(UInt64(28), at: 0)
+                b.put(UInt64(min(controlLength, 28)), at: 0)  // put_cmsg: the length of what fits
                 b.put(SOL.SOCKET, at: 8)
                 b.put(Kernel.SCM_CREDENTIALS, at: 12)
                 let c = s.lastOrigin.credentials

@@ -14,6 +14,9 @@ final class UnixSocket: OpenFile {
     static let maxBuffer = 212992  // net.core.wmem_max and rmem_max
     static let maxMessages = 4096  // zero-length datagrams still take kernel memory
     static let maxBacklog = 4096  // net.core.somaxconn
+    static let SO_PASSCRED: Int32 = 16
+    /// The credentials of a message sent with no SO_PASSCRED on either end: no pid, the overflow uid and gid.
+    static let nobody: (Int32, UInt32, UInt32) = (0, 65534, 65534)
 
     enum State { case unconnected, listening, connected }
 
@@ -209,13 +212,16 @@ final class UnixSocket: OpenFile {
     /// Sends to the peer, or for a datagram socket to `target` (sendto with an address). A datagram socket
     /// connected elsewhere takes messages only from its peer (unix_may_send: EPERM).
     func send(from io: IOSequence, files: [OpenFile] = [], to target: UnixSocket? = nil,
-              credentials: (Int32, UInt32, UInt32) = (0, 65534, 65534)) throws(LinuxErrno) -> Int {
+              credentials: (Int32, UInt32, UInt32) = UnixSocket.nobody, explicit: Bool = false) throws(LinuxErrno) -> Int {
         if state == .listening { throw .EINVAL }
         if shutdown & UnixSocket.shutSend != 0 { throw .EPIPE }
         let peer = try destination(target)
         if !isConnectionBased, let other = peer.peer, other !== self { throw .EPERM }
         if peer.shutdown & UnixSocket.shutReceive != 0 { throw .EPIPE }
-        let origin = Origin(address: address, credentials: credentials)
+        // unix_maybe_add_creds: a message carries credentials given explicitly, or the sender's when either
+        // end has SO_PASSCRED then; otherwise no pid and the overflow ids.
+        let passing = options[UnixSocket.SO_PASSCRED] == 1 || peer.options[UnixSocket.SO_PASSCRED] == 1
+        let origin = Origin(address: address, credentials: explicit || passing ? credentials : UnixSocket.nobody)
         let total = io.count
         if isStream && total == 0 { return 0 }  // nothing to queue: an empty message would read as end of file
         let room = sendBuffer - peer.queued
@@ -241,7 +247,7 @@ final class UnixSocket: OpenFile {
 
     override func read(into io: IOSequence) throws(LinuxErrno) -> Int { try recv(into: io).0 }
     override func write(from io: IOSequence) throws(LinuxErrno) -> Int {
-        try send(from: io, credentials: kernel.current.map { kernel.senderCredentials($0) } ?? (0, 65534, 65534))
+        try send(from: io, credentials: kernel.current.map { kernel.senderCredentials($0) } ?? UnixSocket.nobody)
     }
 
     override var waitQueue: WaitQueue? { queue }
