@@ -4,7 +4,8 @@
  * socket options, the names, fstat, FIONREAD and poll; SCM_RIGHTS (a pipe passed over a pair, a short or
  * missing control buffer, a bad fd); then a stream server on a path in a fresh directory
  * under /tmp and on an abstract name, with forked clients (bind, listen, connect, accept, echo, EADDRINUSE,
- * ECONNREFUSED, a full backlog), and the errors of hostile arguments. */
+ * ECONNREFUSED, a full backlog), the errors of hostile arguments; datagrams sent to a path or abstract
+ * name and connected datagram sockets, a /dev/log-style server; recvmmsg and sendmmsg; SCM_CREDENTIALS. */
 #include "check.h"
 #include <fcntl.h>
 #include <poll.h>
