@@ -4,7 +4,8 @@
  * socket options, the names, fstat, FIONREAD and poll; SCM_RIGHTS (a pipe passed over a pair, a short or
  * missing control buffer, a bad fd); then a stream server on a path in a fresh directory
  * under /tmp and on an abstract name, with forked clients (bind, listen, connect, accept, echo, EADDRINUSE,
- * ECONNREFUSED, a full backlog), and the errors of hostile arguments. */
+ * ECONNREFUSED, a full backlog), the errors of hostile arguments; datagrams sent to a path or abstract
+ * name and connected datagram sockets, a /dev/log-style server; recvmmsg and sendmmsg; SCM_CREDENTIALS. */
 #include "check.h"
 #include <fcntl.h>
 #include <poll.h>
@@ -461,6 +462,364 @@ static void server(const char *dir) {
     close(au);
 }
 
+/* Datagrams to an address: sendto a bound SOCK_DGRAM socket by path and abstract name, the errors of a missing,
+ * unbound or wrong-type target, connect of a datagram socket (send without an address, EISCONN, a socket
+ * connected elsewhere refusing others), recvfrom's sender address, and a /dev/log-style server. */
+static void show_from(const char *what, int fd) {
+    char buf[64] = {0};
+    struct sockaddr_un from;
+    memset(&from, 0x55, sizeof from);
+    socklen_t fl = sizeof from;
+    errno = 0;
+    ssize_t r = recvfrom(fd, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+    if (r < 0) {
+        printf("%s: %s\n", what, errname(errno));
+        return;
+    }
+    int named = fl > offsetof(struct sockaddr_un, sun_path);
+    printf("%s: %zd \"%.*s\" len %u family %d %s\n", what, r, (int)r, buf, fl, from.sun_family,
+           !named ? "unnamed" : from.sun_path[0] ? strrchr(from.sun_path, '/') : "abstract");
+}
+
+static void datagrams(const char *dir) {
+    struct sockaddr_un sa = {.sun_family = AF_UNIX}, ca = {.sun_family = AF_UNIX}, na = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s/log", dir);
+    snprintf(ca.sun_path, sizeof ca.sun_path, "%s/client", dir);
+    snprintf(na.sun_path, sizeof na.sun_path, "%s/none", dir);
+    socklen_t slen = offsetof(struct sockaddr_un, sun_path) + strlen(sa.sun_path) + 1;
+    socklen_t clen = offsetof(struct sockaddr_un, sun_path) + strlen(ca.sun_path) + 1;
+    socklen_t nlen = offsetof(struct sockaddr_un, sun_path) + strlen(na.sun_path) + 1;
+    int c = socket(AF_UNIX, SOCK_DGRAM, 0);
+    T(sendto(c, "x", 1, 0, (struct sockaddr *)&sa, slen));
+    T(send(c, "x", 1, 0));
+    T(write(c, "x", 1));
+    int s = socket(AF_UNIX, SOCK_DGRAM, 0);
+    T(bind(s, (struct sockaddr *)&sa, slen));
+    T(sendto(c, "hello", 5, 0, (struct sockaddr *)&sa, slen));
+    show_from("from unbound", s);
+    show_from("empty", s);
+    /* a socket file nobody has bound any more */
+    int gone = socket(AF_UNIX, SOCK_DGRAM, 0);
+    T(bind(gone, (struct sockaddr *)&na, nlen));
+    close(gone);
+    T(sendto(c, "x", 1, 0, (struct sockaddr *)&na, nlen));
+    T(connect(c, (struct sockaddr *)&na, nlen));
+    /* a stream socket and a seqpacket socket bound to a path */
+    int st = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sta = {.sun_family = AF_UNIX};
+    snprintf(sta.sun_path, sizeof sta.sun_path, "%s/stream", dir);
+    socklen_t stlen = offsetof(struct sockaddr_un, sun_path) + strlen(sta.sun_path) + 1;
+    T(bind(st, (struct sockaddr *)&sta, stlen));
+    T(sendto(c, "x", 1, 0, (struct sockaddr *)&sta, stlen));
+    T(connect(c, (struct sockaddr *)&sta, stlen));
+    T(listen(st, 1));
+    T(sendto(c, "x", 1, 0, (struct sockaddr *)&sta, stlen));
+    int sq = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+    T(sendto(sq, "x", 1, 0, (struct sockaddr *)&sa, slen));
+    T(connect(sq, (struct sockaddr *)&sa, slen));
+    close(sq);
+    unlink(sta.sun_path);
+    close(st);
+    /* a bound sender is named */
+    T(bind(c, (struct sockaddr *)&ca, clen));
+    T(sendto(c, "named", 5, 0, (struct sockaddr *)&sa, slen));
+    show_from("from named", s);
+    /* abstract names */
+    struct sockaddr_un aa = {.sun_family = AF_UNIX};
+    memcpy(aa.sun_path, "\0umk-dgram-test", 15);
+    socklen_t alen = offsetof(struct sockaddr_un, sun_path) + 15;
+    int as = socket(AF_UNIX, SOCK_DGRAM, 0);
+    T(sendto(c, "x", 1, 0, (struct sockaddr *)&aa, alen));
+    T(bind(as, (struct sockaddr *)&aa, alen));
+    T(sendto(c, "abstract", 8, 0, (struct sockaddr *)&aa, alen));
+    show_from("abstract", as);
+    int ast = socket(AF_UNIX, SOCK_STREAM, 0);
+    T(sendto(ast, "x", 1, 0, (struct sockaddr *)&aa, alen));
+    close(ast);
+    /* sendmsg with an address */
+    struct iovec v = {"msg", 3};
+    struct msghdr m = {.msg_name = &sa, .msg_namelen = slen, .msg_iov = &v, .msg_iovlen = 1};
+    T(sendmsg(c, &m, 0));
+    show_from("sendmsg", s);
+    m.msg_namelen = 1;
+    T(sendmsg(c, &m, 0));
+    m.msg_name = BAD_PTR;
+    m.msg_namelen = slen;
+    T(sendmsg(c, &m, 0));
+    /* connect: send without an address, EISCONN-free sendto elsewhere, write */
+    int d = socket(AF_UNIX, SOCK_DGRAM, 0);
+    T(connect(d, (struct sockaddr *)&sa, slen));
+    T(connect(d, (struct sockaddr *)&sa, slen));
+    T(send(d, "one", 3, 0));
+    T(write(d, "two", 3));
+    T(sendto(d, "three", 5, 0, (struct sockaddr *)&aa, alen));
+    show_from("connected 1", s);
+    show_from("connected 2", s);
+    show_from("connected 3", as);
+    struct sockaddr_un pn;
+    socklen_t pl = sizeof pn;
+    T(getpeername(d, (struct sockaddr *)&pn, &pl));
+    printf("peer len %u %s\n", pl, strrchr(pn.sun_path, '/'));
+    pl = sizeof pn;
+    T(getpeername(c, (struct sockaddr *)&pn, &pl));
+    /* the server connects to the client: others may no longer send to it */
+    T(connect(s, (struct sockaddr *)&ca, clen));
+    T(send(d, "x", 1, 0));
+    T(sendto(as, "x", 1, 0, (struct sockaddr *)&sa, slen));
+    T(sendto(c, "from peer", 9, 0, (struct sockaddr *)&sa, slen));
+    show_from("peer only", s);
+    T(send(s, "back", 4, 0));
+    show_from("reply", c);
+    /* dissolve the association with AF_UNSPEC */
+    struct sockaddr un = {.sa_family = AF_UNSPEC};
+    T(connect(s, &un, sizeof un));
+    T(send(d, "again", 5, 0));
+    show_from("after unspec", s);
+    T(send(s, "x", 1, 0));
+    /* the connected peer closes */
+    int e = socket(AF_UNIX, SOCK_DGRAM, 0);
+    T(connect(e, (struct sockaddr *)&aa, alen));
+    close(as);
+    T(send(e, "x", 1, 0));
+    T(send(e, "x", 1, 0));
+    close(e);
+    close(d);
+    /* a /dev/log-style server: several forked clients send to one path */
+    for (int i = 0; i < 3; i++) {
+        if (fork() == 0) {
+            int k = socket(AF_UNIX, SOCK_DGRAM, 0);
+            char line[32];
+            int n = snprintf(line, sizeof line, "<13>client %d", i);
+            if (sendto(k, line, n, 0, (struct sockaddr *)&sa, slen) != n) _exit(1);
+            _exit(0);
+        }
+        int status;
+        wait(&status);
+        printf("client %d exit %d\n", i, WEXITSTATUS(status));
+    }
+    for (int i = 0; i < 3; i++) show_from("log", s);
+    close(s);
+    close(c);
+    unlink(sa.sun_path);
+    unlink(ca.sun_path);
+    unlink(na.sun_path);
+}
+
+/* recvmmsg and sendmmsg: msg_len of each entry, a partial batch, MSG_WAITFORONE, a zero timeout, vlen past
+ * UIO_MAXIOV, bad vectors and flags. */
+static void batches(void) {
+    int sv[2];
+    T(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv));
+    char out[3][8] = {"a", "bb", "ccc"};
+    struct iovec ov[3];
+    struct mmsghdr om[3];
+    memset(om, 0, sizeof om);
+    for (int i = 0; i < 3; i++) {
+        ov[i].iov_base = out[i];
+        ov[i].iov_len = strlen(out[i]);
+        om[i].msg_hdr.msg_iov = &ov[i];
+        om[i].msg_hdr.msg_iovlen = 1;
+    }
+    T(sendmmsg(sv[0], om, 3, 0));
+    printf("msg_len %u %u %u\n", om[0].msg_len, om[1].msg_len, om[2].msg_len);
+    char in[4][8];
+    struct iovec iv[4];
+    struct mmsghdr im[4];
+    memset(im, 0, sizeof im);
+    memset(in, 0, sizeof in);
+    for (int i = 0; i < 4; i++) {
+        iv[i].iov_base = in[i];
+        iv[i].iov_len = sizeof in[i];
+        im[i].msg_hdr.msg_iov = &iv[i];
+        im[i].msg_hdr.msg_iovlen = 1;
+    }
+    T(recvmmsg(sv[1], im, 4, MSG_DONTWAIT, NULL));
+    printf("got %s %s %s len %u %u %u\n", in[0], in[1], in[2], im[0].msg_len, im[1].msg_len, im[2].msg_len);
+    T(recvmmsg(sv[1], im, 4, MSG_DONTWAIT, NULL));
+    T(sendmmsg(sv[0], om, 2, 0));
+    T(recvmmsg(sv[1], im, 4, MSG_WAITFORONE, NULL));
+    T(sendmmsg(sv[0], om, 3, 0));
+    struct timespec zero = {0, 0};
+    T(recvmmsg(sv[1], im, 4, 0, &zero));
+    printf("zero timeout left %ld %ld\n", (long)zero.tv_sec, zero.tv_nsec);
+    struct timespec bad = {0, 2000000000};
+    T(recvmmsg(sv[1], im, 4, 0, &bad));
+    T(recvmmsg(sv[1], im, 4, MSG_DONTWAIT, NULL));
+    T(recvmmsg(sv[1], im, 0, 0, NULL));
+    T(sendmmsg(sv[0], om, 0, 0));
+    T(sendmmsg(sv[0], BAD_PTR, 1, 0));
+    T(recvmmsg(sv[1], BAD_PTR, 1, MSG_DONTWAIT, NULL));
+    T(sendmmsg(sv[0], om, 1, 0));
+    T(recvmmsg(sv[1], BAD_PTR, 1, MSG_DONTWAIT, NULL));
+    T(recvmmsg(sv[1], im, 1, MSG_DONTWAIT, BAD_PTR));
+    T(recvmmsg(sv[1], im, 1, MSG_DONTWAIT, NULL));
+    T(syscall(SYS_sendmmsg, sv[0], om, 1, 0x80000000));
+    T(syscall(SYS_recvmmsg, sv[1], im, 1, 0x80000000 | MSG_DONTWAIT, NULL));
+    T(sendmmsg(-1, om, 1, 0));
+    T(recvmmsg(0 + 2000, im, 1, 0, NULL));
+    /* a bad entry after a good one: the count of the good ones */
+    struct mmsghdr two[2];
+    memset(two, 0, sizeof two);
+    two[0] = om[0];
+    two[1].msg_hdr.msg_iov = BAD_PTR;
+    two[1].msg_hdr.msg_iovlen = 1;
+    T(sendmmsg(sv[0], two, 2, 0));
+    T(recvmmsg(sv[1], im, 4, MSG_DONTWAIT, NULL));
+    /* vlen past UIO_MAXIOV: 1024 entries at most */
+    int big[2];
+    T(socketpair(AF_UNIX, SOCK_DGRAM, 0, big));
+    int sz = 1 << 20;
+    setsockopt(big[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+    struct mmsghdr *many = calloc(1100, sizeof *many);
+    static char one = 'x';
+    struct iovec ox = {&one, 1};
+    for (int i = 0; i < 1100; i++) {
+        many[i].msg_hdr.msg_iov = &ox;
+        many[i].msg_hdr.msg_iovlen = 1;
+    }
+    T(sendmmsg(big[0], many, 1100, MSG_DONTWAIT));
+    free(many);
+    close(big[0]);
+    close(big[1]);
+    /* a blocking recvmmsg waits for its whole batch from a child */
+    if (fork() == 0) {
+        for (int i = 0; i < 3; i++) {
+            usleep(20000);
+            send(sv[0], out[i], strlen(out[i]), 0);
+        }
+        _exit(0);
+    }
+    memset(in, 0, sizeof in);
+    T(recvmmsg(sv[1], im, 3, 0, NULL));
+    printf("batch %s %s %s\n", in[0], in[1], in[2]);
+    wait(NULL);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+/* SCM_CREDENTIALS: SO_PASSCRED on the receiver gives each message the sender's pid, uid and gid, before any
+ * SCM_RIGHTS; a short control buffer; explicit credentials (own ids pass, others EPERM or ESRCH, a bad
+ * length EINVAL); a sender with SO_PASSCRED autobinds. */
+static void show_creds(const char *what, int fd, size_t room) {
+    char data[16] = {0};
+    union {
+        struct cmsghdr h;
+        char buf[256];
+    } c;
+    memset(&c, 0, sizeof c);
+    struct iovec v = {data, sizeof data};
+    struct msghdr m = {.msg_iov = &v, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = room};
+    errno = 0;
+    ssize_t r = recvmsg(fd, &m, MSG_DONTWAIT);
+    if (r < 0) {
+        printf("%s: %s\n", what, errname(errno));
+        return;
+    }
+    printf("%s: %zd \"%s\" controllen %zu flags%s%s\n", what, r, data, (size_t)m.msg_controllen,
+           m.msg_flags & MSG_CTRUNC ? " CTRUNC" : "", m.msg_flags & MSG_TRUNC ? " TRUNC" : "");
+    for (struct cmsghdr *h = CMSG_FIRSTHDR(&m); h; h = CMSG_NXTHDR(&m, h)) {
+        if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_CREDENTIALS && h->cmsg_len >= CMSG_LEN(sizeof(struct ucred))) {
+            struct ucred u;
+            memcpy(&u, CMSG_DATA(h), sizeof u);
+            printf("  creds len %zu pid mine %d uid mine %d gid mine %d\n", (size_t)h->cmsg_len, u.pid == getpid(),
+                   u.uid == getuid(), u.gid == getgid());
+        } else {
+            printf("  cmsg level %d type %d len %zu\n", h->cmsg_level, h->cmsg_type, (size_t)h->cmsg_len);
+        }
+    }
+}
+
+static int send_creds(int fd, pid_t pid, uid_t uid, gid_t gid, size_t len) {
+    union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(sizeof(struct ucred))];
+    } c;
+    memset(&c, 0, sizeof c);
+    struct iovec v = {"cred", 4};
+    struct msghdr m = {.msg_iov = &v, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf};
+    c.h.cmsg_level = SOL_SOCKET;
+    c.h.cmsg_type = SCM_CREDENTIALS;
+    c.h.cmsg_len = len;
+    struct ucred u = {pid, uid, gid};
+    memcpy(CMSG_DATA(&c.h), &u, sizeof u);
+    return sendmsg(fd, &m, 0);
+}
+
+static void credentials(void) {
+    int sv[2], on = 1;
+    T(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv));
+    T(send(sv[0], "before", 6, 0));
+    T(setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof on));
+    show_creds("queued before", sv[1], 256);
+    T(send(sv[0], "plain", 5, 0));
+    show_creds("passcred", sv[1], 256);
+    T(write(sv[0], "write", 5));
+    show_creds("short", sv[1], 20);
+    T(send(sv[0], "tiny", 4, 0));
+    show_creds("tiny", sv[1], 8);
+    T(send_creds(sv[0], getpid(), getuid(), getgid(), CMSG_LEN(sizeof(struct ucred))));
+    show_creds("explicit", sv[1], 256);
+    T(send_creds(sv[0], getpid(), getuid(), getgid(), CMSG_LEN(sizeof(struct ucred)) - 1));
+    T(send_creds(sv[0], 0x3ffffff0, getuid(), getgid(), CMSG_LEN(sizeof(struct ucred))));
+    if (getuid() != 0) {
+        T(send_creds(sv[0], getpid(), getuid() + 1, getgid(), CMSG_LEN(sizeof(struct ucred))));
+        T(send_creds(sv[0], getpid(), getuid(), getgid() + 1, CMSG_LEN(sizeof(struct ucred))));
+    }
+    /* with files: the credentials come first */
+    int p[2];
+    T(pipe(p));
+    T(send_fds(sv[0], p, 1, "fd"));
+    show_creds("with rights", sv[1], 256);
+    close(p[0]);
+    close(p[1]);
+    /* from a child: its own pid */
+    if (fork() == 0) {
+        send(sv[0], "child", 5, 0);
+        _exit(0);
+    }
+    wait(NULL);
+    char data[8];
+    union {
+        struct cmsghdr h;
+        char buf[64];
+    } c;
+    struct iovec v = {data, sizeof data};
+    struct msghdr m = {.msg_iov = &v, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf};
+    T(recvmsg(sv[1], &m, 0));
+    struct ucred u;
+    memcpy(&u, CMSG_DATA(&c.h), sizeof u);
+    printf("child pid differs %d, positive %d\n", u.pid != getpid(), u.pid > 0);
+    /* a sender with SO_PASSCRED and no name autobinds */
+    int snd = socket(AF_UNIX, SOCK_DGRAM, 0);
+    T(setsockopt(snd, SOL_SOCKET, SO_PASSCRED, &on, sizeof on));
+    struct sockaddr_un me;
+    socklen_t ml = sizeof me;
+    T(getsockname(snd, (struct sockaddr *)&me, &ml));
+    printf("before send len %u\n", ml);
+    struct sockaddr_un ab = {.sun_family = AF_UNIX};
+    memcpy(ab.sun_path, "\0umk-cred-test", 14);
+    socklen_t alen = offsetof(struct sockaddr_un, sun_path) + 14;
+    int rcv = socket(AF_UNIX, SOCK_DGRAM, 0);
+    T(bind(rcv, (struct sockaddr *)&ab, alen));
+    T(sendto(snd, "auto", 4, 0, (struct sockaddr *)&ab, alen));
+    ml = sizeof me;
+    T(getsockname(snd, (struct sockaddr *)&me, &ml));
+    printf("after send len %u first byte %d\n", ml, me.sun_path[0]);
+    show_from("autobound sender", rcv);
+    /* a stream pair */
+    int st[2];
+    T(socketpair(AF_UNIX, SOCK_STREAM, 0, st));
+    T(setsockopt(st[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof on));
+    T(send(st[0], "stream", 6, 0));
+    show_creds("stream", st[1], 256);
+    close(st[0]);
+    close(st[1]);
+    close(snd);
+    close(rcv);
+    close(sv[0]);
+    close(sv[1]);
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
     pairs();
@@ -469,6 +828,9 @@ int main(void) {
     char dir[] = "/tmp/umk-unix-XXXXXX";
     if (!mkdtemp(dir)) return 1;
     server(dir);
+    datagrams(dir);
+    batches();
+    credentials();
     rmdir(dir);
     return 0;
 }

@@ -1,4 +1,5 @@
-// UnixSocketTests.swift: AF_UNIX sockets compared with native runs: unix.c (socketpair of each type with data
+// UnixSocketTests.swift: AF_UNIX sockets compared with native runs: unix.c (datagrams to an address and
+// connected, recvmmsg/sendmmsg, SCM_CREDENTIALS; socketpair of each type with data
 // both ways, peeking, non-blocking and MSG_WAITALL reads, iovecs, message boundaries, shutdown and close, EPIPE
 // and SIGPIPE, the options, names, fstat, FIONREAD and poll; SCM_RIGHTS; a server on a path and on an abstract name with
 // forked clients, EADDRINUSE, ECONNREFUSED, a full backlog; hostile arguments), and python3's

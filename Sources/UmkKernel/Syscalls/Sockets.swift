@@ -2,10 +2,10 @@ import CLinuxABI
 
 // Sockets.swift: the socket family (net/socket.c, net/unix/af_unix.c). AF_UNIX is the only family: stream,
 // datagram and seqpacket pairs from socketpair, stream sockets bound to a path or an abstract name (listening,
-// connecting, accepting), and files passed with SCM_RIGHTS. Other families answer EAFNOSUPPORT; a call that
+// connecting, accepting), datagram sockets bound to either and sent to by address or connected, and files
+// passed with SCM_RIGHTS. Other families answer EAFNOSUPPORT; a call that
 // takes a socket fd answers EBADF for a bad fd and ENOTSOCK for a file that is not a socket. The socket itself
-// lives in VFS/UnixSocket.swift. FIXME: datagrams to an address, MSG_OOB, SO_PASSCRED credentials, recvmmsg and
-// sendmmsg, and the garbage collection of sockets in flight inside each other (a cycle is leaked).
+// lives in VFS/UnixSocket.swift, recvmmsg and sendmmsg in SocketBatches.swift. FIXME: MSG_OOB, and the garbage collection of sockets in flight inside each other (a cycle is leaked).
 enum MSG {
     static let OOB: Int32 = 0x1, PEEK: Int32 = 0x2, CTRUNC: Int32 = 0x8, TRUNC: Int32 = 0x20, DONTWAIT: Int32 = 0x40
     static let WAITALL: Int32 = 0x100, NOSIGNAL: Int32 = 0x4000, CMSG_CLOEXEC: Int32 = 0x4000_0000
@@ -27,25 +27,25 @@ extension SyscallTable {
         add(53, [.int, .hex, .int, .pointer], .partial("AF_UNIX only; other families EAFNOSUPPORT")) { k, t, a throws(LinuxErrno) in
             try k.sysSocketpair(t, a)
         }
-        add(42, [.fd, .pointer, .int], .partial("AF_UNIX stream and seqpacket; no datagram connect")) { k, t, a throws(LinuxErrno) in
+        add(42, [.fd, .pointer, .int]) { k, t, a throws(LinuxErrno) in
             try k.sysConnect(t, a)
         }
         add(43, [.fd, .pointer, .pointer]) { k, t, a throws(LinuxErrno) in try k.sysAccept(t, a, flags: 0) }
         add(288, [.fd, .pointer, .pointer, .hex]) { k, t, a throws(LinuxErrno) in try k.sysAccept(t, a, flags: a.int(3)) }
-        add(44, [.fd, .inBuffer(2), .uint, .hex, .pointer, .int], .partial("no datagrams to an address; no MSG_OOB")) {
+        add(44, [.fd, .inBuffer(2), .uint, .hex, .pointer, .int], .partial("no MSG_OOB")) {
             k, t, a throws(LinuxErrno) in try k.sysSendto(t, a)
         }
         add(45, [.fd, .outBuffer, .uint, .hex, .pointer, .pointer], .partial("no MSG_OOB")) { k, t, a throws(LinuxErrno) in
             try k.sysRecvfrom(t, a)
         }
-        add(46, [.fd, .pointer, .hex], .partial("SCM_RIGHTS; SCM_CREDENTIALS accepted, not passed on")) {
+        add(46, [.fd, .pointer, .hex], .partial("no MSG_OOB")) {
             k, t, a throws(LinuxErrno) in try k.sysSendmsg(t, a)
         }
-        add(47, [.fd, .pointer, .hex], .partial("SCM_RIGHTS only; no SO_PASSCRED credentials; MSG_PEEK passes no files")) { k, t, a throws(LinuxErrno) in
+        add(47, [.fd, .pointer, .hex], .partial("no MSG_OOB; MSG_PEEK passes no files")) { k, t, a throws(LinuxErrno) in
             try k.sysRecvmsg(t, a)
         }
         add(48, [.fd, .int]) { k, t, a throws(LinuxErrno) in try k.sysShutdown(t, a) }
-        add(49, [.fd, .pointer, .int], .partial("datagram sockets bind but cannot be sent to by address")) { k, t, a throws(LinuxErrno) in
+        add(49, [.fd, .pointer, .int]) { k, t, a throws(LinuxErrno) in
             try k.sysBind(t, a)
         }
         add(50, [.fd, .int]) { k, t, a throws(LinuxErrno) in try k.sysListen(t, a) }
@@ -66,12 +66,7 @@ extension SyscallTable {
         add(55, [.fd, .int, .int, .pointer, .pointer], .partial("SOL_SOCKET basics only")) { k, t, a throws(LinuxErrno) in
             try k.sysGetsockopt(t, a)
         }
-        for nr in [299, 307] {  // recvmmsg, sendmmsg
-            add(nr, [.fd, .pointer, .uint, .hex], .partial("not yet: EOPNOTSUPP on a socket")) { k, t, a throws(LinuxErrno) in
-                _ = try k.socket(t, a.int(0))
-                throw .EOPNOTSUPP
-            }
-        }
+        addSocketBatchCalls()
     }
 }
 
@@ -178,14 +173,9 @@ extension Kernel {
                (try? t.process.pathWalk.resolve(name, from: start, followFinal: false)) != nil { throw .EADDRINUSE }
             throw .EINVAL
         }
-        if name.isEmpty {  // autobind: an abstract name of five hex digits, ENOSPC when all are taken
-            var tries = 0
-            repeat {
-                tries += 1
-                guard tries <= 0x100000 else { throw .ENOSPC }
-                lastAutobind = (lastAutobind + 1) & 0xfffff
-                name = [0] + Array(String(lastAutobind, radix: 16).leftPadded(5).utf8)
-            } while abstractSockets[name]?.socket != nil
+        if name.isEmpty {
+            try autobind(s)
+            return .value(0)
         }
         if name[0] == 0 {
             if abstractSockets[name]?.socket != nil { throw .EADDRINUSE }
@@ -211,6 +201,58 @@ extension Kernel {
         return .value(0)
     }
 
+    /// unix_autobind: an abstract name of five hex digits, ENOSPC when all are taken.
+    func autobind(_ s: UnixSocket) throws(LinuxErrno) {
+        var name: [UInt8]
+        var tries = 0
+        repeat {
+            tries += 1
+            guard tries <= 0x100000 else { throw .ENOSPC }
+            lastAutobind = (lastAutobind + 1) & 0xfffff
+            name = [0] + Array(String(lastAutobind, radix: 16).leftPadded(5).utf8)
+        } while abstractSockets[name]?.socket != nil
+        abstractSockets[name] = BoundSocket(socket: s)
+        s.address = name
+    }
+
+    /// A datagram sender with SO_PASSCRED and no name gets one, so its receiver can tell who sent.
+    func autobindIfPassingCredentials(_ s: UnixSocket) throws(LinuxErrno) {
+        if !s.isStream && s.address.isEmpty && s.options[Kernel.SO_PASSCRED] == 1 { try autobind(s) }
+    }
+
+    /// The datagram socket an address names (unix_find_other): the walk's errors, ECONNREFUSED when nothing
+    /// is bound, EPROTOTYPE for a path of another type (an abstract name of another type is not found).
+    func datagramTarget(_ t: Task, _ s: UnixSocket, _ name: [UInt8]) throws(LinuxErrno) -> UnixSocket {
+        let target = try lookupSocket(t, name)
+        guard target.type == s.type else { throw name[0] == 0 ? .ECONNREFUSED : .EPROTOTYPE }
+        return target
+    }
+
+    /// unix_dgram_connect: AF_UNSPEC dissolves the association; otherwise the target becomes the only
+    /// destination of sends without an address, and the socket receives only from it.
+    func connectDatagram(_ t: Task, _ s: UnixSocket, _ address: GuestAddress, _ length: Int32) throws(LinuxErrno)
+        -> SyscallOutcome
+    {
+        guard length >= 0, Int(length) <= SOL.sockaddrStorage else { throw .EINVAL }
+        guard length >= Int32(SOL.sunPathOffset) else { throw .EINVAL }
+        let family = try t.mm.read(address, as: UInt16.self)
+        if family == 0 {  // AF_UNSPEC
+            s.peer = nil
+            s.state = .unconnected
+            s.peerAddress = []
+            return .value(0)
+        }
+        guard let name = try readAddress(t, address, length) else { throw .EINVAL }
+        try autobindIfPassingCredentials(s)
+        let target = try datagramTarget(t, s, name)
+        if let other = target.peer, other !== s { throw .EPERM }  // unix_may_send
+        // FIXME: Linux drops what is queued on a socket that changes its peer (unix_dgram_disconnected).
+        s.peer = target
+        s.state = .connected
+        s.peerAddress = target.address
+        return .value(0)
+    }
+
     func sysListen(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
         let s = try socket(t, a.int(0))
         guard s.isConnectionBased else { throw .EOPNOTSUPP }
@@ -225,8 +267,8 @@ extension Kernel {
 
     func sysConnect(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
         let s = try socket(t, a.int(0))
+        if !s.isConnectionBased { return try connectDatagram(t, s, a.address(1), a.int(2)) }
         guard let name = try readAddress(t, a.address(1), a.int(2)) else { throw .EINVAL }
-        guard s.isConnectionBased else { throw .EOPNOTSUPP }
         let listener = try lookupSocket(t, name)
         // An abstract name is found only among sockets of the same type; a path finds its socket.
         guard listener.type == s.type else { throw name[0] == 0 ? .ECONNREFUSED : .EPROTOTYPE }
@@ -299,15 +341,19 @@ extension Kernel {
     /// A send on a socket: EAGAIN waits on the socket's queue unless it or the call is non-blocking; a
     /// blocking stream send waits until all is sent, keeping its progress in the task across restarts; EPIPE
     /// raises SIGPIPE unless MSG_NOSIGNAL.
-    func socketSend(_ t: Task, _ s: UnixSocket, _ io: IOSequence, flags: Int32, files: [OpenFile] = []) throws(LinuxErrno)
+    /// A datagram send waits for room on its destination's queue.
+    func socketSend(_ t: Task, _ s: UnixSocket, _ io: IOSequence, flags: Int32, files: [OpenFile] = [],
+                    to target: UnixSocket? = nil, credentials: (Int32, UInt32, UInt32)? = nil) throws(LinuxErrno)
         -> SyscallOutcome
     {
         guard flags & MSG.OOB == 0 else { throw .EOPNOTSUPP }
         let nonblocking = s.isNonblocking || flags & MSG.DONTWAIT != 0
         let total = io.count
         let done = s.isStream ? min(t.ioProgress, total) : 0
+        let waitQueue = s.isConnectionBased ? s.queue : (target ?? s.peer ?? s).queue
         do {
-            let n = try s.send(from: io.dropFirst(done), files: done == 0 ? files : [])
+            let n = try s.send(from: io.dropFirst(done), files: done == 0 ? files : [], to: target,
+                               credentials: credentials ?? senderCredentials(t), explicit: credentials != nil)
             if s.isStream && !nonblocking && done + n < total {
                 t.ioProgress = done + n
                 return .block(s.queue)
@@ -315,7 +361,7 @@ extension Kernel {
             t.ioProgress = 0
             return .value(done + n)
         } catch .EAGAIN {
-            if !nonblocking { return .block(s.queue) }
+            if !nonblocking { return .block(waitQueue) }
             t.ioProgress = 0
             if done > 0 { return .value(done) }
             throw .EAGAIN
@@ -354,21 +400,37 @@ extension Kernel {
     }
 
     /// A destination address on a send: a connected stream has one already (EISCONN), an unconnected one
-    /// cannot take one (EOPNOTSUPP). FIXME: datagrams to a bound address.
-    func checkDestination(_ t: Task, _ s: UnixSocket, _ address: GuestAddress, _ length: Int32) throws(LinuxErrno) {
-        guard address.raw != 0, length != 0 else { return }
+    /// cannot take one (EOPNOTSUPP); seqpacket ignores it once connected (ENOTCONN before); a datagram goes
+    /// to the socket bound there.
+    func destination(_ t: Task, _ s: UnixSocket, _ address: GuestAddress, _ length: Int32) throws(LinuxErrno)
+        -> UnixSocket?
+    {
+        guard address.raw != 0, length != 0 else { return nil }
         guard length >= 0, Int(length) <= SOL.sockaddrStorage else { throw .EINVAL }
-        _ = try t.mm.readBytes(address, Int(length))
-        if s.isConnectionBased { throw s.state == .connected ? .EISCONN : .EOPNOTSUPP }
-        throw .EOPNOTSUPP
+        let bytes = try t.mm.readBytes(address, Int(length))
+        if s.isStream { throw s.state == .connected ? .EISCONN : .EOPNOTSUPP }
+        if s.isConnectionBased {
+            guard s.state == .connected else { throw .ENOTCONN }
+            return nil
+        }
+        _ = bytes
+        guard let name = try readAddress(t, address, length) else { throw .EINVAL }
+        try autobindIfPassingCredentials(s)
+        return try datagramTarget(t, s, name)
+    }
+
+    /// The credentials a message carries (scm_send's default): the sender's pid, real uid and real gid.
+    func senderCredentials(_ t: Task) -> (Int32, UInt32, UInt32) {
+        (t.process.pid, t.process.credentials.uid, t.process.credentials.gid)
     }
 
     func sysSendto(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
         let s = try socket(t, a.int(0))
         let n = min(a.count(2), Kernel.maxIOCount)
-        try checkDestination(t, s, a.address(4), a.int(5))
+        let target = try destination(t, s, a.address(4), a.int(5))
         let io = try t.mm.ioSequence(a.address(1), n, write: false, partial: true)
-        return try socketSend(t, s, io, flags: a.int(3))
+        if target == nil { try autobindIfPassingCredentials(s) }
+        return try socketSend(t, s, io, flags: a.int(3), to: target)
     }
 
     func sysRecvfrom(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
@@ -378,8 +440,13 @@ extension Kernel {
         let flags = a.int(3)
         let (outcome, whole, _) = try socketReceive(t, s, io, flags: flags)  // files without recvmsg are closed
         guard case .value(let got) = outcome else { return outcome }
-        if a.address(4).raw != 0 { try putAddress(t, s.peer?.address ?? [], a.address(4), a.address(5), unnamedLength: 0) }
+        if a.address(4).raw != 0 { try putAddress(t, senderAddress(s), a.address(4), a.address(5), unnamedLength: 0) }
         return .value(flags & MSG.TRUNC != 0 && !s.isStream ? whole : got)
+    }
+
+    /// The address of who sent what a receive took: a stream's peer, a message's sender.
+    func senderAddress(_ s: UnixSocket) -> [UInt8] {
+        s.isStream ? s.peer?.address ?? [] : s.lastOrigin.address
     }
 
     /// The buffer a receive fills: a bad one is EFAULT only once there is something to put in it (an empty
@@ -410,31 +477,40 @@ extension Kernel {
     }
 
     func sysSendmsg(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
-        let s = try socket(t, a.int(0))
-        let m = a.address(1)
+        try sendMessage(t, try socket(t, a.int(0)), a.address(1), flags: a.int(2))
+    }
+
+    /// ___sys_sendmsg: one msghdr at `m`.
+    func sendMessage(_ t: Task, _ s: UnixSocket, _ m: GuestAddress, flags: Int32) throws(LinuxErrno) -> SyscallOutcome {
         let name = try t.mm.read(m, as: UInt64.self)
         let nameLength = try t.mm.read(m.advanced(by: 8), as: Int32.self)
         let iov = try t.mm.read(m.advanced(by: 16), as: UInt64.self)
         let iovCount = try t.mm.read(m.advanced(by: 24), as: UInt64.self)
         let control = try t.mm.read(m.advanced(by: 32), as: UInt64.self)
         let controlLength = try t.mm.read(m.advanced(by: 40), as: UInt64.self)
-        try checkDestination(t, s, GuestAddress(name), nameLength)
-        let files = try controlFiles(t, GuestAddress(control), controlLength)
+        let target = try destination(t, s, GuestAddress(name), nameLength)
+        let (files, credentials) = try controlMessages(t, GuestAddress(control), controlLength)
         let io = try messageIO(t, GuestAddress(iov), iovCount, write: false)
-        return try socketSend(t, s, io, flags: a.int(2), files: files)
+        if target == nil { try autobindIfPassingCredentials(s) }
+        return try socketSend(t, s, io, flags: flags, files: files, to: target, credentials: credentials)
     }
 
     static let SCM_RIGHTS: Int32 = 1, SCM_CREDENTIALS: Int32 = 2, maxRights = 253  // SCM_MAX_FD
     static let maxControl = 20480  // net.core.optmem_max
 
     /// __scm_send: the files of the SCM_RIGHTS messages among a sendmsg's control messages (EBADF for a bad
-    /// fd, EINVAL for a malformed header or more than SCM_MAX_FD files). SCM_CREDENTIALS is accepted and not
-    /// passed on; messages of other levels are ignored.
-    func controlFiles(_ t: Task, _ control: GuestAddress, _ length: UInt64) throws(LinuxErrno) -> [OpenFile] {
-        guard length >= 16 else { return [] }
+    /// fd, EINVAL for a malformed header or more than SCM_MAX_FD files), and the credentials of an
+    /// SCM_CREDENTIALS message (scm_check_creds: EPERM for ids the sender may not claim, ESRCH for no such
+    /// process); messages of other levels are ignored.
+    func controlMessages(_ t: Task, _ control: GuestAddress, _ length: UInt64) throws(LinuxErrno)
+        -> ([OpenFile], (Int32, UInt32, UInt32)?)
+    {
+        guard length >= 16 else { return ([], nil) }
         guard length <= UInt64(Kernel.maxControl) else { throw .ENOBUFS }
         let bytes = try t.mm.readBytes(control, Int(length))
         var files: [OpenFile] = []
+        var credentials: (Int32, UInt32, UInt32)? = nil
+        func u32(_ p: Int) -> UInt32 { bytes[p..<p + 4].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) } }
         var at = 0
         while at + 16 <= bytes.count {
             let cmsgLength = bytes[at..<at + 8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
@@ -453,30 +529,45 @@ extension Kernel {
                         files.append(try t.process.fds.get(fd))
                     }
                 case Kernel.SCM_CREDENTIALS:
-                    break
+                    guard end - at == 28 else { throw .EINVAL }  // CMSG_LEN(sizeof(struct ucred))
+                    let c = (Int32(bitPattern: u32(at + 16)), u32(at + 20), u32(at + 24))
+                    try checkCredentials(t, c)
+                    credentials = c
                 default:
                     throw .EINVAL
                 }
             }
             at = (end + 7) & ~7
         }
-        return files
+        return (files, credentials)
+    }
+
+    /// scm_check_creds: a process may claim its own pid (any with CAP_SYS_ADMIN, here root), one of its
+    /// real, effective or saved uids and gids (any with CAP_SETUID and CAP_SETGID).
+    func checkCredentials(_ t: Task, _ c: (Int32, UInt32, UInt32)) throws(LinuxErrno) {
+        let p = t.process, me = p.credentials, root = me.euid == 0
+        guard c.0 == p.pid || root else { throw .EPERM }
+        guard [me.uid, me.euid, me.suid].contains(c.1) || root else { throw .EPERM }
+        guard [me.gid, me.egid, me.sgid].contains(c.2) || root else { throw .EPERM }
+        guard c.0 > 0, processes[c.0] != nil else { throw .ESRCH }
     }
 
     func sysRecvmsg(_ t: Task, _ a: SyscallArgs) throws(LinuxErrno) -> SyscallOutcome {
-        let s = try socket(t, a.int(0))
-        let m = a.address(1)
+        try receiveMessage(t, try socket(t, a.int(0)), a.address(1), flags: a.int(2))
+    }
+
+    /// ___sys_recvmsg: one msghdr at `m`, its name, control and flags filled.
+    func receiveMessage(_ t: Task, _ s: UnixSocket, _ m: GuestAddress, flags: Int32) throws(LinuxErrno) -> SyscallOutcome {
         let name = try t.mm.read(m, as: UInt64.self)
         let iov = try t.mm.read(m.advanced(by: 16), as: UInt64.self)
         let iovCount = try t.mm.read(m.advanced(by: 24), as: UInt64.self)
         let io = try messageIO(t, GuestAddress(iov), iovCount, write: true)
-        let flags = a.int(2)
-        let control = try t.mm.read(m.advanced(by: 32), as: UInt64.self)
+                let control = try t.mm.read(m.advanced(by: 32), as: UInt64.self)
         let controlLength = try t.mm.read(m.advanced(by: 40), as: UInt64.self)
         let (outcome, whole, files) = try socketReceive(t, s, io, flags: flags)
         guard case .value(let got) = outcome else { return outcome }
         if name != 0 {
-            try putAddress(t, s.peer?.address ?? [], GuestAddress(name), m.advanced(by: 8), unnamedLength: 0)
+            try putAddress(t, senderAddress(s), GuestAddress(name), m.advanced(by: 8), unnamedLength: 0)
         } else {
             try t.mm.write(m.advanced(by: 8), Int32(0))
         }
@@ -484,8 +575,28 @@ extension Kernel {
         var used = 0
         // ___sys_recvmsg keeps MSG_CMSG_CLOEXEC of the call's flags in msg_flags.
         var messageFlags: Int32 = (!s.isStream && whole > got ? MSG.TRUNC : 0) | flags & MSG.CMSG_CLOEXEC
+        // scm_recv: SO_PASSCRED's SCM_CREDENTIALS comes before the files, cut short by a short buffer.
+        if s.options[Kernel.SO_PASSCRED] == 1 {
+            if controlLength < 16 {
+                messageFlags |= MSG.CTRUNC
+            } else {
+                var b = ByteWriter(count: 28)
+                b.put(UInt64(min(controlLength, 28)), at: 0)  // put_cmsg: the length of what fits
+                b.put(SOL.SOCKET, at: 8)
+                b.put(Kernel.SCM_CREDENTIALS, at: 12)
+                let c = s.lastOrigin.credentials
+                b.put(c.0, at: 16)
+                b.put(c.1, at: 20)
+                b.put(c.2, at: 24)
+                if controlLength < 28 { messageFlags |= MSG.CTRUNC }
+                let n = Int(min(controlLength, 28))
+                try t.mm.writeBytes(GuestAddress(control), Array(b.bytes[..<n]))
+                used = Int(min(controlLength, 32))
+            }
+        }
+        let controlRest = controlLength - UInt64(used)
         if !files.isEmpty {
-            let room = controlLength >= 16 ? Int(min(controlLength - 16, UInt64(4 * files.count))) / 4 : 0
+            let room = controlRest >= 16 ? Int(min(controlRest - 16, UInt64(4 * files.count))) / 4 : 0
             if room < files.count { messageFlags |= MSG.CTRUNC }
             if room > 0 {
                 let p = t.process
@@ -505,12 +616,12 @@ extension Kernel {
                     b.put(Kernel.SCM_RIGHTS, at: 12)
                     for (i, fd) in fds.enumerated() { b.put(fd, at: 16 + 4 * i) }
                     do {
-                        try t.mm.writeBytes(GuestAddress(control), b.bytes)
+                        try t.mm.writeBytes(GuestAddress(control).advanced(by: used), b.bytes)
                     } catch {
                         for fd in fds { try? p.fds.close(fd) }
                         throw error
                     }
-                    used = min((16 + 4 * fds.count + 7) & ~7, Int(controlLength))
+                    used += min((16 + 4 * fds.count + 7) & ~7, Int(controlRest))
                 }
             }
         }
@@ -522,7 +633,7 @@ extension Kernel {
     // MARK: options
 
     static let SO_TYPE: Int32 = 3, SO_ERROR: Int32 = 4, SO_SNDBUF: Int32 = 7, SO_RCVBUF: Int32 = 8
-    static let SO_PEERCRED: Int32 = 17, SO_ACCEPTCONN: Int32 = 30, SO_PROTOCOL: Int32 = 38, SO_DOMAIN: Int32 = 39
+    static let SO_PASSCRED: Int32 = 16, SO_PEERCRED: Int32 = 17, SO_ACCEPTCONN: Int32 = 30, SO_PROTOCOL: Int32 = 38, SO_DOMAIN: Int32 = 39
     /// Options kept as a flag: SO_REUSEADDR, SO_DONTROUTE, SO_BROADCAST, SO_KEEPALIVE, SO_OOBINLINE, SO_PASSCRED.
     static let flagOptions: Set<Int32> = [2, 5, 6, 9, 10, 16]
     /// Options kept as a value: SO_PRIORITY, SO_RCVLOWAT, SO_SNDLOWAT.

@@ -85,6 +85,13 @@ extension Kernel {
         t.interrupted = false
         t.sigwaitSet = nil
         t.fifoOpen = nil
+        t.batchDeadline = nil
+        if t.batchProgress > 0 {  // recvmmsg and sendmmsg answer the messages moved
+            t.regs.rax = UInt64(t.batchProgress)
+            t.batchProgress = 0
+            t.ioProgress = 0
+            return
+        }
         if t.ioProgress > 0 {
             t.regs.rax = UInt64(t.ioProgress)
             t.ioProgress = 0

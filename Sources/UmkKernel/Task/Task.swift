@@ -188,6 +188,10 @@ final class Task {
     var completion: Int?
     /// Bytes a blocking write has already moved, across its restarts.
     var ioProgress = 0
+    /// Messages a blocking recvmmsg or sendmmsg has already moved, across its restarts, and recvmmsg's
+    /// deadline on the host monotonic clock.
+    var batchProgress = 0
+    var batchDeadline: Int64?
     /// A FIFO open waiting for its partner: the end it holds meanwhile, and the partner's open count then.
     var fifoOpen: (end: PipeEnd, partnerOpens: Int)?
     /// --strace's record of a call that blocked, printed when a waker completes it.

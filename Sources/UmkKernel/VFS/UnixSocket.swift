@@ -14,8 +14,17 @@ final class UnixSocket: OpenFile {
     static let maxBuffer = 212992  // net.core.wmem_max and rmem_max
     static let maxMessages = 4096  // zero-length datagrams still take kernel memory
     static let maxBacklog = 4096  // net.core.somaxconn
+    static let SO_PASSCRED: Int32 = 16
+    /// The credentials of a message sent with no SO_PASSCRED on either end: no pid, the overflow uid and gid.
+    static let nobody: (Int32, UInt32, UInt32) = (0, 65534, 65534)
 
     enum State { case unconnected, listening, connected }
+
+    /// A message's sender: its bound address when it sent (empty when unnamed) and its pid, uid and gid.
+    struct Origin {
+        var address: [UInt8]
+        var credentials: (Int32, UInt32, UInt32)
+    }
 
     unowned let kernel: Kernel
     let type: Int32
@@ -30,6 +39,10 @@ final class UnixSocket: OpenFile {
     private var messages: [[UInt8]] = []
     /// The files each message carries (SCM_RIGHTS), in flight until a recvmsg installs them.
     private var rights: [[OpenFile]] = []
+    /// Who sent each message: the sender's address then and its credentials (SCM_CREDENTIALS).
+    private var origins: [Origin] = []
+    /// The origin of the message the last receive took or peeked (recvfrom's address, SCM_CREDENTIALS).
+    private(set) var lastOrigin = Origin(address: [], credentials: (0, 65534, 65534))
     private var first = 0
     private var offset = 0
     private(set) var queued = 0
@@ -68,9 +81,10 @@ final class UnixSocket: OpenFile {
            kernel.abstractSockets[address]?.socket == nil {
             kernel.abstractSockets[address] = nil
         }
-        if let peer {
+        // A datagram socket may be connected to one that is connected elsewhere: leave that one's peer alone
+        // (inside deinit a weak reference to this socket reads nil, so a peer pointing here reads nil too).
+        if let peer, peer.peer == nil {
             if type != UnixSocket.DGRAM { peer.shutdown = UnixSocket.shutReceive | UnixSocket.shutSend }
-            peer.peer = nil
             kernel.wake(peer.queue, events: POLL.IN | POLL.OUT | POLL.HUP | POLL.RDHUP)
         }
         // Connections never accepted go with the listener: their clients see the end of the stream.
@@ -95,6 +109,7 @@ final class UnixSocket: OpenFile {
     /// Returns the bytes copied and, for a message, its whole length (MSG_TRUNC).
     func receive(into io: IOSequence, peek: Bool) -> (Int, Int, [OpenFile]) {
         guard first < messages.count else { return (0, 0, []) }
+        lastOrigin = origins[first]
         if !isStream {
             let m = messages[first]
             let n = io.copyOut(m)
@@ -140,10 +155,12 @@ final class UnixSocket: OpenFile {
         if first == messages.count {
             messages.removeAll(keepingCapacity: true)
             rights.removeAll(keepingCapacity: true)
+            origins.removeAll(keepingCapacity: true)
             first = 0
         } else if first > 1024 {
             messages.removeFirst(first)
             rights.removeFirst(first)
+            origins.removeFirst(first)
             first = 0
         }
     }
@@ -151,9 +168,10 @@ final class UnixSocket: OpenFile {
     var hasMessage: Bool { first < messages.count }
     var messageCount: Int { messages.count - first }
 
-    func append(_ bytes: [UInt8], files: [OpenFile]) {
+    func append(_ bytes: [UInt8], files: [OpenFile], origin: Origin) {
         messages.append(bytes)
         rights.append(files)
+        origins.append(origin)
         queued += bytes.count
     }
 
@@ -172,17 +190,38 @@ final class UnixSocket: OpenFile {
         let wasFull = peer.map { !$0.isWritable(into: self) } ?? false
         let r = receive(into: io, peek: peek)
         if !peek, let peer { kernel.wake(peer.queue, events: POLL.OUT | POLL.WRNORM, watchers: wasFull) }
+        // Senders to this datagram socket by address wait for room on its own queue.
+        if !peek && !isConnectionBased { kernel.wake(queue, events: POLL.OUT | POLL.WRNORM, watchers: false) }
         return r
     }
 
-    func send(from io: IOSequence, files: [OpenFile] = []) throws(LinuxErrno) -> Int {
+    /// unix_dgram_sendmsg's target: the given socket, else the connected peer. A connected datagram socket
+    /// that lost its peer answers ECONNREFUSED once and is unconnected after (ENOTCONN).
+    func destination(_ target: UnixSocket?) throws(LinuxErrno) -> UnixSocket {
+        if let target { return target }
+        if let peer { return peer }
+        if state == .connected {
+            if isConnectionBased { throw .EPIPE }
+            state = .unconnected
+            peerAddress = []
+            throw .ECONNREFUSED
+        }
+        throw .ENOTCONN
+    }
+
+    /// Sends to the peer, or for a datagram socket to `target` (sendto with an address). A datagram socket
+    /// connected elsewhere takes messages only from its peer (unix_may_send: EPERM).
+    func send(from io: IOSequence, files: [OpenFile] = [], to target: UnixSocket? = nil,
+              credentials: (Int32, UInt32, UInt32) = UnixSocket.nobody, explicit: Bool = false) throws(LinuxErrno) -> Int {
         if state == .listening { throw .EINVAL }
         if shutdown & UnixSocket.shutSend != 0 { throw .EPIPE }
-        guard let peer else {
-            if state == .connected { throw isConnectionBased ? .EPIPE : .ECONNREFUSED }
-            throw isConnectionBased ? .ENOTCONN : .EDESTADDRREQ
-        }
+        let peer = try destination(target)
+        if !isConnectionBased, let other = peer.peer, other !== self { throw .EPERM }
         if peer.shutdown & UnixSocket.shutReceive != 0 { throw .EPIPE }
+        // unix_maybe_add_creds: a message carries credentials given explicitly, or the sender's when either
+        // end has SO_PASSCRED then; otherwise no pid and the overflow ids.
+        let passing = options[UnixSocket.SO_PASSCRED] == 1 || peer.options[UnixSocket.SO_PASSCRED] == 1
+        let origin = Origin(address: address, credentials: explicit || passing ? credentials : UnixSocket.nobody)
         let total = io.count
         if isStream && total == 0 { return 0 }  // nothing to queue: an empty message would read as end of file
         let room = sendBuffer - peer.queued
@@ -190,7 +229,7 @@ final class UnixSocket: OpenFile {
             guard room > 0, peer.messageCount < UnixSocket.maxMessages else { throw .EAGAIN }
             var bytes: [UInt8] = []
             let n = io.append(to: &bytes, limit: room)
-            peer.append(bytes, files: files)
+            peer.append(bytes, files: files, origin: origin)
             kernel.wake(peer.queue, events: POLL.IN | POLL.RDNORM)
             return n
         }
@@ -198,7 +237,7 @@ final class UnixSocket: OpenFile {
         guard room >= total, peer.messageCount < UnixSocket.maxMessages else { throw .EAGAIN }
         var bytes: [UInt8] = []
         _ = io.append(to: &bytes)
-        peer.append(bytes, files: files)
+        peer.append(bytes, files: files, origin: origin)
         kernel.wake(peer.queue, events: POLL.IN | POLL.RDNORM)
         return total
     }
@@ -207,7 +246,9 @@ final class UnixSocket: OpenFile {
     func isWritable(into peer: UnixSocket) -> Bool { peer.queued * 4 <= sendBuffer && peer.messageCount < UnixSocket.maxMessages }
 
     override func read(into io: IOSequence) throws(LinuxErrno) -> Int { try recv(into: io).0 }
-    override func write(from io: IOSequence) throws(LinuxErrno) -> Int { try send(from: io) }
+    override func write(from io: IOSequence) throws(LinuxErrno) -> Int {
+        try send(from: io, credentials: kernel.current.map { kernel.senderCredentials($0) } ?? UnixSocket.nobody)
+    }
 
     override var waitQueue: WaitQueue? { queue }
     override var writesCompletely: Bool { isStream }
