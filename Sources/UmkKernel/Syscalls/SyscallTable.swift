@@ -111,6 +111,9 @@ struct SyscallTable {
         t.addSchedulingCalls()
         t.addTimerCalls()
         t.addMountCalls()
+        t.addSharedMemoryCalls()
+        t.addSemaphoreCalls()
+        t.addMessageQueueCalls()
         return t
     }()
 }
