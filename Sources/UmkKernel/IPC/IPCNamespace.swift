@@ -184,6 +184,12 @@ final class IPCNamespace {
     /// Messages handed straight to a waiting msgrcv (pipelined_send), by the receiving task's tid: the task
     /// copies it out when it runs again.
     var handedMessages: [Int32: Message] = [:]
+    /// POSIX message queues by name (without its '/'); how many exist, named or still open; the
+    /// RLIMIT_MSGQUEUE bytes of each real uid; the inode numbers fstat shows.
+    var posixQueues: [[UInt8]: PosixQueue] = [:]
+    var posixQueueCount = 0
+    var posixQueueBytes: [UInt32: Int] = [:]
+    var nextQueueIno: UInt64 = 1
     /// Messages (queued or handed) and their bytes, for MSG_INFO.
     var messageCount = 0
     var messageBytes = 0

@@ -114,6 +114,7 @@ struct SyscallTable {
         t.addSharedMemoryCalls()
         t.addSemaphoreCalls()
         t.addMessageQueueCalls()
+        t.addPosixMessageQueueCalls()
         return t
     }()
 }
