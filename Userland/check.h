@@ -62,6 +62,8 @@ static inline const char *errname(int e) {
     case ENOSYS: return "ENOSYS";
     case ENOTEMPTY: return "ENOTEMPTY";
     case ELOOP: return "ELOOP";
+    case ENOMSG: return "ENOMSG";
+    case EIDRM: return "EIDRM";
     case ENODATA: return "ENODATA";
     case EOVERFLOW: return "EOVERFLOW";
     case EOPNOTSUPP: return "EOPNOTSUPP";

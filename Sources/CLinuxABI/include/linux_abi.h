@@ -260,4 +260,124 @@ struct linux_robust_list_head {
 };
 _Static_assert(sizeof(struct linux_robust_list_head) == 24, "robust_list_head");
 
+// System V IPC (include/uapi/linux/ipc.h, shm.h, sem.h, msg.h; asm-generic/ipcbuf.h, shmbuf.h, msgbuf.h and
+// arch/x86/include/uapi/asm/sembuf.h for x86-64). x86-64 takes no IPC_64 flag in cmd: these are the only
+// layouts. glibc's struct ipc_perm declares mode as a short followed by padding; the kernel's is 32 bits.
+struct linux_ipc64_perm {
+    int32_t key;
+    uint32_t uid;
+    uint32_t gid;
+    uint32_t cuid;
+    uint32_t cgid;
+    uint32_t mode;
+    uint16_t seq;
+    uint16_t __pad2;
+    uint64_t __unused1;
+    uint64_t __unused2;
+};
+_Static_assert(sizeof(struct linux_ipc64_perm) == 48, "ipc64_perm");
+_Static_assert(offsetof(struct linux_ipc64_perm, seq) == 24, "ipc64_perm.seq");
+
+// struct shmid64_ds: shmctl's IPC_STAT, SHM_STAT and IPC_SET (which reads only shm_perm's uid, gid, mode).
+struct linux_shmid64_ds {
+    struct linux_ipc64_perm shm_perm;
+    uint64_t shm_segsz;
+    int64_t shm_atime;
+    int64_t shm_dtime;
+    int64_t shm_ctime;
+    int32_t shm_cpid;
+    int32_t shm_lpid;
+    uint64_t shm_nattch;
+    uint64_t __unused4;
+    uint64_t __unused5;
+};
+_Static_assert(sizeof(struct linux_shmid64_ds) == 112, "shmid64_ds");
+_Static_assert(offsetof(struct linux_shmid64_ds, shm_cpid) == 80, "shmid64_ds.shm_cpid");
+
+// struct shminfo64: shmctl's IPC_INFO.
+struct linux_shminfo64 {
+    uint64_t shmmax;
+    uint64_t shmmin;
+    uint64_t shmmni;
+    uint64_t shmseg;
+    uint64_t shmall;
+    uint64_t __unused1, __unused2, __unused3, __unused4;
+};
+_Static_assert(sizeof(struct linux_shminfo64) == 72, "shminfo64");
+
+// struct shm_info: shmctl's SHM_INFO (pages, not bytes).
+struct linux_shm_info {
+    int32_t used_ids;
+    uint32_t __pad0;
+    uint64_t shm_tot;
+    uint64_t shm_rss;
+    uint64_t shm_swp;
+    uint64_t swap_attempts;
+    uint64_t swap_successes;
+};
+_Static_assert(sizeof(struct linux_shm_info) == 48, "shm_info");
+
+// struct semid64_ds (x86-64): semctl's IPC_STAT, SEM_STAT and IPC_SET.
+struct linux_semid64_ds {
+    struct linux_ipc64_perm sem_perm;
+    int64_t sem_otime;
+    uint64_t __unused1;
+    int64_t sem_ctime;
+    uint64_t __unused2;
+    uint64_t sem_nsems;
+    uint64_t __unused3;
+    uint64_t __unused4;
+};
+_Static_assert(sizeof(struct linux_semid64_ds) == 104, "semid64_ds");
+_Static_assert(offsetof(struct linux_semid64_ds, sem_nsems) == 80, "semid64_ds.sem_nsems");
+
+// struct sembuf: one operation of semop and semtimedop.
+struct linux_sembuf {
+    uint16_t sem_num;
+    int16_t sem_op;
+    int16_t sem_flg;
+};
+_Static_assert(sizeof(struct linux_sembuf) == 6, "sembuf");
+
+// struct seminfo: semctl's IPC_INFO and SEM_INFO.
+struct linux_seminfo {
+    int32_t semmap, semmni, semmns, semmnu, semmsl, semopm, semume, semusz, semvmx, semaem;
+};
+_Static_assert(sizeof(struct linux_seminfo) == 40, "seminfo");
+
+// struct msqid64_ds: msgctl's IPC_STAT, MSG_STAT and IPC_SET (which also reads msg_qbytes).
+struct linux_msqid64_ds {
+    struct linux_ipc64_perm msg_perm;
+    int64_t msg_stime;
+    int64_t msg_rtime;
+    int64_t msg_ctime;
+    uint64_t msg_cbytes;
+    uint64_t msg_qnum;
+    uint64_t msg_qbytes;
+    int32_t msg_lspid;
+    int32_t msg_lrpid;
+    uint64_t __unused4;
+    uint64_t __unused5;
+};
+_Static_assert(sizeof(struct linux_msqid64_ds) == 120, "msqid64_ds");
+_Static_assert(offsetof(struct linux_msqid64_ds, msg_qbytes) == 88, "msqid64_ds.msg_qbytes");
+
+// struct msginfo: msgctl's IPC_INFO and MSG_INFO.
+struct linux_msginfo {
+    int32_t msgpool, msgmap, msgmax, msgmnb, msgmni, msgssz, msgtql;
+    uint16_t msgseg;
+    uint16_t __pad0;
+};
+_Static_assert(sizeof(struct linux_msginfo) == 32, "msginfo");
+
+// struct mq_attr (include/uapi/linux/mqueue.h): mq_open's attributes and mq_getsetattr.
+struct linux_mq_attr {
+    int64_t mq_flags;
+    int64_t mq_maxmsg;
+    int64_t mq_msgsize;
+    int64_t mq_curmsgs;
+    int64_t __reserved[4];
+};
+_Static_assert(sizeof(struct linux_mq_attr) == 64, "mq_attr");
+
 #endif

@@ -111,6 +111,10 @@ struct SyscallTable {
         t.addSchedulingCalls()
         t.addTimerCalls()
         t.addMountCalls()
+        t.addSharedMemoryCalls()
+        t.addSemaphoreCalls()
+        t.addMessageQueueCalls()
+        t.addPosixMessageQueueCalls()
         return t
     }()
 }

@@ -70,6 +70,8 @@ final class Kernel {
     var lastAutobind = 0
     /// Futex waiters and PI states (FutexQueues.swift).
     let futexes = FutexQueues()
+    /// System V IPC and POSIX message queues: the instance is one IPC namespace (IPC/IPCNamespace.swift).
+    lazy var ipc = IPCNamespace()
     /// flock, POSIX and OFD locks of every file of the instance (VFS/FileLocks.swift).
     lazy var fileLocks = FileLocks { [unowned self] queue in self.wake(queue) }
     /// epoll: entries in all instances, instances, and how deep a wake is in nested instances (EventPoll.swift).

@@ -232,6 +232,7 @@ extension Kernel {
         deleteTimers(p, interval: true)
         if p.limits[RLIMIT.CPU].soft != ResourceLimit.infinity { recountCPULimits() }
         releaseVforkParent(p, sharedContext: sharedWithParent)
+        exitIPC(p)  // SEM_UNDO (IPC/IPCNamespace.swift)
         p.mmStorage = nil  // the last user's AddressSpace kills its stub and frees its frames
         p.fds.release()
         strace?.exit(p.pid, status)

@@ -58,8 +58,9 @@ enum SA {
 extension Kernel {
     /// System calls that SA_RESTART restarts after a handler; the rest return EINTR (nanosleep, pause,
     /// sigsuspend never restart, as on Linux).
-    /// open, openat and openat2 wait for a FIFO's partner; fcntl and flock for a lock.
-    static let restartable: Set<Int> = [0, 1, 17, 18, 19, 20, 295, 296, 61, 247, 2, 257, 437, 72, 73]
+    /// open, openat and openat2 wait for a FIFO's partner; fcntl and flock for a lock; mq_timedsend and
+    /// mq_timedreceive for a queue.
+    static let restartable: Set<Int> = [0, 1, 17, 18, 19, 20, 295, 296, 61, 247, 2, 257, 437, 72, 73, 242, 243]
 
     /// The pending signal that would be delivered now: unblocked, lowest number first.
     func nextDeliverable(_ t: Task) -> Int32? {

@@ -57,6 +57,7 @@ final class FDTable {
     /// An fd of `file` went: its locks may go with it.
     private func dropped(_ file: OpenFile) {
         file.descriptorCount -= 1
+        file.flush(closedBy: self)
         locks?.closed(file, by: self)
         if file.descriptorCount == 0 {
             file.released()

@@ -64,6 +64,8 @@ class OpenFile {
     var supportsPoll: Bool { waitQueue != nil }
     /// The epoll entries watching this file (Linux's file->f_ep).
     var epollEntries: [EpollEntry] = []
+    /// One fd of this description went, from `table` (Linux's f_op->flush, run on every close).
+    func flush(closedBy table: FDTable) {}
     /// The last fd of this description went (__fput's eventpoll_release): it leaves every epoll set.
     func released() {
         for e in epollEntries { e.epoll?.remove(e) }

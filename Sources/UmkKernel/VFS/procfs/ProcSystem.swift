@@ -3,7 +3,7 @@ import UmkHost
 // ProcSystem.swift: the system-wide files of /proc, in Linux's formats: meminfo (fs/proc/meminfo.c), uptime
 // (uptime.c), loadavg (loadavg.c), stat (stat.c), version, cmdline, filesystems, cpuinfo (SysFS.swift), and
 // the read-only part of /proc/sys that programs look at (kernel/, fs/, vm/). Every number is the instance's:
-// its --mem, its CPUs, its time since boot, its processes.
+// its --mem, its CPUs, its time since boot, its processes. /proc/sysvipc is ProcSysVIPC.swift's.
 
 extension Kernel {
     /// The entries of /proc besides `self`, `thread-self` and the pid directories. Inode numbers are handed
@@ -25,7 +25,7 @@ extension Kernel {
             ("pid_max", file { "\(Kernel.maxPID)\n" }),
             ("tainted", file { "0\n" }),
             ("random", dir([("boot_id", file { [unowned self] in self.bootID }), ("uuid", file { Kernel.randomUUID() + "\n" })])),
-        ])
+        ] + Kernel.ipcSysctls.map { name, value in (name, file { value }) })
         let fsDir = dir([
             ("file-max", file { "9223372036854775807\n" }),
             ("nr_open", file { "1048576\n" }),
@@ -53,6 +53,7 @@ extension Kernel {
             ("vmstat", file { [unowned self] in self.procVMStat() }),
             ("sys", dir([("kernel", kernelDir), ("fs", fsDir), ("vm", vmDir)])),
             ("mounts", ProcInode(.symlink { Array("self/mounts".utf8) }, ino: ino())),
+            ("sysvipc", dir(procSysvipcFiles().map { name, make in (name, file(make)) })),
         ]
     }
 
