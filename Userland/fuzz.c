@@ -21,15 +21,19 @@
  *   - calls that reach beyond the child on a real host: reboot, mount, umount2, pivot_root, swapon/off,
  *     sethostname, setdomainname, settimeofday, clock_settime, adjtimex, clock_adjtime, the module and kexec
  *     calls, acct, quotactl(_fd), iopl, ioperm, syslog, vhangup, sync, ptrace, perf_event_open, bpf,
- *     fanotify, keyrings, open_by_handle_at, io_uring, the new mount API, SysV IPC and mq_open/mq_unlink
- *     (objects outlive the child), real-time scheduling, pidfd_send_signal, pidfd_getfd.
+ *     fanotify, keyrings, open_by_handle_at, io_uring, the new mount API, real-time scheduling,
+ *     pidfd_send_signal, pidfd_getfd.
  * Rewritten so that they only touch the child: kill, tkill, tgkill, rt_(tg)sigqueueinfo, pidfd_open,
  * process_vm_readv/writev, kcmp, prlimit64, migrate_pages, move_pages, sched_setaffinity, setpriority,
  * ioprio_set (pid: the child's own); socket and socketpair (AF_UNIX only); fcntl F_SETOWN (the child) and
  * F_SETOWN_EX; ioctls that set an owner or inject input; setrlimit/prlimit of FSIZE, AS and CORE; arch_prctl
  * ARCH_SET_FS (the child's TLS); madvise HWPOISON/SOFT_OFFLINE; prctl PR_SET_DUMPABLE; clone (no CLONE_VM,
  * CLONE_THREAD, CLONE_PARENT, CLONE_SETTLS; its children _exit at once, fork's too); rt_sigreturn runs on a
- * stack in the arena, whose bytes contain no system call instruction, so a garbage frame cannot resume at one.
+ * stack in the arena, whose bytes contain no system call instruction, so a garbage frame cannot resume at one;
+ * System V IPC and POSIX message queues, whose objects outlive the child: shmget, semget and msgget make
+ * IPC_PRIVATE objects, which the child records in the shared page and the parent removes after it, and the
+ * calls that take an id get one of the child's own or a negative one; mq_open and mq_unlink get a name made
+ * from the child's pid, which the parent unlinks after it.
  * Any argument equal to the -v log fd is replaced by 3.
  */
 #define _GNU_SOURCE
@@ -65,6 +69,9 @@
 struct shared {
     volatile uint64_t started, done;
     volatile uint64_t child, index, nr, args[6];
+    /* The System V IPC objects the child made (shm, sem, msg), for the parent to remove. */
+    volatile int32_t ipc_ids[3][64];
+    volatile uint32_t ipc_count[3];
 };
 
 static struct shared *sh;
@@ -187,10 +194,12 @@ static uint64_t number(void) {
     }
 }
 
+/* Linux takes the low 32 bits of the number (umk answers ENOSYS for the rest): the deny-list and the rewrites
+ * look at those. */
 static int denied(uint64_t nr) {
+    nr = (uint32_t)nr;
     static const uint16_t deny[] = {
         34, 58, 59, 60, 130, 231, 322, 435,                          /* end, freeze or replace the child */
-        29, 30, 31, 64, 65, 66, 67, 68, 69, 70, 71, 220, 240, 241,   /* SysV IPC, mq_open/unlink */
         101, 103, 142, 144, 153, 155, 159, 162, 163, 164, 165, 166, 167, 168, 169, 170, 171, 172, 173,
         175, 176, 179, 227, 246, 248, 249, 250, 298, 300, 301, 304, 305, 313, 314, 320, 321, 424, 425,
         426, 427, 428, 429, 430, 431, 432, 433, 438, 442, 443,
@@ -202,8 +211,42 @@ static int denied(uint64_t nr) {
 
 static int guarded_limit(uint64_t r) { return r == RLIMIT_FSIZE || r == RLIMIT_AS || r == RLIMIT_CORE; }
 
+/* Which System V IPC table a call uses (0 shm, 1 sem, 2 msg), -1 for others; shmdt takes an address. */
+static int ipc_kind(uint64_t nr) {
+    switch (nr) {
+    case 29: case 30: case 31: return 0;
+    case 64: case 65: case 66: case 220: return 1;
+    case 68: case 69: case 70: case 71: return 2;
+    default: return -1;
+    }
+}
+
+/* An id for a call that takes one: the child's own (sometimes with garbage in the upper half, which the
+ * kernel drops), or a negative one, never another process's object. */
+static uint64_t ipc_id(int kind) {
+    uint32_t n = sh->ipc_count[kind];
+    if (n > 0 && below(4)) return (uint32_t)sh->ipc_ids[kind][below(n)] | (below(8) ? 0 : 1UL << 32);
+    static const int64_t bad[] = {-1, INT32_MIN, -2};
+    return (uint64_t)bad[below(3)];
+}
+
+/* The POSIX message queue name of a child (the kernel's form, without the leading '/'). */
+static char mq_name[32];
+static void make_mq_name(pid_t pid) { snprintf(mq_name, sizeof mq_name, "umk-fuzz-%d", (int)pid); }
+
+/* The parent removes what the child made: its System V IPC objects and its message queue. */
+static void remove_ipc(pid_t child) {
+    for (uint32_t i = 0; i < sh->ipc_count[0] && i < 64; i++) syscall(SYS_shmctl, sh->ipc_ids[0][i], 0, 0);
+    for (uint32_t i = 0; i < sh->ipc_count[1] && i < 64; i++) syscall(SYS_semctl, sh->ipc_ids[1][i], 0, 0, 0);
+    for (uint32_t i = 0; i < sh->ipc_count[2] && i < 64; i++) syscall(SYS_msgctl, sh->ipc_ids[2][i], 0, 0);
+    for (int k = 0; k < 3; k++) sh->ipc_count[k] = 0;
+    make_mq_name(child);
+    syscall(SYS_mq_unlink, mq_name);
+}
+
 /* Makes a call touch the child alone (see the header). */
 static void sanitize(uint64_t nr, uint64_t *a) {
+    nr = (uint32_t)nr;
     for (int i = 0; i < 6; i++)
         if (a[i] == LOGFD) a[i] = 3;
     switch (nr) {
@@ -227,6 +270,9 @@ static void sanitize(uint64_t nr, uint64_t *a) {
     case 157: if (a[0] == PR_SET_DUMPABLE) a[0] = PR_GET_DUMPABLE; break;
     case 56: a[0] &= ~(uint64_t)(CLONE_VM | CLONE_THREAD | CLONE_SIGHAND | CLONE_PARENT | CLONE_SETTLS); a[1] = 0; break;
     case 436: if ((uint32_t)a[0] <= LOGFD && (uint32_t)a[1] >= LOGFD) a[1] = LOGFD - 1; break;  /* close_range */
+    case 29: case 64: case 68: a[0] = 0; break;                                       /* IPC_PRIVATE */
+    case 30: case 31: case 65: case 66: case 69: case 70: case 71: case 220: a[0] = ipc_id(ipc_kind(nr)); break;
+    case 240: case 241: a[0] = (uint64_t)mq_name; break;
     }
 }
 
@@ -298,6 +344,7 @@ static void setup_child(void) {
 
 static void run_child(uint64_t child) {
     rng = seed * 0x2545f4914f6cdd1dULL + child;
+    make_mq_name(self);
     make_template();
     setup_child();
     for (int k = 0; k < ncalls; k++) {
@@ -309,8 +356,13 @@ static void run_child(uint64_t child) {
         memcpy(ARENA, template, sizeof template);  /* what the previous call wrote is gone */
         if (nr == 15)
             sigreturn_on((a[0] >= BASE && a[0] < RO_PAGE - 1024 ? a[0] : BASE) & ~7UL);
-        else
-            raw(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+        else {
+            long r = raw(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+            uint32_t n = (uint32_t)nr;
+            int kind = ipc_kind(n);
+            if ((n == 29 || n == 64 || n == 68) && r >= 0 && sh->ipc_count[kind] < 64)
+                sh->ipc_ids[kind][sh->ipc_count[kind]++] = (int32_t)r;
+        }
         if (raw(SYS_getpid, 0, 0, 0, 0, 0, 0) != self) raw(SYS_exit, 0, 0, 0, 0, 0, 0);  /* fork, clone */
         sh->done++;
     }
@@ -402,6 +454,7 @@ int main(int argc, char **argv) {
             nanosleep(&t, 0);
         }
         if (WIFSIGNALED(status)) signaled++;
+        remove_ipc(self);
         done += sh->done;
         while (waitpid(-1, 0, WNOHANG) > 0) {
         }

@@ -107,4 +107,31 @@ final class LinuxABITests: XCTestCase {
         XCTAssertEqual(offset(\linux_robust_list_head.futex_offset), 8)
         XCTAssertEqual(offset(\linux_robust_list_head.list_op_pending), 16)
     }
+
+    /// System V IPC (x86-64 takes only the IPC_64 layouts) and mq_attr.
+    func testIPC() {
+        XCTAssertEqual(MemoryLayout<linux_ipc64_perm>.size, 48)
+        XCTAssertEqual(offset(\linux_ipc64_perm.mode), 20)
+        XCTAssertEqual(offset(\linux_ipc64_perm.seq), 24)
+        XCTAssertEqual(MemoryLayout<linux_shmid64_ds>.size, 112)
+        XCTAssertEqual(offset(\linux_shmid64_ds.shm_segsz), 48)
+        XCTAssertEqual(offset(\linux_shmid64_ds.shm_cpid), 80)
+        XCTAssertEqual(offset(\linux_shmid64_ds.shm_nattch), 88)
+        XCTAssertEqual(MemoryLayout<linux_shminfo64>.size, 72)
+        XCTAssertEqual(MemoryLayout<linux_shm_info>.size, 48)
+        XCTAssertEqual(offset(\linux_shm_info.shm_tot), 8)
+        XCTAssertEqual(MemoryLayout<linux_semid64_ds>.size, 104)
+        XCTAssertEqual(offset(\linux_semid64_ds.sem_ctime), 64)
+        XCTAssertEqual(offset(\linux_semid64_ds.sem_nsems), 80)
+        XCTAssertEqual(MemoryLayout<linux_sembuf>.size, 6)
+        XCTAssertEqual(MemoryLayout<linux_sembuf>.stride, 6)
+        XCTAssertEqual(MemoryLayout<linux_seminfo>.size, 40)
+        XCTAssertEqual(MemoryLayout<linux_msqid64_ds>.size, 120)
+        XCTAssertEqual(offset(\linux_msqid64_ds.msg_cbytes), 72)
+        XCTAssertEqual(offset(\linux_msqid64_ds.msg_lspid), 96)
+        XCTAssertEqual(MemoryLayout<linux_msginfo>.size, 32)
+        XCTAssertEqual(offset(\linux_msginfo.msgseg), 28)
+        XCTAssertEqual(MemoryLayout<linux_mq_attr>.size, 64)
+        XCTAssertEqual(offset(\linux_mq_attr.mq_curmsgs), 24)
+    }
 }
