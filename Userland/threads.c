@@ -175,9 +175,18 @@ static void *hold_and_wait(void *arg) {
     return 0;
 }
 
+static long thread_clock_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+static volatile int clock_fresh, clock_advanced;
 static void *burn(void *arg) {
+    long start = thread_clock_ns();
     unsigned long x = (unsigned long)arg;
     for (long i = 0; i < 30000000; i++) x = x * 6364136223846793005UL + 1442695040888963407UL;
+    if (start < 20000000) clock_fresh++;  /* a new thread's CPU clock starts near 0 */
+    if (thread_clock_ns() - start > 5000000) clock_advanced++;
     return (void *)(x & 1);
 }
 
@@ -212,6 +221,67 @@ static int fs_child_unshared(void *arg) {
     umask(022);
     return 0;
 }
+/* CLONE_VM and CLONE_SIGHAND without CLONE_THREAD: a process that shares the memory (and handlers). */
+#define FUTEX_WAIT_ 0
+static volatile int vm_word;
+static volatile pid_t vm_tid = 1;
+static void on_usr2(int sig) { (void)sig; }
+static int vm_child(void *arg) {
+    vm_word = 42;
+    if (arg) {
+        struct sigaction sa = {0};
+        sa.sa_handler = on_usr2;
+        sigaction(SIGUSR2, &sa, 0);
+    }
+    return 7;
+}
+static void shared_vm(void) {
+    pid_t c = clone(vm_child, fs_stack + sizeof fs_stack, CLONE_VM | SIGCHLD, 0);
+    status_of("CLONE_VM child", c);
+    printf("CLONE_VM: the parent sees the child's write: %s\n", vm_word == 42 ? "yes" : "no");
+    vm_word = 0;
+    struct sigaction sa = {0};
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGUSR2, &sa, 0);
+    c = clone(vm_child, fs_stack + sizeof fs_stack, CLONE_VM | CLONE_SIGHAND | CLONE_CHILD_CLEARTID | SIGCHLD,
+              (void *)1, 0, 0, &vm_tid);
+    while (vm_tid != 0) syscall(SYS_futex, &vm_tid, FUTEX_WAIT_, vm_tid, 0, 0, 0);
+    printf("CLONE_CHILD_CLEARTID of a CLONE_VM child: woken\n");
+    status_of("CLONE_VM|CLONE_SIGHAND child", c);
+    sigaction(SIGUSR2, 0, &sa);
+    printf("CLONE_SIGHAND: the child's handler is the parent's: %s\n", sa.sa_handler == on_usr2 ? "yes" : "no");
+    sa.sa_handler = SIG_DFL;
+    sigaction(SIGUSR2, &sa, 0);
+}
+
+/* clone3's set_tid: a chosen free pid (as root), EEXIST for one in use, EINVAL for more levels than there are. */
+struct clone_args_ {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+static long clone3_with_tid(pid_t *tids, size_t n) {
+    struct clone_args_ a = {0};
+    a.exit_signal = SIGCHLD;
+    a.set_tid = (uint64_t)(uintptr_t)tids;
+    a.set_tid_size = n;
+    long r = syscall(SYS_clone3, &a, sizeof a);
+    if (r == 0) _exit(0);
+    return r;
+}
+static void chosen_tid(void) {
+    pid_t self = getpid(), two[2] = {30000, 30000};
+    T(clone3_with_tid(&self, 1));
+    T(clone3_with_tid(two, 2));
+    pid_t want = 30000;
+    long r = -1;
+    for (; want > 29000; want--) {  /* natively some pids are taken */
+        errno = 0;
+        r = clone3_with_tid(&want, 1);
+        if (!(r == -1 && errno == EEXIST)) break;
+    }
+    if (r > 0) waitpid((pid_t)r, 0, 0);
+    printf("clone3 set_tid of a free pid: %s\n", r == want ? "that pid" : r < 0 ? errname(errno) : "another pid");
+}
+
 static void shared_fs(void) {
     char before[256], after[256];
     if (chdir("/usr") != 0 || !getcwd(before, sizeof before)) return;
@@ -424,9 +494,12 @@ int main(int argc, char **argv) {
     status_of("a process of 24 threads killed", child);
 
     shared_fs();
+    shared_vm();
+    if (geteuid() == 0) chosen_tid();
     for (long i = 0; i < 2; i++) pthread_create(&th[i], 0, burn, (void *)(i + 1));
     long bits = 0;
     for (int i = 0; i < 2; i++) { void *r; pthread_join(th[i], &r); bits += (long)r; }
     printf("two busy threads: %ld\n", bits);
+    printf("their CPU clocks: started near 0 %d, advanced %d\n", clock_fresh, clock_advanced);
     return 0;
 }

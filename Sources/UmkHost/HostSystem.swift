@@ -38,6 +38,30 @@ public enum HostClock {
         return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
 
+    /// The CPU time of one host thread (a stub's, which clock_gettime may not read from another process):
+    /// its sum_exec_runtime from /proc/TID/schedstat, in ns, and the user part of it in the proportion of
+    /// the sampled utime and stime of /proc/TID/stat. nil if the thread is gone.
+    public static func threadTimes(tid: Int32) -> (user: Int64, total: Int64)? {
+        func read(_ path: String) -> [UInt8]? {
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { return nil }
+            defer { close(fd) }
+            var buf = [UInt8](repeating: 0, count: 1024)
+            let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            return n > 0 ? Array(buf[0..<n]) : nil
+        }
+        guard let sched = read("/proc/\(tid)/schedstat"),
+              let first = sched.split(separator: UInt8(ascii: " ")).first,
+              let total = Int64(String(decoding: first, as: UTF8.self)) else { return nil }
+        guard let stat = read("/proc/\(tid)/stat"), let close = stat.lastIndex(of: UInt8(ascii: ")")) else {
+            return (total, total)
+        }
+        let fields = stat[(close + 1)...].split(separator: UInt8(ascii: " "))
+        guard fields.count > 12, let ut = Double(String(decoding: fields[11], as: UTF8.self)),
+              let st = Double(String(decoding: fields[12], as: UTF8.self)), ut + st > 0 else { return (total, total) }
+        return (Int64((Double(total) * ut / (ut + st)).rounded()), total)
+    }
+
     /// Sleeps the calling thread until the monotonic clock reads `deadline` (ns), EINTR retried.
     public static func sleep(untilMonotonic deadline: Int64) {
         var ts = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))

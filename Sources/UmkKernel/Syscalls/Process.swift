@@ -55,12 +55,12 @@ extension SyscallTable {
         add(58, []) { k, t, _ throws(LinuxErrno) in
             try k.fork(t, flags: CLONE.VM | CLONE.VFORK | 17, stack: 0, parentTID: 0, childTID: 0, tls: 0)
         }
-        add(56, [.hex, .pointer, .pointer, .pointer, .hex], .partial("no CLONE_VM or CLONE_SIGHAND without CLONE_THREAD (but vfork), no CLONE_FS sharing")) {
+        add(56, [.hex, .pointer, .pointer, .pointer, .hex], .partial("no namespaces, CLONE_PIDFD or CLONE_PTRACE")) {
             k, t, a throws(LinuxErrno) in
             try k.checkNewTLS(flags: a[0], tls: a[4])
             return try k.fork(t, flags: a[0], stack: a[1], parentTID: a[2], childTID: a[3], tls: a[4])
         }
-        add(435, [.pointer, .uint], .partial("as clone; no CLONE_PIDFD, set_tid or cgroups")) {
+        add(435, [.pointer, .uint], .partial("as clone; no CLONE_PIDFD or cgroups")) {
             k, t, a throws(LinuxErrno) in try k.sysClone3(t, a.address(0), size: a[1])
         }
         add(272, [.hex], .partial("CLONE_FS, CLONE_FILES and CLONE_SYSVSEM; namespaces are EPERM")) { k, t, a throws(LinuxErrno) in
@@ -299,11 +299,28 @@ extension Kernel {
         }
         let flags = field(0), exitSignal = field(4), stack = field(5), stackSize = field(6)
         guard flags & 0xff == 0, exitSignal <= 64 else { throw .EINVAL }
-        guard flags & CLONE.PIDFD == 0, field(9) == 0, flags & 0x2_0000_0000 == 0 else { throw .EINVAL }  // pidfd, set_tid, INTO_CGROUP
+        guard flags & CLONE.PIDFD == 0, flags & 0x2_0000_0000 == 0 else { throw .EINVAL }  // pidfd, INTO_CGROUP
         guard (stack == 0) == (stackSize == 0) else { throw .EINVAL }
         try checkNewTLS(flags: flags, tls: field(7))
+        let setTID = try chosenTID(t, at: field(8), count: field(9))
         return try fork(t, flags: flags | exitSignal, stack: stack == 0 ? 0 : stack &+ stackSize,
-                        parentTID: field(3), childTID: field(2), tls: field(7))
+                        parentTID: field(3), childTID: field(2), tls: field(7), setTID: setTID)
+    }
+
+    /// clone3's set_tid (alloc_pid): one level of pid namespace here, so at most one tid, which must be free
+    /// and may be chosen only by root (CAP_CHECKPOINT_RESTORE).
+    private func chosenTID(_ t: Task, at address: UInt64, count: UInt64) throws(LinuxErrno) -> Int32? {
+        guard count <= 32 else { throw .EINVAL }  // MAX_PID_NS_LEVEL
+        guard (address == 0) == (count == 0) else { throw .EINVAL }
+        guard count > 0 else { return nil }
+        guard count == 1 else { throw .EINVAL }  // deeper than this namespace
+        let tid = try t.mm.read(GuestAddress(address), as: Int32.self)
+        guard tid >= 1, tid < Kernel.maxPID else { throw .EINVAL }
+        guard t.process.credentials.euid == 0 else { throw .EPERM }
+        guard processes[tid] == nil, threads[tid] == nil,
+              !processes.values.contains(where: { $0.processGroup == tid || $0.session == tid })
+        else { throw .EEXIST }
+        return tid
     }
 
     /// unshare(2) (kernel/fork.c ksys_unshare): the caller's process stops sharing its filesystem context or

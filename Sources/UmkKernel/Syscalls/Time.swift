@@ -59,6 +59,10 @@ extension SyscallTable {
 extension Kernel {
     /// The time on a guest clock id: the host's clock of that id, or a guest process's CPU time.
     func clockNow(_ t: Task, _ clock: Int32) throws(LinuxErrno) -> (Int64, Int64) {
+        if let (thread, which) = try threadClock(t, clock) {
+            let ns = threadCPUNanoseconds(thread, which)
+            return (ns / 1_000_000_000, ns % 1_000_000_000)
+        }
         if let (process, which) = try cpuClock(t, clock) {
             let ns = cpuClockNanoseconds(process, which)
             return (ns / 1_000_000_000, ns % 1_000_000_000)
@@ -85,6 +89,18 @@ extension Kernel {
             guard clock & 4 == 0, let p = processes[pid], p.exitStatus == nil else { throw .EINVAL }
             return (p, clock & 3)
         }
+    }
+
+    /// A thread's CPU-time clock: CLOCK_THREAD_CPUTIME_ID, or ~tid << 3 | 4 | which for a thread of the
+    /// caller's own process (0: the caller), as posix_cpu_clock_get allows; nil for any other clock.
+    func threadClock(_ t: Task, _ clock: Int32) throws(LinuxErrno) -> (Task, Int32)? {
+        if clock == 3 { return (t, 2) }
+        guard clock < 0, clock & 4 != 0 else { return nil }
+        guard clock & 3 != 3 else { throw .EINVAL }
+        let tid = ~clock >> 3
+        if tid == 0 { return (t, clock & 3) }
+        guard let thread = threads[tid], thread.process === t.process else { throw .EINVAL }
+        return (thread, clock & 3)
     }
 
     func cpuClockNanoseconds(_ p: Process, _ which: Int32) -> Int64 {

@@ -42,6 +42,19 @@ extension Kernel {
     }
 
     /// The process's CPU time so far.
+    /// A task starts running on its context: its thread clock counts from here (a context may have run
+    /// other threads before).
+    func startThreadClock(_ t: Task) {
+        t.threadCPUOrigin = HostClock.threadTimes(tid: t.context.id) ?? (0, 0)
+    }
+
+    /// A thread's CPU time: user (CPUCLOCK_VIRT, 1) or all of it, on its context since it started there.
+    func threadCPUNanoseconds(_ t: Task, _ which: Int32) -> Int64 {
+        guard t.isAlive, let now = HostClock.threadTimes(tid: t.context.id) else { return 0 }
+        let o = t.threadCPUOrigin
+        return max(0, which == 1 ? now.user - o.user : now.total - o.total)
+    }
+
     func cpuTimes(_ p: Process) -> CPUTimes {
         guard let origin = p.cpuOrigin, let now = stubTimes(p) else { return p.cpuBase }
         return p.cpuBase + .since(origin, now)

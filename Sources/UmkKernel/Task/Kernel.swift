@@ -219,6 +219,7 @@ final class Kernel {
             throw .kernelFailure("the first guest thread: \(LinuxErrno(host: error).message)")
         }
         startCPUInterval(process)
+        startThreadClock(task)
         task.regs = image.registers
         tasks[task.context.id] = task
         threads[task.tid] = task

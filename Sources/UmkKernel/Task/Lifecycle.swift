@@ -21,31 +21,36 @@ extension Kernel {
     /// A new process from `t`: a copy-on-write copy of its memory in a new stub or, for CLONE_VM|CLONE_VFORK
     /// (vfork, posix_spawn), the parent's own address space: the child then runs in the parent's stub while
     /// the parent waits, until the child execs or exits.
-    func fork(_ t: Task, flags: UInt64, stack: UInt64, parentTID: UInt64, childTID: UInt64, tls: UInt64)
-        throws(LinuxErrno) -> SyscallOutcome
+    func fork(_ t: Task, flags: UInt64, stack: UInt64, parentTID: UInt64, childTID: UInt64, tls: UInt64,
+              setTID: Int32? = nil) throws(LinuxErrno) -> SyscallOutcome
     {
         // copy_process's rules: a thread shares the signal handlers, which need the address space.
         if flags & CLONE.THREAD != 0 && flags & CLONE.SIGHAND == 0 { throw .EINVAL }
         if flags & CLONE.SIGHAND != 0 && flags & CLONE.VM == 0 { throw .EINVAL }
         if flags & CLONE.namespaces != 0 { throw .EPERM }
+        if flags & CLONE.PIDFD != 0 { throw .EINVAL }  // FIXME: no pidfds yet (nor pidfd_open: ENOSYS)
         if flags & CLONE.THREAD != 0 {
-            return try spawnThread(t, flags: flags, stack: stack, parentTID: parentTID, childTID: childTID, tls: tls)
+            return try spawnThread(t, flags: flags, stack: stack, parentTID: parentTID, childTID: childTID, tls: tls,
+                                   setTID: setTID)
         }
-        // FIXME: a process that shares the address space or the signal handlers without being a thread.
-        if flags & CLONE.SIGHAND != 0 || (flags & CLONE.VM != 0 && flags & CLONE.VFORK == 0) { throw .EINVAL }
         let parent = t.process
         guard processes.count < min(Kernel.maxProcesses, Int(clamping: parent.limits[RLIMIT.NPROC].soft)),
               threads.count < Kernel.maxTasks
         else { throw .EAGAIN }
         let sharedVM = flags & CLONE.VM != 0
+        // vfork (CLONE_VM|CLONE_VFORK): the child borrows the parent's context while the parent waits; any
+        // other child runs on a context of its own, in a copy of the memory or (CLONE_VM) in the same one.
+        let borrowsContext = sharedVM && flags & CLONE.VFORK != 0
         let mm = sharedVM ? parent.mm : try parent.mm.fork()
         let context: PlatformContext
         do {
-            context = sharedVM ? t.context : try mm.space.newContext()
+            context = borrowsContext ? t.context : try mm.space.newContext()
         } catch {
             throw .EAGAIN
         }
-        let child = Process(pid: allocatePID(), parentPid: flags & CLONE.PARENT != 0 ? parent.parentPid : parent.pid,
+        // The FPU and vector state is the parent's (fpu_clone), MXCSR and all.
+        if !borrowsContext, let image = try? t.context.extendedState() { try? context.setExtendedState(image) }
+        let child = Process(pid: setTID ?? allocatePID(), parentPid: flags & CLONE.PARENT != 0 ? parent.parentPid : parent.pid,
                             mm: mm, fds: flags & CLONE.FILES != 0 ? parent.fds.shared() : parent.fds.copy(),
                             root: parent.root, cwd: parent.cwd, credentials: parent.credentials,
                             limits: parent.limits, executablePath: parent.executablePath)
@@ -53,13 +58,14 @@ extension Kernel {
         child.commandLine = parent.commandLine
         child.processGroup = parent.processGroup
         child.session = parent.session
-        child.signalActions = parent.signalActions
+        child.handlers = flags & CLONE.SIGHAND != 0 ? parent.handlers : parent.handlers.copy()
         child.name = t.name ?? parent.name
         if flags & CLONE.FS != 0 { child.fs = parent.fs } else { child.umask = parent.umask }
         child.dumpable = parent.dumpable
         child.noNewPrivileges = parent.noNewPrivileges
         let ct = Task(tid: child.pid, process: child)
         ct.context = context
+        startThreadClock(ct)
         child.tasks = [ct]
         ct.regs = t.regs
         ct.regs.rax = 0
@@ -76,13 +82,13 @@ extension Kernel {
         if child.limits[RLIMIT.CPU].soft != ResourceLimit.infinity { recountCPULimits() }
 
         ct.completion = 0
-        if sharedVM { endCPUInterval(parent) }  // the child runs in the parent's stub until it execs or exits
+        if borrowsContext { endCPUInterval(parent) }  // the child runs on the parent's context until it execs or exits
         startCPUInterval(child)
         tasks[context.id] = ct  // for a shared VM this hands the parent's context to the child
         threads[ct.tid] = ct
         makeRunnable(ct)
         if flags & CLONE.VFORK != 0 {
-            if sharedVM { t.vforkSavedState = try? context.extendedState() }
+            if borrowsContext { t.vforkSavedState = try? context.extendedState() }
             child.vforkParent = t
             t.completion = Int(child.pid)
             t.interruptible = false
@@ -150,6 +156,7 @@ extension Kernel {
         let oldContext = t.context!
         t.context = context
         t.appliedScheduling = SchedulingState()
+        startThreadClock(t)
         let oldMM = p.mmStorage
         p.mmStorage = image.mm
         if !wasShared { oldMM?.space.releaseContext(oldContext) }
@@ -158,6 +165,9 @@ extension Kernel {
         releaseVforkParent(p, sharedContext: wasShared)
         if p.fds.users > 1 { p.fds = p.fds.unshared() }  // exec unshares a CLONE_FILES table
         p.fds.closeAllOnExec()
+        if p.tasks.count == 1 && processes.values.contains(where: { $0 !== p && $0.handlers === p.handlers }) {
+            p.handlers = p.handlers.copy()  // exec unshares CLONE_SIGHAND handlers (unshare_sighand)
+        }
         for i in 1...64 where p.signalActions[i].handler > 1 { p.signalActions[i] = SignalAction() }
         deleteTimers(p, interval: false)  // POSIX timers go; setitimer's and alarm's stay
         t.alternateStack = (0, 0, 2)
@@ -209,6 +219,9 @@ extension Kernel {
         guard p.exitStatus == nil else { return }
         p.exitStatus = status
         let sharedWithParent = p.vforkParent != nil && p.vforkParent!.process.mmStorage === p.mmStorage
+        // A CLONE_VM process: its memory lives on with the others, so its contexts must stop and go now.
+        let memoryShared = !sharedWithParent && p.mmStorage != nil
+            && processes.values.contains { $0 !== p && $0.exitStatus == nil && $0.mmStorage === p.mmStorage }
         for t in p.tasks {
             t.isAlive = false
             detach(t)
@@ -217,15 +230,20 @@ extension Kernel {
                 t.inHost = false
                 tasksInHost -= 1
                 // A vfork child killed while running in its parent's context: stop it before the parent gets
-                // it back (the contexts of its own address space go with it, running or not).
-                if sharedWithParent, (try? t.context.interrupt()) != nil {
+                // it back (the contexts of its own address space go with it, running or not). Likewise a
+                // context of memory that others go on using.
+                if sharedWithParent || memoryShared, (try? t.context.interrupt()) != nil {
                     _ = try? t.context.waitForStop()
                 }
             }
-            if tasks[t.context.id] === t { tasks[t.context.id] = nil }
+            let ownsContext = tasks[t.context.id] === t  // not a context a vfork child borrowed from it
+            if ownsContext { tasks[t.context.id] = nil }
             if threads[t.tid] === t { threads[t.tid] = nil }
             exitRobustList(t)
-            if t.clearChildTID != 0 { try? p.mm.write(GuestAddress(t.clearChildTID), UInt32(0)) }
+            if t.clearChildTID != 0, (try? p.mm.write(GuestAddress(t.clearChildTID), UInt32(0))) != nil, memoryShared {
+                _ = try? futexWake(p.mm, t.clearChildTID, shared: true, count: 1, bitset: .max)  // mm_release
+            }
+            if memoryShared && ownsContext { p.mm.space.releaseContext(t.context) }
         }
         endCPUInterval(p)
         exitedCPU = exitedCPU + p.cpuBase

@@ -94,7 +94,13 @@ final class Process {
     /// Signals sent to the process while every thread blocked them, for whichever thread takes them first.
     var sharedPending = PendingSignals()
     /// Dispositions of signals 1...64 (index 0 unused).
-    var signalActions = [SignalAction](repeating: SignalAction(), count: 65)
+    var signalActions: [SignalAction] {
+        get { handlers.actions }
+        _modify { yield &handlers.actions }
+        set { handlers.actions = newValue }
+    }
+    /// The dispositions themselves (sighand_struct), shared with the processes made with CLONE_SIGHAND.
+    var handlers = SignalHandlers()
     /// The command name (comm): the executable's base name, at most 15 bytes.
     var name: [UInt8]
     var executablePath: String
@@ -151,6 +157,16 @@ final class Process {
         l[RLIMIT.RTPRIO] = ResourceLimit(soft: 0, hard: 0)
         return l
     }()
+}
+
+final class SignalHandlers {
+    var actions = [SignalAction](repeating: SignalAction(), count: 65)
+
+    func copy() -> SignalHandlers {
+        let c = SignalHandlers()
+        c.actions = actions
+        return c
+    }
 }
 
 final class FilesystemContext {
@@ -241,6 +257,8 @@ final class Task {
     /// Where the task runs guest code: a context of its address space's platform space (a vfork child
     /// borrows its parent's until it execs or exits).
     var context: PlatformContext!
+    /// Its context's CPU time (user, total ns) when the task began running there (CLOCK_THREAD_CPUTIME_ID).
+    var threadCPUOrigin: (user: Int64, total: Int64) = (0, 0)
     /// The host scheduling attributes its context follows now (Kernel.applyScheduling).
     var appliedScheduling = SchedulingState()
 }

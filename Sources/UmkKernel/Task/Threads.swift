@@ -9,8 +9,8 @@ extension Kernel {
     static let maxTasks = 8192
 
     /// clone(CLONE_THREAD | CLONE_SIGHAND | CLONE_VM ...): a new thread of the caller's process.
-    func spawnThread(_ t: Task, flags: UInt64, stack: UInt64, parentTID: UInt64, childTID: UInt64, tls: UInt64)
-        throws(LinuxErrno) -> SyscallOutcome
+    func spawnThread(_ t: Task, flags: UInt64, stack: UInt64, parentTID: UInt64, childTID: UInt64, tls: UInt64,
+                     setTID: Int32? = nil) throws(LinuxErrno) -> SyscallOutcome
     {
         let p = t.process
         guard threads.count < min(Kernel.maxTasks, Int(clamping: p.limits[RLIMIT.NPROC].soft)) else { throw .EAGAIN }
@@ -21,8 +21,9 @@ extension Kernel {
             log.warning("pid \(p.pid): no host thread for a new thread: \(LinuxErrno(host: error).message)")
             throw .EAGAIN
         }
-        let ct = Task(tid: allocatePID(), process: p)
+        let ct = Task(tid: setTID ?? allocatePID(), process: p)
         ct.context = context
+        startThreadClock(ct)
         ct.regs = t.regs
         ct.regs.rax = 0
         if stack != 0 { ct.regs.rsp = stack }
