@@ -185,8 +185,8 @@ static void *burn(void *arg) {
     long start = thread_clock_ns();
     unsigned long x = (unsigned long)arg;
     for (long i = 0; i < 30000000; i++) x = x * 6364136223846793005UL + 1442695040888963407UL;
-    if (start < 20000000) clock_fresh++;  /* a new thread's CPU clock starts near 0 */
-    if (thread_clock_ns() - start > 5000000) clock_advanced++;
+    if (start < 20000000) __atomic_fetch_add(&clock_fresh, 1, __ATOMIC_SEQ_CST);  /* a new thread's starts near 0 */
+    if (thread_clock_ns() - start > 5000000) __atomic_fetch_add(&clock_advanced, 1, __ATOMIC_SEQ_CST);
     return (void *)(x & 1);
 }
 

@@ -438,10 +438,22 @@ final class AddressSpace {
 
     private func flushQuietly() -> Bool { (try? flush()) != nil }
 
+    /// Flushes that changed the platform's mappings so far: a fault that repeats with none in between is
+    /// not one that another thread's fault handling has just fixed.
+    private(set) var flushes = 0
+
+    /// Whether the page holding `address` is in the page table (with some access): a fault on it may be one
+    /// another thread's fault fixed meanwhile (a copy-on-write break), or a real protection fault.
+    func isMapped(_ address: UInt64) -> Bool {
+        guard address < AddressSpace.userLimit, let pte = pages[address >> 12] else { return false }
+        return pte.prot != .none
+    }
+
     /// Pushes queued host mapping changes into the stub, then frees the frames they took away. Called before
     /// the guest resumes. If the host refuses the batch the space is already dead (PlatformAddressSpace), so the
     /// frames can go too; the caller kills the process, as Linux kills one whose page tables cannot be built.
     func flush() throws(LinuxErrno) {
+        if space.hasPendingChanges { flushes &+= 1 }
         defer {
             if !retiring.isEmpty && (!space.hasPendingChanges || space.hasFailed) {
                 frames.release(retiring)

@@ -527,6 +527,19 @@ final class Kernel {
                 try resume(task)
                 return
             }
+            // Two threads faulting on one page: the first one's handling (a copy-on-write break) has fixed it
+            // by the time the second's is looked at. Run the access once more before calling it a fault; a
+            // real one repeats with no mapping change in between.
+            if info.code > 0 && task.mm.isMapped(info.address) {
+                let fault = (address: info.address, rip: task.regs.rip, flushes: task.mm.flushes)
+                if let last = task.retriedFault, last == fault {
+                    task.retriedFault = nil
+                } else {
+                    task.retriedFault = fault
+                    try resume(task)
+                    return
+                }
+            }
             if info.code > 0 && task.mm.isBeyondEndOfFile(info.address) {
                 try deliverFault(task, 7, FaultInfo(signo: 7, code: 2, address: info.address))  // SIGBUS, BUS_ADRERR
                 return

@@ -257,6 +257,9 @@ final class Task {
     /// Where the task runs guest code: a context of its address space's platform space (a vfork child
     /// borrows its parent's until it execs or exits).
     var context: PlatformContext!
+    /// The last page fault umk let the task retry as spurious: address, rip, and the address space's flush
+    /// count then (Kernel.handleSignalStop).
+    var retriedFault: (address: UInt64, rip: UInt64, flushes: Int)?
     /// Its context's CPU time (user, total ns) when the task began running there (CLOCK_THREAD_CPUTIME_ID).
     var threadCPUOrigin: (user: Int64, total: Int64) = (0, 0)
     /// The host scheduling attributes its context follows now (Kernel.applyScheduling).
