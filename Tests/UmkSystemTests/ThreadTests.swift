@@ -30,6 +30,31 @@ final class ThreadTests: SystemTestCase {
         _ = try assertSameAsNative("/usr/bin/sort", ["-n", "--parallel=4", "-S", "1M"], stdin: input, options: ["--cpus", "2"])
     }
 
+    /// make -j4 (its jobserver, four gcc at once) builds a small program, which then runs; -s keeps the
+    /// output in a fixed order.
+    func testMakeParallel() throws {
+        guard access("/usr/bin/make", X_OK) == 0, access("/usr/bin/gcc", X_OK) == 0 else {
+            throw XCTSkip("make or gcc is not installed")
+        }
+        let dir = "/var/tmp/umk-make-j4-\(getpid())"
+        try? FileManager.default.removeItem(atPath: dir)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for i in 1...4 {
+            try "int f\(i)(void) { return \(i * 10); }\n".write(toFile: "\(dir)/f\(i).c", atomically: true, encoding: .utf8)
+        }
+        try """
+            #include <stdio.h>
+            int f1(void), f2(void), f3(void), f4(void);
+            int main(void) { printf("sum %d\\n", f1() + f2() + f3() + f4()); return 0; }
+
+            """.write(toFile: "\(dir)/main.c", atomically: true, encoding: .utf8)
+        try "prog: main.o f1.o f2.o f3.o f4.o\n\tgcc -o $@ $^\n%.o: %.c\n\tgcc -c -o $@ $<\nclean:\n\trm -f *.o prog\n"
+            .write(toFile: "\(dir)/Makefile", atomically: true, encoding: .utf8)
+        _ = try assertSameAsNative("/bin/sh", ["-c", "cd \(dir) && make -s -j4 && ./prog && make -s clean && ls"],
+                                   compareStderr: true, options: ["--cpus", "2"])
+    }
+
     /// multiprocessing: a pool of processes fed by threads, results through pipes and POSIX semaphores.
     func testPythonMultiprocessingPool() throws {
         guard access("/usr/bin/python3", X_OK) == 0 else { throw XCTSkip("python3 is not installed") }
