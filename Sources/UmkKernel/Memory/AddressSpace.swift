@@ -456,7 +456,7 @@ final class AddressSpace {
         if space.hasPendingChanges { flushes &+= 1 }
         defer {
             if !retiring.isEmpty && (!space.hasPendingChanges || space.hasFailed) {
-                frames.release(retiring)
+                frames.release(retiring.sorted())  // in frame order: consecutive frames go in one hole punch
                 retiring.removeAll()
             }
         }
