@@ -14,14 +14,11 @@ final class EventFile: OpenFile {
     let isSemaphore: Bool
     let id: Int
 
-    private static var nextID = 0
-
     init(kernel: Kernel, count: UInt64, flags: Int32) {
         self.kernel = kernel
         self.count = count
         isSemaphore = flags & EFD.SEMAPHORE != 0
-        id = EventFile.nextID
-        EventFile.nextID += 1
+        id = Int(kernel.numbers.next(\.eventfdID))
         super.init(flags: O.RDWR | (flags & O.NONBLOCK), dentry: nil)
     }
 

@@ -29,6 +29,9 @@ final class Kernel {
 
     /// Live tasks by the id of the platform context they run on (a vfork child runs on its parent's).
     var tasks: [Int32: Task] = [:]
+    /// Numbers the instance hands out (pipe and socket inodes, eventfd ids): per instance, so that instances
+    /// in one host process share no mutable state.
+    var numbers = InstanceNumbers()
     /// Every live thread by tid (tkill, futexes, /proc): pids and tids come from one space.
     var threads: [Int32: Task] = [:]
     /// Every process not yet reaped, zombies included, by guest pid.

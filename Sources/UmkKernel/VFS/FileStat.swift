@@ -78,3 +78,16 @@ struct FileKey: Hashable {
     init(devMajor: UInt32, devMinor: UInt32, ino: UInt64) { (self.devMajor, self.devMinor, self.ino) = (devMajor, devMinor, ino) }
     init(_ s: FileStat) { (devMajor, devMinor, ino) = (s.devMajor, s.devMinor, s.ino) }
 }
+
+/// Counters an instance numbers its objects with (get_next_ino's role); each starts where Linux's would
+/// not collide with the others in one instance.
+struct InstanceNumbers {
+    var pipeInode: UInt64 = 1
+    var socketInode: UInt64 = 1 << 20
+    var eventfdID: UInt64 = 0
+
+    mutating func next(_ counter: WritableKeyPath<InstanceNumbers, UInt64>) -> UInt64 {
+        defer { self[keyPath: counter] &+= 1 }
+        return self[keyPath: counter]
+    }
+}

@@ -26,13 +26,10 @@ final class Pipe {
     let inode: UInt64
     let owner: (UInt32, UInt32)
 
-    private static var nextInode: UInt64 = 1
-
     init(kernel: Kernel, owner: Credentials) {
         self.kernel = kernel
         self.owner = (owner.euid, owner.egid)
-        inode = Pipe.nextInode
-        Pipe.nextInode += 1
+        inode = kernel.numbers.next(\.pipeInode)
     }
 
     var count: Int { buffer.count - head }

@@ -61,14 +61,11 @@ final class UnixSocket: OpenFile {
     var listenBacklog = 0
     var pending: [UnixSocket] = []
 
-    private static var nextInode: UInt64 = 1 << 20
-
     init(kernel: Kernel, type: Int32, owner: Credentials, flags: Int32) {
         self.kernel = kernel
         self.type = type
         self.owner = (owner.euid, owner.egid)
-        inode = UnixSocket.nextInode
-        UnixSocket.nextInode += 1
+        inode = kernel.numbers.next(\.socketInode)
         super.init(flags: O.RDWR | (flags & O.NONBLOCK), dentry: nil)
     }
 
