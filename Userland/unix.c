@@ -820,6 +820,106 @@ static void credentials(void) {
     close(sv[1]);
 }
 
+static int bound_dgram(const char *name) {
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    memcpy(a.sun_path + 1, name, strlen(name));
+    int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+    if (bind(fd, (struct sockaddr *)&a, offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name)) < 0)
+        printf("bind %s: %s\n", name, errname(errno));
+    return fd;
+}
+
+static int connect_dgram(int fd, const char *name) {
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    memcpy(a.sun_path + 1, name, strlen(name));
+    return connect(fd, (struct sockaddr *)&a, offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name));
+}
+
+static void show_send(const char *what, int fd, const char *data) {
+    errno = 0;
+    ssize_t r = send(fd, data, strlen(data), MSG_NOSIGNAL | MSG_DONTWAIT);
+    printf("%s: %s\n", what, r < 0 ? errname(errno) : "sent");
+}
+
+/* sk_err: what a partial recvmmsg hit is answered by the next call; a datagram socket that connects elsewhere
+ * drops its queue and resets a peer connected back; a stream closed with data unread resets its peer. */
+static void resets(void) {
+    int sv[2];
+    T(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv));
+    T(send(sv[0], "a", 1, 0));
+    T(send(sv[0], "b", 1, 0));
+    T(send(sv[0], "c", 1, 0));
+    char in[2][8] = {{0}};
+    struct iovec iv = {in[0], sizeof in[0]};
+    struct mmsghdr im[2];
+    memset(im, 0, sizeof im);
+    im[0].msg_hdr.msg_iov = &iv;
+    im[0].msg_hdr.msg_iovlen = 1;
+    im[1].msg_hdr.msg_iov = (struct iovec *)1;
+    im[1].msg_hdr.msg_iovlen = 1;
+    T(recvmmsg(sv[1], im, 2, MSG_DONTWAIT, NULL));
+    show_recv("after partial recvmmsg", sv[1], 8, MSG_DONTWAIT);
+    show_recv("then", sv[1], 8, MSG_DONTWAIT);
+    T(recvmmsg(sv[1], im, 2, MSG_DONTWAIT, NULL));
+    int e1 = sockopt(sv[1], SO_ERROR), e2 = sockopt(sv[1], SO_ERROR);
+    printf("SO_ERROR %d then %d\n", e1, e2);
+    show_recv("last", sv[1], 8, MSG_DONTWAIT);
+    close(sv[0]);
+    close(sv[1]);
+
+    int a = bound_dgram("umk-reset-a"), b = bound_dgram("umk-reset-b"), c = bound_dgram("umk-reset-c");
+    T(connect_dgram(a, "umk-reset-b"));
+    T(connect_dgram(b, "umk-reset-a"));
+    T(send(b, "1", 1, 0));
+    T(connect_dgram(a, "umk-reset-b"));
+    show_recv("same peer keeps", a, 8, MSG_DONTWAIT);
+    T(send(b, "2", 1, 0));
+    T(connect_dgram(a, "umk-reset-c"));
+    show_recv("new peer drops", a, 8, MSG_DONTWAIT);
+    show_recv("old peer", b, 8, MSG_DONTWAIT);
+    show_recv("old peer again", b, 8, MSG_DONTWAIT);
+    show_send("old peer sends", b, "3");
+    T(connect_dgram(c, "umk-reset-a"));
+    T(send(c, "4", 1, 0));
+    T(connect_dgram(a, "umk-reset-c"));
+    struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+    T(connect(a, &unspec, sizeof unspec));
+    show_recv("disconnect drops", a, 8, MSG_DONTWAIT);
+    printf("SO_ERROR c %d\n", sockopt(c, SO_ERROR));
+    close(b);
+    T(connect_dgram(a, "umk-reset-c"));
+    T(send(c, "5", 1, 0));
+    close(c);
+    show_send("peer gone", a, "6");
+    show_recv("peer gone drops", a, 8, MSG_DONTWAIT);
+    close(a);
+
+    T(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+    T(write(sv[1], "zz", 2));
+    T(write(sv[0], "hi", 2));
+    close(sv[0]);
+    struct pollfd p = {sv[1], POLLIN, 0};
+    T(poll(&p, 1, 0));
+    printf("revents %#x\n", p.revents);
+    show_recv("data first", sv[1], 8, 0);
+    show_recv("then reset", sv[1], 8, 0);
+    show_recv("then end", sv[1], 8, 0);
+    show_send("write", sv[1], "x");
+    close(sv[1]);
+
+    int l = socket(AF_UNIX, SOCK_STREAM, 0), k = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un la = {.sun_family = AF_UNIX};
+    strcpy(la.sun_path + 1, "umk-reset-l");
+    socklen_t ll = offsetof(struct sockaddr_un, sun_path) + 12;
+    T(bind(l, (struct sockaddr *)&la, ll));
+    T(listen(l, 1));
+    T(connect(k, (struct sockaddr *)&la, ll));
+    close(l);
+    show_recv("listener gone", k, 8, 0);
+    show_recv("then end", k, 8, 0);
+    close(k);
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
     pairs();
@@ -831,6 +931,7 @@ int main(void) {
     datagrams(dir);
     batches();
     credentials();
+    resets();
     rmdir(dir);
     return 0;
 }

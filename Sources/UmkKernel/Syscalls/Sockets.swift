@@ -236,20 +236,22 @@ extension Kernel {
         guard length >= 0, Int(length) <= SOL.sockaddrStorage else { throw .EINVAL }
         guard length >= Int32(SOL.sunPathOffset) else { throw .EINVAL }
         let family = try t.mm.read(address, as: UInt16.self)
+        let old = s.peer, wasConnected = s.state == .connected
         if family == 0 {  // AF_UNSPEC
             s.peer = nil
             s.state = .unconnected
             s.peerAddress = []
+            if wasConnected { s.disconnected(from: old) }
             return .value(0)
         }
         guard let name = try readAddress(t, address, length) else { throw .EINVAL }
         try autobindIfPassingCredentials(s)
         let target = try datagramTarget(t, s, name)
         if let other = target.peer, other !== s { throw .EPERM }  // unix_may_send
-        // FIXME: Linux drops what is queued on a socket that changes its peer (unix_dgram_disconnected).
         s.peer = target
         s.state = .connected
         s.peerAddress = target.address
+        if wasConnected && old !== target { s.disconnected(from: old) }
         return .value(0)
     }
 
@@ -675,7 +677,7 @@ extension Kernel {
         }
         switch name {
         case Kernel.SO_TYPE: b = int(Int(s.type))
-        case Kernel.SO_ERROR: b = int(0)
+        case Kernel.SO_ERROR: b = int(Int(s.takeError()?.rawValue ?? 0))
         case Kernel.SO_SNDBUF: b = int(s.sendBuffer)
         case Kernel.SO_RCVBUF: b = int(s.receiveBuffer)
         case Kernel.SO_DOMAIN: b = int(Int(SOL.AF_UNIX))

@@ -60,6 +60,9 @@ final class UnixSocket: OpenFile {
     var boundKey: FileKey? = nil
     var listenBacklog = 0
     var pending: [UnixSocket] = []
+    /// sk_err: an error the next receive or send answers once (and SO_ERROR reads and clears): ECONNRESET
+    /// when the peer went with data unread or a datagram peer connected elsewhere, what a partial recvmmsg hit.
+    var error: LinuxErrno? = nil
 
     private static var nextInode: UInt64 = 1 << 20
 
@@ -84,10 +87,14 @@ final class UnixSocket: OpenFile {
         // A datagram socket may be connected to one that is connected elsewhere: leave that one's peer alone
         // (inside deinit a weak reference to this socket reads nil, so a peer pointing here reads nil too).
         if let peer, peer.peer == nil {
-            if type != UnixSocket.DGRAM { peer.shutdown = UnixSocket.shutReceive | UnixSocket.shutSend }
-            kernel.wake(peer.queue, events: POLL.IN | POLL.OUT | POLL.HUP | POLL.RDHUP)
+            if type != UnixSocket.DGRAM {
+                peer.shutdown = UnixSocket.shutReceive | UnixSocket.shutSend
+                if hasMessage { peer.error = .ECONNRESET }  // unix_release_sock: data lost unread
+            }
+            kernel.wake(peer.queue, events: POLL.IN | POLL.OUT | POLL.HUP | POLL.RDHUP | POLL.ERR)
         }
-        // Connections never accepted go with the listener: their clients see the end of the stream.
+        // Connections never accepted go with the listener: their clients see the connection reset.
+        for p in pending { p.peer?.error = .ECONNRESET }
         pending.removeAll()
         kernel.wake(queue)  // a connector waiting for room in the backlog finds nobody listening
     }
@@ -165,6 +172,34 @@ final class UnixSocket: OpenFile {
         }
     }
 
+    /// Drops every queued message and the files they carry (skb_queue_purge).
+    func purge() {
+        messages.removeAll()
+        rights.removeAll()
+        origins.removeAll()
+        first = 0
+        offset = 0
+        queued = 0
+    }
+
+    /// unix_dgram_disconnected: a datagram socket whose peer changes (connect elsewhere or AF_UNSPEC, a send
+    /// finding the peer closed) loses what is queued; the old peer, if connected back, gets ECONNRESET.
+    func disconnected(from old: UnixSocket?) {
+        guard hasMessage else { return }
+        purge()
+        kernel.wake(queue, events: POLL.OUT | POLL.WRNORM)
+        if let old, old.peer === self {
+            old.error = .ECONNRESET
+            kernel.wake(old.queue, events: POLL.ERR)
+        }
+    }
+
+    /// sock_error: the pending error, cleared.
+    func takeError() -> LinuxErrno? {
+        defer { error = nil }
+        return error
+    }
+
     var hasMessage: Bool { first < messages.count }
     var messageCount: Int { messages.count - first }
 
@@ -182,7 +217,10 @@ final class UnixSocket: OpenFile {
 
     func recv(into io: IOSequence, peek: Bool = false) throws(LinuxErrno) -> (Int, Int, [OpenFile]) {
         if state == .listening { throw .EINVAL }
+        // A datagram receive answers the error first (__skb_try_recv_datagram), a stream one after the data.
+        if !isStream, let e = takeError() { throw e }
         if !hasMessage {
+            if let e = takeError() { throw e }
             if shutdown & UnixSocket.shutReceive != 0 { return (0, 0, []) }
             if isConnectionBased && state != .connected { throw .ENOTCONN }
             throw .EAGAIN
@@ -204,6 +242,7 @@ final class UnixSocket: OpenFile {
             if isConnectionBased { throw .EPIPE }
             state = .unconnected
             peerAddress = []
+            disconnected(from: nil)
             throw .ECONNREFUSED
         }
         throw .ENOTCONN
@@ -214,8 +253,11 @@ final class UnixSocket: OpenFile {
     func send(from io: IOSequence, files: [OpenFile] = [], to target: UnixSocket? = nil,
               credentials: (Int32, UInt32, UInt32) = UnixSocket.nobody, explicit: Bool = false) throws(LinuxErrno) -> Int {
         if state == .listening { throw .EINVAL }
+        // sock_alloc_send_pskb answers the pending error; a stream checks its shutdown and peer first.
+        if !isStream, let e = takeError() { throw e }
         if shutdown & UnixSocket.shutSend != 0 { throw .EPIPE }
         let peer = try destination(target)
+        if isStream, let e = takeError() { throw e }
         if !isConnectionBased, let other = peer.peer, other !== self { throw .EPERM }
         if peer.shutdown & UnixSocket.shutReceive != 0 { throw .EPIPE }
         // unix_maybe_add_creds: a message carries credentials given explicitly, or the sender's when either
@@ -257,7 +299,7 @@ final class UnixSocket: OpenFile {
 
     override func readyEvents() -> Int16 {
         if state == .listening { return pending.isEmpty ? 0 : POLL.IN | POLL.RDNORM }
-        var ev: Int16 = 0
+        var ev: Int16 = error == nil ? 0 : POLL.ERR
         if hasMessage { ev |= POLL.IN | POLL.RDNORM }
         if shutdown & UnixSocket.shutReceive != 0 { ev |= POLL.RDHUP | POLL.IN | POLL.RDNORM }
         if shutdown == UnixSocket.shutReceive | UnixSocket.shutSend { ev |= POLL.HUP }
