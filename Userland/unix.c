@@ -920,6 +920,69 @@ static void resets(void) {
     close(k);
 }
 
+/* Garbage collection (net/unix/garbage.c): a socket reachable only through SCM_RIGHTS messages queued in
+ * sockets that are themselves unreachable is freed: its peer sees the end of the stream, its name is free. */
+static void garbage(void) {
+    int ends = 0, sends = 0, errors = 0;
+    for (int i = 0; i < 8; i++) {
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) { errors++; break; }
+        if (send_fds(sv[1], &sv[0], 1, "x") == 1) sends++;  /* sv[0] queued in its own queue */
+        close(sv[0]);
+        /* Linux collects from a work queue, run when sockets are released: close some until it has. */
+        struct pollfd p = {sv[1], POLLIN, 0};
+        for (int j = 0; j < 200 && poll(&p, 1, 0) == 0; j++) {
+            close(socket(AF_UNIX, SOCK_STREAM, 0));
+            usleep(10000);
+        }
+        char c;
+        if (poll(&p, 1, 0) == 1 && read(sv[1], &c, 1) == 0) ends++;
+        close(sv[1]);
+    }
+    printf("self cycles: %d sent, %d ends seen, %d errors\n", sends, ends, errors);
+    sends = 0;
+    for (int i = 0; i < 500; i++) {
+        int sv[2], type = i % 3 == 0 ? SOCK_STREAM : i % 3 == 1 ? SOCK_DGRAM : SOCK_SEQPACKET;
+        if (socketpair(AF_UNIX, type, 0, sv) < 0) { errors++; break; }
+        if (send_fds(sv[0], sv, 2, "y") == 1) sends++;  /* both ends queued in sv[1] */
+        if (send_fds(sv[1], sv, 2, "z") == 1) sends++;  /* and in sv[0] */
+        close(sv[0]);
+        close(sv[1]);
+    }
+    printf("pair cycles: %d sent, %d errors\n", sends, errors);
+    int fd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY);
+    printf("fd after cycles %d\n", fd);
+    close(fd);
+
+    /* A listener whose fd sits in a connection it has not accepted. */
+    struct sockaddr_un la = {.sun_family = AF_UNIX};
+    strcpy(la.sun_path + 1, "umk-garbage-l");
+    socklen_t ll = offsetof(struct sockaddr_un, sun_path) + 14;
+    int l = socket(AF_UNIX, SOCK_STREAM, 0), k = socket(AF_UNIX, SOCK_STREAM, 0);
+    T(bind(l, (struct sockaddr *)&la, ll));
+    T(listen(l, 4));
+    T(connect(k, (struct sockaddr *)&la, ll));
+    T(send_fds(k, &l, 1, "l"));
+    close(l);
+    int r = -1;
+    for (int i = 0; i < 200 && r != 0; i++) {
+        int again = socket(AF_UNIX, SOCK_STREAM, 0);
+        r = connect(again, (struct sockaddr *)&la, ll) < 0 && errno == ECONNREFUSED ? 0 : -1;
+        close(again);
+        if (r) usleep(10000);
+    }
+    printf("listener name before client closes: %s\n", r == 0 ? "free" : "taken");
+    show_recv("client of the collected listener", k, 8, MSG_DONTWAIT);
+    close(k);
+    for (int i = 0; i < 200 && r != 0; i++) {
+        int again = socket(AF_UNIX, SOCK_STREAM, 0);
+        r = connect(again, (struct sockaddr *)&la, ll) < 0 && errno == ECONNREFUSED ? 0 : -1;
+        close(again);
+        if (r) usleep(10000);
+    }
+    printf("listener name after: %s\n", r == 0 ? "free" : "taken");
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
     pairs();
@@ -932,6 +995,7 @@ int main(void) {
     batches();
     credentials();
     resets();
+    garbage();
     rmdir(dir);
     return 0;
 }

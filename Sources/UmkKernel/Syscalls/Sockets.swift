@@ -5,7 +5,8 @@ import CLinuxABI
 // connecting, accepting), datagram sockets bound to either and sent to by address or connected, and files
 // passed with SCM_RIGHTS. Other families answer EAFNOSUPPORT; a call that
 // takes a socket fd answers EBADF for a bad fd and ENOTSOCK for a file that is not a socket. The socket itself
-// lives in VFS/UnixSocket.swift, recvmmsg and sendmmsg in SocketBatches.swift. FIXME: MSG_OOB, and the garbage collection of sockets in flight inside each other (a cycle is leaked).
+// lives in VFS/UnixSocket.swift, the collection of sockets in flight inside each other in VFS/UnixGarbage.swift,
+// recvmmsg and sendmmsg in SocketBatches.swift. FIXME: MSG_OOB.
 enum MSG {
     static let OOB: Int32 = 0x1, PEEK: Int32 = 0x2, CTRUNC: Int32 = 0x8, TRUNC: Int32 = 0x20, DONTWAIT: Int32 = 0x40
     static let WAITALL: Int32 = 0x100, NOSIGNAL: Int32 = 0x4000, CMSG_CLOEXEC: Int32 = 0x4000_0000

@@ -66,6 +66,10 @@ final class Kernel {
     /// AF_UNIX sockets bound to a path, by the socket node's identity, and to an abstract name.
     var unixSockets: [FileKey: BoundSocket] = [:]
     var abstractSockets: [[UInt8]: BoundSocket] = [:]
+    /// Sockets whose queues carry files (SCM_RIGHTS), held weakly, and whether a socket's last fd went since
+    /// the last collection of sockets in flight (UnixGarbage.swift).
+    var socketCarriers: [ObjectIdentifier: BoundSocket] = [:]
+    var socketCollectionPending = false
     /// The last abstract name autobind gave (five hex digits).
     var lastAutobind = 0
     /// Futex waiters and PI states (FutexQueues.swift).

@@ -200,10 +200,20 @@ final class UnixSocket: OpenFile {
         return error
     }
 
+    /// Calls `body` with every socket the queued messages carry, for the garbage collector.
+    func forEachSocketInFlight(_ body: (UnixSocket) -> Void) {
+        for files in rights[first...] {
+            for case let s as UnixSocket in files { body(s) }
+        }
+    }
+
+    var carriesFiles: Bool { rights[first...].contains { !$0.isEmpty } }
+
     var hasMessage: Bool { first < messages.count }
     var messageCount: Int { messages.count - first }
 
     func append(_ bytes: [UInt8], files: [OpenFile], origin: Origin) {
+        if !files.isEmpty { kernel.socketCarriers[ObjectIdentifier(self)] = BoundSocket(socket: self) }
         messages.append(bytes)
         rights.append(files)
         origins.append(origin)
@@ -290,6 +300,12 @@ final class UnixSocket: OpenFile {
     override func read(into io: IOSequence) throws(LinuxErrno) -> Int { try recv(into: io).0 }
     override func write(from io: IOSequence) throws(LinuxErrno) -> Int {
         try send(from: io, credentials: kernel.current.map { kernel.senderCredentials($0) } ?? UnixSocket.nobody)
+    }
+
+    /// The last fd went: if sockets are in flight, this one may have been the last way to reach some.
+    override func released() {
+        super.released()
+        if !kernel.socketCarriers.isEmpty { kernel.socketCollectionPending = true }
     }
 
     override var waitQueue: WaitQueue? { queue }
