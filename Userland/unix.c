@@ -5,7 +5,8 @@
  * missing control buffer, a bad fd); then a stream server on a path in a fresh directory
  * under /tmp and on an abstract name, with forked clients (bind, listen, connect, accept, echo, EADDRINUSE,
  * ECONNREFUSED, a full backlog), the errors of hostile arguments; datagrams sent to a path or abstract
- * name and connected datagram sockets, a /dev/log-style server; recvmmsg and sendmmsg; SCM_CREDENTIALS. */
+ * name and connected datagram sockets, a /dev/log-style server; recvmmsg and sendmmsg; SCM_CREDENTIALS; the
+ * pending error (sk_err) and a datagram socket's reconnect; the collection of sockets in flight; MSG_OOB. */
 #include "check.h"
 #include <fcntl.h>
 #include <poll.h>
@@ -983,6 +984,95 @@ static void garbage(void) {
     printf("listener name after: %s\n", r == 0 ? "free" : "taken");
 }
 
+static void show_mark(const char *what, int fd, int inq) {
+    int m = -1, n = -1;
+    T(ioctl(fd, SIOCATMARK, &m));
+    if (inq) ioctl(fd, FIONREAD, &n);  /* Linux 6.18 miscounts it once a read skipped an out-of-band byte */
+    struct pollfd p = {fd, POLLIN | POLLPRI, 0};
+    poll(&p, 1, 0);
+    printf("%s: at mark %d inq %d%s%s\n", what, m, n, p.revents & POLLIN ? " IN" : "", p.revents & POLLPRI ? " PRI" : "");
+}
+
+/* MSG_OOB on a stream (Linux 5.15): the last byte of a send goes out of band, a read stops at the mark and
+ * skips the byte, recv(MSG_OOB) takes it once, a new one replaces the old, SO_OOBINLINE reads it in line;
+ * other types answer EOPNOTSUPP. */
+static void oob(void) {
+    int sv[2], d[2], m = 0;
+    T(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+    show_mark("empty", sv[1], 1);
+    show_recv("oob none", sv[1], 10, MSG_OOB | MSG_DONTWAIT);
+    T(send(sv[0], "", 0, MSG_OOB));
+    T(send(sv[0], "abcX", 4, MSG_OOB));
+    show_mark("sent", sv[1], 1);
+    show_recv("read to mark", sv[1], 10, MSG_DONTWAIT);
+    show_mark("at mark", sv[1], 1);
+    show_recv("peek oob", sv[1], 10, MSG_OOB | MSG_PEEK);
+    char buf[16];
+    struct iovec iov = {buf, sizeof buf};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+    T(recvmsg(sv[1], &mh, MSG_OOB));
+    printf("oob \"%c\" flags %#x\n", buf[0], mh.msg_flags);
+    show_mark("taken", sv[1], 1);
+    show_recv("oob again", sv[1], 10, MSG_OOB);
+    show_recv("read at taken mark", sv[1], 10, MSG_DONTWAIT);
+    show_mark("after", sv[1], 0);
+    T(send(sv[0], "12", 2, 0));
+    T(send(sv[0], "Y", 1, MSG_OOB));
+    T(send(sv[0], "34", 2, 0));
+    show_recv("read stops", sv[1], 10, MSG_DONTWAIT);
+    show_recv("read skips", sv[1], 10, MSG_DONTWAIT);
+    show_recv("oob skipped", sv[1], 10, MSG_OOB);
+    T(send(sv[0], "a", 1, MSG_OOB));
+    T(send(sv[0], "b", 1, MSG_OOB));
+    T(send(sv[0], "c", 1, 0));
+    show_mark("replaced", sv[1], 0);
+    show_recv("old one in line", sv[1], 10, MSG_DONTWAIT);
+    show_mark("then", sv[1], 0);
+    show_recv("oob", sv[1], 10, MSG_OOB);
+    show_recv("read", sv[1], 10, MSG_DONTWAIT);
+    T(send(sv[0], "pq", 2, MSG_OOB));
+    show_recv("oob into nothing", sv[1], 0, MSG_OOB);
+    show_mark("x", sv[1], 0);
+    show_recv("read", sv[1], 10, MSG_DONTWAIT);
+    show_recv("read", sv[1], 10, MSG_DONTWAIT);
+    T(send(sv[0], "uv", 2, MSG_OOB));
+    T(send(sv[0], "w", 1, 0));
+    show_recv("peek stops", sv[1], 10, MSG_PEEK | MSG_DONTWAIT);
+    show_recv("read", sv[1], 10, MSG_DONTWAIT);
+    show_recv("read", sv[1], 10, MSG_DONTWAIT);
+    int on = 1;
+    T(setsockopt(sv[1], SOL_SOCKET, SO_OOBINLINE, &on, sizeof on));
+    T(send(sv[0], "12", 2, 0));
+    T(send(sv[0], "Z", 1, MSG_OOB));
+    T(send(sv[0], "34", 2, 0));
+    show_mark("inline", sv[1], 0);
+    show_recv("oob inline", sv[1], 10, MSG_OOB);
+    show_recv("read inline", sv[1], 10, MSG_DONTWAIT);
+    show_mark("inline at", sv[1], 0);
+    show_recv("peek inline", sv[1], 10, MSG_PEEK | MSG_DONTWAIT);
+    show_recv("read inline", sv[1], 10, MSG_DONTWAIT);
+    show_recv("read inline", sv[1], 10, MSG_DONTWAIT);
+    close(sv[1]);
+    T(send(sv[0], "a", 1, MSG_OOB | MSG_NOSIGNAL));
+    close(sv[0]);
+    int l = socket(AF_UNIX, SOCK_STREAM, 0);
+    show_recv("unconnected oob", l, 1, MSG_OOB);
+    T(send(l, "a", 1, MSG_OOB));
+    T(ioctl(l, SIOCATMARK, &m));
+    close(l);
+    T(socketpair(AF_UNIX, SOCK_DGRAM, 0, d));
+    T(send(d[0], "a", 1, MSG_OOB));
+    show_recv("dgram oob", d[1], 10, MSG_OOB);
+    T(ioctl(d[1], SIOCATMARK, &m));
+    close(d[0]);
+    close(d[1]);
+    T(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, d));
+    T(send(d[0], "a", 1, MSG_OOB));
+    show_recv("seqpacket oob", d[1], 10, MSG_OOB);
+    close(d[0]);
+    close(d[1]);
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
     pairs();
@@ -996,6 +1086,7 @@ int main(void) {
     credentials();
     resets();
     garbage();
+    oob();
     rmdir(dir);
     return 0;
 }
