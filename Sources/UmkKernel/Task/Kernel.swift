@@ -70,6 +70,13 @@ final class Kernel {
     /// the last collection of sockets in flight (UnixGarbage.swift).
     var socketCarriers: [ObjectIdentifier: BoundSocket] = [:]
     var socketCollectionPending = false
+    /// Sockets whose last fd went since the last collection, and what that collection walked: a collection
+    /// waits for releases in proportion to its size, so that its work per close stays bounded.
+    var socketReleasesSinceCollection = 0
+    var lastSocketCollectionWork = 0
+    /// Files a closed socket's queue carried, freed one at a time rather than by nested deinits.
+    var filesToRelease: [OpenFile] = []
+    var releasingFiles = false
     /// The last abstract name autobind gave (five hex digits).
     var lastAutobind = 0
     /// Futex waiters and PI states (FutexQueues.swift).

@@ -5,13 +5,33 @@
 // flight, the collector runs Linux's algorithm (unix_gc before 6.10): the candidates are the sockets in flight
 // that no fd refers to; the references candidates' queues hold to each other are internal; a candidate with
 // any other reference is alive, and so is everything its queue carries, transitively (an explicit worklist,
-// no recursion); the rest are garbage, and their queues are purged, which frees them.
+// no recursion); the rest are garbage, and their queues are purged, which frees them. A collection runs after
+// a number of releases proportional to the last one's size, so a guest's closes cost bounded work each.
 // What differs from Linux: Linux counts every reference to a file (a call in progress, say); umk counts the
 // fds and the messages, and runs the collector between system calls, when no call holds a file. A listener's
 // connections not yet accepted count as its queue, as Linux's embryos do.
 extension Kernel {
+    /// A socket's last fd went: collect when in-flight sockets exist, once every so many releases as the
+    /// last collection walked sockets (divided by 64), as Linux's collector runs from a work queue.
+    func socketReleased() {
+        guard !socketCarriers.isEmpty else { return }
+        socketReleasesSinceCollection += 1
+        if socketReleasesSinceCollection * 64 >= lastSocketCollectionWork { socketCollectionPending = true }
+    }
+
+    /// Drops `filesToRelease` one at a time: a chain of sockets each carrying the next would otherwise free
+    /// itself by one nested deinit per socket, as deep as the guest likes (Linux defers each fput the same
+    /// way). A deinit that runs here adds its own files and returns.
+    func releaseFiles() {
+        guard !releasingFiles else { return }
+        releasingFiles = true
+        while !filesToRelease.isEmpty { _ = filesToRelease.removeLast() }
+        releasingFiles = false
+    }
+
     func collectSockets() {
         socketCollectionPending = false
+        socketReleasesSinceCollection = 0
         // The sockets whose queues carry files, and how many messages carry each socket in flight.
         var carriers: [UnixSocket] = []
         for (key, entry) in socketCarriers {
@@ -25,6 +45,7 @@ extension Kernel {
         for c in carriers {
             c.forEachSocketInFlight { s in inFlight[ObjectIdentifier(s), default: (s, 0)].count += 1 }
         }
+        lastSocketCollectionWork = carriers.count + inFlight.count
         var candidates = inFlight.filter { $0.value.socket.descriptorCount == 0 }
         guard !candidates.isEmpty else { return }
         // What a candidate holds: its queue, and its not yet accepted connections' queues.

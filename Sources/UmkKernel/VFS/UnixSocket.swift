@@ -101,8 +101,14 @@ final class UnixSocket: OpenFile {
         }
         // Connections never accepted go with the listener: their clients see the connection reset.
         for p in pending { p.peer?.error = .ECONNRESET }
-        pending.removeAll()
         kernel.wake(queue)  // a connector waiting for room in the backlog finds nobody listening
+        // The files in flight here, and the connections, go after this deinit, one at a time.
+        // (Moved, not copied: a reference left here would free them nested, when this socket's fields go.)
+        kernel.filesToRelease.append(contentsOf: rights.joined())
+        kernel.filesToRelease.append(contentsOf: pending)
+        rights.removeAll()
+        pending.removeAll()
+        kernel.releaseFiles()
     }
 
     var isStream: Bool { type == UnixSocket.STREAM }
@@ -403,7 +409,7 @@ final class UnixSocket: OpenFile {
     /// The last fd went: if sockets are in flight, this one may have been the last way to reach some.
     override func released() {
         super.released()
-        if !kernel.socketCarriers.isEmpty { kernel.socketCollectionPending = true }
+        kernel.socketReleased()
     }
 
     override var waitQueue: WaitQueue? { queue }
