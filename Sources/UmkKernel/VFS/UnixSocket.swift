@@ -6,7 +6,9 @@ import UmkHost
 // was sent; a datagram or seqpacket socket reads one message at a time. A reader of an empty queue and a
 // writer with no room get EAGAIN, which the system call layer turns into a wait on the socket's own queue:
 // a write wakes the peer's queue with POLLIN, a read wakes the peer's with POLLOUT. A listening socket keeps
-// the server ends that connect made, up to its backlog, for accept.
+// the server ends that connect made, up to its backlog, for accept. A stream's out-of-band byte (MSG_OOB) is a
+// message of its own that reads stop at; a socket's pending error (sk_err) is answered once by the next call.
+// FIXME: MSG_OOB raises no SIGURG (umk has no F_SETOWN).
 final class UnixSocket: OpenFile {
     static let STREAM: Int32 = 1, DGRAM: Int32 = 2, SEQPACKET: Int32 = 5
     static let shutReceive = 1, shutSend = 2
