@@ -5,7 +5,8 @@
  * missing control buffer, a bad fd); then a stream server on a path in a fresh directory
  * under /tmp and on an abstract name, with forked clients (bind, listen, connect, accept, echo, EADDRINUSE,
  * ECONNREFUSED, a full backlog), the errors of hostile arguments; datagrams sent to a path or abstract
- * name and connected datagram sockets, a /dev/log-style server; recvmmsg and sendmmsg; SCM_CREDENTIALS. */
+ * name and connected datagram sockets, a /dev/log-style server; recvmmsg and sendmmsg; SCM_CREDENTIALS; the
+ * pending error (sk_err) and a datagram socket's reconnect; the collection of sockets in flight; MSG_OOB. */
 #include "check.h"
 #include <fcntl.h>
 #include <poll.h>
@@ -820,6 +821,258 @@ static void credentials(void) {
     close(sv[1]);
 }
 
+static int bound_dgram(const char *name) {
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    memcpy(a.sun_path + 1, name, strlen(name));
+    int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+    if (bind(fd, (struct sockaddr *)&a, offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name)) < 0)
+        printf("bind %s: %s\n", name, errname(errno));
+    return fd;
+}
+
+static int connect_dgram(int fd, const char *name) {
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    memcpy(a.sun_path + 1, name, strlen(name));
+    return connect(fd, (struct sockaddr *)&a, offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name));
+}
+
+static void show_send(const char *what, int fd, const char *data) {
+    errno = 0;
+    ssize_t r = send(fd, data, strlen(data), MSG_NOSIGNAL | MSG_DONTWAIT);
+    printf("%s: %s\n", what, r < 0 ? errname(errno) : "sent");
+}
+
+/* sk_err: what a partial recvmmsg hit is answered by the next call; a datagram socket that connects elsewhere
+ * drops its queue and resets a peer connected back; a stream closed with data unread resets its peer. */
+static void resets(void) {
+    int sv[2];
+    T(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv));
+    T(send(sv[0], "a", 1, 0));
+    T(send(sv[0], "b", 1, 0));
+    T(send(sv[0], "c", 1, 0));
+    char in[2][8] = {{0}};
+    struct iovec iv = {in[0], sizeof in[0]};
+    struct mmsghdr im[2];
+    memset(im, 0, sizeof im);
+    im[0].msg_hdr.msg_iov = &iv;
+    im[0].msg_hdr.msg_iovlen = 1;
+    im[1].msg_hdr.msg_iov = (struct iovec *)1;
+    im[1].msg_hdr.msg_iovlen = 1;
+    T(recvmmsg(sv[1], im, 2, MSG_DONTWAIT, NULL));
+    show_recv("after partial recvmmsg", sv[1], 8, MSG_DONTWAIT);
+    show_recv("then", sv[1], 8, MSG_DONTWAIT);
+    T(recvmmsg(sv[1], im, 2, MSG_DONTWAIT, NULL));
+    int e1 = sockopt(sv[1], SO_ERROR), e2 = sockopt(sv[1], SO_ERROR);
+    printf("SO_ERROR %d then %d\n", e1, e2);
+    show_recv("last", sv[1], 8, MSG_DONTWAIT);
+    close(sv[0]);
+    close(sv[1]);
+
+    int a = bound_dgram("umk-reset-a"), b = bound_dgram("umk-reset-b"), c = bound_dgram("umk-reset-c");
+    T(connect_dgram(a, "umk-reset-b"));
+    T(connect_dgram(b, "umk-reset-a"));
+    T(send(b, "1", 1, 0));
+    T(connect_dgram(a, "umk-reset-b"));
+    show_recv("same peer keeps", a, 8, MSG_DONTWAIT);
+    T(send(b, "2", 1, 0));
+    T(connect_dgram(a, "umk-reset-c"));
+    show_recv("new peer drops", a, 8, MSG_DONTWAIT);
+    show_recv("old peer", b, 8, MSG_DONTWAIT);
+    show_recv("old peer again", b, 8, MSG_DONTWAIT);
+    show_send("old peer sends", b, "3");
+    T(connect_dgram(c, "umk-reset-a"));
+    T(send(c, "4", 1, 0));
+    T(connect_dgram(a, "umk-reset-c"));
+    struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+    T(connect(a, &unspec, sizeof unspec));
+    show_recv("disconnect drops", a, 8, MSG_DONTWAIT);
+    printf("SO_ERROR c %d\n", sockopt(c, SO_ERROR));
+    close(b);
+    T(connect_dgram(a, "umk-reset-c"));
+    T(send(c, "5", 1, 0));
+    close(c);
+    show_send("peer gone", a, "6");
+    show_recv("peer gone drops", a, 8, MSG_DONTWAIT);
+    close(a);
+
+    T(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+    T(write(sv[1], "zz", 2));
+    T(write(sv[0], "hi", 2));
+    close(sv[0]);
+    struct pollfd p = {sv[1], POLLIN, 0};
+    T(poll(&p, 1, 0));
+    printf("revents %#x\n", p.revents);
+    show_recv("data first", sv[1], 8, 0);
+    show_recv("then reset", sv[1], 8, 0);
+    show_recv("then end", sv[1], 8, 0);
+    show_send("write", sv[1], "x");
+    close(sv[1]);
+
+    int l = socket(AF_UNIX, SOCK_STREAM, 0), k = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un la = {.sun_family = AF_UNIX};
+    strcpy(la.sun_path + 1, "umk-reset-l");
+    socklen_t ll = offsetof(struct sockaddr_un, sun_path) + 12;
+    T(bind(l, (struct sockaddr *)&la, ll));
+    T(listen(l, 1));
+    T(connect(k, (struct sockaddr *)&la, ll));
+    close(l);
+    show_recv("listener gone", k, 8, 0);
+    show_recv("then end", k, 8, 0);
+    close(k);
+}
+
+/* Garbage collection (net/unix/garbage.c): a socket reachable only through SCM_RIGHTS messages queued in
+ * sockets that are themselves unreachable is freed: its peer sees the end of the stream, its name is free. */
+static void garbage(void) {
+    int ends = 0, sends = 0, errors = 0;
+    for (int i = 0; i < 8; i++) {
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) { errors++; break; }
+        if (send_fds(sv[1], &sv[0], 1, "x") == 1) sends++;  /* sv[0] queued in its own queue */
+        close(sv[0]);
+        /* Linux collects from a work queue, run when sockets are released: close some until it has. */
+        struct pollfd p = {sv[1], POLLIN, 0};
+        for (int j = 0; j < 200 && poll(&p, 1, 0) == 0; j++) {
+            close(socket(AF_UNIX, SOCK_STREAM, 0));
+            usleep(10000);
+        }
+        char c;
+        if (poll(&p, 1, 0) == 1 && read(sv[1], &c, 1) == 0) ends++;
+        close(sv[1]);
+    }
+    printf("self cycles: %d sent, %d ends seen, %d errors\n", sends, ends, errors);
+    sends = 0;
+    for (int i = 0; i < 500; i++) {
+        int sv[2], type = i % 3 == 0 ? SOCK_STREAM : i % 3 == 1 ? SOCK_DGRAM : SOCK_SEQPACKET;
+        if (socketpair(AF_UNIX, type, 0, sv) < 0) { errors++; break; }
+        if (send_fds(sv[0], sv, 2, "y") == 1) sends++;  /* both ends queued in sv[1] */
+        if (send_fds(sv[1], sv, 2, "z") == 1) sends++;  /* and in sv[0] */
+        close(sv[0]);
+        close(sv[1]);
+    }
+    printf("pair cycles: %d sent, %d errors\n", sends, errors);
+    int fd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY);
+    printf("fd after cycles %d\n", fd);
+    close(fd);
+
+    /* A listener whose fd sits in a connection it has not accepted. */
+    struct sockaddr_un la = {.sun_family = AF_UNIX};
+    strcpy(la.sun_path + 1, "umk-garbage-l");
+    socklen_t ll = offsetof(struct sockaddr_un, sun_path) + 14;
+    int l = socket(AF_UNIX, SOCK_STREAM, 0), k = socket(AF_UNIX, SOCK_STREAM, 0);
+    T(bind(l, (struct sockaddr *)&la, ll));
+    T(listen(l, 4));
+    T(connect(k, (struct sockaddr *)&la, ll));
+    T(send_fds(k, &l, 1, "l"));
+    close(l);
+    int r = -1;
+    for (int i = 0; i < 200 && r != 0; i++) {
+        int again = socket(AF_UNIX, SOCK_STREAM, 0);
+        r = connect(again, (struct sockaddr *)&la, ll) < 0 && errno == ECONNREFUSED ? 0 : -1;
+        close(again);
+        if (r) usleep(10000);
+    }
+    printf("listener name before client closes: %s\n", r == 0 ? "free" : "taken");
+    show_recv("client of the collected listener", k, 8, MSG_DONTWAIT);
+    close(k);
+    for (int i = 0; i < 200 && r != 0; i++) {
+        int again = socket(AF_UNIX, SOCK_STREAM, 0);
+        r = connect(again, (struct sockaddr *)&la, ll) < 0 && errno == ECONNREFUSED ? 0 : -1;
+        close(again);
+        if (r) usleep(10000);
+    }
+    printf("listener name after: %s\n", r == 0 ? "free" : "taken");
+}
+
+static void show_mark(const char *what, int fd, int inq) {
+    int m = -1, n = -1;
+    T(ioctl(fd, SIOCATMARK, &m));
+    if (inq) ioctl(fd, FIONREAD, &n);  /* Linux 6.18 miscounts it once a read skipped an out-of-band byte */
+    struct pollfd p = {fd, POLLIN | POLLPRI, 0};
+    poll(&p, 1, 0);
+    printf("%s: at mark %d inq %d%s%s\n", what, m, n, p.revents & POLLIN ? " IN" : "", p.revents & POLLPRI ? " PRI" : "");
+}
+
+/* MSG_OOB on a stream (Linux 5.15): the last byte of a send goes out of band, a read stops at the mark and
+ * skips the byte, recv(MSG_OOB) takes it once, a new one replaces the old, SO_OOBINLINE reads it in line;
+ * other types answer EOPNOTSUPP. */
+static void oob(void) {
+    int sv[2], d[2], m = 0;
+    T(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+    show_mark("empty", sv[1], 1);
+    show_recv("oob none", sv[1], 10, MSG_OOB | MSG_DONTWAIT);
+    T(send(sv[0], "", 0, MSG_OOB));
+    T(send(sv[0], "abcX", 4, MSG_OOB));
+    show_mark("sent", sv[1], 1);
+    show_recv("read to mark", sv[1], 10, MSG_DONTWAIT);
+    show_mark("at mark", sv[1], 1);
+    show_recv("peek oob", sv[1], 10, MSG_OOB | MSG_PEEK);
+    char buf[16];
+    struct iovec iov = {buf, sizeof buf};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+    T(recvmsg(sv[1], &mh, MSG_OOB));
+    printf("oob \"%c\" flags %#x\n", buf[0], mh.msg_flags);
+    show_mark("taken", sv[1], 1);
+    show_recv("oob again", sv[1], 10, MSG_OOB);
+    show_recv("read at taken mark", sv[1], 10, MSG_DONTWAIT);
+    show_mark("after", sv[1], 0);
+    T(send(sv[0], "12", 2, 0));
+    T(send(sv[0], "Y", 1, MSG_OOB));
+    T(send(sv[0], "34", 2, 0));
+    show_recv("read stops", sv[1], 10, MSG_DONTWAIT);
+    show_recv("read skips", sv[1], 10, MSG_DONTWAIT);
+    show_recv("oob skipped", sv[1], 10, MSG_OOB);
+    T(send(sv[0], "a", 1, MSG_OOB));
+    T(send(sv[0], "b", 1, MSG_OOB));
+    T(send(sv[0], "c", 1, 0));
+    show_mark("replaced", sv[1], 0);
+    show_recv("old one in line", sv[1], 10, MSG_DONTWAIT);
+    show_mark("then", sv[1], 0);
+    show_recv("oob", sv[1], 10, MSG_OOB);
+    show_recv("read", sv[1], 10, MSG_DONTWAIT);
+    T(send(sv[0], "pq", 2, MSG_OOB));
+    show_recv("oob into nothing", sv[1], 0, MSG_OOB);
+    show_mark("x", sv[1], 0);
+    show_recv("read", sv[1], 10, MSG_DONTWAIT);
+    show_recv("read", sv[1], 10, MSG_DONTWAIT);
+    T(send(sv[0], "uv", 2, MSG_OOB));
+    T(send(sv[0], "w", 1, 0));
+    show_recv("peek stops", sv[1], 10, MSG_PEEK | MSG_DONTWAIT);
+    show_recv("read", sv[1], 10, MSG_DONTWAIT);
+    show_recv("read", sv[1], 10, MSG_DONTWAIT);
+    int on = 1;
+    T(setsockopt(sv[1], SOL_SOCKET, SO_OOBINLINE, &on, sizeof on));
+    T(send(sv[0], "12", 2, 0));
+    T(send(sv[0], "Z", 1, MSG_OOB));
+    T(send(sv[0], "34", 2, 0));
+    show_mark("inline", sv[1], 0);
+    show_recv("oob inline", sv[1], 10, MSG_OOB);
+    show_recv("read inline", sv[1], 10, MSG_DONTWAIT);
+    show_mark("inline at", sv[1], 0);
+    show_recv("peek inline", sv[1], 10, MSG_PEEK | MSG_DONTWAIT);
+    show_recv("read inline", sv[1], 10, MSG_DONTWAIT);
+    show_recv("read inline", sv[1], 10, MSG_DONTWAIT);
+    close(sv[1]);
+    T(send(sv[0], "a", 1, MSG_OOB | MSG_NOSIGNAL));
+    close(sv[0]);
+    int l = socket(AF_UNIX, SOCK_STREAM, 0);
+    show_recv("unconnected oob", l, 1, MSG_OOB);
+    T(send(l, "a", 1, MSG_OOB));
+    T(ioctl(l, SIOCATMARK, &m));
+    close(l);
+    T(socketpair(AF_UNIX, SOCK_DGRAM, 0, d));
+    T(send(d[0], "a", 1, MSG_OOB));
+    show_recv("dgram oob", d[1], 10, MSG_OOB);
+    T(ioctl(d[1], SIOCATMARK, &m));
+    close(d[0]);
+    close(d[1]);
+    T(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, d));
+    T(send(d[0], "a", 1, MSG_OOB));
+    show_recv("seqpacket oob", d[1], 10, MSG_OOB);
+    close(d[0]);
+    close(d[1]);
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
     pairs();
@@ -831,6 +1084,9 @@ int main(void) {
     datagrams(dir);
     batches();
     credentials();
+    resets();
+    garbage();
+    oob();
     rmdir(dir);
     return 0;
 }

@@ -2,7 +2,8 @@
 // connected, recvmmsg/sendmmsg, SCM_CREDENTIALS; socketpair of each type with data
 // both ways, peeking, non-blocking and MSG_WAITALL reads, iovecs, message boundaries, shutdown and close, EPIPE
 // and SIGPIPE, the options, names, fstat, FIONREAD and poll; SCM_RIGHTS; a server on a path and on an abstract name with
-// forked clients, EADDRINUSE, ECONNREFUSED, a full backlog; hostile arguments), and python3's
+// forked clients, EADDRINUSE, ECONNREFUSED, a full backlog; hostile arguments; the pending error and datagram
+// reconnects; the garbage collection of sockets in flight; MSG_OOB), and python3's
 // socket.socketpair and socketserver.UnixStreamServer.
 
 import XCTest

@@ -298,6 +298,7 @@ extension Kernel {
         case 0x5413: (size, copyIn, copyOut) = (8, false, true)  // TIOCGWINSZ
         case 0x5414: (size, copyIn, copyOut) = (8, true, false)  // TIOCSWINSZ
         case 0x541b: (size, copyIn, copyOut) = (4, false, true)  // FIONREAD
+        case 0x8905: (size, copyIn, copyOut) = (4, false, true)  // SIOCATMARK
         default: (size, copyIn, copyOut) = (0, false, false)
         }
         var buffer = [UInt8](repeating: 0, count: max(size, 1))

@@ -3,8 +3,8 @@ import UmkHost
 
 // SocketBatches.swift: recvmmsg and sendmmsg (net/socket.c do_recvmmsg, __sys_sendmmsg): recvmsg and sendmsg
 // over an array of mmsghdr, each entry's msg_len filled with what it moved. vlen is capped at UIO_MAXIOV; an
-// error after some messages answers their count (Linux keeps the error for the socket's next call, umk drops
-// it). A call that blocks part way keeps its count in the task across the restart (`batchProgress`), and a
+// error after some messages answers their count; recvmmsg keeps the error (but EAGAIN) for the socket's next
+// call (sk_err), sendmmsg drops it, as Linux does. A call that blocks part way keeps its count in the task across the restart (`batchProgress`), and a
 // signal then answers that count. recvmmsg's timeout is checked only after each message, as Linux does: a
 // call with nothing to read still waits without limit.
 extension SyscallTable {
@@ -47,6 +47,8 @@ extension Kernel {
         } stopAfter: { () -> Bool in
             guard let deadline else { return false }
             return HostClock.monotonicNanoseconds() >= deadline
+        } keepError: { (e: LinuxErrno) in
+            if e != .EAGAIN { s.error = e }
         }
         if case .block = outcome { return outcome }
         t.batchDeadline = nil
@@ -60,7 +62,9 @@ extension Kernel {
     /// Runs `one` for entries from the task's progress to `count`, filling each msg_len: the count moved when
     /// an entry fails after others (or would block under MSG_DONTWAIT), the error when the first fails.
     func batch(_ t: Task, _ vector: GuestAddress, _ count: Int, _ one: (Int) throws(LinuxErrno) -> SyscallOutcome,
-               stopAfter: () -> Bool = { false }) throws(LinuxErrno) -> SyscallOutcome {
+               stopAfter: () -> Bool = { false }, keepError: (LinuxErrno) -> Void = { _ in })
+        throws(LinuxErrno) -> SyscallOutcome
+    {
         var done = min(t.batchProgress, count)
         t.batchProgress = 0
         while done < count {
@@ -68,7 +72,10 @@ extension Kernel {
             do {
                 outcome = try one(done)
             } catch {
-                if done > 0 { return .value(done) }
+                if done > 0 {
+                    keepError(error)
+                    return .value(done)
+                }
                 throw error
             }
             switch outcome {
@@ -77,7 +84,10 @@ extension Kernel {
                     let at = vector.advanced(by: done * Kernel.mmsghdrStride + Kernel.mmsgLengthOffset)
                     try t.mm.write(at, UInt32(truncatingIfNeeded: n))
                 } catch {
-                    if done > 0 { return .value(done) }
+                    if done > 0 {
+                        keepError(error)
+                        return .value(done)
+                    }
                     throw error
                 }
                 done += 1

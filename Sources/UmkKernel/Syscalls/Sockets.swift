@@ -5,7 +5,8 @@ import CLinuxABI
 // connecting, accepting), datagram sockets bound to either and sent to by address or connected, and files
 // passed with SCM_RIGHTS. Other families answer EAFNOSUPPORT; a call that
 // takes a socket fd answers EBADF for a bad fd and ENOTSOCK for a file that is not a socket. The socket itself
-// lives in VFS/UnixSocket.swift, recvmmsg and sendmmsg in SocketBatches.swift. FIXME: MSG_OOB, and the garbage collection of sockets in flight inside each other (a cycle is leaked).
+// lives in VFS/UnixSocket.swift, the collection of sockets in flight inside each other in VFS/UnixGarbage.swift,
+// recvmmsg and sendmmsg in SocketBatches.swift. FIXME: MSG_OOB raises no SIGURG (umk has no F_SETOWN).
 enum MSG {
     static let OOB: Int32 = 0x1, PEEK: Int32 = 0x2, CTRUNC: Int32 = 0x8, TRUNC: Int32 = 0x20, DONTWAIT: Int32 = 0x40
     static let WAITALL: Int32 = 0x100, NOSIGNAL: Int32 = 0x4000, CMSG_CLOEXEC: Int32 = 0x4000_0000
@@ -32,16 +33,16 @@ extension SyscallTable {
         }
         add(43, [.fd, .pointer, .pointer]) { k, t, a throws(LinuxErrno) in try k.sysAccept(t, a, flags: 0) }
         add(288, [.fd, .pointer, .pointer, .hex]) { k, t, a throws(LinuxErrno) in try k.sysAccept(t, a, flags: a.int(3)) }
-        add(44, [.fd, .inBuffer(2), .uint, .hex, .pointer, .int], .partial("no MSG_OOB")) {
+        add(44, [.fd, .inBuffer(2), .uint, .hex, .pointer, .int], .partial("MSG_OOB raises no SIGURG")) {
             k, t, a throws(LinuxErrno) in try k.sysSendto(t, a)
         }
-        add(45, [.fd, .outBuffer, .uint, .hex, .pointer, .pointer], .partial("no MSG_OOB")) { k, t, a throws(LinuxErrno) in
+        add(45, [.fd, .outBuffer, .uint, .hex, .pointer, .pointer]) { k, t, a throws(LinuxErrno) in
             try k.sysRecvfrom(t, a)
         }
-        add(46, [.fd, .pointer, .hex], .partial("no MSG_OOB")) {
+        add(46, [.fd, .pointer, .hex], .partial("MSG_OOB raises no SIGURG")) {
             k, t, a throws(LinuxErrno) in try k.sysSendmsg(t, a)
         }
-        add(47, [.fd, .pointer, .hex], .partial("no MSG_OOB; MSG_PEEK passes no files")) { k, t, a throws(LinuxErrno) in
+        add(47, [.fd, .pointer, .hex], .partial("MSG_PEEK passes no files")) { k, t, a throws(LinuxErrno) in
             try k.sysRecvmsg(t, a)
         }
         add(48, [.fd, .int]) { k, t, a throws(LinuxErrno) in try k.sysShutdown(t, a) }
@@ -236,20 +237,22 @@ extension Kernel {
         guard length >= 0, Int(length) <= SOL.sockaddrStorage else { throw .EINVAL }
         guard length >= Int32(SOL.sunPathOffset) else { throw .EINVAL }
         let family = try t.mm.read(address, as: UInt16.self)
+        let old = s.peer, wasConnected = s.state == .connected
         if family == 0 {  // AF_UNSPEC
             s.peer = nil
             s.state = .unconnected
             s.peerAddress = []
+            if wasConnected { s.disconnected(from: old) }
             return .value(0)
         }
         guard let name = try readAddress(t, address, length) else { throw .EINVAL }
         try autobindIfPassingCredentials(s)
         let target = try datagramTarget(t, s, name)
         if let other = target.peer, other !== s { throw .EPERM }  // unix_may_send
-        // FIXME: Linux drops what is queued on a socket that changes its peer (unix_dgram_disconnected).
         s.peer = target
         s.state = .connected
         s.peerAddress = target.address
+        if wasConnected && old !== target { s.disconnected(from: old) }
         return .value(0)
     }
 
@@ -346,14 +349,19 @@ extension Kernel {
                     to target: UnixSocket? = nil, credentials: (Int32, UInt32, UInt32)? = nil) throws(LinuxErrno)
         -> SyscallOutcome
     {
-        guard flags & MSG.OOB == 0 else { throw .EOPNOTSUPP }
-        let nonblocking = s.isNonblocking || flags & MSG.DONTWAIT != 0
+        let urgent = flags & MSG.OOB != 0
         let total = io.count
+        // MSG_OOB: one byte, the last, on a stream only; an unconnected seqpacket socket is ENOTCONN first.
+        if urgent && (!s.isStream || total == 0) && (s.isStream || s.type == UnixSocket.DGRAM || s.wasConnected) {
+            throw .EOPNOTSUPP
+        }
+        let nonblocking = s.isNonblocking || flags & MSG.DONTWAIT != 0
         let done = s.isStream ? min(t.ioProgress, total) : 0
         let waitQueue = s.isConnectionBased ? s.queue : (target ?? s.peer ?? s).queue
         do {
             let n = try s.send(from: io.dropFirst(done), files: done == 0 ? files : [], to: target,
-                               credentials: credentials ?? senderCredentials(t), explicit: credentials != nil)
+                               credentials: credentials ?? senderCredentials(t), explicit: credentials != nil,
+                               urgent: urgent)
             if s.isStream && !nonblocking && done + n < total {
                 t.ioProgress = done + n
                 return .block(s.queue)
@@ -378,9 +386,13 @@ extension Kernel {
     func socketReceive(_ t: Task, _ s: UnixSocket, _ io: IOSequence, flags: Int32) throws(LinuxErrno)
         -> (SyscallOutcome, Int, [OpenFile])
     {
-        guard flags & MSG.OOB == 0 else { throw .EOPNOTSUPP }
         let nonblocking = s.isNonblocking || flags & MSG.DONTWAIT != 0
         let peek = flags & MSG.PEEK != 0
+        if flags & MSG.OOB != 0 {  // never waits
+            if s.state == .listening { throw .EINVAL }
+            let n = try s.receiveUrgent(into: io, peek: peek)
+            return (.value(n), n, [])
+        }
         let waitAll = flags & MSG.WAITALL != 0 && s.isStream && !nonblocking && !peek
         let done = waitAll ? min(t.ioProgress, io.count) : 0
         do {
@@ -574,7 +586,7 @@ extension Kernel {
         // scm_detach_fds: as many files as the control buffer holds, MSG_CTRUNC for the rest (closed).
         var used = 0
         // ___sys_recvmsg keeps MSG_CMSG_CLOEXEC of the call's flags in msg_flags.
-        var messageFlags: Int32 = (!s.isStream && whole > got ? MSG.TRUNC : 0) | flags & MSG.CMSG_CLOEXEC
+        var messageFlags: Int32 = (!s.isStream && whole > got ? MSG.TRUNC : 0) | flags & (MSG.CMSG_CLOEXEC | MSG.OOB)
         // scm_recv: SO_PASSCRED's SCM_CREDENTIALS comes before the files, cut short by a short buffer.
         if s.options[Kernel.SO_PASSCRED] == 1 {
             if controlLength < 16 {
@@ -675,7 +687,7 @@ extension Kernel {
         }
         switch name {
         case Kernel.SO_TYPE: b = int(Int(s.type))
-        case Kernel.SO_ERROR: b = int(0)
+        case Kernel.SO_ERROR: b = int(Int(s.takeError()?.rawValue ?? 0))
         case Kernel.SO_SNDBUF: b = int(s.sendBuffer)
         case Kernel.SO_RCVBUF: b = int(s.receiveBuffer)
         case Kernel.SO_DOMAIN: b = int(Int(SOL.AF_UNIX))

@@ -139,6 +139,8 @@ extension Kernel {
                 outcome = .value(-Int(error.rawValue))
             }
             current = nil
+            // After the call, once its own references to files are gone: sockets whose last fd it closed.
+            if socketCollectionPending { collectSockets() }
         } else {
             logUnknown(nr)
             outcome = .value(-Int(LinuxErrno.ENOSYS.rawValue))

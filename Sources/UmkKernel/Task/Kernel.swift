@@ -69,6 +69,17 @@ final class Kernel {
     /// AF_UNIX sockets bound to a path, by the socket node's identity, and to an abstract name.
     var unixSockets: [FileKey: BoundSocket] = [:]
     var abstractSockets: [[UInt8]: BoundSocket] = [:]
+    /// Sockets whose queues carry files (SCM_RIGHTS), held weakly, and whether a socket's last fd went since
+    /// the last collection of sockets in flight (UnixGarbage.swift).
+    var socketCarriers: [ObjectIdentifier: BoundSocket] = [:]
+    var socketCollectionPending = false
+    /// Sockets whose last fd went since the last collection, and what that collection walked: a collection
+    /// waits for releases in proportion to its size, so that its work per close stays bounded.
+    var socketReleasesSinceCollection = 0
+    var lastSocketCollectionWork = 0
+    /// Files a closed socket's queue carried, freed one at a time rather than by nested deinits.
+    var filesToRelease: [OpenFile] = []
+    var releasingFiles = false
     /// The last abstract name autobind gave (five hex digits).
     var lastAutobind = 0
     /// Futex waiters and PI states (FutexQueues.swift).

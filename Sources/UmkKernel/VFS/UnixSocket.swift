@@ -6,7 +6,9 @@ import UmkHost
 // was sent; a datagram or seqpacket socket reads one message at a time. A reader of an empty queue and a
 // writer with no room get EAGAIN, which the system call layer turns into a wait on the socket's own queue:
 // a write wakes the peer's queue with POLLIN, a read wakes the peer's with POLLOUT. A listening socket keeps
-// the server ends that connect made, up to its backlog, for accept.
+// the server ends that connect made, up to its backlog, for accept. A stream's out-of-band byte (MSG_OOB) is a
+// message of its own that reads stop at; a socket's pending error (sk_err) is answered once by the next call.
+// FIXME: MSG_OOB raises no SIGURG (umk has no F_SETOWN).
 final class UnixSocket: OpenFile {
     static let STREAM: Int32 = 1, DGRAM: Int32 = 2, SEQPACKET: Int32 = 5
     static let shutReceive = 1, shutSend = 2
@@ -14,7 +16,7 @@ final class UnixSocket: OpenFile {
     static let maxBuffer = 212992  // net.core.wmem_max and rmem_max
     static let maxMessages = 4096  // zero-length datagrams still take kernel memory
     static let maxBacklog = 4096  // net.core.somaxconn
-    static let SO_PASSCRED: Int32 = 16
+    static let SO_PASSCRED: Int32 = 16, SO_OOBINLINE: Int32 = 10
     /// The credentials of a message sent with no SO_PASSCRED on either end: no pid, the overflow uid and gid.
     static let nobody: (Int32, UInt32, UInt32) = (0, 65534, 65534)
 
@@ -45,6 +47,12 @@ final class UnixSocket: OpenFile {
     private(set) var lastOrigin = Origin(address: [], credentials: (0, 65534, 65534))
     private var first = 0
     private var offset = 0
+    /// The sequence number of `messages[0]` (every message ever queued counts one), so that the out-of-band
+    /// byte keeps its identity while the arrays shift.
+    private var base = 0
+    /// MSG_OOB (streams, Linux 5.15's oob_skb): the message holding the out-of-band byte, by sequence number.
+    /// It stays in the queue; a MSG_OOB receive empties it, leaving an empty message as the mark.
+    private var urgent: Int? = nil
     private(set) var queued = 0
     var sendBuffer = UnixSocket.defaultBuffer
     var receiveBuffer = UnixSocket.defaultBuffer
@@ -60,6 +68,9 @@ final class UnixSocket: OpenFile {
     var boundKey: FileKey? = nil
     var listenBacklog = 0
     var pending: [UnixSocket] = []
+    /// sk_err: an error the next receive or send answers once (and SO_ERROR reads and clears): ECONNRESET
+    /// when the peer went with data unread or a datagram peer connected elsewhere, what a partial recvmmsg hit.
+    var error: LinuxErrno? = nil
 
     init(kernel: Kernel, type: Int32, owner: Credentials, flags: Int32) {
         self.kernel = kernel
@@ -81,12 +92,22 @@ final class UnixSocket: OpenFile {
         // A datagram socket may be connected to one that is connected elsewhere: leave that one's peer alone
         // (inside deinit a weak reference to this socket reads nil, so a peer pointing here reads nil too).
         if let peer, peer.peer == nil {
-            if type != UnixSocket.DGRAM { peer.shutdown = UnixSocket.shutReceive | UnixSocket.shutSend }
-            kernel.wake(peer.queue, events: POLL.IN | POLL.OUT | POLL.HUP | POLL.RDHUP)
+            if type != UnixSocket.DGRAM {
+                peer.shutdown = UnixSocket.shutReceive | UnixSocket.shutSend
+                if hasMessage { peer.error = .ECONNRESET }  // unix_release_sock: data lost unread
+            }
+            kernel.wake(peer.queue, events: POLL.IN | POLL.OUT | POLL.HUP | POLL.RDHUP | POLL.ERR)
         }
-        // Connections never accepted go with the listener: their clients see the end of the stream.
-        pending.removeAll()
+        // Connections never accepted go with the listener: their clients see the connection reset.
+        for p in pending { p.peer?.error = .ECONNRESET }
         kernel.wake(queue)  // a connector waiting for room in the backlog finds nobody listening
+        // The files in flight here, and the connections, go after this deinit, one at a time.
+        // (Moved, not copied: a reference left here would free them nested, when this socket's fields go.)
+        kernel.filesToRelease.append(contentsOf: rights.joined())
+        kernel.filesToRelease.append(contentsOf: pending)
+        rights.removeAll()
+        pending.removeAll()
+        kernel.releaseFiles()
     }
 
     var isStream: Bool { type == UnixSocket.STREAM }
@@ -122,9 +143,29 @@ final class UnixSocket: OpenFile {
         var done = 0
         var i = first, at = offset
         var files: [OpenFile] = []
+        let inline = options[UnixSocket.SO_OOBINLINE] == 1
         while i < messages.count, done < io.count {
             if done > 0 && !rights[i].isEmpty { break }
             let m = messages[i]
+            // manage_oob: a read stops at the mark (the out-of-band byte, or an empty message left by a
+            // MSG_OOB receive when no other byte is out of band); at its start it skips both, taking the
+            // out-of-band byte out of band unless SO_OOBINLINE reads it in line.
+            if m.isEmpty {
+                if done > 0 && urgent == nil { break }
+                i += 1
+                at = 0
+                continue
+            }
+            if i == urgentIndex {
+                if done > 0 { break }
+                if !peek { urgent = nil }
+                if !inline {
+                    if !peek { queued -= 1 }
+                    i += 1
+                    at = 0
+                    continue
+                }
+            }
             let n = io.dropFirst(done).copyOut(m[at...])
             done += n
             at += n
@@ -150,11 +191,13 @@ final class UnixSocket: OpenFile {
         first += 1
         offset = 0
         if first == messages.count {
+            base += messages.count
             messages.removeAll(keepingCapacity: true)
             rights.removeAll(keepingCapacity: true)
             origins.removeAll(keepingCapacity: true)
             first = 0
         } else if first > 1024 {
+            base += first
             messages.removeFirst(first)
             rights.removeFirst(first)
             origins.removeFirst(first)
@@ -162,24 +205,116 @@ final class UnixSocket: OpenFile {
         }
     }
 
+    /// Drops every queued message and the files they carry (skb_queue_purge).
+    func purge() {
+        base += messages.count
+        urgent = nil
+        messages.removeAll()
+        rights.removeAll()
+        origins.removeAll()
+        first = 0
+        offset = 0
+        queued = 0
+    }
+
+    /// unix_dgram_disconnected: a datagram socket whose peer changes (connect elsewhere or AF_UNSPEC, a send
+    /// finding the peer closed) loses what is queued; the old peer, if connected back, gets ECONNRESET.
+    func disconnected(from old: UnixSocket?) {
+        guard hasMessage else { return }
+        purge()
+        kernel.wake(queue, events: POLL.OUT | POLL.WRNORM)
+        if let old, old.peer === self {
+            old.error = .ECONNRESET
+            kernel.wake(old.queue, events: POLL.ERR)
+        }
+    }
+
+    /// sock_error: the pending error, cleared.
+    func takeError() -> LinuxErrno? {
+        defer { error = nil }
+        return error
+    }
+
+    /// Calls `body` with every socket the queued messages carry, for the garbage collector.
+    func forEachSocketInFlight(_ body: (UnixSocket) -> Void) {
+        for files in rights[first...] {
+            for case let s as UnixSocket in files { body(s) }
+        }
+    }
+
+    var carriesFiles: Bool { rights[first...].contains { !$0.isEmpty } }
+
     var hasMessage: Bool { first < messages.count }
+
+    private var urgentIndex: Int? {
+        guard let urgent, urgent - base >= first, urgent - base < messages.count else { return nil }
+        return urgent - base
+    }
+
+    /// What a stream read skips where it starts: an empty mark, and the out-of-band byte unless in line.
+    private func skipped(_ i: Int) -> Bool {
+        messages[i].isEmpty || (i == urgentIndex && options[UnixSocket.SO_OOBINLINE] != 1)
+    }
+
+    /// Whether a stream read finds data; a read that does not peek drops what it skips first (and with it
+    /// the out-of-band byte), as unix_stream_read_generic does even when it then waits.
+    private func streamHasData(peek: Bool) -> Bool {
+        if !peek {
+            while first < messages.count && skipped(first) {
+                if first == urgentIndex {
+                    urgent = nil
+                    queued -= 1
+                }
+                dropFirstMessage()
+            }
+            return hasMessage
+        }
+        return (first..<messages.count).contains { !skipped($0) }
+    }
+
+    /// unix_stream_recv_urg: the out-of-band byte, taken unless peeking; none, or SO_OOBINLINE, is EINVAL.
+    func receiveUrgent(into io: IOSequence, peek: Bool) throws(LinuxErrno) -> Int {
+        guard isStream else { throw .EOPNOTSUPP }
+        guard let i = urgentIndex, options[UnixSocket.SO_OOBINLINE] != 1 else { throw .EINVAL }
+        _ = io.copyOut(messages[i])
+        lastOrigin = origins[i]
+        if !peek {
+            urgent = nil
+            messages[i] = []
+            queued -= 1
+            if let peer { kernel.wake(peer.queue, events: POLL.OUT | POLL.WRNORM, watchers: false) }
+        }
+        return 1
+    }
+
+    /// SIOCATMARK: whether the next read starts at the mark.
+    var atMark: Bool {
+        guard first < messages.count else { return false }
+        let u = urgentIndex
+        return first == u || (messages[first].isEmpty && (u == nil || u == first + 1))
+    }
     var messageCount: Int { messages.count - first }
 
     func append(_ bytes: [UInt8], files: [OpenFile], origin: Origin) {
+        if !files.isEmpty { kernel.socketCarriers[ObjectIdentifier(self)] = BoundSocket(socket: self) }
         messages.append(bytes)
         rights.append(files)
         origins.append(origin)
         queued += bytes.count
     }
 
-    /// What FIONREAD reports: the bytes queued, or a datagram socket's next message's size.
+    /// What FIONREAD reports: the bytes queued, or a datagram socket's next message's size. An out-of-band
+    /// byte counts until taken; one a read skipped does not (Linux 6.18 still counts it in inq_len).
     var readableCount: Int { isConnectionBased ? queued : (hasMessage ? messages[first].count : 0) }
 
     // MARK: reads and writes
 
     func recv(into io: IOSequence, peek: Bool = false) throws(LinuxErrno) -> (Int, Int, [OpenFile]) {
         if state == .listening { throw .EINVAL }
-        if !hasMessage {
+        // A datagram receive answers the error first (__skb_try_recv_datagram), a stream one after the data.
+        if !isStream, let e = takeError() { throw e }
+        if isStream ? !streamHasData(peek: peek) : !hasMessage {
+            if let e = takeError() { throw e }
             if shutdown & UnixSocket.shutReceive != 0 { return (0, 0, []) }
             if isConnectionBased && state != .connected { throw .ENOTCONN }
             throw .EAGAIN
@@ -201,6 +336,7 @@ final class UnixSocket: OpenFile {
             if isConnectionBased { throw .EPIPE }
             state = .unconnected
             peerAddress = []
+            disconnected(from: nil)
             throw .ECONNREFUSED
         }
         throw .ENOTCONN
@@ -209,10 +345,14 @@ final class UnixSocket: OpenFile {
     /// Sends to the peer, or for a datagram socket to `target` (sendto with an address). A datagram socket
     /// connected elsewhere takes messages only from its peer (unix_may_send: EPERM).
     func send(from io: IOSequence, files: [OpenFile] = [], to target: UnixSocket? = nil,
-              credentials: (Int32, UInt32, UInt32) = UnixSocket.nobody, explicit: Bool = false) throws(LinuxErrno) -> Int {
+              credentials: (Int32, UInt32, UInt32) = UnixSocket.nobody, explicit: Bool = false,
+              urgent: Bool = false) throws(LinuxErrno) -> Int {
         if state == .listening { throw .EINVAL }
+        // sock_alloc_send_pskb answers the pending error; a stream checks its shutdown and peer first.
+        if !isStream, let e = takeError() { throw e }
         if shutdown & UnixSocket.shutSend != 0 { throw .EPIPE }
         let peer = try destination(target)
+        if isStream, let e = takeError() { throw e }
         if !isConnectionBased, let other = peer.peer, other !== self { throw .EPERM }
         if peer.shutdown & UnixSocket.shutReceive != 0 { throw .EPIPE }
         // unix_maybe_add_creds: a message carries credentials given explicitly, or the sender's when either
@@ -223,11 +363,29 @@ final class UnixSocket: OpenFile {
         if isStream && total == 0 { return 0 }  // nothing to queue: an empty message would read as end of file
         let room = sendBuffer - peer.queued
         if isStream {
-            guard room > 0, peer.messageCount < UnixSocket.maxMessages else { throw .EAGAIN }
-            var bytes: [UInt8] = []
-            let n = io.append(to: &bytes, limit: room)
-            peer.append(bytes, files: files, origin: origin)
-            kernel.wake(peer.queue, events: POLL.IN | POLL.RDNORM)
+            // MSG_OOB: all but the last byte go in line, then the last alone, out of band (queue_oob).
+            let normal = urgent ? total - 1 : total
+            var n = 0
+            if normal > 0 {
+                guard room > 0, peer.messageCount < UnixSocket.maxMessages else { throw .EAGAIN }
+                var bytes: [UInt8] = []
+                n = io.append(to: &bytes, limit: min(room, normal))
+                peer.append(bytes, files: files, origin: origin)
+                kernel.wake(peer.queue, events: POLL.IN | POLL.RDNORM)
+                if n < normal { return n }
+            }
+            if urgent {
+                guard peer.messageCount < UnixSocket.maxMessages else {
+                    if n > 0 { return n }
+                    throw .EAGAIN
+                }
+                var byte: [UInt8] = []
+                _ = io.dropFirst(normal).append(to: &byte, limit: 1)
+                peer.urgent = peer.base + peer.messages.count
+                peer.append(byte, files: n == 0 ? files : [], origin: origin)
+                kernel.wake(peer.queue, events: POLL.IN | POLL.RDNORM | POLL.PRI)
+                n += 1
+            }
             return n
         }
         guard total <= sendBuffer else { throw .EMSGSIZE }
@@ -247,6 +405,12 @@ final class UnixSocket: OpenFile {
         try send(from: io, credentials: kernel.current.map { kernel.senderCredentials($0) } ?? UnixSocket.nobody)
     }
 
+    /// The last fd went: if sockets are in flight, this one may have been the last way to reach some.
+    override func released() {
+        super.released()
+        kernel.socketReleased()
+    }
+
     override var waitQueue: WaitQueue? { queue }
     override var writesCompletely: Bool { isStream }
     override var procLinkName: String { "socket:[\(inode)]" }
@@ -254,7 +418,8 @@ final class UnixSocket: OpenFile {
 
     override func readyEvents() -> Int16 {
         if state == .listening { return pending.isEmpty ? 0 : POLL.IN | POLL.RDNORM }
-        var ev: Int16 = 0
+        var ev: Int16 = error == nil ? 0 : POLL.ERR
+        if urgentIndex != nil { ev |= POLL.PRI }
         if hasMessage { ev |= POLL.IN | POLL.RDNORM }
         if shutdown & UnixSocket.shutReceive != 0 { ev |= POLL.RDHUP | POLL.IN | POLL.RDNORM }
         if shutdown == UnixSocket.shutReceive | UnixSocket.shutSend { ev |= POLL.HUP }
@@ -280,9 +445,17 @@ final class UnixSocket: OpenFile {
     }
 
     override func ioctl(_ request: UInt, _ arg: UnsafeMutableRawPointer?) throws(LinuxErrno) -> Int {
-        guard request == 0x541b, let arg else { throw .ENOTTY }  // FIONREAD (SIOCINQ)
-        if state == .listening { throw .EINVAL }
-        arg.storeBytes(of: Int32(clamping: readableCount), as: Int32.self)
+        guard let arg else { throw .ENOTTY }
+        switch request {
+        case 0x541b:  // FIONREAD (SIOCINQ)
+            if state == .listening { throw .EINVAL }
+            arg.storeBytes(of: Int32(clamping: readableCount), as: Int32.self)
+        case 0x8905:  // SIOCATMARK
+            guard isStream else { throw .EOPNOTSUPP }
+            arg.storeBytes(of: Int32(atMark ? 1 : 0), as: Int32.self)
+        default:
+            throw .ENOTTY
+        }
         return 0
     }
 }
