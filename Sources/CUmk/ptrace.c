@@ -337,3 +337,7 @@ long umk_write_all(int fd, const void *buf, size_t len) {
     }
     return (long)done;
 }
+
+// Where gdb stops for UMK_BREAK_SYSCALL (Tools/gdb-syscall): called by the dispatcher before the handler of
+// that system call runs. The asm keeps the call from being optimised away.
+__attribute__((noinline)) void umk_debug_syscall(long nr) { __asm__ volatile("" : : "r"(nr) : "memory"); }

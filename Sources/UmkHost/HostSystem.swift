@@ -354,3 +354,10 @@ extension HostCPU {
     }()
 
 }
+
+/// Debugging umk itself with host tools.
+public enum HostDebug {
+    /// `break umk_debug_syscall` in gdb stops here (UMK_BREAK_SYSCALL); `finish` then `step` enters the handler.
+    @inline(never)
+    public static func syscallBreakpoint(_ nr: Int) { umk_debug_syscall(nr) }
+}

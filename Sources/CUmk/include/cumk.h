@@ -149,4 +149,7 @@ int umk_set_affinity(pid_t pid, const int *cpus, int n);
 int umk_current_cpu(void);
 void umk_set_thread_name(const char *name);
 
+// Called by the dispatcher before the handler of UMK_BREAK_SYSCALL's system call: a place for gdb to stop.
+void umk_debug_syscall(long nr);
+
 #endif

@@ -130,6 +130,7 @@ extension Kernel {
             entry = nil
         }
         let trace = strace.map { $0.begin(task, nr: nr, entry: entry, args: args) }
+        if nr == breakSyscall { HostDebug.syscallBreakpoint(nr) }  // UMK_BREAK_SYSCALL: a place for gdb to stop
         let outcome: SyscallOutcome
         if let entry {
             current = task

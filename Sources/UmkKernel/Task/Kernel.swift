@@ -29,6 +29,11 @@ final class Kernel {
 
     /// Live tasks by the id of the platform context they run on (a vfork child runs on its parent's).
     var tasks: [Int32: Task] = [:]
+    /// UMK_BREAK_SYSCALL (a name or number): the system call at whose dispatch the kernel calls
+    /// umk_debug_syscall, for `break umk_debug_syscall` in gdb (Tools/gdb-syscall).
+    let breakSyscall: Int? = HostProcess.environmentValue("UMK_BREAK_SYSCALL").flatMap { value in
+        Int(value) ?? SyscallNames.table.firstIndex(where: { $0 == value })
+    }
     /// Numbers the instance hands out (pipe and socket inodes, eventfd ids): per instance, so that instances
     /// in one host process share no mutable state.
     var numbers = InstanceNumbers()

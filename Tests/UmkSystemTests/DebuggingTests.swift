@@ -1,0 +1,39 @@
+// DebuggingTests.swift: debugging umk's kernel with host tools keeps working (README "Debugging umk"):
+// gdb stops in the kernel thread where a chosen guest system call is dispatched (UMK_BREAK_SYSCALL, as
+// Tools/gdb-syscall runs it), with Swift frames in the backtrace, and strace -f on umk sees the stubs' host
+// calls but never a guest's.
+
+import Foundation
+import XCTest
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+final class DebuggingTests: SystemTestCase {
+    func testGdbStopsAtAGuestSystemCall() throws {
+        guard let gdb = Paths.which("gdb") else { throw XCTSkip("gdb is not installed (Debian: gdb)") }
+        let outcome = Runner.run(gdb, ["-q", "-batch", "-ex", "set breakpoint pending on",
+                                       "-ex", "handle SIGCHLD SIG40 nostop noprint pass",
+                                       "-ex", "break umk_debug_syscall", "-ex", "run", "-ex", "bt 4", "-ex", "kill",
+                                       "--args", try umkBinary(), "run", "--", "/bin/uname", "-s"],
+                                 environment: ["UMK_BREAK_SYSCALL": "uname", "UMK_SECCOMP": "off",
+                                               "PATH": "/usr/bin:/bin"], timeout: 120)
+        XCTAssertTrue(outcome.out.contains("umk_debug_syscall (nr=63)"), outcome.report)
+        XCTAssertTrue(outcome.out.contains("dispatch"), "no kernel frame in the backtrace:\n\(outcome.report)")
+        XCTAssertTrue(outcome.out.contains("umk-kernel"), "not on the kernel thread:\n\(outcome.report)")
+    }
+
+    func testStraceOnUmk() throws {
+        guard let strace = Paths.which("strace") else { throw XCTSkip("strace is not installed") }
+        let log = "/var/tmp/umk-strace-\(getpid()).txt"
+        defer { unlink(log) }
+        let outcome = Runner.run(strace, ["-f", "-o", log, "-e", "trace=ptrace,uname", try umkBinary(), "run", "--",
+                                          "/bin/uname", "-s"], environment: ["UMK_SECCOMP": "off"], timeout: 120)
+        XCTAssertEqual(outcome.termination, Termination.exited(0), outcome.report)
+        XCTAssertEqual(outcome.out, "Linux\n")
+        let trace = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        XCTAssertTrue(trace.contains("PTRACE_SYSEMU"), "umk's own ptrace calls are not in the trace")
+        XCTAssertFalse(trace.contains("uname("), "a guest's system call reached the host:\n\(trace.suffix(2000))")
+    }
+}
