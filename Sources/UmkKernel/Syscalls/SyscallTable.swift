@@ -130,6 +130,8 @@ extension Kernel {
             entry = nil
         }
         let trace = strace.map { $0.begin(task, nr: nr, entry: entry, args: args) }
+        oops.enter(pid: task.process.pid, tid: task.tid, regs: task.regs, comm: task.process.name)
+        if let bug = Kernel.testBug, bug.nr == nr { KernelBugForTest.trigger(bug.kind) }
         let outcome: SyscallOutcome
         if let entry {
             current = task
@@ -143,6 +145,7 @@ extension Kernel {
             logUnknown(nr)
             outcome = .value(-Int(LinuxErrno.ENOSYS.rawValue))
         }
+        recordSyscallExit(outcome)
         switch outcome {
         case .block, .blockAll: break
         default:
