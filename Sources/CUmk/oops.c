@@ -141,7 +141,7 @@ static void report_task(struct out *o, const struct umk_oops *s) {
     put_dec(o, s->tid);
     put(o, " (");
     put_bytes(o, s->comm, sizeof s->comm);
-    put(o, s->in_syscall ? "): system call " : "): ");
+    put(o, "): system call ");
     put_dec(o, (int64_t)s->regs.orig_rax);
     put(o, " ");
     put_name(o, (int64_t)s->regs.orig_rax);
@@ -151,7 +151,14 @@ static void report_task(struct out *o, const struct umk_oops *s) {
         if (i) put(o, ", ");
         put_hex(o, args[i]);
     }
-    put(o, ")\n");
+    put(o, ")");
+    if (!s->in_syscall) {  // done: its result is the ring's newest
+        int64_t result = s->ring[(s->count - 1) % UMK_OOPS_RING].result;
+        put(o, " = ");
+        if (result == UMK_OOPS_PENDING) put(o, "?");
+        else put_dec(o, result);
+    }
+    put(o, "\n");
     static const char *const regnames[27] = {
         "r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx", "rdx", "rsi",
         "rdi", "orig_rax", "rip", "cs", "eflags", "rsp", "ss", "fs_base", "gs_base", "ds", "es", "fs", "gs"};

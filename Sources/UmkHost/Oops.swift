@@ -63,6 +63,9 @@ enum StubRegistry {
 /// A test hook: makes the calling thread hit a kernel bug of the kind named, as a system test's
 /// UMK_TEST_KERNEL_BUG asks (Kernel+Oops.swift). Never reachable from a guest.
 public enum KernelBugForTest {
+    /// What the `host` kind makes the kernel loop throw.
+    public static var hostError: Errno { Errno(rawValue: EIO) }
+
     public static func trigger(_ kind: String) {
         switch kind {
         case "segv":

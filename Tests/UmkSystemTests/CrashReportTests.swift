@@ -55,4 +55,20 @@ final class CrashReportTests: SystemTestCase {
     }
 
     func testCrashReportOnAbort() throws { _ = try crash("abort") }
+
+    /// An unexpected host error in the kernel loop: the same report less the backtrace, exit 125, no stub left.
+    func testCrashReportOnHostError() throws {
+        var environment = ProcessInfo.processInfo.environment
+        environment["UMK_TEST_KERNEL_BUG"] = "uname:host"
+        let script = "sleep 5 & sleep 0.2; uname -s; sleep 5"
+        let outcome = Runner.run(try umkBinary(), ["run"] + identityOptions + ["--", "/bin/sh", "-c", script],
+                                 environment: environment, timeout: 30)
+        XCTAssertEqual(outcome.termination, .exited(125), outcome.report)
+        for expected in ["umk: kernel bug: unexpected host error: ", "(uname): system call 63 uname(0x", "umk: guest registers:",
+                         "umk: last 20 system calls of tid ", "  uname (63) = 0"]
+        {
+            XCTAssertTrue(outcome.err.contains(expected), "no \"\(expected)\" in the report\n\(outcome.report)")
+        }
+        assertNoStrayStubs(after: outcome)
+    }
 }

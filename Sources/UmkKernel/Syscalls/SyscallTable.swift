@@ -131,7 +131,7 @@ extension Kernel {
         }
         let trace = strace.map { $0.begin(task, nr: nr, entry: entry, args: args) }
         oops.enter(pid: task.process.pid, tid: task.tid, regs: task.regs, comm: task.process.name)
-        if let bug = Kernel.testBug, bug.nr == nr { KernelBugForTest.trigger(bug.kind) }
+        if let bug = Kernel.testBug, bug.nr == nr { hitTestBug(bug.kind) }
         let outcome: SyscallOutcome
         if let entry {
             current = task

@@ -4,8 +4,8 @@ import UmkHost
 // for its system test.
 //
 // UMK_TEST_KERNEL_BUG=NAME[:KIND] in umk's own environment makes the kernel thread hit a bug when a guest first
-// makes the system call NAME: KIND is `trap` (a failed precondition, the default), `overflow`, `segv` or
-// `abort`. The guest cannot reach it: it sees only the environment umk gives it, never umk's own, and umk reads
+// makes the system call NAME: KIND is `trap` (a failed precondition, the default), `overflow`, `segv`,
+// `abort`, or `host` (the loop then fails as on an unexpected host error, EIO). The guest cannot reach it: it sees only the environment umk gives it, never umk's own, and umk reads
 // the variable once, at its start.
 extension Kernel {
     static let testBug: (nr: Int, kind: String)? = {
@@ -14,6 +14,10 @@ extension Kernel {
         guard let nr = SyscallNames.table.firstIndex(where: { $0 == parts[0] }) else { return nil }
         return (nr, parts.count > 1 ? parts[1] : "trap")
     }()
+
+    func hitTestBug(_ kind: String) {
+        if kind == "host" { testHostError = true } else { KernelBugForTest.trigger(kind) }
+    }
 }
 
 extension Kernel {

@@ -89,6 +89,8 @@ final class Kernel {
     private var reportedStall = false
     /// What the crash handler reports if the kernel thread dies of a bug (Host's Oops.swift).
     let oops = OopsRecord()
+    /// UMK_TEST_KERNEL_BUG's `host` kind: the loop fails as on an unexpected host error (Kernel+Oops.swift).
+    var testHostError = false
 
     init(_ config: Configuration) throws(LaunchError) {
         configuration = config
@@ -307,6 +309,7 @@ final class Kernel {
 
     private func loop() throws(Errno) {
         while exitStatus == nil {
+            if testHostError { throw KernelBugForTest.hostError }
             if !deferred.isEmpty {
                 let work = deferred
                 deferred = []
