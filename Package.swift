@@ -27,10 +27,7 @@ let package = Package(
             dependencies: ["UmkHost", "CLinuxABI", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "umk",
-            dependencies: ["UmkKernel", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            // Every symbol in the dynamic table, so that the crash report's backtrace (glibc's
-            // backtrace_symbols_fd, which reads only that table) names the kernel's functions.
-            linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic"])]),
+            dependencies: ["UmkKernel", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "UmkKernelTests", dependencies: ["UmkKernel", "UmkHost", "CLinuxABI"]),
         .testTarget(name: "UmkSystemTests", dependencies: ["umk"]),
     ],

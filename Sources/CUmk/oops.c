@@ -6,12 +6,16 @@
 // registry below. Every host call made here is on KernelFilter's list (write, writev, kill, ioctl, exit_group).
 #define _GNU_SOURCE
 #include "cumk.h"
+#include <dlfcn.h>
+#include <elf.h>
 #include <execinfo.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
 
@@ -221,6 +225,104 @@ void umk_oops_report(const char *reason) {
     flush(&o);
 }
 
+// --- The backtrace, named from umk's own ELF symbol table (.symtab: private and internal Swift functions too),
+// which dladdr does not read. The executable is mapped read-only when first needed; nothing is allocated.
+static const Elf64_Sym *symtab;
+static size_t symcount;
+static const char *strtab;
+static size_t strsize;
+static int exe_is_pie;
+
+static void load_symtab(void) {
+    int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    struct stat st;
+    void *map = MAP_FAILED;
+    if (fstat(fd, &st) == 0 && st.st_size > (off_t)sizeof(Elf64_Ehdr))
+        map = mmap(0, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED) return;
+    const uint8_t *base = map;
+    size_t size = (size_t)st.st_size;
+    const Elf64_Ehdr *eh = map;
+    if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_shentsize != sizeof(Elf64_Shdr)
+        || eh->e_shoff > size || (size - eh->e_shoff) / sizeof(Elf64_Shdr) < eh->e_shnum)
+        return;
+    const Elf64_Shdr *sh = (const Elf64_Shdr *)(base + eh->e_shoff);
+    for (unsigned i = 0; i < eh->e_shnum; i++) {
+        if (sh[i].sh_type != SHT_SYMTAB || sh[i].sh_link >= eh->e_shnum) continue;
+        const Elf64_Shdr *str = &sh[sh[i].sh_link];
+        if (sh[i].sh_offset > size || sh[i].sh_size > size - sh[i].sh_offset || str->sh_offset > size
+            || str->sh_size > size - str->sh_offset)
+            return;
+        exe_is_pie = eh->e_type == ET_DYN;
+        strtab = (const char *)(base + str->sh_offset);
+        strsize = str->sh_size;
+        symcount = sh[i].sh_size / sizeof(Elf64_Sym);
+        symtab = (const Elf64_Sym *)(base + sh[i].sh_offset);
+        return;
+    }
+}
+
+// The function of umk's executable that holds `value` (an address relative to its load base), or NULL.
+static const char *exe_symbol(uint64_t value, uint64_t *start) {
+    const Elf64_Sym *best = 0;
+    for (size_t i = 0; i < symcount; i++) {
+        const Elf64_Sym *sym = &symtab[i];
+        if (ELF64_ST_TYPE(sym->st_info) != STT_FUNC || sym->st_value > value) continue;
+        if (value >= sym->st_value + (sym->st_size ? sym->st_size : 1)) continue;
+        if (!best || sym->st_value > best->st_value) best = sym;
+    }
+    if (!best || best->st_name >= strsize) return 0;
+    *start = best->st_value;
+    return strtab + best->st_name;
+}
+
+static void print_backtrace(struct out *o, void *const *frames, int n) {
+    Dl_info self;
+    if (!dladdr((void *)umk_oops_attach, &self)) self.dli_fbase = 0;
+    load_symtab();
+    for (int i = 0; i < n; i++) {
+        uint64_t pc = (uint64_t)(uintptr_t)frames[i];
+        Dl_info info;
+        const char *module = "?", *name = 0;
+        uint64_t start = 0, offset = pc;
+        if (dladdr(frames[i], &info)) {
+            module = info.dli_fname;
+            offset = pc - (uint64_t)(uintptr_t)info.dli_fbase;
+            if (info.dli_sname) {
+                name = info.dli_sname;
+                start = (uint64_t)(uintptr_t)info.dli_saddr;
+            }
+            if (info.dli_fbase == self.dli_fbase && symtab) {
+                uint64_t bias = exe_is_pie ? (uint64_t)(uintptr_t)info.dli_fbase : 0;
+                // A return address may sit just past a call that never returns: look up the byte before.
+                const char *found = exe_symbol(pc - bias - 1, &start);
+                if (found) {
+                    name = found;
+                    start += bias;
+                }
+            }
+        }
+        put(o, "  #");
+        put_dec(o, i);
+        put(o, " ");
+        put_hex(o, pc);
+        put(o, " ");
+        put(o, name ? name : "?");
+        if (name) {
+            put(o, "+");
+            put_hex(o, pc - start);
+        }
+        put(o, " (");
+        const char *slash = strrchr(module, '/');
+        put(o, slash ? slash + 1 : module);
+        put(o, "+");
+        put_hex(o, offset);
+        put(o, ")\n");
+    }
+}
+
 static volatile sig_atomic_t crashing;
 
 static void oops_handler(int sig, siginfo_t *info, void *ucontext) {
@@ -250,11 +352,10 @@ static void oops_handler(int sig, siginfo_t *info, void *ucontext) {
     }
     put(&o, "\n");
     report_task(&o, s);
-    put(&o, "umk: kernel backtrace (Swift names are mangled: pipe these lines through `swift demangle`; `addr2line -e umk +0xOFFSET` for a line):\n");
-    flush(&o);
+    put(&o, "umk: kernel backtrace (pipe it through `swift demangle`; `addr2line -f -e umk 0xOFFSET` for the line):\n");
     void *frames[64];
     int n = backtrace(frames, 64);
-    backtrace_symbols_fd(frames, n, 2);
+    print_backtrace(&o, frames, n);
     kill_stubs(&o);
     put(&o, "umk: ------------[ end of report: this is a bug in umk, please report it ]------------\n");
     flush(&o);
