@@ -3,7 +3,8 @@
 // the kernel was doing, kills every stub and exits 125, so that a kernel bug never looks like a crash of the
 // host program. The handler cannot walk Swift objects or allocate: the kernel keeps what it needs in plain C
 // memory (struct umk_oops, one per kernel thread, updated with plain stores on each system call) and the stub
-// registry below. Every host call made here is on KernelFilter's list (write, writev, kill, ioctl, exit_group).
+// registry below. Every host call made here is on KernelFilter's list (write, kill,
+// ioctl for the terminal, openat, fstat, mmap and close for the symbol table, exit_group).
 #define _GNU_SOURCE
 #include "cumk.h"
 #include <dlfcn.h>
