@@ -36,6 +36,7 @@ public final class StubProcess {
         data = (control + 4096).bindMemory(to: umk_stub_data.self, capacity: 1)
         do {
             pid = try Tracer.spawnStub(physicalMemory: physicalMemory, control: fd)
+            StubRegistry.add(pid)
         } catch {
             munmap(control, Int(UMK_STUB_CONTROL_SIZE))
             throw error
@@ -59,12 +60,14 @@ public final class StubProcess {
         guard alive else { return }
         alive = false
         count = 0
+        StubRegistry.remove(pid)
         Tracer.kill(pid: pid, threads: threads)
         threads.removeAll()
     }
 
     /// The kernel's wait already reaped this stub's leader (it was killed by a signal): nothing left to kill.
     public func reaped() {
+        StubRegistry.remove(pid)
         alive = false
         count = 0
         threads.removeAll()

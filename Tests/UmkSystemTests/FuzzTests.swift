@@ -15,8 +15,9 @@ final class FuzzTests: SystemTestCase {
             // -v logs each call on stderr before making it: the last one is the call in flight.
             let lines = outcome.err.split(separator: "\n")
             let inFlight = lines.last { $0.hasPrefix("call ") }.map(String.init) ?? "(none logged)"
-            let failure = lines.filter { $0.contains("runtime failure") || $0.contains("Fatal error") || $0.contains(".swift:") }
-                .prefix(3).joined(separator: "\n")
+            let failure = lines.filter { $0.contains("runtime failure") || $0.contains("Fatal error") || $0.contains(".swift:")
+                || $0.hasPrefix("umk: kernel bug") || $0.hasPrefix("umk: serving guest") }
+                .prefix(4).joined(separator: "\n")
             let done = outcome.out.split(separator: "\n").contains {
                 $0.hasPrefix("seed \(seed): ") && $0.hasSuffix(" calls done")
             }

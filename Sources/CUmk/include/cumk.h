@@ -151,5 +151,54 @@ void umk_set_thread_name(const char *name);
 
 // Called by the dispatcher before the handler of UMK_BREAK_SYSCALL's system call: a place for gdb to stop.
 void umk_debug_syscall(long nr);
+/* umk's own crash report (oops.c). Each kernel thread owns a struct umk_oops that the dispatcher fills with
+ * plain stores at every system call's entry and exit; on a fatal signal in that thread (a Swift runtime trap)
+ * the handler prints it with a backtrace, SIGKILLs every stub registered below and exits 125. */
+#define UMK_OOPS_RING 1024
+#define UMK_OOPS_LAST 20
+#define UMK_OOPS_NAMES 512
+#define UMK_OOPS_PENDING INT64_MIN /* no result (yet): in progress, blocked, exited */
+struct umk_oops_call {
+    int32_t tid;
+    int32_t nr;
+    int64_t result;
+};
+struct umk_oops {
+    int32_t pid, tid;
+    int32_t in_syscall;
+    uint8_t comm[16];
+    struct umk_regs regs;  /* at the system call's entry: orig_rax and the six arguments */
+    uint64_t count;        /* calls recorded; the newest is ring[(count - 1) % UMK_OOPS_RING] */
+    struct umk_oops_call ring[UMK_OOPS_RING];
+};
+static inline void umk_oops_enter(struct umk_oops *s, int32_t pid, int32_t tid, const struct umk_regs *regs,
+                                  const uint8_t *comm, size_t comm_len) {
+    s->pid = pid;
+    s->tid = tid;
+    s->regs = *regs;
+    size_t i = 0;
+    for (; i < comm_len && i < 15; i++) s->comm[i] = comm[i];
+    s->comm[i] = 0;
+    struct umk_oops_call *c = &s->ring[s->count % UMK_OOPS_RING];
+    c->tid = tid;
+    c->nr = (int32_t)regs->orig_rax;
+    c->result = UMK_OOPS_PENDING;
+    s->count++;
+    s->in_syscall = 1;
+}
+static inline void umk_oops_leave(struct umk_oops *s, int64_t result) {
+    if (s->count) s->ring[(s->count - 1) % UMK_OOPS_RING].result = result;
+    s->in_syscall = 0;
+}
+/* On the kernel thread: its record for the handler, an alternate signal stack, the handlers (process-wide;
+ * on any other thread they restore the terminal and take the signal's default action). */
+void umk_oops_attach(struct umk_oops *state);
+void umk_oops_detach(void);
+/* The same report without a backtrace, for an unexpected host error in the kernel thread. */
+void umk_oops_report(const char *reason);
+void umk_oops_set_name(int nr, const char *name);
+/* The live stubs (leader pids), which the handler kills. */
+void umk_oops_stub_add(pid_t pid);
+void umk_oops_stub_remove(pid_t pid);
 
 #endif

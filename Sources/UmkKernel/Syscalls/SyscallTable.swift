@@ -131,6 +131,8 @@ extension Kernel {
         }
         let trace = strace.map { $0.begin(task, nr: nr, entry: entry, args: args) }
         if nr == breakSyscall { HostDebug.syscallBreakpoint(nr) }  // UMK_BREAK_SYSCALL: a place for gdb to stop
+        oops.enter(pid: task.process.pid, tid: task.tid, regs: task.regs, comm: task.process.name)
+        if let bug = Kernel.testBug, bug.nr == nr { hitTestBug(bug.kind) }
         let outcome: SyscallOutcome
         if let entry {
             current = task
@@ -146,6 +148,7 @@ extension Kernel {
             logUnknown(nr)
             outcome = .value(-Int(LinuxErrno.ENOSYS.rawValue))
         }
+        recordSyscallExit(outcome)
         switch outcome {
         case .block, .blockAll: break
         default:

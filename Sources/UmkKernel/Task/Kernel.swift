@@ -106,6 +106,10 @@ final class Kernel {
     private let tick: TickTimer
     private var tickPlan = TickPlan.off
     private var reportedStall = false
+    /// What the crash handler reports if the kernel thread dies of a bug (Host's Oops.swift).
+    let oops = OopsRecord()
+    /// UMK_TEST_KERNEL_BUG's `host` kind: the loop fails as on an unexpected host error (Kernel+Oops.swift).
+    var testHostError = false
 
     init(_ config: Configuration) throws(LaunchError) {
         configuration = config
@@ -242,11 +246,14 @@ final class Kernel {
         task.regs = image.registers
         tasks[task.context.id] = task
         threads[task.tid] = task
+        oops.attachToThisThread(names: SyscallNames.table)
         installKernelFilter()
         do {
             try resume(task)
             try loop()
         } catch {
+            // As unexpected as a trap: the same report, less the backtrace (exit status 125 all the same).
+            oops.report("unexpected host error: \(LinuxErrno(host: error).message)")
             shutDown()
             throw .kernelFailure("host: \(LinuxErrno(host: error).message)")
         }
@@ -270,6 +277,7 @@ final class Kernel {
         tasks.removeAll()
         platform.shutDown()
         consoleOutput.writer.finish()
+        oops.detachFromThisThread()
     }
 
     /// Booted: from here on the kernel thread may make only the host calls on KernelFilter's list.
@@ -321,6 +329,7 @@ final class Kernel {
 
     private func loop() throws(Errno) {
         while exitStatus == nil {
+            if testHostError { throw KernelBugForTest.hostError }
             if !deferred.isEmpty {
                 let work = deferred
                 deferred = []
