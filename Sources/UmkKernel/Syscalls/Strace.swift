@@ -28,7 +28,8 @@ final class Strace {
         } else {
             shown = (0..<6).map { "0x" + String(args[$0], radix: 16) }
         }
-        let p = Pending(prefix: "[pid \(task.process.pid)] \(name)(", args: shown, entry: entry, raw: args)
+        // strace -f names the thread: its tid (the pid for a process's first thread).
+        let p = Pending(prefix: "[pid \(task.tid)] \(name)(", args: shown, entry: entry, raw: args)
         // Calls that may not return print now, as strace does.
         if name == "exit_group" || name == "exit" {
             write(p.prefix + shown.map { $0 ?? "?" }.joined(separator: ", ") + ") = ?\n")
@@ -55,6 +56,44 @@ final class Strace {
             line += String(result)
         }
         write(line + "\n")
+    }
+
+    /// A signal delivered to a handler, as strace prints a signal-delivery stop:
+    ///   [pid 1] --- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_TKILL, si_pid=1, si_uid=0} ---
+    func signal(_ task: Task, _ info: SignalInfo) {
+        let name = signalName(info.signo)
+        var fields = ["si_signo=\(name)", "si_code=\(Strace.codeName(info))"]
+        switch info.signo {
+        case 4, 7, 8, 11: fields.append("si_addr=\(hex(info.address))")  // SIGILL, SIGBUS, SIGFPE, SIGSEGV
+        case 17:
+            fields += ["si_pid=\(info.pid)", "si_uid=\(info.uid)", "si_status=\(info.code == SignalInfo.CLD_KILLED ? signalName(info.status) : String(info.status))"]
+            if let times = info.childTimes { fields += ["si_utime=\(times.user)", "si_stime=\(times.system)"] }
+        default:
+            if info.code <= 0 || info.code == SignalInfo.SI_KERNEL { fields += ["si_pid=\(info.pid)", "si_uid=\(info.uid)"] }
+        }
+        write("[pid \(task.tid)] --- \(name) {\(fields.joined(separator: ", "))} ---\n")
+    }
+
+    private static func codeName(_ info: SignalInfo) -> String {
+        if info.signo == 17 {
+            switch info.code {
+            case 1: return "CLD_EXITED"
+            case 2: return "CLD_KILLED"
+            case 3: return "CLD_DUMPED"
+            case 5: return "CLD_STOPPED"
+            case 6: return "CLD_CONTINUED"
+            default: break
+            }
+        }
+        if info.signo == 11 && (info.code == 1 || info.code == 2) { return info.code == 1 ? "SEGV_MAPERR" : "SEGV_ACCERR" }
+        switch info.code {
+        case 0: return "SI_USER"
+        case 0x80: return "SI_KERNEL"
+        case -1: return "SI_QUEUE"
+        case -2: return "SI_TIMER"
+        case -6: return "SI_TKILL"
+        default: return String(info.code)
+        }
     }
 
     func exit(_ pid: Int32, _ status: ExitStatus) {

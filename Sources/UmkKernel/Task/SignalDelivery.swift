@@ -129,6 +129,7 @@ extension Kernel {
                 if case .exited = act(t, sig) { return false }
                 continue
             }
+            strace?.signal(t, info)
             if !(try setUpFrame(t, sig, info, action)) {
                 terminate(t.process, .signaled(11))
                 return false
