@@ -36,4 +36,18 @@ final class DebuggingTests: SystemTestCase {
         XCTAssertTrue(trace.contains("PTRACE_SYSEMU"), "umk's own ptrace calls are not in the trace")
         XCTAssertFalse(trace.contains("uname("), "a guest's system call reached the host:\n\(trace.suffix(2000))")
     }
+
+    /// --strace lines as strace -f prints them: the thread's id, open's mode only with O_CREAT, a signal
+    /// delivered to a handler, the exit.
+    func testStraceFormat() throws {
+        let outcome = try umk(["run", "--strace", "--", "/bin/sh", "-c",
+                               "trap 'echo got' USR2; kill -USR2 $$; cat /dev/null; echo x > /dev/null"])
+        XCTAssertEqual(outcome.out, "got\n", outcome.report)
+        for line in ["[pid 2] openat(AT_FDCWD, \"/dev/null\", O_RDONLY) = 3",
+                     "[pid 1] openat(AT_FDCWD, \"/dev/null\", O_WRONLY|O_CREAT|O_TRUNC, 0666) = 3",
+                     "[pid 1] --- SIGUSR2 {si_signo=SIGUSR2, si_code=SI_USER, si_pid=1, si_uid=",
+                     "[pid 1] +++ exited with 0 +++"] {
+            XCTAssertTrue(outcome.err.contains(line), "no \(line) in:\n\(outcome.err)")
+        }
+    }
 }

@@ -28,6 +28,11 @@ final class Strace {
         } else {
             shown = (0..<6).map { "0x" + String(args[$0], radix: 16) }
         }
+        // As strace: open's and openat's mode only when the call can create (O_CREAT, O_TMPFILE).
+        if nr == 2 || nr == 257, shown.count == (nr == 2 ? 3 : 4),
+           args.int(nr == 2 ? 1 : 2) & (O.CREAT | 0x41_0000) == 0 {
+            shown.removeLast()
+        }
         // strace -f names the thread: its tid (the pid for a process's first thread).
         let p = Pending(prefix: "[pid \(task.tid)] \(name)(", args: shown, entry: entry, raw: args)
         // Calls that may not return print now, as strace does.
@@ -40,7 +45,7 @@ final class Strace {
     func end(_ p: Pending, _ task: Task, result: Int) {
         var shown = p.args
         if let entry = p.entry {
-            for (i, f) in entry.args.enumerated() where shown[i] == nil {
+            for (i, f) in entry.args.enumerated() where i < shown.count && shown[i] == nil {
                 if case .outBuffer = f {
                     shown[i] = result >= 0 ? bufferString(task, p.raw.address(i), result) : hex(p.raw[i])
                 }
