@@ -31,5 +31,5 @@ let package = Package(
         .testTarget(name: "UmkKernelTests", dependencies: ["UmkKernel", "UmkHost", "CLinuxABI"]),
         .testTarget(name: "UmkSystemTests", dependencies: ["umk"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

@@ -14,7 +14,7 @@ public struct HostBuffer {
     }
 }
 
-public final class HostFile {
+public final class HostFile: Sendable {
     public let fd: Int32
     /// Whether closing this object closes the fd (false for umk's own stdin, stdout, stderr).
     private let owned: Bool

@@ -259,7 +259,7 @@ public enum HostProcess {
     }
 
     public static func printError(_ line: String) {
-        fputs(line + "\n", stderr)
+        _ = Array((line + "\n").utf8).withUnsafeBytes { umk_write_all(2, $0.baseAddress, $0.count) }
     }
 
     public static func exit(_ status: Int32) -> Never {

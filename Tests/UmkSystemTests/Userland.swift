@@ -69,7 +69,7 @@ struct BuildFailure: Error, CustomStringConvertible {
 
 enum Userland {
     private static let lock = NSLock()
-    private static var built: [String: String] = [:]
+    nonisolated(unsafe) private static var built: [String: String] = [:]  // guarded by `lock`
 
     /// The path of Userland program `name` (Userland/NAME.c) built as `variant`, compiling it if the cached
     /// binary is missing or older than its source or check.h. Throws XCTSkip when the variant's compiler is

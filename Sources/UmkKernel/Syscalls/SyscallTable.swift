@@ -41,7 +41,7 @@ enum SyscallOutcome {
     case blockAll([WaitQueue])
 }
 
-typealias SyscallHandler = (Kernel, Task, SyscallArgs) throws(LinuxErrno) -> SyscallOutcome
+typealias SyscallHandler = @Sendable (Kernel, Task, SyscallArgs) throws(LinuxErrno) -> SyscallOutcome
 
 /// How complete an entry is, for `umk syscalls` and the README.
 enum SyscallSupport: Equatable {
