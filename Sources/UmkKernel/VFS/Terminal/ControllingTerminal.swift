@@ -311,13 +311,13 @@ extension Kernel {
             case .slave(let pty):
                 return try pty.slaveInode.open(flags: flags, dentry: Dentry(detached: pty.name, inode: pty.slaveInode))
             case .console:
-                return ConsoleFile(host: .standardInput, queue: consoleQueue, output: consoleOutput)
+                return ConsoleFile(host: consoleStreams.input, queue: consoleQueue, output: consoleOutput)
             default:
                 throw .ENXIO
             }
         case 1:
-            // /dev/console: umk's terminal when its stdin is one, else its stdout.
-            let host: HostFile = terminal != nil ? .standardInput : .standardOutput
+            // /dev/console: the console's terminal when its input is one, else its output.
+            let host = terminal != nil ? consoleStreams.input : consoleStreams.output
             return ConsoleFile(host: host, queue: consoleQueue, output: consoleOutput)
         case 2:
             return try openPtmx(t, inode: inode, dentry: dentry, flags: flags)
