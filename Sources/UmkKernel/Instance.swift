@@ -111,6 +111,7 @@ public final class Instance: @unchecked Sendable {
             if config.forwardSignals { SignalProxy.install() }
             result = Result { () throws(LaunchError) in
                 let kernel = try Kernel(config)
+                defer { kernel.releaseFilesystems() }  // after --upper is saved: nothing reads them any more
                 return try kernel.boot(argv)
             }
         }

@@ -263,7 +263,10 @@ final class Kernel {
 
     /// The instance is over: every stub goes, and the console output still queued is written out.
     private func shutDown() {
-        for p in processes.values { p.mmStorage = nil }
+        for p in processes.values {
+            p.mmStorage = nil
+            p.tasks.removeAll()  // tasks and process refer to each other: without this neither would go
+        }
         processes.removeAll()
         tasks.removeAll()
         platform.shutDown()
