@@ -1,6 +1,6 @@
 // ConsoleWriter.swift: the guest console's output, written by a host thread of its own (drivers/tty's output
 // buffer in spirit). The kernel thread only copies bytes into a bounded queue; the writer thread makes the
-// blocking host writes, so a full pipe or a stopped terminal on umk's stdout or stderr holds up the guest
+// blocking host writes, so a full pipe or a stopped terminal on the console's output holds up the guest
 // tasks writing there, never the kernel. When the queue has room again, the writer interrupts the kernel
 // thread's wait with its tick signal.
 import Glibc

@@ -348,7 +348,7 @@ final class Kernel {
                 nextCPUCheck = now + Kernel.tickInterval
                 checkCPUTime()
             }
-            // FIXME: the console is looked at, not told: while umk's stdin holds unread input each look wakes
+            // FIXME: the console is looked at, not told: while its input holds unread bytes each look wakes
             // its queue again, so an edge-triggered epoll entry on it is re-armed by every look.
             if consoleQueue.hasInterest() && consoleStreams.input.isReadable() { wake(consoleQueue) }
             if !consoleOutput.queue.isEmpty && consoleOutput.writer.hasRoom { wake(consoleOutput.queue) }

@@ -184,5 +184,6 @@ extension Kernel {
     func releaseFilesystems() {
         root.upper.detachRoot()
         for m in mounts.mounts { m.tmpfs?.detachRoot() }
+        memfdFS.detachRoot()  // made here if no memfd was (an empty tmpfs: cheaper than remembering)
     }
 }
