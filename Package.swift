@@ -29,7 +29,7 @@ let package = Package(
             name: "umk",
             dependencies: ["UmkKernel", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "UmkKernelTests", dependencies: ["UmkKernel", "UmkHost", "CLinuxABI"]),
-        .testTarget(name: "UmkSystemTests", dependencies: ["umk"]),
+        .testTarget(name: "UmkSystemTests", dependencies: ["umk", "UmkKernel"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -291,12 +291,9 @@ void umk_terminal_restore(void) {
 int umk_is_terminal(int fd) { return isatty(fd); }
 
 // The console writer (ConsoleWriter.swift): guest console output is queued by the kernel thread and written
-// by a thread of its own, so that a full pipe or a stopped terminal never blocks the kernel.
-static pid_t kernel_tid;
-
-void umk_console_writer_prepare(void) {
-    kernel_tid = (pid_t)syscall(SYS_gettid);
-}
+// by a thread of its own, so that a full pipe or a stopped terminal never blocks the kernel. Each instance's
+// writer keeps the tid of its own kernel thread (several instances may share one host process).
+pid_t umk_console_writer_prepare(void) { return (pid_t)syscall(SYS_gettid); }
 
 void umk_console_writer_thread_setup(void) {
     sigset_t set;
@@ -304,7 +301,7 @@ void umk_console_writer_thread_setup(void) {
     pthread_sigmask(SIG_BLOCK, &set, 0);
 }
 
-void umk_console_writer_notify(void) {
+void umk_console_writer_notify(pid_t kernel_tid) {
     if (kernel_tid > 0) syscall(SYS_tgkill, getpid(), kernel_tid, UMK_TICK_SIGNAL);
 }
 

@@ -1,6 +1,6 @@
 // ConsoleWriter.swift: the guest console's output, written by a host thread of its own (drivers/tty's output
 // buffer in spirit). The kernel thread only copies bytes into a bounded queue; the writer thread makes the
-// blocking host writes, so a full pipe or a stopped terminal on umk's stdout or stderr holds up the guest
+// blocking host writes, so a full pipe or a stopped terminal on the console's output holds up the guest
 // tasks writing there, never the kernel. When the queue has room again, the writer interrupts the kernel
 // thread's wait with its tick signal.
 import Glibc
@@ -19,13 +19,15 @@ public final class ConsoleWriter: @unchecked Sendable {
     /// The first host error of each fd (EPIPE, EIO): reported to the next guest write there.
     private var errors: [Int32: Errno] = [:]
     private var thread: HostThread?
+    /// The kernel thread to wake: this instance's (several may run in one host process).
+    private let kernelThread: Int32
 
     /// Create on the kernel thread (its tid is the one woken). The thread starts with the first write, so that
     /// it is cloned from the kernel thread under its seccomp filter.
     public init() {
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&condition, nil)
-        umk_console_writer_prepare()
+        kernelThread = umk_console_writer_prepare()
     }
 
     /// Queues as much of `buffers` as fits for `fd`: the byte count, 0 when the queue is full (wait and try
@@ -102,7 +104,7 @@ public final class ConsoleWriter: @unchecked Sendable {
                 chunks.removeAll { $0.fd == fd }
                 queued -= dropped
             }
-            if wasFull || r < 0 { umk_console_writer_notify() }  // writers may be waiting for room or an error
+            if wasFull || r < 0 { umk_console_writer_notify(kernelThread) }  // writers may be waiting for room or an error
         }
         pthread_mutex_unlock(&mutex)
     }

@@ -16,7 +16,7 @@ public struct HostBuffer {
 
 public final class HostFile: Sendable {
     public let fd: Int32
-    /// Whether closing this object closes the fd (false for umk's own stdin, stdout, stderr).
+    /// Whether closing this object closes the fd (false for the console's standard streams: the embedder's).
     private let owned: Bool
 
     public init(fd: Int32, owned: Bool = true) {

@@ -26,12 +26,20 @@ public struct Configuration: Sendable {
     /// A working directory to use instead when it exists in the guest (the caller's, as `runsc do` and
     /// proot do, so that `umk run -- ./prog` works); `workingDirectory` otherwise.
     public var preferredWorkingDirectory: String? = nil
+    /// The guest's console: process 1's fds 0, 1 and 2 (and /dev/console) are these host descriptors. The
+    /// caller owns them: umk never closes them, and they must stay open until `run` returns. umk's own stdin,
+    /// stdout and stderr by default; pipes or files for an embedder (open /dev/null for no input). The guest
+    /// gets the console as its controlling terminal only when `standardInput` is a terminal.
+    public var standardInput: Int32 = 0
+    public var standardOutput: Int32 = 1
+    public var standardError: Int32 = 2
     /// Where --strace writes (a host fd, 2 for stderr), or nil for no tracing.
     public var straceFD: Int32? = nil
     /// Kernel log threshold: messages at this level or above reach stderr.
     public var logLevel: String = "warning"
     /// Forward SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1 and SIGUSR2 sent to umk to the guest's process 1,
-    /// as `docker run` does, instead of letting them kill umk. For the command line; off for embedders.
+    /// as `docker run` does, instead of letting them kill umk. For the command line; off for embedders: the
+    /// signals are umk's process's, so at most one instance of a host process may forward them.
     public var forwardSignals = false
     /// When the guest fails (a non-zero status or a signal) after calling system calls umk does not have, say
     /// which on stderr in one line: the likeliest reason for the failure. For the command line.
@@ -103,6 +111,7 @@ public final class Instance: @unchecked Sendable {
             if config.forwardSignals { SignalProxy.install() }
             result = Result { () throws(LaunchError) in
                 let kernel = try Kernel(config)
+                defer { kernel.releaseFilesystems() }  // after --upper is saved: nothing reads them any more
                 return try kernel.boot(argv)
             }
         }

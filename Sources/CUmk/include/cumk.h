@@ -129,9 +129,9 @@ void umk_cpuid(uint32_t leaf, uint32_t sub, uint32_t out[4]);
 int umk_pin_to_cpu(int cpu);
 /* The console writer thread: the kernel thread's tid for wake-ups, the thread's signal mask, a wake-up of the
  * kernel thread (its tick signal), and a write of every byte (EINTR and EAGAIN retried). */
-void umk_console_writer_prepare(void);
+pid_t umk_console_writer_prepare(void);
 void umk_console_writer_thread_setup(void);
-void umk_console_writer_notify(void);
+void umk_console_writer_notify(pid_t kernel_tid);
 long umk_write_all(int fd, const void *buf, size_t len);
 long umk_console_direct_limit(int fd);
 /* The host terminal on fd 0: its mode saved, and restored at exit and on umk's own crash signals. */

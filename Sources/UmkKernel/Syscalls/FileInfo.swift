@@ -64,7 +64,7 @@ extension SyscallTable {
             if let d = f.dentry { return try k.writeStatfs(t, d.inode, a.address(1)) }
             var s = linux_statfs()
             if let console = f as? ConsoleFile {
-                // The console is umk's own stdin/stdout/stderr: what the host says of them.
+                // The console is host fds (the configured standard streams): what the host says of them.
                 do throws(Errno) { s = try console.host.fileSystemStatus() } catch { throw LinuxErrno(host: error) }
             } else {
                 // FIXME: Linux's anonymous inodes (eventfd, signalfd, inotify ...) report ANON_INODE_FS_MAGIC,

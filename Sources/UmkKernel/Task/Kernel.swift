@@ -58,7 +58,9 @@ final class Kernel {
     var sleepers: [Task] = []
     /// Tasks resumed and not yet stopped again.
     var tasksInHost = 0
-    /// Tasks reading the console, woken when umk's stdin is readable.
+    /// The host descriptors of the console: process 1's stdin, stdout and stderr (Configuration's).
+    let consoleStreams: ConsoleStreams
+    /// Tasks reading the console, woken when its input is readable.
     let consoleQueue = WaitQueue()
     /// Console output: its writer thread (made on this, the kernel thread) and the tasks waiting for room.
     let consoleOutput = ConsoleOutput(writer: ConsoleWriter())
@@ -113,6 +115,7 @@ final class Kernel {
 
     init(_ config: Configuration) throws(LaunchError) {
         configuration = config
+        consoleStreams = ConsoleStreams(config)
         var logger = Logger(label: "umk")
         logger.logLevel = Logger.Level(rawValue: config.logLevel) ?? .warning
         log = logger
@@ -149,8 +152,8 @@ final class Kernel {
     /// more when tracer and tracee sit on different CPUs (DESIGN.md, README). With --cpus N > 1 the stubs may
     /// use all N (the platform sets their affinity), so that compute runs in parallel.
     let cpus: [Int32]
-    /// The console as process 1's controlling terminal, when umk's stdin is a terminal.
-    let terminal: ControllingTerminal? = HostFile.standardInput.isTerminal ? ControllingTerminal(session: 1, foreground: 1) : nil
+    /// The console as process 1's controlling terminal, when its input is a terminal.
+    lazy var terminal: ControllingTerminal? = consoleStreams.input.isTerminal ? ControllingTerminal(session: 1, foreground: 1) : nil
     /// The instance's pseudo-terminals by number (devpts), while either side is open.
     var pseudoTerminals: [Int: PseudoTerminal] = [:]
     /// Work that must not run where it arose (a file's release inside an exit): run by the loop next.
@@ -225,9 +228,9 @@ final class Kernel {
         let fds = FDTable()
         fds.locks = fileLocks
         fds.notify = notify
-        fds.install(ConsoleFile(host: .standardInput, queue: consoleQueue, output: consoleOutput), at: 0, closeOnExec: false)
-        fds.install(ConsoleFile(host: .standardOutput, queue: consoleQueue, output: consoleOutput), at: 1, closeOnExec: false)
-        fds.install(ConsoleFile(host: .standardError, queue: consoleQueue, output: consoleOutput), at: 2, closeOnExec: false)
+        fds.install(ConsoleFile(host: consoleStreams.input, queue: consoleQueue, output: consoleOutput), at: 0, closeOnExec: false)
+        fds.install(ConsoleFile(host: consoleStreams.output, queue: consoleQueue, output: consoleOutput), at: 1, closeOnExec: false)
+        fds.install(ConsoleFile(host: consoleStreams.error, queue: consoleQueue, output: consoleOutput), at: 2, closeOnExec: false)
         let process = Process(pid: allocatePID(), parentPid: 0, mm: image.mm, fds: fds, root: rootDentry, cwd: cwd,
                               credentials: credentials, limits: Process.defaultLimits, executablePath: image.path)
         process.kernel = self
@@ -272,7 +275,10 @@ final class Kernel {
 
     /// The instance is over: every stub goes, and the console output still queued is written out.
     private func shutDown() {
-        for p in processes.values { p.mmStorage = nil }
+        for p in processes.values {
+            p.mmStorage = nil
+            p.tasks.removeAll()  // tasks and process refer to each other: without this neither would go
+        }
         processes.removeAll()
         tasks.removeAll()
         platform.shutDown()
@@ -356,9 +362,9 @@ final class Kernel {
                 nextCPUCheck = now + Kernel.tickInterval
                 checkCPUTime()
             }
-            // FIXME: the console is looked at, not told: while umk's stdin holds unread input each look wakes
+            // FIXME: the console is looked at, not told: while its input holds unread bytes each look wakes
             // its queue again, so an edge-triggered epoll entry on it is re-armed by every look.
-            if consoleQueue.hasInterest() && HostFile.standardInput.isReadable() { wake(consoleQueue) }
+            if consoleQueue.hasInterest() && consoleStreams.input.isReadable() { wake(consoleQueue) }
             if !consoleOutput.queue.isEmpty && consoleOutput.writer.hasRoom { wake(consoleOutput.queue) }
             if !runnable.isEmpty { continue }
             if tasksInHost == 0 {
@@ -431,7 +437,7 @@ final class Kernel {
         if !consoleOutput.queue.isEmpty { deadline = min(deadline ?? Int64.max, now + Kernel.tickInterval) }
         if consoleQueue.hasInterest() {
             let ms = deadline.map { Int32(clamping: max(0, ($0 - now + 999_999) / 1_000_000)) } ?? -1
-            if HostFile.standardInput.isReadable(timeoutMilliseconds: ms) { wake(consoleQueue) }
+            if consoleStreams.input.isReadable(timeoutMilliseconds: ms) { wake(consoleQueue) }
         } else if let deadline {
             HostClock.sleep(untilMonotonic: deadline)
         } else {

@@ -305,6 +305,7 @@ extension Kernel {
     /// Removes a zombie for good.
     func reap(_ p: Process) {
         processes[p.pid] = nil
+        p.tasks.removeAll()  // its tasks refer to it: the process and its files go now, not never
         if let parent = processes[p.parentPid] {
             parent.children.remove(p.pid)
             parent.childrenTimes = parent.childrenTimes + p.cpuBase + p.childrenTimes

@@ -177,3 +177,13 @@ extension Mount {
     /// A bind shows its filesystem's type, as on Linux: a host bind is the host's, shown as hostfs would be.
     var shownType: String { type == "bind" ? "hostfs" : type }
 }
+
+extension Kernel {
+    /// At the end of the instance: breaks the links that would keep its file systems, and the frames and host
+    /// files they hold, alive once the kernel is gone (a tmpfs and its root inode refer to each other).
+    func releaseFilesystems() {
+        root.upper.detachRoot()
+        for m in mounts.mounts { m.tmpfs?.detachRoot() }
+        memfdFS.detachRoot()  // made here if no memfd was (an empty tmpfs: cheaper than remembering)
+    }
+}

@@ -10,6 +10,20 @@ import UmkHost
 // pipe or a stopped terminal never blocks the kernel.
 
 /// Where console output goes: the writer thread, and the queue of tasks waiting for it to make room.
+/// The host descriptors behind the console (Configuration's standard streams), not owned: the embedder
+/// closes them.
+struct ConsoleStreams {
+    let input: HostFile
+    let output: HostFile
+    let error: HostFile
+
+    init(_ config: Configuration) {
+        input = HostFile(fd: config.standardInput, owned: false)
+        output = HostFile(fd: config.standardOutput, owned: false)
+        error = HostFile(fd: config.standardError, owned: false)
+    }
+}
+
 final class ConsoleOutput {
     let writer: ConsoleWriter
     let queue = WaitQueue()

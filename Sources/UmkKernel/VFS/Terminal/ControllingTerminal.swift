@@ -3,8 +3,9 @@ import UmkHost
 // ControllingTerminal.swift: terminals as controlling terminals of sessions (drivers/tty/tty_jobctrl.c) and
 // the terminal requests (tty_ioctl, tty_mode_ioctl, pty_unix98_ioctl, n_tty_ioctl).
 //
-// A terminal is the console, when umk's stdin is a terminal (the controlling terminal of process 1's session),
-// or a pseudo-terminal. A session has at most one: the terminal whose `session` is its id. The foreground
+// A terminal is the console, when its input (Configuration.standardInput, umk's stdin by default) is a
+// terminal (the controlling terminal of process 1's session), or a pseudo-terminal. A session has at most
+// one: the terminal whose `session` is its id. The foreground
 // group, the owning session, SIGTTIN for a background read and SIGTTOU for a background write (with TOSTOP)
 // or mode change are umk's for both. A request on a pty master acts on its slave, as Linux's real_tty.
 //
@@ -63,7 +64,7 @@ enum TIOC {
 }
 
 extension Kernel {
-    /// The terminal a file is, if any: the console only when umk's stdin is a terminal.
+    /// The terminal a file is, if any: the console only when its input is a terminal.
     func terminalEnd(of f: OpenFile) -> TerminalEnd? {
         if let console = f as? ConsoleFile {
             guard console.isTerminal, let terminal else { return nil }
@@ -311,13 +312,13 @@ extension Kernel {
             case .slave(let pty):
                 return try pty.slaveInode.open(flags: flags, dentry: Dentry(detached: pty.name, inode: pty.slaveInode))
             case .console:
-                return ConsoleFile(host: .standardInput, queue: consoleQueue, output: consoleOutput)
+                return ConsoleFile(host: consoleStreams.input, queue: consoleQueue, output: consoleOutput)
             default:
                 throw .ENXIO
             }
         case 1:
-            // /dev/console: umk's terminal when its stdin is one, else its stdout.
-            let host: HostFile = terminal != nil ? .standardInput : .standardOutput
+            // /dev/console: the console's terminal when its input is one, else its output.
+            let host = terminal != nil ? consoleStreams.input : consoleStreams.output
             return ConsoleFile(host: host, queue: consoleQueue, output: consoleOutput)
         case 2:
             return try openPtmx(t, inode: inode, dentry: dentry, flags: flags)

@@ -27,6 +27,10 @@ final class Tmpfs {
         root = TmpfsInode(fs: self, mode: S.IFDIR | (rootMode & 0o7777), owner: owner)
     }
 
+    /// The instance is over: the root no longer keeps the filesystem (its inodes hold `fs`), so that the
+    /// whole tree and its frames can go.
+    func detachRoot() { root = nil }
+
     fileprivate func newIno() -> UInt64 {
         nextIno += 1
         inodeCount += 1
