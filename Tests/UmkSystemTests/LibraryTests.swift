@@ -146,7 +146,11 @@ final class LibraryTests: SystemTestCase {
             XCTAssertEqual(run.stderr, "instance\(i)\n", "instance \(i)")
         }
         assertNoStubsLeft()
-        XCTAssertEqual(LibraryTests.hostResources(), before, "host resources not given back")
+        // At most what there was before: an earlier test's instance may still have been letting go of its own.
+        let after = LibraryTests.hostResources()
+        for (name, count) in after {
+            XCTAssertLessThanOrEqual(count, before[name] ?? 0, "host resources not given back: \(name), before \(before), after \(after)")
+        }
     }
 
     /// A program that is not there: a LaunchError, not a crash, and the instance's resources given back.
