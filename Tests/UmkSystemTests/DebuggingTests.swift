@@ -50,4 +50,14 @@ final class DebuggingTests: SystemTestCase {
             XCTAssertTrue(outcome.err.contains(line), "no \(line) in:\n\(outcome.err)")
         }
     }
+
+    /// --log lines name their area.
+    func testLogLinesNameTheirArea() throws {
+        guard access("/usr/bin/python3", X_OK) == 0 else { throw XCTSkip("python3 is not installed") }
+        let outcome = try umk(["run", "--log", "info", "--", "/usr/bin/python3", "-c",
+                               "import ctypes; print(ctypes.CDLL(None).syscall(999))"])
+        XCTAssertEqual(outcome.out, "-1\n", outcome.report)
+        XCTAssertTrue(outcome.err.contains("notice umk: [syscalls] unimplemented system call syscall_999 (999): ENOSYS"),
+                      outcome.report)
+    }
 }

@@ -294,7 +294,7 @@ final class Kernel {
         do throws(Errno) {
             try KernelFilter.install(logOnly: mode == "log", hostWrites: hasWritableBinds || configuration.upper != nil)
         } catch {
-            log.warning("the host refused umk's own seccomp filter (\(LinuxErrno(host: error).message)); running without it")
+            log.warning("the host refused umk's own seccomp filter (\(LinuxErrno(host: error).message)); running without it", source: "security")
         }
     }
 
@@ -443,7 +443,7 @@ final class Kernel {
         } else {
             if !reportedStall {
                 reportedStall = true
-                log.warning("every guest task is blocked with nothing to wake it")
+                log.warning("every guest task is blocked with nothing to wake it", source: "scheduler")
             }
             HostClock.sleep(untilMonotonic: now + 1_000_000_000)
         }
@@ -511,7 +511,7 @@ final class Kernel {
             try resume(task)
         case .exited(let code):
             // A context cannot end by itself short of a bug; treat it as killed.
-            log.error("guest context \(pid) exited with \(code)")
+            log.error("guest context \(pid) exited with \(code)", source: "platform")
             terminate(task.process, .signaled(9))
         case .killed(let sig):
             terminate(task.process, .signaled(sig))
@@ -537,7 +537,7 @@ final class Kernel {
         } catch {
             // The host refused this task's context something (a mapping batch failed: the space is dead
             // already, see AddressSpace.flush): that guest process dies; the instance and the others go on.
-            log.error("pid \(task.process.pid): host error \(error) on its platform context; killing it")
+            log.error("pid \(task.process.pid): host error \(error) on its platform context; killing it", source: "platform")
             terminate(task.process, .signaled(9))
             return
         }
@@ -581,7 +581,7 @@ final class Kernel {
             if task.mm.vmas.find(info.address) != nil && task.mm.atHostMappingLimit {
                 // A touch of memory the guest may use, but its stub has no host mapping left: that process's
                 // own limit, so it is the one to go.
-                log.warning("out of host mappings: killing pid \(task.process.pid)")
+                log.warning("out of host mappings: killing pid \(task.process.pid)", source: "memory")
                 terminate(task.process, .signaled(9))
                 return
             }
@@ -589,12 +589,12 @@ final class Kernel {
                 // No frame left to back it: the OOM killer takes the largest process, and the fault is
                 // tried again if that was another one.
                 let victim = oomVictim(faulting: task.process)
-                log.warning("out of guest memory: killing pid \(victim.pid) (\(victim.mm.residentPages * 4) KiB resident)")
+                log.warning("out of guest memory: killing pid \(victim.pid) (\(victim.mm.residentPages * 4) KiB resident)", source: "memory")
                 terminate(victim, .signaled(9))
                 if victim !== task.process, task.isAlive { try resume(task) }
                 return
             }
-            log.debug("pid \(task.process.pid): SIGSEGV at \(GuestAddress(info.address)) rip \(GuestAddress(task.regs.rip))")
+            log.debug("pid \(task.process.pid): SIGSEGV at \(GuestAddress(info.address)) rip \(GuestAddress(task.regs.rip))", source: "signals")
             try deliverFault(task, sig, info)
         case 31:  // SIGSYS: the stub's seccomp filter trapped a system call that was not a SYSEMU stop
             let info = try context.faultInfo()
@@ -673,7 +673,7 @@ final class Kernel {
     /// Logs an unimplemented system call once per instance, by name.
     func logUnknown(_ nr: Int) {
         if unknownSyscallsLogged.insert(nr).inserted {
-            log.notice("unimplemented system call \(SyscallNames.name(nr)) (\(nr)): ENOSYS")
+            log.notice("unimplemented system call \(SyscallNames.name(nr)) (\(nr)): ENOSYS", source: "syscalls")
         }
     }
 }

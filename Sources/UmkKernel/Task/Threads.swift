@@ -18,7 +18,7 @@ extension Kernel {
         do {
             context = try p.mm.space.newContext()
         } catch {
-            log.warning("pid \(p.pid): no host thread for a new thread: \(LinuxErrno(host: error).message)")
+            log.warning("pid \(p.pid): no host thread for a new thread: \(LinuxErrno(host: error).message)", source: "threads")
             throw .EAGAIN
         }
         let ct = Task(tid: setTID ?? allocatePID(), process: p)
