@@ -42,22 +42,12 @@ public enum HostClock {
     /// its sum_exec_runtime from /proc/TID/schedstat, in ns, and the user part of it in the proportion of
     /// the sampled utime and stime of /proc/TID/stat. nil if the thread is gone.
     public static func threadTimes(tid: Int32) -> (user: Int64, total: Int64)? {
-        func read(_ path: String) -> [UInt8]? {
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { return nil }
-            defer { close(fd) }
-            var buf = [UInt8](repeating: 0, count: 1024)
-            let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            return n > 0 ? Array(buf[0..<n]) : nil
-        }
-        guard let sched = read("/proc/\(tid)/schedstat"),
+        guard let sched = ProcFile.read("/proc/\(tid)/schedstat"),
               let first = sched.split(separator: UInt8(ascii: " ")).first,
               let total = Int64(String(decoding: first, as: UTF8.self)) else { return nil }
-        guard let stat = read("/proc/\(tid)/stat"), let close = stat.lastIndex(of: UInt8(ascii: ")")) else {
-            return (total, total)
-        }
-        let fields = stat[(close + 1)...].split(separator: UInt8(ascii: " "))
-        guard fields.count > 12, let ut = Double(String(decoding: fields[11], as: UTF8.self)),
+        // utime and stime are fields 14 and 15.
+        guard let fields = ProcFile.statFields(of: tid), fields.count > 12,
+              let ut = Double(String(decoding: fields[11], as: UTF8.self)),
               let st = Double(String(decoding: fields[12], as: UTF8.self)), ut + st > 0 else { return (total, total) }
         return (Int64((Double(total) * ut / (ut + st)).rounded()), total)
     }
@@ -227,17 +217,27 @@ public enum HostScheduling {
 
     /// The host CPU `pid` last ran on (field 39 of /proc/PID/stat), or nil.
     public static func lastCPU(of pid: Int32) -> Int32? {
-        let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
+        guard let fields = ProcFile.statFields(of: pid), fields.count > 36 else { return nil }
+        return Int32(String(decoding: fields[36], as: UTF8.self))
+    }
+}
+
+/// Small files of the host's /proc, read whole in one call.
+enum ProcFile {
+    static func read(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var buf = [UInt8](repeating: 0, count: 1024)
-        let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        guard n > 0 else { return nil }
-        // The command name may hold spaces and parentheses: the fields start after the last ')'.
-        guard let close = buf[0..<n].lastIndex(of: UInt8(ascii: ")")) else { return nil }
-        let fields = buf[(close + 1)..<n].split(separator: UInt8(ascii: " "))
-        guard fields.count > 36 else { return nil }  // field 3 (state) is fields[0]: field 39 is fields[36]
-        return Int32(String(decoding: fields[36], as: UTF8.self))
+        let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        return n > 0 ? Array(buf[0..<n]) : nil
+    }
+
+    /// /proc/ID/stat from field 3 (state) on: fields[0] is field 3. The command name before it may hold
+    /// spaces and parentheses, so the fields start after the last ')'.
+    static func statFields(of id: Int32) -> [ArraySlice<UInt8>]? {
+        guard let stat = read("/proc/\(id)/stat"), let close = stat.lastIndex(of: UInt8(ascii: ")")) else { return nil }
+        return stat[(close + 1)...].split(separator: UInt8(ascii: " "))
     }
 }
 
