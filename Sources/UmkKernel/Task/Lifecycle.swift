@@ -223,22 +223,15 @@ extension Kernel {
         let memoryShared = !sharedWithParent && p.mmStorage != nil
             && processes.values.contains { $0 !== p && $0.exitStatus == nil && $0.mmStorage === p.mmStorage }
         for t in p.tasks {
-            t.isAlive = false
-            detach(t)
-            runnable.removeAll { $0 === t }
-            if t.inHost {
-                t.inHost = false
-                tasksInHost -= 1
-                // A vfork child killed while running in its parent's context: stop it before the parent gets
-                // it back (the contexts of its own address space go with it, running or not). Likewise a
-                // context of memory that others go on using.
-                if sharedWithParent || memoryShared, (try? t.context.interrupt()) != nil {
-                    _ = try? t.context.waitForStop()
-                }
-            }
+            let wasRunning = t.inHost
             let ownsContext = tasks[t.context.id] === t  // not a context a vfork child borrowed from it
-            if ownsContext { tasks[t.context.id] = nil }
-            if threads[t.tid] === t { threads[t.tid] = nil }
+            forget(t, keepListed: true)
+            // A vfork child killed while running in its parent's context: stop it before the parent gets it
+            // back (the contexts of its own address space go with it, running or not). Likewise a context of
+            // memory that others go on using.
+            if wasRunning, sharedWithParent || memoryShared, (try? t.context.interrupt()) != nil {
+                _ = try? t.context.waitForStop()
+            }
             exitRobustList(t)
             if t.clearChildTID != 0, (try? p.mm.write(GuestAddress(t.clearChildTID), UInt32(0))) != nil, memoryShared {
                 _ = try? futexWake(p.mm, t.clearChildTID, shared: true, count: 1, bitset: .max)  // mm_release

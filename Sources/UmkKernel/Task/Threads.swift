@@ -68,8 +68,9 @@ extension Kernel {
         t.pending = PendingSignals()
     }
 
-    /// Takes a dying thread off every list of the kernel.
-    private func forget(_ t: Task) {
+    /// Takes a dying thread off every list of the kernel; a process that ends keeps its tasks listed for its
+    /// zombie's /proc files (`keepListed`).
+    func forget(_ t: Task, keepListed: Bool = false) {
         let p = t.process
         t.isAlive = false
         detach(t)
@@ -79,7 +80,7 @@ extension Kernel {
             t.inHost = false
             tasksInHost -= 1
         }
-        p.tasks.removeAll { $0 === t }
+        if !keepListed { p.tasks.removeAll { $0 === t } }
         if threads[t.tid] === t { threads[t.tid] = nil }
         if tasks[t.context.id] === t { tasks[t.context.id] = nil }
     }
