@@ -35,6 +35,10 @@ public struct Configuration: Sendable {
     public var standardError: Int32 = 2
     /// Where --strace writes (a host fd, 2 for stderr), or nil for no tracing.
     public var straceFD: Int32? = nil
+    /// --strace-filter: which calls --strace prints, in strace's -e trace= syntax (nil: all of them).
+    public var straceFilter: String? = nil
+    /// --strace-timing: the time each call took after its result, as strace -T.
+    public var straceTiming = false
     /// Kernel log threshold: messages at this level or above reach stderr.
     public var logLevel: String = "warning"
     /// Forward SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1 and SIGUSR2 sent to umk to the guest's process 1,

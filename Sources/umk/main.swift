@@ -65,6 +65,15 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("strace-file"), help: .hidden)
     var straceFile: String?
 
+    @Option(name: .customLong("strace-filter"), help: ArgumentHelp("""
+        Which calls --strace prints, as strace's -e trace=: names, %file, %process, %network, %signal, %ipc, \
+        %desc, %memory, %creds, %clock, %stat, ..., comma-separated; a leading ! negates.
+        """, valueName: "EXPR"))
+    var straceFilter: String?
+
+    @Flag(name: .customLong("strace-timing"), help: "With --strace, the time spent in each call (strace -T).")
+    var straceTiming = false
+
     @Option(name: .customShort("e"), help: ArgumentHelp("Set a guest environment variable (KEY=VALUE, or KEY to copy umk's).", valueName: "KEY=VALUE"))
     var env: [String] = []
 
@@ -158,6 +167,11 @@ struct Run: ParsableCommand {
         } else if strace {
             config.straceFD = 2
         }
+        if let straceFilter {
+            if let problem = StraceFilterCheck.problem(straceFilter) { throw ValidationError("--strace-filter: \(problem)") }
+            config.straceFilter = straceFilter
+        }
+        config.straceTiming = straceTiming
 
         CommandLineHost.saveTerminalMode()
         do {
@@ -234,7 +248,8 @@ func parseSize(_ s: String) -> Int? {
 /// parsing, among umk's own options only (before `--` or PROGRAM, so the guest's arguments are never touched).
 func rewriteArguments(_ args: [String]) -> [String] {
     let takesValue: Set<String> = ["--root", "--mem", "--cpus", "--overcommit", "-e", "-w", "--hostname", "--user",
-                                   "--log", "-v", "--volume", "--tmpfs", "--upper", "--strace-file"]
+                                   "--log", "-v", "--volume", "--tmpfs", "--upper", "--strace-file",
+                                   "--strace-filter"]
     var out: [String] = []
     var positionals = 0  // the subcommand, then PROGRAM: after it everything is the guest's
     var valueNext = false

@@ -8,20 +8,20 @@ extension SyscallTable {
             guard a.int(0) > 0 else { throw .EINVAL }  // the size is ignored, but must be positive
             return try k.epollCreate(t, flags: 0)
         }
-        add(291, [.openFlags]) { k, t, a throws(LinuxErrno) in try k.epollCreate(t, flags: a.int(0)) }
+        add(291, [.cloexec("EPOLL")]) { k, t, a throws(LinuxErrno) in try k.epollCreate(t, flags: a.int(0)) }
         add(233, [.fd, .epollOp, .fd, .epollEvent], .partial("EPOLLWAKEUP and EPOLLEXCLUSIVE are accepted and have no effect")) {
             k, t, a throws(LinuxErrno) in
             try k.epollCtl(t, epfd: a.int(0), op: a.int(1), fd: a.int(2), event: a.address(3))
         }
-        add(232, [.fd, .pointer, .int, .int]) { k, t, a throws(LinuxErrno) in
+        add(232, [.fd, .epollEvents, .int, .int]) { k, t, a throws(LinuxErrno) in
             let ms = a.int(3)
             return try k.epollWait(t, a.int(0), a.address(1), a.int(2), timeout: ms < 0 ? nil : Int64(ms) * 1_000_000)
         }
-        add(281, [.fd, .pointer, .int, .int, .pointer, .uint]) { k, t, a throws(LinuxErrno) in
+        add(281, [.fd, .epollEvents, .int, .int, .sigset(5), .uint]) { k, t, a throws(LinuxErrno) in
             let ms = a.int(3)
             return try k.epollPwait(t, a, timeout: ms < 0 ? nil : Int64(ms) * 1_000_000)
         }
-        add(441, [.fd, .pointer, .int, .pointer, .pointer, .uint]) { k, t, a throws(LinuxErrno) in
+        add(441, [.fd, .epollEvents, .int, .timespec, .sigset(5), .uint]) { k, t, a throws(LinuxErrno) in
             let timeout = a.address(3).isNull ? nil : try k.relativeTimeout(t, a.address(3))
             return try k.epollPwait(t, a, timeout: timeout)
         }

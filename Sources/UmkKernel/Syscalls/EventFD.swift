@@ -69,7 +69,7 @@ final class EventFile: OpenFile {
 extension SyscallTable {
     mutating func addEventfdCalls() {
         add(284, [.uint]) { k, t, a throws(LinuxErrno) in try k.eventfd(t, count: a.uint(0), flags: 0) }
-        add(290, [.uint, .openFlags]) { k, t, a throws(LinuxErrno) in try k.eventfd(t, count: a.uint(0), flags: a.int(1)) }
+        add(290, [.uint, .cloexec("EFD")]) { k, t, a throws(LinuxErrno) in try k.eventfd(t, count: a.uint(0), flags: a.int(1)) }
     }
 }
 

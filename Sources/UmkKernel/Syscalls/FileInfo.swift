@@ -5,20 +5,20 @@ import UmkHost
 // fs/d_path.c getcwd). The calls that change names and attributes are in Names.swift and Attributes.swift.
 extension SyscallTable {
     mutating func addFileInfoCalls() {
-        add(4, [.path, .pointer]) { k, t, a throws(LinuxErrno) in
+        add(4, [.path, .out(.stat)]) { k, t, a throws(LinuxErrno) in
             try k.writeStat(t, a.address(1), try k.statPath(t, AT.FDCWD, a.address(0), flags: 0))
         }
-        add(5, [.fd, .pointer]) { k, t, a throws(LinuxErrno) in
+        add(5, [.fd, .out(.stat)]) { k, t, a throws(LinuxErrno) in
             try k.writeStat(t, a.address(1), try t.process.fds.get(a.int(0)).stat())
         }
-        add(6, [.path, .pointer]) { k, t, a throws(LinuxErrno) in
+        add(6, [.path, .out(.stat)]) { k, t, a throws(LinuxErrno) in
             try k.writeStat(t, a.address(1), try k.statPath(t, AT.FDCWD, a.address(0), flags: AT.SYMLINK_NOFOLLOW))
         }
-        add(262, [.dirfd, .path, .pointer, .atFlags]) { k, t, a throws(LinuxErrno) in
+        add(262, [.dirfd, .path, .out(.stat), .atFlags]) { k, t, a throws(LinuxErrno) in
             guard a.int(3) & ~(AT.SYMLINK_NOFOLLOW | AT.NO_AUTOMOUNT | AT.EMPTY_PATH) == 0 else { throw .EINVAL }
             return try k.writeStat(t, a.address(2), try k.statPath(t, a.int(0), a.address(1), flags: a.int(3)))
         }
-        add(332, [.dirfd, .path, .atFlags, .hex, .pointer]) { k, t, a throws(LinuxErrno) in
+        add(332, [.dirfd, .path, .statxFlags, .statxMask, .out(.statx)]) { k, t, a throws(LinuxErrno) in
             let flags = a.int(2)
             guard flags & ~(AT.SYMLINK_NOFOLLOW | AT.NO_AUTOMOUNT | AT.EMPTY_PATH | AT.STATX_SYNC_TYPE) == 0,
                   flags & AT.STATX_SYNC_TYPE != AT.STATX_SYNC_TYPE, a.uint(3) & LINUX_STATX__RESERVED == 0 else { throw .EINVAL }

@@ -18,13 +18,13 @@ extension SyscallTable {
             return .value(0)
         }
         add(8, [.fd, .int, .whence]) { k, t, a throws(LinuxErrno) in try k.sysLseek(t, a) }
-        add(16, [.fd, .ioctlRequest, .hex]) { k, t, a throws(LinuxErrno) in try k.sysIoctl(t, a) }
+        add(16, [.fd, .ioctlRequest, .ioctlArgument]) { k, t, a throws(LinuxErrno) in try k.sysIoctl(t, a) }
         add(17, [.fd, .outBuffer, .uint, .int]) { k, t, a throws(LinuxErrno) in try k.sysPread(t, a) }
         add(18, [.fd, .inBuffer(2), .uint, .int]) { k, t, a throws(LinuxErrno) in try k.sysPwrite(t, a) }
-        add(19, [.fd, .pointer, .int]) { k, t, a throws(LinuxErrno) in try k.vectored(t, a, write: false, offset: nil) }
-        add(20, [.fd, .pointer, .int]) { k, t, a throws(LinuxErrno) in try k.vectored(t, a, write: true, offset: nil) }
-        add(295, [.fd, .pointer, .int, .int]) { k, t, a throws(LinuxErrno) in try k.vectored(t, a, write: false, offset: a.long(3)) }
-        add(296, [.fd, .pointer, .int, .int]) { k, t, a throws(LinuxErrno) in try k.vectored(t, a, write: true, offset: a.long(3)) }
+        add(19, [.fd, .out(.iovec(2)), .int]) { k, t, a throws(LinuxErrno) in try k.vectored(t, a, write: false, offset: nil) }
+        add(20, [.fd, .iovec(2), .int]) { k, t, a throws(LinuxErrno) in try k.vectored(t, a, write: true, offset: nil) }
+        add(295, [.fd, .out(.iovec(2)), .int, .int]) { k, t, a throws(LinuxErrno) in try k.vectored(t, a, write: false, offset: a.long(3)) }
+        add(296, [.fd, .iovec(2), .int, .int]) { k, t, a throws(LinuxErrno) in try k.vectored(t, a, write: true, offset: a.long(3)) }
         add(32, [.fd]) { k, t, a throws(LinuxErrno) in try k.dup(t, a.int(0), minimum: 0, closeOnExec: false) }
         add(33, [.fd, .fd]) { k, t, a throws(LinuxErrno) in
             let old = a.int(0), new = a.int(1)
@@ -34,11 +34,11 @@ extension SyscallTable {
             }
             return try k.dup3(t, old, new, flags: 0)
         }
-        add(292, [.fd, .fd, .openFlags]) { k, t, a throws(LinuxErrno) in
+        add(292, [.fd, .fd, .cloexec("O")]) { k, t, a throws(LinuxErrno) in
             guard a.int(0) != a.int(1) else { throw .EINVAL }
             return try k.dup3(t, a.int(0), a.int(1), flags: a.int(2))
         }
-        add(72, [.fd, .fcntlCommand, .hex], .partial("no leases (F_SETLEASE: EAGAIN), owners, signals or seals")) {
+        add(72, [.fd, .fcntlCommand, .fcntlArgument], .partial("no leases (F_SETLEASE: EAGAIN), owners, signals or seals")) {
             k, t, a throws(LinuxErrno) in try k.sysFcntl(t, a)
         }
         add(85, [.path, .mode]) { k, t, a throws(LinuxErrno) in

@@ -37,7 +37,7 @@ enum FUTEX {
 
 extension SyscallTable {
     mutating func addFutexCalls() {
-        add(202, [.pointer, .int, .int, .pointer, .pointer, .int],
+        add(202, [.pointer, .futexOp, .futexArgument, .futexArgument, .futexArgument, .futexArgument],
             .partial("PI futexes without priority inheritance: the owner is never boosted")) {
             k, t, a throws(LinuxErrno) in try k.sysFutex(t, a)
         }

@@ -5,7 +5,7 @@ extension SyscallTable {
     mutating func addInotifyCalls() {
         let note = SyscallSupport.partial("inotify only: no fanotify or dnotify; host-side changes under binds are not seen")
         add(253, [], note) { k, t, _ throws(LinuxErrno) in try k.inotifyInit(t, flags: 0) }
-        add(294, [.openFlags], note) { k, t, a throws(LinuxErrno) in try k.inotifyInit(t, flags: a.int(0)) }
+        add(294, [.cloexec("IN")], note) { k, t, a throws(LinuxErrno) in try k.inotifyInit(t, flags: a.int(0)) }
         add(254, [.fd, .path, .inotifyMask], note) { k, t, a throws(LinuxErrno) in
             try k.inotifyAddWatch(t, fd: a.int(0), path: a.address(1), mask: a.uint(2))
         }

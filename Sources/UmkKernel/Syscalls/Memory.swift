@@ -16,17 +16,17 @@ enum MAP {
 
 extension SyscallTable {
     mutating func addMemoryCalls() {
-        add(9, [.hex, .uint, .mmapProt, .mmapFlags, .fd, .hex], result: .hex) { k, t, a throws(LinuxErrno) in try k.sysMmap(t, a) }
-        add(10, [.hex, .uint, .mmapProt]) { k, t, a throws(LinuxErrno) in try k.sysMprotect(t, a) }
-        add(11, [.hex, .uint]) { k, t, a throws(LinuxErrno) in
+        add(9, [.pointer, .uint, .mmapProt, .mmapFlags, .fd, .hex], result: .hex) { k, t, a throws(LinuxErrno) in try k.sysMmap(t, a) }
+        add(10, [.pointer, .uint, .mmapProt]) { k, t, a throws(LinuxErrno) in try k.sysMprotect(t, a) }
+        add(11, [.pointer, .uint]) { k, t, a throws(LinuxErrno) in
             // do_vmi_munmap: a range that is not inside user space is EINVAL (not ENOMEM as elsewhere).
             guard a[0] <= AddressSpace.userLimit, a[1] <= AddressSpace.userLimit - a[0] else { throw .EINVAL }
             let r = try k.userRange(a[0], a[1])
             t.mm.unmap(r)
             return .value(0)
         }
-        add(12, [.hex], result: .hex) { k, t, a throws(LinuxErrno) in k.sysBrk(t, a[0]) }
-        add(25, [.hex, .uint, .uint, .hex, .hex], result: .hex, .partial("MREMAP_DONTUNMAP is EINVAL")) { k, t, a throws(LinuxErrno) in
+        add(12, [.pointer], result: .hex) { k, t, a throws(LinuxErrno) in k.sysBrk(t, a[0]) }
+        add(25, [.pointer, .uint, .uint, .mremapFlags, .pointer], result: .hex, .partial("MREMAP_DONTUNMAP is EINVAL")) { k, t, a throws(LinuxErrno) in
             try k.sysMremap(t, a)
         }
         add(26, [.hex, .uint, .int]) { k, t, a throws(LinuxErrno) in  // msync
@@ -52,7 +52,7 @@ extension SyscallTable {
             }
             return .value(0)
         }
-        add(28, [.hex, .uint, .int], .partial("advice other than DONTNEED/FREE is accepted and ignored")) { k, t, a throws(LinuxErrno) in
+        add(28, [.pointer, .uint, .madvice], .partial("advice other than DONTNEED/FREE is accepted and ignored")) { k, t, a throws(LinuxErrno) in
             try k.sysMadvise(t, a)
         }
         for nr in [149, 150, 325] {  // mlock, munlock, mlock2: every page is resident already

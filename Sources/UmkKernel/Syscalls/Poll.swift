@@ -11,12 +11,12 @@ enum POLL {
 
 extension SyscallTable {
     mutating func addPollCalls() {
-        add(7, [.pointer, .uint, .int]) { k, t, a throws(LinuxErrno) in
+        add(7, [.pollfds(1), .uint, .int]) { k, t, a throws(LinuxErrno) in
             let ms = a.int(2)
             // nfds is an unsigned int: Linux sees only its low 32 bits.
             return try k.poll(t, a.address(0), Int(a.uint(1)), timeout: ms < 0 ? nil : Int64(ms) * 1_000_000)
         }
-        add(271, [.pointer, .uint, .pointer, .pointer, .uint]) { k, t, a throws(LinuxErrno) in
+        add(271, [.pollfds(1), .uint, .timespec, .sigset(4), .uint]) { k, t, a throws(LinuxErrno) in
             let timeout = a.address(2).isNull ? nil : try k.relativeTimeout(t, a.address(2))
             try k.applyTemporaryMask(t, a.address(3), size: a[4])
             do throws(LinuxErrno) {

@@ -55,27 +55,27 @@ extension SyscallTable {
         add(58, []) { k, t, _ throws(LinuxErrno) in
             try k.fork(t, flags: CLONE.VM | CLONE.VFORK | 17, stack: 0, parentTID: 0, childTID: 0, tls: 0)
         }
-        add(56, [.hex, .pointer, .pointer, .pointer, .hex], .partial("no namespaces, CLONE_PIDFD or CLONE_PTRACE")) {
+        add(56, [.cloneFlags, .hidden, .hidden, .hidden, .hidden], .partial("no namespaces, CLONE_PIDFD or CLONE_PTRACE")) {
             k, t, a throws(LinuxErrno) in
             try k.checkNewTLS(flags: a[0], tls: a[4])
             return try k.fork(t, flags: a[0], stack: a[1], parentTID: a[2], childTID: a[3], tls: a[4])
         }
-        add(435, [.pointer, .uint], .partial("as clone; no CLONE_PIDFD or cgroups")) {
+        add(435, [.clone3, .uint], .partial("as clone; no CLONE_PIDFD or cgroups")) {
             k, t, a throws(LinuxErrno) in try k.sysClone3(t, a.address(0), size: a[1])
         }
         add(272, [.hex], .partial("CLONE_FS, CLONE_FILES and CLONE_SYSVSEM; namespaces are EPERM")) { k, t, a throws(LinuxErrno) in
             try k.sysUnshare(t, flags: a[0])
         }
-        add(59, [.path, .argv, .argv]) { k, t, a throws(LinuxErrno) in
+        add(59, [.path, .argv, .envp]) { k, t, a throws(LinuxErrno) in
             try k.exec(t, dirfd: AT.FDCWD, path: a.address(0), argv: a.address(1), envp: a.address(2), flags: 0)
         }
-        add(322, [.dirfd, .path, .argv, .argv, .atFlags]) { k, t, a throws(LinuxErrno) in
+        add(322, [.dirfd, .path, .argv, .envp, .atFlags]) { k, t, a throws(LinuxErrno) in
             try k.exec(t, dirfd: a.int(0), path: a.address(1), argv: a.address(2), envp: a.address(3), flags: a.int(4))
         }
-        add(61, [.int, .pointer, .hex, .pointer]) { k, t, a throws(LinuxErrno) in try k.sysWait4(t, a) }
+        add(61, [.int32, .waitStatus, .waitOptions, .pointer]) { k, t, a throws(LinuxErrno) in try k.sysWait4(t, a) }
         add(247, [.int, .int, .pointer, .hex, .pointer]) { k, t, a throws(LinuxErrno) in try k.sysWaitid(t, a) }
-        add(60, [.int]) { k, t, a throws(LinuxErrno) in k.exitThread(t, status: a.int(0) & 0xff) }
-        add(231, [.int]) { k, t, a throws(LinuxErrno) in
+        add(60, [.int32]) { k, t, a throws(LinuxErrno) in k.exitThread(t, status: a.int(0) & 0xff) }
+        add(231, [.int32]) { k, t, a throws(LinuxErrno) in
             k.terminate(t.process, .exited(a.int(0) & 0xff))
             return .exited
         }
@@ -94,20 +94,20 @@ extension SyscallTable {
             try t.mm.write(a.address(2), t.robustList.length)
             return .value(0)
         }
-        add(334, [.pointer, .uint, .int, .hex], .partial("cpu_id stays 0 and critical sections are never aborted: the host preempting a stub is invisible to umk")) {
+        add(334, [.pointer, .hex, .int32, .hex], .partial("cpu_id stays 0 and critical sections are never aborted: the host preempting a stub is invisible to umk")) {
             k, t, a throws(LinuxErrno) in try k.sysRseq(t, a)
         }
-        add(158, [.hex, .hex]) { k, t, a throws(LinuxErrno) in try k.sysArchPrctl(t, a) }
-        add(157, [.int, .hex, .hex, .hex, .hex], .partial("names, death signal, subreaper, dumpable, no_new_privs")) {
+        add(158, [.archPrctl, .pointer]) { k, t, a throws(LinuxErrno) in try k.sysArchPrctl(t, a) }
+        add(157, [.prctlOption, .prctlArgument, .prctlArgument, .prctlArgument, .prctlArgument], .partial("names, death signal, subreaper, dumpable, no_new_privs")) {
             k, t, a throws(LinuxErrno) in try k.sysPrctl(t, a)
         }
-        add(97, [.int, .pointer]) { k, t, a throws(LinuxErrno) in
+        add(97, [.rlimitResource, .out(.rlimit)]) { k, t, a throws(LinuxErrno) in
             try k.prlimit(t, a.int(0), new: GuestAddress(0), old: a.address(1))
         }
-        add(160, [.int, .pointer]) { k, t, a throws(LinuxErrno) in
+        add(160, [.rlimitResource, .rlimit]) { k, t, a throws(LinuxErrno) in
             try k.prlimit(t, a.int(0), new: a.address(1), old: GuestAddress(0))
         }
-        add(302, [.int, .int, .pointer, .pointer]) { k, t, a throws(LinuxErrno) in
+        add(302, [.int32, .rlimitResource, .rlimit, .out(.rlimit)]) { k, t, a throws(LinuxErrno) in
             guard a.int(0) == 0 || a.int(0) == t.process.pid else { throw .ESRCH }
             return try k.prlimit(t, a.int(1), new: a.address(2), old: a.address(3))
         }

@@ -74,10 +74,10 @@ final class SignalFile: OpenFile {
 
 extension SyscallTable {
     mutating func addSignalfdCalls() {
-        add(282, [.fd, .pointer, .uint]) { k, t, a throws(LinuxErrno) in
+        add(282, [.fd, .sigset(2), .uint]) { k, t, a throws(LinuxErrno) in
             try k.signalfd(t, fd: a.int(0), mask: a.address(1), size: a[2], flags: 0)
         }
-        add(289, [.fd, .pointer, .uint, .openFlags]) { k, t, a throws(LinuxErrno) in
+        add(289, [.fd, .sigset(2), .uint, .cloexec("SFD")]) { k, t, a throws(LinuxErrno) in
             try k.signalfd(t, fd: a.int(0), mask: a.address(1), size: a[2], flags: a.int(3))
         }
     }

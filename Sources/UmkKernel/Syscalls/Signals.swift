@@ -14,10 +14,10 @@ enum Signal {
 
 extension SyscallTable {
     mutating func addSignalCalls() {
-        add(13, [.signal, .pointer, .pointer, .uint]) { k, t, a throws(LinuxErrno) in try k.sysRtSigaction(t, a) }
-        add(14, [.int, .pointer, .pointer, .uint]) { k, t, a throws(LinuxErrno) in try k.sysRtSigprocmask(t, a) }
+        add(13, [.signal, .sigaction, .out(.sigaction), .uint]) { k, t, a throws(LinuxErrno) in try k.sysRtSigaction(t, a) }
+        add(14, [.sigprocmaskHow, .sigset(3), .out(.sigset(3)), .uint]) { k, t, a throws(LinuxErrno) in try k.sysRtSigprocmask(t, a) }
         add(131, [.pointer, .pointer]) { k, t, a throws(LinuxErrno) in try k.sysSigaltstack(t, a) }
-        add(15, []) { k, t, _ throws(LinuxErrno) in
+        add(15, [.sigreturnFrame]) { k, t, _ throws(LinuxErrno) in
             do {
                 return try k.signalReturn(t)
             } catch {
@@ -26,7 +26,7 @@ extension SyscallTable {
                 return .exited
             }
         }
-        add(130, [.pointer, .uint]) { k, t, a throws(LinuxErrno) in  // rt_sigsuspend
+        add(130, [.sigset(1), .uint]) { k, t, a throws(LinuxErrno) in  // rt_sigsuspend
             guard a[1] == 8 else { throw .EINVAL }
             if t.savedMask == nil {
                 let mask = try t.mm.read(a.address(0), as: UInt64.self)
@@ -36,16 +36,16 @@ extension SyscallTable {
             return try k.waitForSignal(t)
         }
         add(34, []) { k, t, _ throws(LinuxErrno) in try k.waitForSignal(t) }  // pause
-        add(127, [.pointer, .uint]) { _, t, a throws(LinuxErrno) in  // rt_sigpending
+        add(127, [.out(.sigset(1)), .uint]) { _, t, a throws(LinuxErrno) in  // rt_sigpending
             guard a[1] <= 8 else { throw .EINVAL }
             try t.mm.write(a.address(0), t.pendingSignals & t.signalMask)
             return .value(0)
         }
-        add(62, [.int, .signal]) { k, t, a throws(LinuxErrno) in try k.sysKill(t, a.int(0), a.int(1)) }
-        add(234, [.int, .int, .signal]) { k, t, a throws(LinuxErrno) in
+        add(62, [.int32, .signal]) { k, t, a throws(LinuxErrno) in try k.sysKill(t, a.int(0), a.int(1)) }
+        add(234, [.int32, .int32, .signal]) { k, t, a throws(LinuxErrno) in
             try k.sysSignalThread(t, try k.signalTarget(tgid: a.int(0), tid: a.int(1)), a.int(2), info: nil)
         }
-        add(200, [.int, .signal]) { k, t, a throws(LinuxErrno) in
+        add(200, [.int32, .signal]) { k, t, a throws(LinuxErrno) in
             try k.sysSignalThread(t, try k.signalTarget(tgid: nil, tid: a.int(0)), a.int(1), info: nil)
         }
         add(129, [.int, .signal, .pointer]) { k, t, a throws(LinuxErrno) in
@@ -59,7 +59,7 @@ extension SyscallTable {
             try k.checkQueuedInfo(t, a.address(3), to: a.int(1))
             return try k.sysSignalThread(t, try k.signalTarget(tgid: a.int(0), tid: a.int(1)), a.int(2), info: a.address(3))
         }
-        add(128, [.pointer, .pointer, .pointer, .uint]) { k, t, a throws(LinuxErrno) in try k.sysSigtimedwait(t, a) }
+        add(128, [.sigset(3), .pointer, .timespec, .uint]) { k, t, a throws(LinuxErrno) in try k.sysSigtimedwait(t, a) }
     }
 }
 
@@ -274,7 +274,11 @@ extension Kernel {
         let blocked = sig != Signal.KILL && sig != Signal.STOP && t.signalMask & bit != 0
         let action = p.signalActions[Int(sig)]
         let waitedFor = t.sigwaitSet.map { $0 & bit != 0 } ?? false
-        if !blocked && !waitedFor && isIgnored(action, sig) { return true }
+        if !blocked && !waitedFor && isIgnored(action, sig) {
+            // strace still sees it (a traced task takes even ignored signals): shown when `t` resumes.
+            if strace != nil { t.ignoredSignals.append(info ?? SignalInfo(signo: sig)) }
+            return true
+        }
         // A stopped process takes nothing but SIGKILL and SIGCONT until it is continued: the rest pend.
         let held = p.stopSignal != nil && sig != Signal.KILL && sig != Signal.CONT
         if blocked || waitedFor || held || (action.handler > 1 && sig != Signal.KILL && sig != Signal.STOP) {
@@ -291,6 +295,7 @@ extension Kernel {
             }
             return true
         }
+        if sig != Signal.KILL { strace?.signal(t, info ?? SignalInfo(signo: sig)) }
         if let sender, sender !== p, !Signal.stops.contains(sig) {
             doom(p, sig)
         } else {

@@ -22,40 +22,40 @@ enum SOL {
 
 extension SyscallTable {
     mutating func addSocketCalls() {
-        add(41, [.int, .hex, .int], .partial("AF_UNIX only; other families EAFNOSUPPORT")) { k, t, a throws(LinuxErrno) in
+        add(41, [.addressFamily, .socketType, .socketProtocol], .partial("AF_UNIX only; other families EAFNOSUPPORT")) { k, t, a throws(LinuxErrno) in
             try k.sysSocket(t, a)
         }
-        add(53, [.int, .hex, .int, .pointer], .partial("AF_UNIX only; other families EAFNOSUPPORT")) { k, t, a throws(LinuxErrno) in
+        add(53, [.addressFamily, .socketType, .socketProtocol, .fdPair], .partial("AF_UNIX only; other families EAFNOSUPPORT")) { k, t, a throws(LinuxErrno) in
             try k.sysSocketpair(t, a)
         }
-        add(42, [.fd, .pointer, .int]) { k, t, a throws(LinuxErrno) in
+        add(42, [.fd, .sockaddr(2), .int]) { k, t, a throws(LinuxErrno) in
             try k.sysConnect(t, a)
         }
-        add(43, [.fd, .pointer, .pointer]) { k, t, a throws(LinuxErrno) in try k.sysAccept(t, a, flags: 0) }
-        add(288, [.fd, .pointer, .pointer, .hex]) { k, t, a throws(LinuxErrno) in try k.sysAccept(t, a, flags: a.int(3)) }
-        add(44, [.fd, .inBuffer(2), .uint, .hex, .pointer, .int], .partial("MSG_OOB raises no SIGURG")) {
+        add(43, [.fd, .sockaddrOut(2), .socklenInOut]) { k, t, a throws(LinuxErrno) in try k.sysAccept(t, a, flags: 0) }
+        add(288, [.fd, .sockaddrOut(2), .socklenInOut, .cloexec("SOCK")]) { k, t, a throws(LinuxErrno) in try k.sysAccept(t, a, flags: a.int(3)) }
+        add(44, [.fd, .inBuffer(2), .uint, .messageFlags, .sockaddr(5), .int], .partial("MSG_OOB raises no SIGURG")) {
             k, t, a throws(LinuxErrno) in try k.sysSendto(t, a)
         }
-        add(45, [.fd, .outBuffer, .uint, .hex, .pointer, .pointer]) { k, t, a throws(LinuxErrno) in
+        add(45, [.fd, .outBuffer, .uint, .messageFlags, .sockaddrOut(5), .socklenInOut]) { k, t, a throws(LinuxErrno) in
             try k.sysRecvfrom(t, a)
         }
-        add(46, [.fd, .pointer, .hex], .partial("MSG_OOB raises no SIGURG")) {
+        add(46, [.fd, .msghdr, .messageFlags], .partial("MSG_OOB raises no SIGURG")) {
             k, t, a throws(LinuxErrno) in try k.sysSendmsg(t, a)
         }
-        add(47, [.fd, .pointer, .hex], .partial("MSG_PEEK passes no files")) { k, t, a throws(LinuxErrno) in
+        add(47, [.fd, .out(.msghdr), .messageFlags], .partial("MSG_PEEK passes no files")) { k, t, a throws(LinuxErrno) in
             try k.sysRecvmsg(t, a)
         }
-        add(48, [.fd, .int]) { k, t, a throws(LinuxErrno) in try k.sysShutdown(t, a) }
-        add(49, [.fd, .pointer, .int]) { k, t, a throws(LinuxErrno) in
+        add(48, [.fd, .shutdownHow]) { k, t, a throws(LinuxErrno) in try k.sysShutdown(t, a) }
+        add(49, [.fd, .sockaddr(2), .int]) { k, t, a throws(LinuxErrno) in
             try k.sysBind(t, a)
         }
         add(50, [.fd, .int]) { k, t, a throws(LinuxErrno) in try k.sysListen(t, a) }
-        add(51, [.fd, .pointer, .pointer]) { k, t, a throws(LinuxErrno) in
+        add(51, [.fd, .sockaddrOut(2), .socklenInOut]) { k, t, a throws(LinuxErrno) in
             let s = try k.socket(t, a.int(0))
             try k.putAddress(t, s.address, a.address(1), a.address(2))
             return .value(0)
         }
-        add(52, [.fd, .pointer, .pointer]) { k, t, a throws(LinuxErrno) in
+        add(52, [.fd, .sockaddrOut(2), .socklenInOut]) { k, t, a throws(LinuxErrno) in
             let s = try k.socket(t, a.int(0))
             guard s.state == .connected, s.peer != nil || !s.isConnectionBased else { throw .ENOTCONN }
             try k.putAddress(t, s.peerAddress, a.address(1), a.address(2))

@@ -49,17 +49,42 @@ enum SyscallSupport: Equatable {
     case partial(String)
 }
 
-/// How --strace shows one argument.
-enum ArgFormat: Equatable {
-    case int, uint, hex, pointer, fd, dirfd, path, string
+/// How --strace shows one argument (Strace*.swift decode them as strace does).
+indirect enum ArgFormat: Equatable, Sendable {
+    /// A long, an int (the low 32 bits), an unsigned long, hex, an address (NULL for 0), an fd.
+    case int, int32, uint, hex, pointer, fd, dirfd, path, string
     /// A buffer the guest passes in; its length is argument N.
     case inBuffer(Int)
-    /// A buffer the call fills; its length is the result.
-    case outBuffer
+    /// A buffer the call fills; its length is the result (outBufferHex: shown in \xNN, as getrandom's).
+    case outBuffer, outBufferHex
     case openFlags, mode, accessMode, atFlags, whence, mmapProt, mmapFlags, signal, clock, fcntlCommand
     case ioctlRequest, argv, flockOperation, inotifyMask
-    /// epoll_ctl's op, and the struct epoll_event it passes.
-    case epollOp, epollEvent
+    /// epoll_ctl's op, and the struct epoll_event it passes; epoll_wait's events (as many as the result).
+    case epollOp, epollEvent, epollEvents
+    /// Shown when the call returns, decoded if it succeeded (its address otherwise): what the call fills.
+    case out(ArgFormat)
+    /// Structs: struct stat, statx, sigaction, a sigset_t whose size is argument N, timespec, timeval,
+    /// rlimit, utsname, clone_args; an iovec array of argument N elements; a msghdr; a sockaddr of argument
+    /// N bytes (sockaddrOut: filled, its length at argument N); a pollfd array of argument N elements.
+    case stat, statx, sigaction, sigset(Int), timespec, timeval, rlimit, utsname, clone3
+    case iovec(Int), msghdr, sockaddr(Int), sockaddrOut(Int), pollfds(Int)
+    /// An in-out socklen_t ([110 => 2]); a filled int pair (pipe's [3, 4]); an int read through a pointer.
+    case socklenInOut, fdPair, intRef
+    /// wait4's status (filled) and options; execve's environment (shown as a count).
+    case waitStatus, waitOptions, envp
+    /// clone's arguments, all of them in strace's order (child_stack=NULL, flags=CLONE_VM|SIGCHLD, ...);
+    /// an argument strace never shows.
+    case cloneFlags, hidden
+    /// Arguments whose meaning depends on another one: fcntl's third, ioctl's third, futex's after the op,
+    /// prctl's after the option.
+    case fcntlArgument, ioctlArgument, futexArgument, prctlArgument
+    /// Constants and flags by name.
+    case archPrctl, sigprocmaskHow, futexOp, prctlOption, addressFamily, socketType, socketProtocol, madvice
+    case rlimitResource, messageFlags, mremapFlags, shutdownHow, getrandomFlags, timerFlags, statxFlags, statxMask
+    /// O_CLOEXEC and O_NONBLOCK under the call's own prefix: EFD_CLOEXEC, SOCK_NONBLOCK ("O": O_CLOEXEC).
+    case cloexec(String)
+    /// rt_sigreturn's {mask=[...]}, read from the signal frame at the stack pointer.
+    case sigreturnFrame
 }
 
 enum ResultFormat { case int, hex, none }
@@ -129,7 +154,11 @@ extension Kernel {
         if task.regs.rip >= 2, (try? task.mm.read(GuestAddress(task.regs.rip - 2), as: UInt16.self)) == 0x80cd {
             entry = nil
         }
-        let trace = strace.map { $0.begin(task, nr: nr, entry: entry, args: args) }
+        var trace: Strace.Pending? = nil
+        if let strace {  // a call that blocked and runs again is the same call: it keeps its record
+            trace = task.pendingTrace ?? strace.begin(task, nr: nr, entry: entry, args: args)
+            task.pendingTrace = nil
+        }
         if nr == breakSyscall { HostDebug.syscallBreakpoint(nr) }  // UMK_BREAK_SYSCALL: a place for gdb to stop
         oops.enter(pid: task.process.pid, tid: task.tid, regs: task.regs, comm: task.process.name)
         if let bug = Kernel.testBug, bug.nr == nr { hitTestBug(bug.kind) }
@@ -164,15 +193,17 @@ extension Kernel {
             return true
         case .exited:
             return false
-        case .replaced:
-            if let trace { strace!.end(trace, task, result: 0) }
+        case .replaced:  // execve's 0, or the value rt_sigreturn restored
+            if let trace { strace!.end(trace, task, result: nr == 15 ? Int(Int64(bitPattern: task.regs.rax)) : 0) }
             return true
         case .block(let queue):
             task.pendingTrace = trace
+            if let trace { strace!.suspend(trace) }
             block(task, on: queue)
             return false
         case .blockAll(let queues):
             task.pendingTrace = trace
+            if let trace { strace!.suspend(trace) }
             block(task, on: queues)
             return false
         }

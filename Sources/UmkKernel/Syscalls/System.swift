@@ -4,7 +4,7 @@ import UmkHost
 // getrandom). CPUs and affinity are Scheduling.swift's.
 extension SyscallTable {
     mutating func addSystemCalls() {
-        add(63, [.pointer]) { k, t, a throws(LinuxErrno) in
+        add(63, [.out(.utsname)]) { k, t, a throws(LinuxErrno) in
             var b = ByteWriter(count: 65 * 6)
             let fields: [[UInt8]] = [Array("Linux".utf8), k.hostname, Array(Kernel.release.utf8),
                                      Array(Kernel.version.utf8), Array("x86_64".utf8), k.domainname]
@@ -35,7 +35,7 @@ extension SyscallTable {
             try t.mm.writeBytes(a.address(0), b.bytes)
             return .value(0)
         }
-        add(318, [.outBuffer, .uint, .hex]) { _, t, a throws(LinuxErrno) in
+        add(318, [.outBufferHex, .uint, .getrandomFlags]) { _, t, a throws(LinuxErrno) in
             let flags = a.uint(2)
             guard flags & ~7 == 0, flags & 6 != 6 else { throw .EINVAL }  // NONBLOCK|RANDOM|INSECURE
             let n = min(a.count(1), 33_554_431)

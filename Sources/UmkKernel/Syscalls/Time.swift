@@ -6,12 +6,12 @@ import UmkHost
 //
 extension SyscallTable {
     mutating func addTimeCalls() {
-        add(228, [.clock, .pointer]) { k, t, a throws(LinuxErrno) in
+        add(228, [.clock, .out(.timespec)]) { k, t, a throws(LinuxErrno) in
             let (s, ns) = try k.clockNow(t, a.int(0))
             try k.writeTimespec(t, a.address(1), s, ns)
             return .value(0)
         }
-        add(229, [.clock, .pointer]) { k, t, a throws(LinuxErrno) in
+        add(229, [.clock, .out(.timespec)]) { k, t, a throws(LinuxErrno) in
             _ = try k.clockNow(t, a.int(0))  // validates the id
             if !a.address(1).isNull {
                 let id = a.int(0) < 0 || a.int(0) == 2 || a.int(0) == 3 ? 1 : a.int(0)
@@ -20,7 +20,7 @@ extension SyscallTable {
             }
             return .value(0)
         }
-        add(96, [.pointer, .pointer]) { k, t, a throws(LinuxErrno) in
+        add(96, [.out(.timeval), .pointer]) { k, t, a throws(LinuxErrno) in
             let (s, ns) = try k.clockNow(t, 0)
             if !a.address(0).isNull {
                 try t.mm.write(a.address(0), s)
@@ -34,10 +34,10 @@ extension SyscallTable {
             if !a.address(0).isNull { try t.mm.write(a.address(0), s) }
             return .value(Int(s))
         }
-        add(35, [.pointer, .pointer]) { k, t, a throws(LinuxErrno) in
+        add(35, [.timespec, .pointer]) { k, t, a throws(LinuxErrno) in
             try k.sleep(t, clock: 1, absolute: false, request: a.address(0))
         }
-        add(230, [.clock, .int, .pointer, .pointer]) { k, t, a throws(LinuxErrno) in
+        add(230, [.clock, .timerFlags, .timespec, .pointer]) { k, t, a throws(LinuxErrno) in
             let clock = a.int(0)
             guard [0, 1, 7, 11].contains(clock) else { throw clock == 3 || clock < 0 ? .EINVAL : .EOPNOTSUPP }
             guard a.int(1) & ~1 == 0 else { throw .EINVAL }

@@ -110,7 +110,7 @@ final class TimerFile: OpenFile {
 extension SyscallTable {
     mutating func addTimerfdCalls() {
         let note = SyscallSupport.partial("TFD_TIMER_CANCEL_ON_SET never cancels (the guest cannot set the clock)")
-        add(283, [.clock, .openFlags]) { k, t, a throws(LinuxErrno) in try k.timerfdCreate(t, clock: a.int(0), flags: a.int(1)) }
+        add(283, [.clock, .cloexec("TFD")]) { k, t, a throws(LinuxErrno) in try k.timerfdCreate(t, clock: a.int(0), flags: a.int(1)) }
         add(286, [.fd, .int, .pointer, .pointer], note) { k, t, a throws(LinuxErrno) in
             try k.timerfdSettime(t, fd: a.int(0), flags: a.int(1), new: a.address(2), old: a.address(3))
         }

@@ -120,7 +120,9 @@ final class Kernel {
         logger.logLevel = Logger.Level(rawValue: config.logLevel) ?? .warning
         log = logger
         hostname = Array(config.hostname.utf8)
-        strace = config.straceFD.map { Strace(fd: $0) }
+        strace = config.straceFD.map {
+            Strace(fd: $0, filter: config.straceFilter.flatMap { try? StraceFilter.parse($0).get() }, timing: config.straceTiming)
+        }
         do {
             frames = try PhysicalFrames(bytes: config.memoryBytes)
             frames.overcommit = config.overcommit
@@ -479,7 +481,12 @@ final class Kernel {
             if let sig = t.process.pendingDeath {
                 terminate(t.process, .signaled(sig))
             } else if t.interrupted {
+                let rip = t.regs.rip
                 finishInterrupted(t)
+                if let trace = t.pendingTrace {  // the call returns early (rip moved back: to run again)
+                    strace?.interrupted(trace, t, restarted: t.regs.rip != rip, result: Int(Int64(bitPattern: t.regs.rax)))
+                    t.pendingTrace = nil
+                }
                 try resume(t)
             } else if let value = t.completion {
                 t.completion = nil
@@ -526,7 +533,7 @@ final class Kernel {
             return
         }
         do {
-            if task.pendingSignals & ~task.signalMask != 0 {
+            if task.pendingSignals & ~task.signalMask != 0 || !task.ignoredSignals.isEmpty {  // (the latter: --strace)
                 guard try deliverSignals(task) else { return }
             }
             if task.process.stopSignal != nil && parkIfStopped(task) { return }

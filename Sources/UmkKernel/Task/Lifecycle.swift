@@ -226,6 +226,7 @@ extension Kernel {
             let wasRunning = t.inHost
             let ownsContext = tasks[t.context.id] === t  // not a context a vfork child borrowed from it
             forget(t, keepListed: true)
+            if t.tid != p.pid { strace?.exit(t.tid, status) }  // strace -f: each thread's end
             // A vfork child killed while running in its parent's context: stop it before the parent gets it
             // back (the contexts of its own address space go with it, running or not). Likewise a context of
             // memory that others go on using.

@@ -121,11 +121,16 @@ extension Kernel {
     /// Before resuming: deliver pending unblocked signals. Returns false when the task is gone (a signal's
     /// default action killed it).
     func deliverSignals(_ t: Task) throws(Errno) -> Bool {
+        if !t.ignoredSignals.isEmpty {
+            for info in t.ignoredSignals { strace?.signal(t, info) }
+            t.ignoredSignals.removeAll()
+        }
         while let sig = nextDeliverable(t) {
             var info = t.pending.take(sig) ?? t.process.sharedPending.take(sig) ?? SignalInfo(signo: sig)
             takeOverruns(&info)
             let action = t.process.signalActions[Int(sig)]
             guard action.handler > 1 else {
+                if sig != Signal.KILL { strace?.signal(t, info) }
                 if case .exited = act(t, sig) { return false }
                 continue
             }

@@ -212,6 +212,8 @@ final class Task {
     var fifoOpen: (end: PipeEnd, partnerOpens: Int)?
     /// --strace's record of a call that blocked, printed when a waker completes it.
     var pendingTrace: Strace.Pending?
+    /// --strace: signals ignored on arrival, printed (as strace sees them) when the task next resumes.
+    var ignoredSignals: [SignalInfo] = []
     var signalMask: UInt64 = 0
     /// Signals sent while blocked, or waiting for delivery to a handler, and what each one carries.
     var pending = PendingSignals()

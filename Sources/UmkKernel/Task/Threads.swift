@@ -52,6 +52,7 @@ extension Kernel {
         }
         releaseThread(t)
         p.mm.space.releaseContext(t.context)
+        strace?.exit(t.tid, .exited(status))
         return .exited
     }
 
@@ -73,6 +74,10 @@ extension Kernel {
     func forget(_ t: Task, keepListed: Bool = false) {
         let p = t.process
         t.isAlive = false
+        if let trace = t.pendingTrace {  // killed during a call: strace's "<... NAME resumed>) = ?"
+            strace?.vanished(trace)
+            t.pendingTrace = nil
+        }
         detach(t)
         if t.isQueued { runnable.removeAll { $0 === t } }
         t.isQueued = false

@@ -163,8 +163,8 @@ final class PipeEnd: OpenFile {
 
 extension SyscallTable {
     mutating func addPipeCalls() {
-        add(22, [.pointer]) { k, t, a throws(LinuxErrno) in try k.makePipe(t, a.address(0), flags: 0) }
-        add(293, [.pointer, .openFlags], .partial("O_DIRECT packet mode is a byte stream")) { k, t, a throws(LinuxErrno) in
+        add(22, [.fdPair]) { k, t, a throws(LinuxErrno) in try k.makePipe(t, a.address(0), flags: 0) }
+        add(293, [.fdPair, .cloexec("O")], .partial("O_DIRECT packet mode is a byte stream")) { k, t, a throws(LinuxErrno) in
             try k.makePipe(t, a.address(0), flags: a.int(1))
         }
     }
