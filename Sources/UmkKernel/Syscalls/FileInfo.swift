@@ -26,7 +26,7 @@ extension SyscallTable {
             try t.mm.write(a.address(4), st.linuxStatx)
             return .value(0)
         }
-        add(217, [.fd, .outBuffer, .uint]) { k, t, a throws(LinuxErrno) in try k.sysGetdents64(t, a) }
+        add(217, [.fd, .dirents, .uint]) { k, t, a throws(LinuxErrno) in try k.sysGetdents64(t, a) }
         add(89, [.path, .outBuffer, .int]) { k, t, a throws(LinuxErrno) in
             try k.readlink(t, AT.FDCWD, a.address(0), a.address(1), a.int(2))
         }
@@ -38,7 +38,7 @@ extension SyscallTable {
         add(439, [.dirfd, .path, .accessMode, .atFlags]) { k, t, a throws(LinuxErrno) in
             try k.access(t, a.int(0), a.address(1), a.int(2), a.int(3))
         }
-        add(79, [.outBuffer, .uint]) { k, t, a throws(LinuxErrno) in try k.sysGetcwd(t, a) }
+        add(79, [.out(.path), .uint]) { k, t, a throws(LinuxErrno) in try k.sysGetcwd(t, a) }
         add(80, [.path]) { k, t, a throws(LinuxErrno) in
             let name = try t.mm.readString(a.address(0))
             try k.changeDirectory(t, try t.process.pathWalk.resolve(name, from: t.process.cwd, followFinal: true))

@@ -16,7 +16,7 @@ extension SyscallTable {
     mutating func addSignalCalls() {
         add(13, [.signal, .sigaction, .out(.sigaction), .uint]) { k, t, a throws(LinuxErrno) in try k.sysRtSigaction(t, a) }
         add(14, [.sigprocmaskHow, .sigset(3), .out(.sigset(3)), .uint]) { k, t, a throws(LinuxErrno) in try k.sysRtSigprocmask(t, a) }
-        add(131, [.pointer, .pointer]) { k, t, a throws(LinuxErrno) in try k.sysSigaltstack(t, a) }
+        add(131, [.stack, .out(.stack)]) { k, t, a throws(LinuxErrno) in try k.sysSigaltstack(t, a) }
         add(15, [.sigreturnFrame]) { k, t, _ throws(LinuxErrno) in
             do {
                 return try k.signalReturn(t)

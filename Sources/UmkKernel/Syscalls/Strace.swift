@@ -21,6 +21,9 @@ final class Strace {
     /// strace's -a: the column results are aligned to.
     static let resultColumn = 40
 
+    /// When the instance started: process 1's execve (-T) takes from then to the start of the guest.
+    private let bootTime = HostClock.monotonicNanoseconds()
+
     init(fd: Int32, filter: StraceFilter? = nil, timing: Bool = false) {
         out = HostFile(fd: fd, owned: fd > 2)
         self.filter = filter
@@ -76,7 +79,7 @@ final class Strace {
                 if case .socklenInOut = f, args[i] != 0, let n = try? task.mm.read(args.address(i), as: UInt32.self) {
                     p.saved[i] = UInt64(n)
                 }
-                if f.shownOnReturn {
+                if f.shownOnReturn || (f == .prctlArgument && args.int(0) == 16) {  // PR_GET_NAME's name
                     p.shown.append(nil)
                     p.index.append(i)
                 } else if let text = format(f, p, i, task, result: nil) {
@@ -90,7 +93,7 @@ final class Strace {
         }
         // As strace: open's and openat's mode only when the call can create (O_CREAT, O_TMPFILE).
         if nr == 2 || nr == 257, p.shown.count == (nr == 2 ? 3 : 4),
-           args.int(nr == 2 ? 1 : 2) & (O.CREAT | 0x41_0000) == 0 {
+           args.int(nr == 2 ? 1 : 2) & O.CREAT == 0, args.int(nr == 2 ? 1 : 2) & 0x41_0000 != 0x41_0000 {
             p.shown.removeLast()
             p.index.removeLast()
         }
@@ -100,6 +103,17 @@ final class Strace {
             return nil
         }
         return p
+    }
+
+    /// Process 1's start, as the execve strace runs a program with.
+    func boot(_ task: Task, path: String, argv: [String], envp: UInt64, environmentCount n: Int) {
+        if let filter, !filter.traces(59) { return }
+        var shown = argv.prefix(Strace.maxString).map { Strace.quote(Array($0.utf8), limit: Strace.maxString) }
+        if argv.count > Strace.maxString { shown.append("...") }
+        let args = [Strace.quote(Array(path.utf8), limit: 4096), "[" + shown.joined(separator: ", ") + "]",
+                    Strace.address(envp) + " /* \(n) var\(n == 1 ? "" : "s") */"]
+        emit(Strace.padded("[pid \(task.tid)] execve(" + args.joined(separator: ", ") + ")") + "= 0"
+             + (timing ? Strace.elapsed(since: bootTime) : "") + "\n")
     }
 
     /// The call blocked: its entry part goes out now, as strace prints it on entry.
@@ -274,7 +288,7 @@ extension ArgFormat {
     /// Shown when the call returns: what the call fills.
     var shownOnReturn: Bool {
         switch self {
-        case .out, .outBuffer, .outBufferHex, .epollEvents, .waitStatus, .sockaddrOut, .socklenInOut, .fdPair,
+        case .out, .outBuffer, .outBufferHex, .epollEvents, .dirents, .waitStatus, .sockaddrOut, .socklenInOut, .fdPair,
              .ioctlArgument:
             return true
         default: return false

@@ -41,7 +41,7 @@ extension Strace {
             let s = StraceNames.flags(a.int(i) & ~0x6000, [(0x100, "AT_SYMLINK_NOFOLLOW"), (0x800, "AT_NO_AUTOMOUNT"),
                                                            (0x1000, "AT_EMPTY_PATH")], zero: "")
             let sync = ["AT_STATX_SYNC_AS_STAT", "AT_STATX_FORCE_SYNC", "AT_STATX_DONT_SYNC", "AT_STATX_SYNC_TYPE"][Int(a.int(i) >> 13 & 3)]
-            return s.isEmpty ? sync : s + "|" + sync
+            return s.isEmpty ? sync : sync + "|" + s
         case .statxMask: return StraceNames.flags(a.uint(i), StraceNames.statxMask)
         case .whence:
             return ["SEEK_SET", "SEEK_CUR", "SEEK_END", "SEEK_DATA", "SEEK_HOLE"][safe: Int(a.int(i))] ?? String(a.int(i))
@@ -168,6 +168,21 @@ extension Strace {
         case .getrandomFlags:
             return StraceNames.flags(a.uint(i), [(1, "GRND_NONBLOCK"), (2, "GRND_RANDOM"), (4, "GRND_INSECURE")])
         case .timerFlags: return StraceNames.flags(a.int(i), [(1, "TIMER_ABSTIME")])
+        case .dirents:
+            // strace (without -v): the address and how many linux_dirent64 records the call returned.
+            guard let result, result >= 0, let b = bytes(task, v, min(result, 1 << 20)) else { return Strace.address(v) }
+            var n = 0, off = 0
+            while off + 18 < b.count {
+                let reclen = Int(b[off + 16]) | Int(b[off + 17]) << 8
+                guard reclen > 0 else { break }
+                n += 1
+                off += reclen
+            }
+            return Strace.address(v) + " /* \(n) entr\(n == 1 ? "y" : "ies") */"
+        case .stack:
+            guard let s = load(task, v, as: (UInt64, Int32, Int32, UInt64).self) else { return Strace.address(v) }
+            let flags = StraceNames.flags(UInt32(bitPattern: s.1), [(1, "SS_ONSTACK"), (2, "SS_DISABLE"), (0x8000_0000, "SS_AUTODISARM")])
+            return "{ss_sp=\(Strace.address(s.0)), ss_flags=\(flags), ss_size=\(s.3)}"
         case .sigreturnFrame:
             // The rt_sigframe's ucontext starts at the stack pointer once the handler returned: uc_flags,
             // uc_link, uc_stack (24 bytes) and uc_mcontext (256) come before uc_sigmask.
@@ -193,23 +208,16 @@ extension Strace {
 
     func openFlags(_ f: Int32) -> String {
         let mode = ["O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE"][Int(f & 3)]
-        // O_TMPFILE includes O_DIRECTORY: name it first, as strace does.
-        let tmpfile: Int32 = 0x41_0000
-        var rest = f & ~3
-        var names: [String] = []
-        if rest & tmpfile == tmpfile {
-            names.append("O_TMPFILE")
-            rest &= ~tmpfile
-        }
-        let others = StraceNames.flags(rest, [(O.CREAT, "O_CREAT"), (O.EXCL, "O_EXCL"), (O.NOCTTY, "O_NOCTTY"),
-                                              (O.TRUNC, "O_TRUNC"), (O.APPEND, "O_APPEND"), (O.NONBLOCK, "O_NONBLOCK"),
-                                              (O.DSYNC, "O_DSYNC"), (0x2000, "O_ASYNC"), (O.DIRECT, "O_DIRECT"),
-                                              (O.LARGEFILE, "O_LARGEFILE"), (O.DIRECTORY, "O_DIRECTORY"),
-                                              (O.NOFOLLOW, "O_NOFOLLOW"), (O.NOATIME, "O_NOATIME"),
-                                              (O.CLOEXEC, "O_CLOEXEC"), (0x10_0000, "__O_SYNC"), (O.PATH, "O_PATH")],
-                                       zero: "")
-        if !others.isEmpty { names.append(others) }
-        return ([mode] + names).joined(separator: "|")
+        // strace's xlat/open_mode_flags.in order (O_SYNC before O_DSYNC, O_TMPFILE before O_DIRECTORY).
+        let others = StraceNames.flags(f & ~3, [(O.CREAT, "O_CREAT"), (O.EXCL, "O_EXCL"), (O.NOCTTY, "O_NOCTTY"),
+                                                (O.TRUNC, "O_TRUNC"), (O.APPEND, "O_APPEND"), (O.NONBLOCK, "O_NONBLOCK"),
+                                                (0x10_1000, "O_SYNC"), (0x10_0000, "__O_SYNC"), (O.DSYNC, "O_DSYNC"),
+                                                (O.DIRECT, "O_DIRECT"), (O.LARGEFILE, "O_LARGEFILE"),
+                                                (O.NOFOLLOW, "O_NOFOLLOW"), (O.NOATIME, "O_NOATIME"),
+                                                (O.CLOEXEC, "O_CLOEXEC"), (O.PATH, "O_PATH"), (0x41_0000, "O_TMPFILE"),
+                                                (0x40_0000, "__O_TMPFILE"), (O.DIRECTORY, "O_DIRECTORY"),
+                                                (0x2000, "FASYNC")], zero: "")
+        return others.isEmpty ? mode : mode + "|" + others
     }
 
     private func mmapFlags(_ f: Int32) -> String {
@@ -297,7 +305,7 @@ extension Strace {
         let v = p.raw[i]
         switch p.raw.int(0) {
         case 15: return i == 1 ? format(.string, p, i, task, result: nil) : nil  // PR_SET_NAME
-        case 16: return i == 1 ? Strace.address(v) : nil  // FIXME: PR_GET_NAME's name is not shown (it is written on exit)
+        case 16: return i == 1 ? (result.map { $0 >= 0 } == true ? format(.string, p, i, task, result: nil) : Strace.address(v)) : nil
         case 1: return i == 1 ? (p.raw.int(1) == 0 ? "0" : signalName(p.raw.int(1))) : nil  // PR_SET_PDEATHSIG
         case 2, 40: return i == 1 ? Strace.address(v) : nil
         case 3, 37, 39, 42, 21, 30: return nil  // the PR_GET_* that answer in the result

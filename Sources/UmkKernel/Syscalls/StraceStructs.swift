@@ -178,7 +178,8 @@ extension Strace {
         if !returned {
             return array(task, at, count: count, size: 8) { address in
                 guard let p = load(task, address, as: (Int32, UInt16, UInt16).self) else { return nil }
-                return "{fd=\(p.0), events=\(StraceNames.flags(p.1, StraceNames.pollEvents))}"
+                // strace leaves out the events of a negative fd (poll ignores the entry).
+                return p.0 < 0 ? "{fd=\(p.0)}" : "{fd=\(p.0), events=\(StraceNames.flags(p.1, StraceNames.pollEvents))}"
             }
         }
         var items: [String] = []

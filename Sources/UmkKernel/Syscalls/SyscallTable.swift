@@ -83,6 +83,8 @@ indirect enum ArgFormat: Equatable, Sendable {
     case rlimitResource, messageFlags, mremapFlags, shutdownHow, getrandomFlags, timerFlags, statxFlags, statxMask
     /// O_CLOEXEC and O_NONBLOCK under the call's own prefix: EFD_CLOEXEC, SOCK_NONBLOCK ("O": O_CLOEXEC).
     case cloexec(String)
+    /// getdents64's buffer, as the number of entries in it; sigaltstack's stack_t.
+    case dirents, stack
     /// rt_sigreturn's {mask=[...]}, read from the signal frame at the stack pointer.
     case sigreturnFrame
 }

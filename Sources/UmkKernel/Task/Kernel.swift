@@ -253,6 +253,9 @@ final class Kernel {
         threads[task.tid] = task
         oops.attachToThisThread(names: SyscallNames.table)
         installKernelFilter()
+        // strace's first line is the execve it runs the program with: umk's loading of process 1 stands for it.
+        let envp = task.regs.rsp &+ 16 &+ 8 &* UInt64(argv.count)
+        strace?.boot(task, path: path, argv: argv, envp: envp, environmentCount: configuration.environment.count)
         do {
             try resume(task)
             try loop()
