@@ -2,7 +2,9 @@
 // `strace -f` natively and under `umk run --strace`, the two traces must agree once pids, addresses and the
 // values that legitimately differ are normalised. Every value it passes is the same natively and under umk;
 // the processes it starts synchronise through pipes, so that each one's own sequence of calls is fixed.
-// `strace N` (argv[1]) is the child it execs: it exits with status N.
+// `strace N` (argv[1]) is the child it execs: it exits with status N. `strace segv`, `strace term` and
+// `strace pipe` die of SIGSEGV (a write to address 8), SIGTERM (sent to itself) and SIGPIPE (a write to a
+// pipe without readers).
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
@@ -45,7 +47,19 @@ static void waitUntilSleeping(pid_t pid) {
 }
 
 int main(int argc, char **argv) {
-    if (argc > 1) return atoi(argv[1]);
+    if (argc > 1) {
+        struct rlimit none = {0, 0};
+        setrlimit(RLIMIT_CORE, &none);  // no core file, and no " (core dumped)" natively
+        if (strcmp(argv[1], "segv") == 0) *(volatile int *)8 = 1;
+        if (strcmp(argv[1], "term") == 0) kill(getpid(), SIGTERM);
+        if (strcmp(argv[1], "pipe") == 0) {
+            int p[2];
+            pipe(p);
+            close(p[0]);
+            write(p[1], "x", 1);
+        }
+        return atoi(argv[1]);
+    }
     // Files.
     struct stat st;
     stat("/", &st);

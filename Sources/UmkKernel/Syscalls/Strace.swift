@@ -18,6 +18,8 @@ final class Strace {
     private let timing: Bool
     /// strace's -s: string bytes and array elements shown.
     static let maxString = 32
+    /// The result decoders see for a call a signal interrupted (ERESTARTSYS and kin).
+    static let interruptedResult = Int.min
     /// strace's -a: the column results are aligned to.
     static let resultColumn = 40
 
@@ -68,11 +70,19 @@ final class Strace {
 
     /// The call whose entry part ends the output, its line still open.
     private var openLine: Pending?
+    /// The call being served, and the lines about its caller that came meanwhile (a signal the call raised,
+    /// the caller's end): strace prints them after the call's line, as Linux delivers after the call.
+    private var active: Pending?
+    private var held: [String] = []
 
     /// A call's entry: nil when --strace-filter leaves it out.
     func begin(_ task: Task, nr: Int, entry: SyscallEntry?, args: SyscallArgs) -> Pending? {
+        release()
         if let filter, !filter.traces(nr) { return nil }
-        let p = Pending(tid: task.tid, nr: nr, name: entry?.name ?? SyscallNames.name(nr), entry: entry, raw: args,
+        // A number without a name is syscall_0x3e7 to strace.
+        let name = entry?.name ?? (nr >= 0 && nr < SyscallNames.table.count ? SyscallNames.table[nr] : nil)
+            ?? "syscall_0x" + String(UInt64(bitPattern: Int64(nr)), radix: 16)
+        let p = Pending(tid: task.tid, nr: nr, name: name, entry: entry, raw: args,
                         startTime: timing ? HostClock.monotonicNanoseconds() : 0)
         if let entry {
             for (i, f) in entry.args.enumerated() {
@@ -102,7 +112,35 @@ final class Strace {
             write(p, p.prefix + p.name + "(" + p.shown.map { $0 ?? "?" }.joined(separator: ", ") + ")", result: "?")
             return nil
         }
+        active = p
         return p
+    }
+
+    /// The caller died during the call (a fatal signal it sent itself, SIGPIPE from a write): the call's
+    /// line as strace prints it, then the held signal and exit lines. kill and its kin returned 0 before
+    /// the signal was delivered, a write that raised SIGPIPE EPIPE; a call whose caller got SIGKILL, or
+    /// whose result is unknown, shows "?".
+    func died(_ p: Pending, _ task: Task, _ outcome: SyscallOutcome) {
+        if case .value(let v) = outcome {
+            end(p, task, result: v)
+            return
+        }
+        let selfSignal = [62, 200, 234, 129, 297].contains(p.nr) && held.contains { $0.contains("] --- SIG") }
+        if selfSignal {
+            end(p, task, result: 0)
+        } else if held.contains(where: { $0.contains("] --- SIGPIPE ") }) {
+            end(p, task, result: -Int(LinuxErrno.EPIPE.rawValue))
+        } else {
+            finish(p, task, result: Strace.interruptedResult, text: "?")
+        }
+    }
+
+    /// Writes the lines held during the call that just ended.
+    private func release() {
+        active = nil
+        let lines = held
+        held = []
+        for line in lines { emit(line) }
     }
 
     /// Process 1's start, as the execve strace runs a program with.
@@ -124,8 +162,10 @@ final class Strace {
         var line = p.prefix + p.name + "(" + p.shown[..<k].map { $0! }.joined(separator: ", ")
         if k < p.shown.count { line += ", " }
         p.entryText = line
+        if active === p { active = nil }
         emit(line, open: p)
         p.started = true
+        release()
     }
 
     /// The call returned `result` (a value or -errno).
@@ -159,7 +199,7 @@ final class Strace {
                 : "ERESTARTNOHAND (To be restarted if no handler)"
         default: return end(p, task, result: result)
         }
-        finish(p, task, result: -1, text: "? " + code + (timing ? Strace.elapsed(since: p.startTime) : ""))
+        finish(p, task, result: Strace.interruptedResult, text: "? " + code + (timing ? Strace.elapsed(since: p.startTime) : ""))
     }
 
     /// The caller died (killed, or its process ended) during the call: it never returns.
@@ -175,11 +215,18 @@ final class Strace {
             let i = p.index[k]
             if let t = format(p.entry!.args[i], p, i, task, result: result) { p.shown[k] = t } else { omitted.append(k) }
         }
+        // clone3 tells the parent_tid it wrote: {flags=...} => {parent_tid=[2]}.
+        if p.nr == 435, result > 0, let args = bytes(task, p.raw[0], 32), args.u64(0) & 0x100000 != 0,
+           let tid = load(task, args.u64(24), as: Int32.self), !p.shown.isEmpty, let first = p.shown[0] {
+            p.shown[0] = first + " => {parent_tid=[\(tid)]}"
+        }
         // Arguments strace leaves out (ioctl(3, FIOCLEX)); never any of the entry part already printed.
         for k in omitted.reversed() where !p.started || k >= p.printed {
             p.shown.remove(at: k)
             p.index.remove(at: k)
         }
+        if active === p { active = nil }
+        defer { release() }
         if !p.started {
             write(p, p.prefix + p.name + "(" + p.shown.map { $0! }.joined(separator: ", ") + ")", result: text)
             return
@@ -206,7 +253,7 @@ final class Strace {
         default:
             if info.code <= 0 || info.code == SignalInfo.SI_KERNEL { fields += ["si_pid=\(info.pid)", "si_uid=\(info.uid)"] }
         }
-        emit("[pid \(task.tid)] --- \(name) {\(fields.joined(separator: ", "))} ---\n")
+        emit("[pid \(task.tid)] --- \(name) {\(fields.joined(separator: ", "))} ---\n", about: task.tid)
     }
 
     private static func codeName(_ info: SignalInfo) -> String {
@@ -238,9 +285,9 @@ final class Strace {
     /// A thread's or process's end: +++ exited with N +++, +++ killed by SIGKILL +++.
     func exit(_ tid: Int32, _ status: ExitStatus) {
         switch status {
-        case .exited(let c): emit("[pid \(tid)] +++ exited with \(c) +++\n")
+        case .exited(let c): emit("[pid \(tid)] +++ exited with \(c) +++\n", about: tid)
         // FIXME: strace adds " (core dumped)"; umk writes no core dumps.
-        case .signaled(let s): emit("[pid \(tid)] +++ killed by \(signalName(s)) +++\n")
+        case .signaled(let s): emit("[pid \(tid)] +++ killed by \(signalName(s)) +++\n", about: tid)
         }
     }
 
@@ -264,8 +311,13 @@ final class Strace {
         return head + " " + String(repeating: " ", count: max(0, resultColumn - n))
     }
 
-    /// Writes `s`, first cutting the open line of another call (" <unfinished ...>").
-    private func emit(_ s: String, open: Pending? = nil) {
+    /// Writes `s`, first cutting the open line of another call (" <unfinished ...>"); a line `about` the
+    /// task whose call is being served waits for that call's line.
+    private func emit(_ s: String, open: Pending? = nil, about tid: Int32? = nil) {
+        if let tid, let active, active.tid == tid {
+            held.append(s)
+            return
+        }
         var text = s
         if let line = openLine {
             text = " <unfinished ...>\n" + text
@@ -288,7 +340,7 @@ extension ArgFormat {
     /// Shown when the call returns: what the call fills.
     var shownOnReturn: Bool {
         switch self {
-        case .out, .outBuffer, .outBufferHex, .epollEvents, .dirents, .waitStatus, .sockaddrOut, .socklenInOut, .fdPair,
+        case .out, .outBuffer, .outBufferHex, .epollEvents, .dirents, .remainder, .waitStatus, .sockaddrOut, .socklenInOut, .fdPair,
              .ioctlArgument:
             return true
         default: return false

@@ -183,6 +183,10 @@ extension Strace {
             guard let s = load(task, v, as: (UInt64, Int32, Int32, UInt64).self) else { return Strace.address(v) }
             let flags = StraceNames.flags(UInt32(bitPattern: s.1), [(1, "SS_ONSTACK"), (2, "SS_DISABLE"), (0x8000_0000, "SS_AUTODISARM")])
             return "{ss_sp=\(Strace.address(s.0)), ss_flags=\(flags), ss_size=\(s.3)}"
+        case .remainder:
+            // nanosleep's remaining time: decoded only when a signal cut the sleep short.
+            guard result == Strace.interruptedResult else { return Strace.address(v) }
+            return timespec(task, v) ?? Strace.address(v)
         case .sigreturnFrame:
             // The rt_sigframe's ucontext starts at the stack pointer once the handler returned: uc_flags,
             // uc_link, uc_stack (24 bytes) and uc_mcontext (256) come before uc_sigmask.

@@ -83,8 +83,9 @@ indirect enum ArgFormat: Equatable, Sendable {
     case rlimitResource, messageFlags, mremapFlags, shutdownHow, getrandomFlags, timerFlags, statxFlags, statxMask
     /// O_CLOEXEC and O_NONBLOCK under the call's own prefix: EFD_CLOEXEC, SOCK_NONBLOCK ("O": O_CLOEXEC).
     case cloexec(String)
-    /// getdents64's buffer, as the number of entries in it; sigaltstack's stack_t.
-    case dirents, stack
+    /// getdents64's buffer, as the number of entries in it; sigaltstack's stack_t; nanosleep's remaining
+    /// time (a timespec when a signal interrupted the call, else the address).
+    case dirents, stack, remainder
     /// rt_sigreturn's {mask=[...]}, read from the signal frame at the stack pointer.
     case sigreturnFrame
 }
@@ -187,13 +188,17 @@ extension Kernel {
             task.fifoOpen = nil
         }
         // The call killed its own caller (a signal it raised through a terminal, say): nothing to resume.
-        if !task.isAlive { return false }
+        if !task.isAlive {
+            if let trace { strace!.died(trace, task, outcome) }
+            return false
+        }
         switch outcome {
         case .value(let v):
             task.regs.rax = UInt64(bitPattern: Int64(v))
             if let trace { strace!.end(trace, task, result: v) }
             return true
         case .exited:
+            if let trace { strace!.died(trace, task, outcome) }  // (exit and exit_group have no record)
             return false
         case .replaced:  // execve's 0, or the value rt_sigreturn restored
             if let trace { strace!.end(trace, task, result: nr == 15 ? Int(Int64(bitPattern: task.regs.rax)) : 0) }

@@ -34,10 +34,10 @@ extension SyscallTable {
             if !a.address(0).isNull { try t.mm.write(a.address(0), s) }
             return .value(Int(s))
         }
-        add(35, [.timespec, .pointer]) { k, t, a throws(LinuxErrno) in
+        add(35, [.timespec, .remainder]) { k, t, a throws(LinuxErrno) in
             try k.sleep(t, clock: 1, absolute: false, request: a.address(0))
         }
-        add(230, [.clock, .timerFlags, .timespec, .pointer]) { k, t, a throws(LinuxErrno) in
+        add(230, [.clock, .timerFlags, .timespec, .remainder]) { k, t, a throws(LinuxErrno) in
             let clock = a.int(0)
             guard [0, 1, 7, 11].contains(clock) else { throw clock == 3 || clock < 0 ? .EINVAL : .EOPNOTSUPP }
             guard a.int(1) & ~1 == 0 else { throw .EINVAL }

@@ -673,6 +673,7 @@ final class Kernel {
         let action = task.process.signalActions[Int(sig)]
         let bit = UInt64(1) << UInt64(sig - 1)
         guard action.handler > 1, task.signalMask & bit == 0, task.pendingSignals & bit == 0 else {
+            strace?.signal(task, SignalInfo(signo: sig, code: info.code, address: info.address))
             terminate(task.process, .signaled(sig))
             return
         }
