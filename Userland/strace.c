@@ -19,8 +19,11 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/utsname.h>
@@ -168,6 +171,37 @@ int main(int argc, char **argv) {
     syscall(SYS_poll, 8, 1 << 30, 0);
     syscall(SYS_rt_sigaction, SIGUSR2, 8, 0, 8);
 
+    // Timers, waiting for a signal, select, ids.
+    struct itimerval it = {{0, 0}, {100, 0}}, oldIt;
+    setitimer(ITIMER_REAL, &it, &oldIt);
+    it.it_value.tv_sec = 0;
+    setitimer(ITIMER_REAL, &it, NULL);
+    getitimer(ITIMER_VIRTUAL, &oldIt);
+    int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    struct itimerspec its = {{0, 0}, {100, 0}}, oldIts;
+    timerfd_settime(tfd, 0, &its, &oldIts);
+    close(tfd);
+    sigset_t usr2;
+    sigemptyset(&usr2);
+    sigaddset(&usr2, SIGUSR2);
+    sigprocmask(SIG_BLOCK, &usr2, NULL);
+    kill(getpid(), SIGUSR2);
+    sigpending(&set);
+    siginfo_t si;
+    struct timespec zero = {0, 0};
+    sigtimedwait(&usr2, &si, &zero);
+    sigtimedwait(&usr2, &si, &zero);
+    sigprocmask(SIG_UNBLOCK, &usr2, NULL);
+    fd_set readable;
+    FD_ZERO(&readable);
+    FD_SET(1, &readable);
+    struct timeval tv = {0, 0};
+    select(2, NULL, &readable, NULL, &tv);
+    uid_t r, e, saved;
+    getresuid(&r, &e, &saved);
+    gid_t groups[4];
+    getgroups(0, NULL);
+
     // Limits, memory, prctl.
     struct rlimit rl = {1024, 4096};
     setrlimit(RLIMIT_NOFILE, &rl);
@@ -188,6 +222,11 @@ int main(int argc, char **argv) {
         _exit(127);
     }
     wait4(pid, &status, 0, NULL);
+    pid = fork();
+    if (pid == 0) _exit(7);
+    waitid(P_PID, pid, &si, WEXITED);
+    waitid(P_ALL, 0, &si, WEXITED | WNOHANG);
+    (void)groups;
 
     // A child killed while it waits in pause(), once it says it is there.
     int ready[2];

@@ -54,12 +54,12 @@ extension SyscallTable {
             t.process.umask = a.uint(0) & 0o777
             return .value(Int(old))
         }
-        add(137, [.path, .pointer]) { k, t, a throws(LinuxErrno) in
+        add(137, [.path, .out(.statfs)]) { k, t, a throws(LinuxErrno) in
             let name = try t.mm.readString(a.address(0))
             let d = try t.process.pathWalk.resolve(name, from: t.process.cwd, followFinal: true)
             return try k.writeStatfs(t, d.inode, a.address(1))
         }
-        add(138, [.fd, .pointer]) { k, t, a throws(LinuxErrno) in
+        add(138, [.fd, .out(.statfs)]) { k, t, a throws(LinuxErrno) in
             let f = try t.process.fds.get(a.int(0))
             if let d = f.dentry { return try k.writeStatfs(t, d.inode, a.address(1)) }
             var s = linux_statfs()

@@ -26,7 +26,7 @@ extension SyscallTable {
                 throw error
             }
         }
-        add(23, [.int, .pointer, .pointer, .pointer, .pointer]) { k, t, a throws(LinuxErrno) in
+        add(23, [.int32, .fdSet, .fdSet, .fdSet, .timeval]) { k, t, a throws(LinuxErrno) in
             var timeout: Int64? = nil
             if !a.address(4).isNull {
                 let tv = try t.mm.read(a.address(4), as: linux_timeval.self)
@@ -37,7 +37,7 @@ extension SyscallTable {
             }
             return try k.select(t, a, timeout: timeout)
         }
-        add(270, [.int, .pointer, .pointer, .pointer, .pointer, .pointer]) { k, t, a throws(LinuxErrno) in
+        add(270, [.int32, .fdSet, .fdSet, .fdSet, .timespec, .pselectMask]) { k, t, a throws(LinuxErrno) in
             let timeout = a.address(4).isNull ? nil : try k.relativeTimeout(t, a.address(4))
             if !a.address(5).isNull {  // struct { const sigset_t *ss; size_t ss_len; }
                 let set = try t.mm.read(a.address(5), as: UInt64.self)

@@ -12,21 +12,21 @@ extension SyscallTable {
         add(107, []) { _, t, _ throws(LinuxErrno) in .value(Int(t.process.credentials.euid)) }
         add(104, []) { _, t, _ throws(LinuxErrno) in .value(Int(t.process.credentials.gid)) }
         add(108, []) { _, t, _ throws(LinuxErrno) in .value(Int(t.process.credentials.egid)) }
-        add(118, [.pointer, .pointer, .pointer]) { _, t, a throws(LinuxErrno) in
+        add(118, [.out(.intRef), .out(.intRef), .out(.intRef)]) { _, t, a throws(LinuxErrno) in
             let c = t.process.credentials
             try t.mm.write(a.address(0), c.uid)
             try t.mm.write(a.address(1), c.euid)
             try t.mm.write(a.address(2), c.suid)
             return .value(0)
         }
-        add(120, [.pointer, .pointer, .pointer]) { _, t, a throws(LinuxErrno) in
+        add(120, [.out(.intRef), .out(.intRef), .out(.intRef)]) { _, t, a throws(LinuxErrno) in
             let c = t.process.credentials
             try t.mm.write(a.address(0), c.gid)
             try t.mm.write(a.address(1), c.egid)
             try t.mm.write(a.address(2), c.sgid)
             return .value(0)
         }
-        add(115, [.int, .pointer]) { _, t, a throws(LinuxErrno) in
+        add(115, [.int32, .idList]) { _, t, a throws(LinuxErrno) in
             let groups = t.process.credentials.groups
             let size = a.int(0)
             guard size >= 0 else { throw .EINVAL }
@@ -72,8 +72,8 @@ extension SyscallTable {
         add(322, [.dirfd, .path, .argv, .envp, .atFlags]) { k, t, a throws(LinuxErrno) in
             try k.exec(t, dirfd: a.int(0), path: a.address(1), argv: a.address(2), envp: a.address(3), flags: a.int(4))
         }
-        add(61, [.int32, .waitStatus, .waitOptions, .pointer]) { k, t, a throws(LinuxErrno) in try k.sysWait4(t, a) }
-        add(247, [.int, .int, .pointer, .hex, .pointer]) { k, t, a throws(LinuxErrno) in try k.sysWaitid(t, a) }
+        add(61, [.int32, .waitStatus, .waitOptions, .out(.rusage)]) { k, t, a throws(LinuxErrno) in try k.sysWait4(t, a) }
+        add(247, [.idtype, .int32, .out(.siginfo), .waitOptions, .out(.rusage)]) { k, t, a throws(LinuxErrno) in try k.sysWaitid(t, a) }
         add(60, [.int32]) { k, t, a throws(LinuxErrno) in k.exitThread(t, status: a.int(0) & 0xff) }
         add(231, [.int32]) { k, t, a throws(LinuxErrno) in
             k.terminate(t.process, .exited(a.int(0) & 0xff))
@@ -111,7 +111,7 @@ extension SyscallTable {
             guard a.int(0) == 0 || a.int(0) == t.process.pid else { throw .ESRCH }
             return try k.prlimit(t, a.int(1), new: a.address(2), old: a.address(3))
         }
-        add(98, [.int, .pointer]) { k, t, a throws(LinuxErrno) in try k.sysGetrusage(t, a) }
+        add(98, [.rusageWho, .out(.rusage)]) { k, t, a throws(LinuxErrno) in try k.sysGetrusage(t, a) }
     }
 }
 

@@ -151,7 +151,7 @@ extension SyscallTable {
             try t.mm.writeBytes(a.address(1), b.bytes)
             return .value(0)
         }
-        add(204, [.int, .uint, .pointer]) { k, t, a throws(LinuxErrno) in
+        add(204, [.int32, .uint, .cpuSet]) { k, t, a throws(LinuxErrno) in
             let target = try k.schedulingTarget(t, a.int(0), negativeIsInvalid: false)
             // len is an unsigned int, and Linux's len * 8 wraps in 32 bits: so does this check.
             let len = a.uint(1)

@@ -59,7 +59,7 @@ extension SyscallTable {
             try k.checkQueuedInfo(t, a.address(3), to: a.int(1))
             return try k.sysSignalThread(t, try k.signalTarget(tgid: a.int(0), tid: a.int(1)), a.int(2), info: a.address(3))
         }
-        add(128, [.sigset(3), .pointer, .timespec, .uint]) { k, t, a throws(LinuxErrno) in try k.sysSigtimedwait(t, a) }
+        add(128, [.sigset(3), .out(.siginfo), .timespec, .uint]) { k, t, a throws(LinuxErrno) in try k.sysSigtimedwait(t, a) }
     }
 }
 

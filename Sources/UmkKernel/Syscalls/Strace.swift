@@ -243,20 +243,13 @@ final class Strace {
     /// A signal about to be delivered, as strace prints a signal-delivery stop:
     ///   [pid 1] --- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_TKILL, si_pid=1, si_uid=0} ---
     func signal(_ task: Task, _ info: SignalInfo) {
-        let name = signalName(info.signo)
-        var fields = ["si_signo=\(name)", "si_code=\(Strace.codeName(info))"]
-        switch info.signo {
-        case 4, 7, 8, 11: fields.append("si_addr=\(Strace.address(info.address))")  // SIGILL, SIGBUS, SIGFPE, SIGSEGV
-        case 17:
-            fields += ["si_pid=\(info.pid)", "si_uid=\(info.uid)", "si_status=\(info.code == SignalInfo.CLD_KILLED || info.code == 3 ? signalName(info.status) : String(info.status))"]
-            if let times = info.childTimes { fields += ["si_utime=\(times.user)", "si_stime=\(times.system)"] }
-        default:
-            if info.code <= 0 || info.code == SignalInfo.SI_KERNEL { fields += ["si_pid=\(info.pid)", "si_uid=\(info.uid)"] }
-        }
-        emit("[pid \(task.tid)] --- \(name) {\(fields.joined(separator: ", "))} ---\n", about: task.tid)
+        let fields = Strace.siginfoFields(signo: info.signo, code: info.code, pid: info.pid, uid: info.uid,
+                                          status: info.status, times: info.childTimes.map { (Int($0.user), Int($0.system)) },
+                                          address: info.address, value: info.value)
+        emit("[pid \(task.tid)] --- \(signalName(info.signo)) \(fields) ---\n", about: task.tid)
     }
 
-    private static func codeName(_ info: SignalInfo) -> String {
+    static func codeName(_ info: SignalInfo) -> String {
         if info.signo == 17 {
             switch info.code {
             case 1: return "CLD_EXITED"
@@ -340,7 +333,7 @@ extension ArgFormat {
     /// Shown when the call returns: what the call fills.
     var shownOnReturn: Bool {
         switch self {
-        case .out, .outBuffer, .outBufferHex, .epollEvents, .dirents, .remainder, .waitStatus, .sockaddrOut, .socklenInOut, .fdPair,
+        case .out, .outBuffer, .outBufferHex, .epollEvents, .dirents, .remainder, .cpuSet, .idList, .waitStatus, .sockaddrOut, .socklenInOut, .fdPair,
              .ioctlArgument:
             return true
         default: return false

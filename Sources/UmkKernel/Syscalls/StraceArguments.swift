@@ -95,12 +95,7 @@ extension Strace {
         case .stat: return stat(task, v) ?? Strace.address(v)
         case .statx: return statx(task, v) ?? Strace.address(v)
         case .sigaction: return sigaction(task, v) ?? Strace.address(v)
-        case .sigset(let sizeArg):
-            let size = a[sizeArg]
-            guard v != 0 else { return "NULL" }
-            guard size > 0 && size <= 8, let m = try? task.mm.readBytes(a.address(i), Int(size)) else { return Strace.address(v) }
-            let mask = m.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
-            return StraceNames.sigset(mask, bits: Int(size) * 8)
+        case .sigset(let sizeArg): return sigset(task, v, size: a[sizeArg])
         case .timespec: return timespec(task, v) ?? Strace.address(v)
         case .timeval: return timeval(task, v) ?? Strace.address(v)
         case .iovec(let countArg):
@@ -187,12 +182,40 @@ extension Strace {
             // nanosleep's remaining time: decoded only when a signal cut the sleep short.
             guard result == Strace.interruptedResult else { return Strace.address(v) }
             return timespec(task, v) ?? Strace.address(v)
+        case .siginfo: return siginfo(task, v) ?? Strace.address(v)
+        case .statfs: return statfs(task, v) ?? Strace.address(v)
+        case .sysinfo: return sysinfo(task, v) ?? Strace.address(v)
+        case .rusage: return rusage(task, v) ?? Strace.address(v)
+        case .itimerval: return interval(task, v, nanoseconds: false) ?? Strace.address(v)
+        case .itimerspec: return interval(task, v, nanoseconds: true) ?? Strace.address(v)
+        case .fdSet: return fdSet(task, v, count: Int(a.int(0))) ?? Strace.address(v)
+        case .pselectMask:
+            guard let m = load(task, v, as: (UInt64, UInt64).self) else { return Strace.address(v) }
+            return "{\(sigset(task, m.0, size: m.1)), \(m.1)}"
+        case .cpuSet:
+            guard let result, result > 0 else { return Strace.address(v) }
+            return cpuSet(task, v, count: result) ?? Strace.address(v)
+        case .idList:
+            guard let result, result >= 0 else { return Strace.address(v) }
+            return idList(task, v, count: result) ?? Strace.address(v)
+        case .rusageWho: return StraceNames.value(a.int(i), [0: "RUSAGE_SELF", -1: "RUSAGE_CHILDREN", 1: "RUSAGE_THREAD"])
+        case .itimerWhich: return StraceNames.value(a.int(i), [0: "ITIMER_REAL", 1: "ITIMER_VIRTUAL", 2: "ITIMER_PROF"])
+        case .idtype: return StraceNames.value(a.int(i), [0: "P_ALL", 1: "P_PID", 2: "P_PGID", 3: "P_PIDFD"])
+        case .timerfdFlags: return StraceNames.flags(a.int(i), [(1, "TFD_TIMER_ABSTIME"), (2, "TFD_TIMER_CANCEL_ON_SET")])
         case .sigreturnFrame:
             // The rt_sigframe's ucontext starts at the stack pointer once the handler returned: uc_flags,
             // uc_link, uc_stack (24 bytes) and uc_mcontext (256) come before uc_sigmask.
             guard let mask = load(task, task.regs.rsp &+ 296, as: UInt64.self) else { return "{mask=\(Strace.address(task.regs.rsp &+ 296))}" }
             return "{mask=\(StraceNames.sigset(mask))}"
         }
+    }
+
+    /// A sigset_t of `size` bytes (the kernel's is 8); its address if the size is wrong or it is unreadable.
+    func sigset(_ task: Task, _ at: UInt64, size: UInt64) -> String {
+        guard at != 0 else { return "NULL" }
+        guard size > 0 && size <= 8, let m = bytes(task, at, Int(size)) else { return Strace.address(at) }
+        let mask = m.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        return StraceNames.sigset(mask, bits: Int(size) * 8)
     }
 
     static func address(_ v: UInt64) -> String { v == 0 ? "NULL" : "0x" + String(v, radix: 16) }
@@ -249,7 +272,8 @@ extension Strace {
             if result == 0 { return "0 (Timeout)" }
             guard result > 0, let fds = pollfds(task, p.raw[0], count: p.raw.count(1), returned: true) else { return nil }
             return "\(result) (\(fds))"
-        case 23, 270 where result == 0: return "0 (Timeout)"  // select, pselect6
+        case 23, 270: return selectResult(p, task, result)  // select, pselect6
+        case 128 where result > 0: return "\(result) (\(signalName(Int32(truncatingIfNeeded: result))))"  // rt_sigtimedwait
         default: return nil
         }
     }

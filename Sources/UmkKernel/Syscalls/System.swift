@@ -20,7 +20,7 @@ extension SyscallTable {
             k.domainname = try k.readName(t, a)
             return .value(0)
         }
-        add(99, [.pointer]) { k, t, a throws(LinuxErrno) in
+        add(99, [.out(.sysinfo)]) { k, t, a throws(LinuxErrno) in
             var b = ByteWriter(count: 112)
             let now = HostClock.monotonicNanoseconds()
             b.put((now - k.bootNanoseconds) / 1_000_000_000, at: 0)

@@ -111,10 +111,10 @@ extension SyscallTable {
     mutating func addTimerfdCalls() {
         let note = SyscallSupport.partial("TFD_TIMER_CANCEL_ON_SET never cancels (the guest cannot set the clock)")
         add(283, [.clock, .cloexec("TFD")]) { k, t, a throws(LinuxErrno) in try k.timerfdCreate(t, clock: a.int(0), flags: a.int(1)) }
-        add(286, [.fd, .int, .pointer, .pointer], note) { k, t, a throws(LinuxErrno) in
+        add(286, [.fd, .timerfdFlags, .itimerspec, .out(.itimerspec)], note) { k, t, a throws(LinuxErrno) in
             try k.timerfdSettime(t, fd: a.int(0), flags: a.int(1), new: a.address(2), old: a.address(3))
         }
-        add(287, [.fd, .pointer]) { k, t, a throws(LinuxErrno) in
+        add(287, [.fd, .out(.itimerspec)]) { k, t, a throws(LinuxErrno) in
             let file = try k.timerFile(t, a.int(0))
             try k.writeItimerspec(t, a.address(1), file.remaining())
             return .value(0)

@@ -12,7 +12,7 @@ extension SyscallTable {
             let seconds = left / 1_000_000_000, rest = left % 1_000_000_000
             return .value(Int(seconds + ((seconds == 0 && rest > 0) || rest >= 500_000_000 ? 1 : 0)))
         }
-        add(38, [.int, .pointer, .pointer]) { k, t, a throws(LinuxErrno) in
+        add(38, [.itimerWhich, .itimerval, .out(.itimerval)]) { k, t, a throws(LinuxErrno) in
             let which = a.int(0)
             guard (0...2).contains(which) else { throw .EINVAL }
             var value: Int64 = 0, interval: Int64 = 0
@@ -24,7 +24,7 @@ extension SyscallTable {
             if !a.address(2).isNull { try k.writeItimerval(t, a.address(2), old) }
             return .value(0)
         }
-        add(36, [.int, .pointer]) { k, t, a throws(LinuxErrno) in
+        add(36, [.itimerWhich, .out(.itimerval)]) { k, t, a throws(LinuxErrno) in
             let which = a.int(0)
             guard (0...2).contains(which) else { throw .EINVAL }
             let current = t.process.itimers[Int(which)].map { k.remaining($0) } ?? (0, 0)
@@ -32,7 +32,7 @@ extension SyscallTable {
             return .value(0)
         }
         add(222, [.clock, .pointer, .pointer]) { k, t, a throws(LinuxErrno) in try k.sysTimerCreate(t, a) }
-        add(223, [.int, .int, .pointer, .pointer]) { k, t, a throws(LinuxErrno) in
+        add(223, [.int32, .timerFlags, .itimerspec, .out(.itimerspec)]) { k, t, a throws(LinuxErrno) in
             let timer = try k.posixTimer(t, a.int(0))
             guard !a.address(2).isNull else { throw .EINVAL }
             let (intervalS, intervalNs) = try k.readTimespec(t, a.address(2))
@@ -50,7 +50,7 @@ extension SyscallTable {
             if !a.address(3).isNull { try k.writeItimerspec(t, a.address(3), old) }
             return .value(0)
         }
-        add(224, [.int, .pointer]) { k, t, a throws(LinuxErrno) in
+        add(224, [.int32, .out(.itimerspec)]) { k, t, a throws(LinuxErrno) in
             let timer = try k.posixTimer(t, a.int(0))
             try k.writeItimerspec(t, a.address(1), k.remaining(timer))
             return .value(0)

@@ -1,0 +1,124 @@
+import UmkHost
+
+// StraceStructs+System.swift: the rest of --strace's struct decoders, in strace's forms: siginfo (waitid,
+// rt_sigtimedwait), statfs, sysinfo, rusage, itimerval and itimerspec, fd_set (select), CPU sets, id lists.
+// As in StraceStructs.swift, each returns nil when guest memory cannot be read (the caller shows the address).
+
+extension Strace {
+    /// A siginfo's fields as strace prints them, for a signal stop and for a siginfo_t a call filled.
+    static func siginfoFields(signo: Int32, code: Int32, pid: Int32, uid: UInt32, status: Int32,
+                              times: (user: Int, system: Int)?, address: UInt64, value: UInt64?) -> String {
+        let info = SignalInfo(signo: signo, code: code, pid: pid, uid: uid, status: status)
+        var fields = ["si_signo=\(signalName(signo))", "si_code=\(Strace.codeName(info))"]
+        switch signo {
+        case 4, 7, 8, 11: fields.append("si_addr=\(Strace.address(address))")  // SIGILL, SIGBUS, SIGFPE, SIGSEGV
+        case 17:
+            let killed = code == SignalInfo.CLD_KILLED || code == 3
+            fields += ["si_pid=\(pid)", "si_uid=\(uid)", "si_status=\(killed ? signalName(status) : String(status))"]
+            if let times { fields += ["si_utime=\(times.user)", "si_stime=\(times.system)"] }
+        default:
+            if code <= 0 || code == SignalInfo.SI_KERNEL { fields += ["si_pid=\(pid)", "si_uid=\(uid)"] }
+            if code == -1, let value {  // SI_QUEUE: the value sigqueue passed
+                fields += ["si_int=\(Int32(truncatingIfNeeded: value))", "si_ptr=\(Strace.address(value))"]
+            }
+        }
+        return "{" + fields.joined(separator: ", ") + "}"
+    }
+
+    /// A siginfo_t the call filled (128 bytes); {} when no signal (waitid's WNOHANG with nothing to report).
+    func siginfo(_ task: Task, _ at: UInt64) -> String? {
+        guard let b = bytes(task, at, 48) else { return nil }
+        let signo = Int32(bitPattern: b.u32(0))
+        if signo == 0 { return "{}" }
+        return Strace.siginfoFields(signo: signo, code: Int32(bitPattern: b.u32(8)), pid: Int32(bitPattern: b.u32(16)),
+                                    uid: b.u32(20), status: Int32(bitPattern: b.u32(24)),
+                                    times: (Int(Int64(bitPattern: b.u64(32))), Int(Int64(bitPattern: b.u64(40)))),
+                                    address: b.u64(16), value: b.u64(24))
+    }
+
+    /// struct statfs (120 bytes), whole, as strace prints it even without -v.
+    func statfs(_ task: Task, _ at: UInt64) -> String? {
+        guard let b = bytes(task, at, 120) else { return nil }
+        let type = b.u64(0)
+        let magic = Strace.filesystemMagic[type] ?? StraceNames.hex(type)
+        let fsid = "{val=[\(StraceNames.hex(b.u32(56))), \(StraceNames.hex(b.u32(60)))]}"
+        return "{f_type=\(magic), f_bsize=\(b.u64(8)), f_blocks=\(b.u64(16)), f_bfree=\(b.u64(24)), "
+            + "f_bavail=\(b.u64(32)), f_files=\(b.u64(40)), f_ffree=\(b.u64(48)), f_fsid=\(fsid), "
+            + "f_namelen=\(b.u64(64)), f_frsize=\(b.u64(72)), f_flags=\(StraceNames.flags(b.u64(80), Strace.statfsFlags))}"
+    }
+
+    static let statfsFlags: [(UInt64, String)] = [
+        (0x20, "ST_VALID"), (1, "ST_RDONLY"), (2, "ST_NOSUID"), (4, "ST_NODEV"), (8, "ST_NOEXEC"),
+        (0x10, "ST_SYNCHRONOUS"), (0x40, "ST_MANDLOCK"), (0x400, "ST_NOATIME"), (0x800, "ST_NODIRATIME"),
+        (0x1000, "ST_RELATIME"), (0x2000, "ST_NOSYMFOLLOW"),
+    ]
+
+    static let filesystemMagic: [UInt64: String] = [
+        0xef53: "EXT2_SUPER_MAGIC", 0x0102_1994: "TMPFS_MAGIC", 0x794c_7630: "OVERLAYFS_SUPER_MAGIC",
+        0x9fa0: "PROC_SUPER_MAGIC", 0x6265_6572: "SYSFS_MAGIC", 0x1cd1: "DEVPTS_SUPER_MAGIC",
+        0x5049_5045: "PIPEFS_MAGIC", 0x534f_434b: "SOCKFS_MAGIC", 0x0904_1934: "ANON_INODE_FS_MAGIC",
+        0x9123_683e: "BTRFS_SUPER_MAGIC", 0x5846_5342: "XFS_SUPER_MAGIC", 0x6367_7270: "CGROUP2_SUPER_MAGIC",
+        0x27e0eb: "CGROUP_SUPER_MAGIC", 0x6969: "NFS_SUPER_MAGIC", 0x6573_5546: "FUSE_SUPER_MAGIC",
+        0x7371_7368: "SQUASHFS_MAGIC", 0x0102_1997: "V9FS_MAGIC", 0x8584_58f6: "RAMFS_MAGIC",
+        0x1980_0202: "MQUEUE_MAGIC", 0x9584_58f6: "HUGETLBFS_MAGIC", 0x6462_6720: "DEBUGFS_MAGIC",
+        0x7472_6163: "TRACEFS_MAGIC", 0xcafe_4a11: "BPF_FS_MAGIC", 0x7363_6673: "SECURITYFS_MAGIC",
+    ]
+
+    /// struct sysinfo, whole.
+    func sysinfo(_ task: Task, _ at: UInt64) -> String? {
+        guard let b = bytes(task, at, 112) else { return nil }
+        return "{uptime=\(Int64(bitPattern: b.u64(0))), loads=[\(b.u64(8)), \(b.u64(16)), \(b.u64(24))], "
+            + "totalram=\(b.u64(32)), freeram=\(b.u64(40)), sharedram=\(b.u64(48)), bufferram=\(b.u64(56)), "
+            + "totalswap=\(b.u64(64)), freeswap=\(b.u64(72)), procs=\(UInt16(b[80]) | UInt16(b[81]) << 8), "
+            + "totalhigh=\(b.u64(88)), freehigh=\(b.u64(96)), mem_unit=\(b.u32(104))}"
+    }
+
+    /// struct rusage, abbreviated: the two times, then "...".
+    func rusage(_ task: Task, _ at: UInt64) -> String? {
+        guard let b = bytes(task, at, 32) else { return nil }
+        return "{ru_utime={tv_sec=\(Int64(bitPattern: b.u64(0))), tv_usec=\(Int64(bitPattern: b.u64(8)))}, "
+            + "ru_stime={tv_sec=\(Int64(bitPattern: b.u64(16))), tv_usec=\(Int64(bitPattern: b.u64(24)))}, ...}"
+    }
+
+    /// struct itimerval (usec) or itimerspec (nsec): the interval, then the value.
+    func interval(_ task: Task, _ at: UInt64, nanoseconds: Bool) -> String? {
+        guard let t = load(task, at, as: (Int64, Int64, Int64, Int64).self) else { return nil }
+        let unit = nanoseconds ? "tv_nsec" : "tv_usec"
+        return "{it_interval={tv_sec=\(t.0), \(unit)=\(t.1)}, it_value={tv_sec=\(t.2), \(unit)=\(t.3)}}"
+    }
+
+    /// An fd_set of `count` descriptors: the members, [0 3].
+    func fdSet(_ task: Task, _ at: UInt64, count: Int) -> String? {
+        guard at != 0 else { return "NULL" }
+        let n = min(max(count, 0), 1024)
+        guard let b = bytes(task, at, (n + 7) / 8) else { return nil }
+        let members = (0..<n).filter { b[$0 / 8] & (1 << UInt8($0 % 8)) != 0 }.map(String.init)
+        return "[" + members.joined(separator: " ") + "]"
+    }
+
+    /// select's and pselect6's result: which descriptors are ready, and the time left.
+    func selectResult(_ p: Pending, _ task: Task, _ result: Int) -> String? {
+        guard result > 0 else { return result == 0 ? "0 (Timeout)" : nil }
+        let count = Int(p.raw.int(0))
+        var parts: [String] = []
+        for (k, label) in [(1, "in"), (2, "out"), (3, "except")] where p.raw[k] != 0 {
+            if let set = fdSet(task, p.raw[k], count: count), set != "[]" { parts.append("\(label) \(set)") }
+        }
+        if p.raw[4] != 0, let left = p.nr == 23 ? timeval(task, p.raw[4]) : timespec(task, p.raw[4]) {
+            parts.append("left \(left)")
+        }
+        return "\(result) (\(parts.joined(separator: ", ")))"
+    }
+
+    /// A CPU mask of `count` bytes: the CPUs in it, [0 1].
+    func cpuSet(_ task: Task, _ at: UInt64, count: Int) -> String? {
+        guard let b = bytes(task, at, min(max(count, 0), 1024)) else { return nil }
+        let cpus = (0..<(b.count * 8)).filter { b[$0 / 8] & (1 << UInt8($0 % 8)) != 0 }.map(String.init)
+        return "[" + cpus.joined(separator: " ") + "]"
+    }
+
+    /// An array of `count` 32-bit ids (getgroups): [0, 4].
+    func idList(_ task: Task, _ at: UInt64, count: Int) -> String? {
+        array(task, at, count: count, size: 4) { address in load(task, address, as: UInt32.self).map { String($0) } }
+    }
+}
