@@ -1,7 +1,8 @@
 // StraceFilter.swift: --strace-filter EXPR, strace's -e trace=EXPR: a comma-separated list of call names and
 // classes (%file, %process, %network or %net, %signal, %ipc, %desc, %memory, %creds, %clock, %stat, %lstat,
-// %fstat, %%stat, %statfs, %fstatfs, %%statfs, %pure), `all` or `none`, the whole list negated by a leading
-// `!`. The classes are strace's (src/linux/x86_64/syscallent.h: TF, TP, TN, TS, TI, TD, TM, TC, TCL, TST,
+// %fstat, %%stat, %statfs, %fstatfs, %%statfs, %pure; also without the %, as strace still takes them), `all`
+// or `none`, `?NAME` for a name that may not exist, the whole list negated by a leading `!`. FIXME: strace's
+// /REGEX is not taken. The classes are strace's (src/linux/x86_64/syscallent.h: TF, TP, TN, TS, TI, TD, TM, TC, TCL, TST,
 // TLST, TFST, TSTA, TSF, TFSF, TSFA, PU), by call name.
 
 struct StraceFilter {
@@ -79,7 +80,9 @@ struct StraceFilter {
         var chosen = [Bool](repeating: false, count: SyscallNames.table.count)
         var others = false
         for item in text.split(separator: ",", omittingEmptySubsequences: false) {
-            let word = item.hasPrefix("trace=") ? item.dropFirst(6) : item
+            var word = item.hasPrefix("trace=") ? item.dropFirst(6) : item
+            let optional = word.hasPrefix("?")
+            if optional { word = word.dropFirst() }
             if word == "all" {
                 chosen = chosen.map { _ in true }
                 others = true
@@ -87,13 +90,18 @@ struct StraceFilter {
                 continue
             } else if word.hasPrefix("%") {
                 let key = word == "%net" ? "network" : String(word.dropFirst())
-                guard let names = classes[key] else { return .failure(StraceFilterError(reason: "invalid system call class '\(word)'")) }
+                guard let names = classes[key] else {
+                    if optional { continue }
+                    return .failure(StraceFilterError(reason: "invalid system call '\(word)'"))
+                }
                 for n in names { if let nr = SyscallNames.table.firstIndex(of: n) { chosen[nr] = true } }
             } else if let nr = SyscallNames.table.firstIndex(of: String(word)) {
                 chosen[nr] = true
+            } else if let names = classes[word == "net" ? "network" : String(word)] {
+                for n in names { if let nr = SyscallNames.table.firstIndex(of: n) { chosen[nr] = true } }
             } else if let nr = Int(word), nr >= 0 && nr < chosen.count {
                 chosen[nr] = true
-            } else {
+            } else if !optional {
                 return .failure(StraceFilterError(reason: "invalid system call '\(word)'"))
             }
         }
