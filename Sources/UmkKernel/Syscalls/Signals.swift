@@ -263,6 +263,10 @@ extension Kernel {
         let p = t.process
         guard p.exitStatus == nil else { return true }
         if sig == Signal.CONT {
+            // --strace: an ignored SIGCONT shows when the task goes on, which continueProcess may do now.
+            if strace != nil, isIgnored(p.signalActions[Int(sig)], sig), t.signalMask & PendingSignals.bit(sig) == 0 {
+                t.ignoredSignals.append(info ?? SignalInfo(signo: sig))
+            }
             for task in p.tasks { for s in Signal.stops { task.pending.discard(s) } }
             for s in Signal.stops { p.sharedPending.discard(s) }
             continueProcess(p)
@@ -276,7 +280,7 @@ extension Kernel {
         let waitedFor = t.sigwaitSet.map { $0 & bit != 0 } ?? false
         if !blocked && !waitedFor && isIgnored(action, sig) {
             // strace still sees it (a traced task takes even ignored signals): shown when `t` resumes.
-            if strace != nil { t.ignoredSignals.append(info ?? SignalInfo(signo: sig)) }
+            if strace != nil && sig != Signal.CONT { t.ignoredSignals.append(info ?? SignalInfo(signo: sig)) }
             return true
         }
         // A stopped process takes nothing but SIGKILL and SIGCONT until it is continued: the rest pend.
@@ -326,7 +330,10 @@ extension Kernel {
         let action = t.process.signalActions[Int(sig)]
         if isIgnored(action, sig) { return nil }
         if Signal.stops.contains(sig) {
-            if sig == Signal.STOP || !isOrphaned(t.process.processGroup) { stop(t.process, sig) }
+            if sig == Signal.STOP || !isOrphaned(t.process.processGroup) {
+                strace?.stopped(t, sig)
+                stop(t.process, sig)
+            }
             return nil
         }
         terminate(t.process, .signaled(sig))

@@ -275,6 +275,11 @@ final class Strace {
         }
     }
 
+    /// A group stop, as strace prints it after the signal: --- stopped by SIGSTOP ---.
+    func stopped(_ task: Task, _ sig: Int32) {
+        emit("[pid \(task.tid)] --- stopped by \(signalName(sig)) ---\n", about: task.tid)
+    }
+
     /// A thread's or process's end: +++ exited with N +++, +++ killed by SIGKILL +++.
     func exit(_ tid: Int32, _ status: ExitStatus) {
         switch status {

@@ -13,8 +13,9 @@ extension Strace {
         switch signo {
         case 4, 7, 8, 11: fields.append("si_addr=\(Strace.address(address))")  // SIGILL, SIGBUS, SIGFPE, SIGSEGV
         case 17:
-            let killed = code == SignalInfo.CLD_KILLED || code == 3
-            fields += ["si_pid=\(pid)", "si_uid=\(uid)", "si_status=\(killed ? signalName(status) : String(status))"]
+            // An exit status is a number; for the other CLD_* codes it is a signal.
+            let byName = code != SignalInfo.CLD_EXITED
+            fields += ["si_pid=\(pid)", "si_uid=\(uid)", "si_status=\(byName ? signalName(status) : String(status))"]
             if let times { fields += ["si_utime=\(times.user)", "si_stime=\(times.system)"] }
         default:
             if code <= 0 || code == SignalInfo.SI_KERNEL { fields += ["si_pid=\(pid)", "si_uid=\(uid)"] }

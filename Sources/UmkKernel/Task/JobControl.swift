@@ -65,6 +65,7 @@ extension Kernel {
         guard parent.signalActions[Int(Signal.CHLD)].flags & SA.NOCLDSTOP == 0 else { return }
         var info = SignalInfo(signo: Signal.CHLD, code: code, pid: p.pid, uid: p.credentials.uid)
         info.status = status
+        info.childTimes = (p.cpuBase.user / 10_000_000, p.cpuBase.system / 10_000_000)  // USER_HZ 100, as at exit
         sendToProcess(parent, Signal.CHLD, info: info)
     }
 
