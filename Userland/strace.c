@@ -4,11 +4,12 @@
 // the processes it starts synchronise through pipes, so that each one's own sequence of calls is fixed.
 // `strace N` (argv[1]) is the child it execs: it exits with status N. `strace segv`, `strace term` and
 // `strace pipe` die of SIGSEGV (a write to address 8), SIGTERM (sent to itself) and SIGPIPE (a write to a
-// pipe without readers).
+// pipe without readers). `strace threads` starts a thread that reads a byte the main thread writes.
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +34,8 @@
 
 static void onSignal(int sig) { (void)sig; }
 
-/// Blocks until process `pid` sleeps in a system call (state S in /proc/PID/stat).
+/// Blocks until process or thread `pid` sleeps in a system call (state S in /proc/PID/stat: a thread's own
+/// state there, as in /proc/self/task/TID/stat).
 static void waitUntilSleeping(pid_t pid) {
     char path[64], buf[256];
     snprintf(path, sizeof path, "/proc/%d/stat", pid);
@@ -49,10 +51,29 @@ static void waitUntilSleeping(pid_t pid) {
     }
 }
 
+static int ping[2];
+
+static void *reader(void *arg) {
+    char c;
+    read(ping[0], &c, 1);
+    return arg;
+}
+
+/// A thread (clone3, its own rseq and robust list) that reads what the main thread writes, and ends.
+static int threads(void) {
+    pthread_t t;
+    pipe(ping);
+    pthread_create(&t, NULL, reader, NULL);
+    write(ping[1], "t", 1);
+    pthread_join(t, NULL);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc > 1) {
         struct rlimit none = {0, 0};
         setrlimit(RLIMIT_CORE, &none);  // no core file, and no " (core dumped)" natively
+        if (strcmp(argv[1], "threads") == 0) return threads();
         if (strcmp(argv[1], "segv") == 0) *(volatile int *)8 = 1;
         if (strcmp(argv[1], "term") == 0) kill(getpid(), SIGTERM);
         if (strcmp(argv[1], "pipe") == 0) {
