@@ -11,7 +11,8 @@ import UmkHost
 // Arguments the call reads are shown as they were on entry; what it fills (ArgFormat.out and friends), as
 // it is on return. A call that blocks prints its entry part; if another line comes before it returns, the
 // line is cut (<unfinished ...>) and finished later (<... NAME resumed>), as strace does.
-// All of this runs only with --strace: the dispatcher's one cost without it is `if let strace`.
+// All of this runs only with --strace. Without it the system call path pays for `if let strace` in the
+// dispatcher and for an empty-array check (Task.ignoredSignals) when a task resumes.
 final class Strace {
     private let out: HostFile
     private let filter: StraceFilter?
@@ -45,9 +46,8 @@ final class Strace {
         var index: [Int] = []
         /// Values read on entry for in-out arguments (accept's address length).
         var saved: [Int: UInt64] = [:]
-        /// The entry part is on the output (the call blocked); `cut` once another line came after it.
+        /// The entry part is on the output (the call blocked).
         var started = false
-        var cut = false
         let startTime: Int64
 
         init(tid: Int32, nr: Int, name: String, entry: SyscallEntry?, raw: SyscallArgs, startTime: Int64) {
@@ -317,9 +317,8 @@ final class Strace {
             return
         }
         var text = s
-        if let line = openLine {
+        if openLine != nil {
             text = " <unfinished ...>\n" + text
-            line.cut = true
             openLine = nil
         }
         openLine = open

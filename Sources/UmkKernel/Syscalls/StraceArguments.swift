@@ -8,7 +8,88 @@ extension Strace {
     /// One argument's text, or nil when strace leaves the argument out (fcntl's F_GETFD has two arguments).
     /// `result` is the call's result when the argument is shown on exit.
     func format(_ f: ArgFormat, _ p: Pending, _ i: Int, _ task: Task, result: Int?) -> String? {
+        f.readsMemory ? pointee(f, p, i, task, result: result) : constant(f, p.raw, i)
+    }
+
+    /// An argument shown from guest memory it points to (strings, buffers, structs); its address when that
+    /// cannot be read. `result` is the call's result when the argument is shown on return.
+    private func pointee(_ f: ArgFormat, _ p: Pending, _ i: Int, _ task: Task, result: Int?) -> String? {
         let a = p.raw
+        let v = a[i]
+        let text: String?
+        switch f {
+        // Arguments that depend on others, and may be left out.
+        case .ioctlArgument: return ioctlArgument(p, task, result: result)
+        case .futexArgument: return futexArgument(p, i, task)
+        case .prctlArgument: return prctlArgument(p, i, task, result: result)
+        // What the call filled: decoded only if it succeeded.
+        case .out(let inner):
+            guard let result, result >= 0, v != 0 else { return Strace.address(v) }
+            return format(inner, p, i, task, result: result)
+        case .outBuffer, .outBufferHex:
+            guard let result, result >= 0 else { return Strace.address(v) }
+            return bufferString(task, a.address(i), result, hex: f == .outBufferHex)
+        case .epollEvents:
+            guard let result, result > 0 else { return Strace.address(v) }
+            text = array(task, v, count: result, size: 12) { epollEvent(task, $0) }
+        case .cpuSet, .idList:
+            guard let result, result >= 0 else { return Strace.address(v) }
+            text = f == .cpuSet ? cpuSet(task, v, count: result) : idList(task, v, count: result)
+        case .waitStatus:
+            guard let result, result > 0 else { return Strace.address(v) }
+            text = load(task, v, as: Int32.self).map(StraceNames.waitStatus)
+        case .sockaddrOut(let lengthArg):
+            guard let result, result >= 0, let len = load(task, a[lengthArg], as: UInt32.self) else { return Strace.address(v) }
+            text = sockaddr(task, v, length: Int(len))
+        case .socklenInOut: return socklen(task, v, before: p.saved[i], returned: result)
+        case .dirents:
+            guard let result, result >= 0 else { return Strace.address(v) }
+            text = dirents(task, v, count: result)
+        case .remainder:
+            // nanosleep's remaining time: decoded only when a signal cut the sleep short.
+            guard result == Strace.interruptedResult else { return Strace.address(v) }
+            text = timespec(task, v)
+        // What the call reads.
+        case .path, .string:
+            let limit = f == .path ? 4096 : Strace.maxString
+            text = cString(task, v, max: limit + 1).map { Strace.quote($0, limit: limit) }
+        case .inBuffer(let n): return bufferString(task, a.address(i), Int(min(a[n], 1 << 20)))
+        case .argv: text = stringArray(task, v)
+        case .envp: return environment(task, v)
+        case .epollEvent: text = epollEvent(task, v)
+        case .stat: text = stat(task, v)
+        case .statx: text = statx(task, v)
+        case .sigaction: text = sigaction(task, v)
+        case .sigset(let sizeArg): return sigset(task, v, size: a[sizeArg])
+        case .timespec: text = timespec(task, v)
+        case .timeval: text = timeval(task, v)
+        // writev: all the data; readv (shown on return): the bytes the call read.
+        case .iovec(let countArg): text = iovecs(task, v, count: a.count(countArg), data: result ?? Int.max)
+        case .msghdr: text = msghdr(task, v, data: result ?? Int.max)
+        case .sockaddr(let lengthArg): text = sockaddr(task, v, length: a.count(lengthArg))
+        case .pollfds(let countArg): text = pollfds(task, v, count: a.count(countArg), returned: false)
+        case .rlimit: text = rlimit(task, v)
+        case .utsname: text = utsname(task, v)
+        case .fdPair: text = load(task, v, as: (Int32, Int32).self).map { "[\($0.0), \($0.1)]" }
+        case .intRef: text = load(task, v, as: Int32.self).map { "[\($0)]" }
+        case .clone3: text = clone3(task, v)
+        case .stack: text = stack(task, v)
+        case .siginfo: text = siginfo(task, v)
+        case .statfs: text = statfs(task, v)
+        case .sysinfo: text = sysinfo(task, v)
+        case .rusage: text = rusage(task, v)
+        case .itimerval: text = interval(task, v, nanoseconds: false)
+        case .itimerspec: text = interval(task, v, nanoseconds: true)
+        case .fdSet: text = fdSet(task, v, count: Int(a.int(0)))
+        case .pselectMask: text = load(task, v, as: (UInt64, UInt64).self).map { "{\(sigset(task, $0.0, size: $0.1)), \($0.1)}" }
+        case .sigreturnFrame: return sigreturnMask(task)
+        default: return constant(f, a, i)
+        }
+        return text ?? Strace.address(v)
+    }
+
+    /// An argument shown from its value alone (numbers, flags, constants); nil when strace leaves it out.
+    func constant(_ f: ArgFormat, _ a: SyscallArgs, _ i: Int) -> String? {
         let v = a[i]
         switch f {
         case .int: return String(a.long(i))
@@ -18,17 +99,6 @@ extension Strace {
         case .pointer: return Strace.address(v)
         case .fd: return String(a.int(i))
         case .dirfd: return a.int(i) == AT.FDCWD ? "AT_FDCWD" : String(a.int(i))
-        case .path, .string:
-            let limit = f == .path ? 4096 : Strace.maxString
-            guard let s = cString(task, v, max: limit + 1) else { return Strace.address(v) }
-            return Strace.quote(s, limit: limit)
-        case .inBuffer(let n): return bufferString(task, a.address(i), Int(min(a[n], 1 << 20)))
-        case .outBuffer:
-            guard let result, result >= 0 else { return Strace.address(v) }
-            return bufferString(task, a.address(i), result)
-        case .outBufferHex:
-            guard let result, result >= 0 else { return Strace.address(v) }
-            return bufferString(task, a.address(i), result, hex: true)
         case .openFlags: return openFlags(a.int(i))
         case .mode: return StraceNames.octal(a.uint(i))
         case .accessMode: return StraceNames.flags(a.int(i), [(4, "R_OK"), (2, "W_OK"), (1, "X_OK")], zero: "F_OK")
@@ -71,66 +141,12 @@ extension Strace {
             }
         case .inotifyMask: return IN.names(a.uint(i))
         case .epollOp: return ["EPOLL_CTL_ADD", "EPOLL_CTL_DEL", "EPOLL_CTL_MOD"][safe: Int(a.int(i)) - 1] ?? String(a.int(i))
-        case .epollEvent: return epollEvent(task, v) ?? Strace.address(v)
-        case .epollEvents:
-            guard let result, result > 0 else { return Strace.address(v) }
-            return array(task, v, count: result, size: 12) { epollEvent(task, $0) } ?? Strace.address(v)
         case .flockOperation:
             return StraceNames.flags(a.int(i), [(LOCK.SH, "LOCK_SH"), (LOCK.EX, "LOCK_EX"), (LOCK.UN, "LOCK_UN"),
                                                 (LOCK.NB, "LOCK_NB"), (LOCK.MAND, "LOCK_MAND")], zero: "0")
         case .ioctlRequest:
             return StraceNames.ioctlRequests[UInt32(truncatingIfNeeded: v)] ?? Strace.ioctlNumber(UInt32(truncatingIfNeeded: v))
-        case .ioctlArgument: return ioctlArgument(p, task, result: result)
-        case .argv:
-            guard let items = stringArray(task, v) else { return Strace.address(v) }
-            return items
-        case .envp:
-            var n = 0
-            while n < 4096, let q = try? task.mm.read(GuestAddress(v).advanced(by: 8 * n), as: UInt64.self),
-                  q != 0 { n += 1 }
-            return Strace.address(v) + " /* \(n) var\(n == 1 ? "" : "s") */"
-        case .out(let inner):
-            guard let result, result >= 0, v != 0 else { return Strace.address(v) }
-            return format(inner, p, i, task, result: result)
-        case .stat: return stat(task, v) ?? Strace.address(v)
-        case .statx: return statx(task, v) ?? Strace.address(v)
-        case .sigaction: return sigaction(task, v) ?? Strace.address(v)
-        case .sigset(let sizeArg): return sigset(task, v, size: a[sizeArg])
-        case .timespec: return timespec(task, v) ?? Strace.address(v)
-        case .timeval: return timeval(task, v) ?? Strace.address(v)
-        case .iovec(let countArg):
-            // writev: all the data; readv (shown on exit): the bytes the call read.
-            return iovecs(task, v, count: a.count(countArg), data: result ?? Int.max) ?? Strace.address(v)
-        case .msghdr: return msghdr(task, v, data: result ?? Int.max) ?? Strace.address(v)
-        case .sockaddr(let lengthArg): return sockaddr(task, v, length: a.count(lengthArg)) ?? Strace.address(v)
-        case .sockaddrOut(let lengthArg):
-            guard let result, result >= 0, v != 0,
-                  let len = try? task.mm.read(a.address(lengthArg), as: UInt32.self) else { return Strace.address(v) }
-            return sockaddr(task, v, length: Int(len)) ?? Strace.address(v)
-        case .socklenInOut:
-            guard v != 0 else { return "NULL" }
-            let before = p.saved[i].map { String(UInt32(truncatingIfNeeded: $0)) }
-            guard let result, result >= 0, let after = try? task.mm.read(a.address(i), as: UInt32.self) else {
-                return before.map { "[\($0)]" } ?? Strace.address(v)
-            }
-            if let before, before != String(after) { return "[\(before) => \(after)]" }
-            return "[\(after)]"
-        case .pollfds(let countArg):
-            return pollfds(task, v, count: a.count(countArg), returned: false) ?? Strace.address(v)
-        case .rlimit: return rlimit(task, v) ?? Strace.address(v)
-        case .utsname: return utsname(task, v) ?? Strace.address(v)
-        case .waitStatus:
-            guard let result, result > 0, v != 0, let s = try? task.mm.read(a.address(i), as: Int32.self) else {
-                return Strace.address(v)
-            }
-            return StraceNames.waitStatus(s)
         case .waitOptions: return StraceNames.flags(a.uint(i), StraceNames.waitOptions)
-        case .fdPair:
-            guard let fds = try? task.mm.read(a.address(i), as: (Int32, Int32).self) else { return Strace.address(v) }
-            return "[\(fds.0), \(fds.1)]"
-        case .intRef:
-            guard let n = try? task.mm.read(a.address(i), as: Int32.self) else { return Strace.address(v) }
-            return "[\(n)]"
         case .cloneFlags:
             // x86-64's order is flags, stack, parent_tid, child_tid, tls; strace shows the ones the flags use.
             var s = "child_stack=\(Strace.address(a[1])), flags=\(StraceNames.cloneFlags(v))"
@@ -139,14 +155,11 @@ extension Strace {
             if v & 0x1200000 != 0 { s += ", child_tidptr=\(Strace.address(a[3]))" }  // CLONE_CHILD_SETTID, _CLEARTID
             return s
         case .hidden: return nil
-        case .clone3: return clone3(task, v) ?? Strace.address(v)
         case .archPrctl: return StraceNames.value(a.int(i), StraceNames.archPrctlCodes, unknown: { StraceNames.hex(UInt32(bitPattern: $0)) })
         case .sigprocmaskHow: return StraceNames.value(a.int(i), StraceNames.sigprocmaskHow)
         case .futexOp: return StraceNames.futexOp(a.int(i))
-        case .futexArgument: return futexArgument(p, i, task)
         case .prctlOption:
             return StraceNames.value(a.int(i), StraceNames.prctlOptions, unknown: { StraceNames.hex(UInt32(bitPattern: $0)) })
-        case .prctlArgument: return prctlArgument(p, i, task, result: result)
         case .addressFamily: return StraceNames.value(a.int(i), StraceNames.addressFamilies)
         case .socketType: return StraceNames.socketType(a.int(i))
         case .socketProtocol:
@@ -163,50 +176,11 @@ extension Strace {
         case .getrandomFlags:
             return StraceNames.flags(a.uint(i), [(1, "GRND_NONBLOCK"), (2, "GRND_RANDOM"), (4, "GRND_INSECURE")])
         case .timerFlags: return StraceNames.flags(a.int(i), [(1, "TIMER_ABSTIME")])
-        case .dirents:
-            // strace (without -v): the address and how many linux_dirent64 records the call returned.
-            guard let result, result >= 0, let b = bytes(task, v, min(result, 1 << 20)) else { return Strace.address(v) }
-            var n = 0, off = 0
-            while off + 18 < b.count {
-                let reclen = Int(b[off + 16]) | Int(b[off + 17]) << 8
-                guard reclen > 0 else { break }
-                n += 1
-                off += reclen
-            }
-            return Strace.address(v) + " /* \(n) entr\(n == 1 ? "y" : "ies") */"
-        case .stack:
-            guard let s = load(task, v, as: (UInt64, Int32, Int32, UInt64).self) else { return Strace.address(v) }
-            let flags = StraceNames.flags(UInt32(bitPattern: s.1), [(1, "SS_ONSTACK"), (2, "SS_DISABLE"), (0x8000_0000, "SS_AUTODISARM")])
-            return "{ss_sp=\(Strace.address(s.0)), ss_flags=\(flags), ss_size=\(s.3)}"
-        case .remainder:
-            // nanosleep's remaining time: decoded only when a signal cut the sleep short.
-            guard result == Strace.interruptedResult else { return Strace.address(v) }
-            return timespec(task, v) ?? Strace.address(v)
-        case .siginfo: return siginfo(task, v) ?? Strace.address(v)
-        case .statfs: return statfs(task, v) ?? Strace.address(v)
-        case .sysinfo: return sysinfo(task, v) ?? Strace.address(v)
-        case .rusage: return rusage(task, v) ?? Strace.address(v)
-        case .itimerval: return interval(task, v, nanoseconds: false) ?? Strace.address(v)
-        case .itimerspec: return interval(task, v, nanoseconds: true) ?? Strace.address(v)
-        case .fdSet: return fdSet(task, v, count: Int(a.int(0))) ?? Strace.address(v)
-        case .pselectMask:
-            guard let m = load(task, v, as: (UInt64, UInt64).self) else { return Strace.address(v) }
-            return "{\(sigset(task, m.0, size: m.1)), \(m.1)}"
-        case .cpuSet:
-            guard let result, result > 0 else { return Strace.address(v) }
-            return cpuSet(task, v, count: result) ?? Strace.address(v)
-        case .idList:
-            guard let result, result >= 0 else { return Strace.address(v) }
-            return idList(task, v, count: result) ?? Strace.address(v)
         case .rusageWho: return StraceNames.value(a.int(i), [0: "RUSAGE_SELF", -1: "RUSAGE_CHILDREN", 1: "RUSAGE_THREAD"])
         case .itimerWhich: return StraceNames.value(a.int(i), [0: "ITIMER_REAL", 1: "ITIMER_VIRTUAL", 2: "ITIMER_PROF"])
         case .idtype: return StraceNames.value(a.int(i), [0: "P_ALL", 1: "P_PID", 2: "P_PGID", 3: "P_PIDFD"])
         case .timerfdFlags: return StraceNames.flags(a.int(i), [(1, "TFD_TIMER_ABSTIME"), (2, "TFD_TIMER_CANCEL_ON_SET")])
-        case .sigreturnFrame:
-            // The rt_sigframe's ucontext starts at the stack pointer once the handler returned: uc_flags,
-            // uc_link, uc_stack (24 bytes) and uc_mcontext (256) come before uc_sigmask.
-            guard let mask = load(task, task.regs.rsp &+ 296, as: UInt64.self) else { return "{mask=\(Strace.address(task.regs.rsp &+ 296))}" }
-            return "{mask=\(StraceNames.sigset(mask))}"
+        default: return Strace.address(v)
         }
     }
 
@@ -339,6 +313,17 @@ extension Strace {
         case 3, 37, 39, 42, 21, 30: return nil  // the PR_GET_* that answer in the result
         case 4, 36, 38, 8, 29: return i == 1 ? String(v) : (p.raw.int(0) == 38 ? String(v) : nil)
         default: return StraceNames.hex(v)
+        }
+    }
+}
+
+extension ArgFormat {
+    /// Whether showing the argument reads guest memory (else its value alone says it all).
+    var readsMemory: Bool {
+        switch self {
+        case .path, .string, .inBuffer, .outBuffer, .outBufferHex, .epollEvent, .epollEvents, .ioctlArgument, .argv, .envp, .out, .stat, .statx, .sigaction, .sigset, .timespec, .timeval, .iovec, .msghdr, .sockaddr, .sockaddrOut, .socklenInOut, .pollfds, .rlimit, .utsname, .waitStatus, .fdPair, .intRef, .clone3, .futexArgument, .prctlArgument, .dirents, .stack, .remainder, .siginfo, .statfs, .sysinfo, .rusage, .itimerval, .itimerspec, .fdSet, .pselectMask, .cpuSet, .idList, .sigreturnFrame:
+            return true
+        default: return false
         }
     }
 }

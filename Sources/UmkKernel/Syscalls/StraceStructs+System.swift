@@ -122,4 +122,49 @@ extension Strace {
     func idList(_ task: Task, _ at: UInt64, count: Int) -> String? {
         array(task, at, count: count, size: 4) { address in load(task, address, as: UInt32.self).map { String($0) } }
     }
+
+    /// execve's environment, as strace shows it without -v: the address and how many strings.
+    func environment(_ task: Task, _ at: UInt64) -> String {
+        var n = 0
+        while n < 4096, let q = load(task, at &+ UInt64(8 * n), as: UInt64.self), q != 0 { n += 1 }
+        return Strace.address(at) + " /* \(n) var\(n == 1 ? "" : "s") */"
+    }
+
+    /// An in-out socklen_t (accept, getsockname): [in => out] when the call changed it, else [value].
+    func socklen(_ task: Task, _ at: UInt64, before: UInt64?, returned result: Int?) -> String {
+        guard at != 0 else { return "NULL" }
+        let entry = before.map { String(UInt32(truncatingIfNeeded: $0)) }
+        guard let result, result >= 0, let after = load(task, at, as: UInt32.self) else {
+            return entry.map { "[\($0)]" } ?? Strace.address(at)
+        }
+        if let entry, entry != String(after) { return "[\(entry) => \(after)]" }
+        return "[\(after)]"
+    }
+
+    /// getdents64's buffer (without -v): the address and how many linux_dirent64 records the call returned.
+    func dirents(_ task: Task, _ at: UInt64, count: Int) -> String? {
+        guard let b = bytes(task, at, min(count, 1 << 20)) else { return nil }
+        var n = 0, off = 0
+        while off + 18 < b.count {
+            let reclen = Int(b[off + 16]) | Int(b[off + 17]) << 8
+            guard reclen > 0 else { break }
+            n += 1
+            off += reclen
+        }
+        return Strace.address(at) + " /* \(n) entr\(n == 1 ? "y" : "ies") */"
+    }
+
+    /// stack_t (sigaltstack).
+    func stack(_ task: Task, _ at: UInt64) -> String? {
+        guard let s = load(task, at, as: (UInt64, Int32, Int32, UInt64).self) else { return nil }
+        let flags = StraceNames.flags(UInt32(bitPattern: s.1), [(1, "SS_ONSTACK"), (2, "SS_DISABLE"), (0x8000_0000, "SS_AUTODISARM")])
+        return "{ss_sp=\(Strace.address(s.0)), ss_flags=\(flags), ss_size=\(s.3)}"
+    }
+
+    /// rt_sigreturn's {mask=[...]}: the rt_sigframe's ucontext starts at the stack pointer once the handler
+    /// returned, and uc_flags, uc_link, uc_stack (24 bytes) and uc_mcontext (256) come before uc_sigmask.
+    func sigreturnMask(_ task: Task) -> String {
+        let at = task.regs.rsp &+ 296
+        return "{mask=" + (load(task, at, as: UInt64.self).map { StraceNames.sigset($0) } ?? Strace.address(at)) + "}"
+    }
 }
