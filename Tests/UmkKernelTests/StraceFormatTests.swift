@@ -29,6 +29,14 @@ final class StraceFormatTests: XCTestCase {
         XCTAssertEqual(Strace.ioctlNumber(0x8008_7601), "_IOC(_IOC_READ, 0x76, 0x1, 0x8)")
     }
 
+    /// A terminal's termios as strace 6 prints it (stty's defaults on a pty).
+    func testTermios() {
+        XCTAssertEqual(Strace.termios(iflag: 0x500, oflag: 5, cflag: 0o277, lflag: 0x8a3b),
+                       "{c_iflag=ICRNL|IXON, c_oflag=NL0|CR0|TAB0|BS0|VT0|FF0|OPOST|ONLCR, c_cflag=B38400|CS8|CREAD, "
+                       + "c_lflag=ISIG|ICANON|ECHO|ECHOE|ECHOK|IEXTEN|ECHOCTL|ECHOKE, ...}")
+        XCTAssertEqual(StraceNames.ioctlRequests[0x5403], "SNDCTL_TMR_STOP or TCSETSW")
+    }
+
     func testWaitStatuses() {
         XCTAssertEqual(StraceNames.waitStatus(3 << 8), "[{WIFEXITED(s) && WEXITSTATUS(s) == 3}]")
         XCTAssertEqual(StraceNames.waitStatus(9), "[{WIFSIGNALED(s) && WTERMSIG(s) == SIGKILL}]")

@@ -260,11 +260,10 @@ extension Strace {
             guard result.map({ $0 >= 0 }) ?? true, let w = try? task.mm.read(GuestAddress(v), as: (UInt16, UInt16, UInt16, UInt16).self)
             else { return Strace.address(v) }
             return "{ws_row=\(w.0), ws_col=\(w.1), ws_xpixel=\(w.2), ws_ypixel=\(w.3)}"
-        case 0x5401:  // TCGETS, as strace's abbreviated termios
-            guard let result, result >= 0, let t = try? task.mm.read(GuestAddress(v), as: (UInt32, UInt32, UInt32, UInt32).self)
-            else { return Strace.address(v) }
-            return "{\(Strace.baud(t.2)) \(t.1 & 1 != 0 ? "" : "-")opost \(t.3 & 1 != 0 ? "" : "-")isig "
-                + "\(t.3 & 2 != 0 ? "" : "-")icanon \(t.3 & 8 != 0 ? "" : "-")echo ...}"
+        case 0x5401, 0x5402, 0x5403, 0x5404:  // TCGETS (filled: only if it succeeded), TCSETS, TCSETSW, TCSETSF
+            guard result.map({ $0 >= 0 }) == true || UInt32(truncatingIfNeeded: p.raw[1]) != 0x5401,
+                  let t = load(task, v, as: (UInt32, UInt32, UInt32, UInt32).self) else { return Strace.address(v) }
+            return Strace.termios(iflag: t.0, oflag: t.1, cflag: t.2, lflag: t.3)
         case 0x540f, 0x541b, 0x8004_5430, 0x5429, 0x5411:  // results in an int: TIOCGPGRP, FIONREAD, TIOCGPTN, ...
             guard let result, result >= 0, let n = try? task.mm.read(GuestAddress(v), as: Int32.self) else { return Strace.address(v) }
             return "[\(n)]"
@@ -274,6 +273,40 @@ extension Strace {
         case 0x540e, 0x540b, 0x5409, 0x540a: return String(p.raw.int(2))  // TIOCSCTTY, TCFLSH, TCSBRK, TCXONC
         default: return Strace.address(v)
         }
+    }
+
+    /// struct termios as strace 6 abbreviates it: the four flag words, then "...".
+    static func termios(iflag: UInt32, oflag: UInt32, cflag: UInt32, lflag: UInt32) -> String {
+        let iflags: [(UInt32, String)] = [
+            (1, "IGNBRK"), (2, "BRKINT"), (4, "IGNPAR"), (8, "PARMRK"), (0x10, "INPCK"), (0x20, "ISTRIP"),
+            (0x40, "INLCR"), (0x80, "IGNCR"), (0x100, "ICRNL"), (0x200, "IUCLC"), (0x400, "IXON"), (0x800, "IXANY"),
+            (0x1000, "IXOFF"), (0x2000, "IMAXBEL"), (0x4000, "IUTF8"),
+        ]
+        let oflags: [(UInt32, String)] = [
+            (1, "OPOST"), (2, "OLCUC"), (4, "ONLCR"), (8, "OCRNL"), (0x10, "ONOCR"), (0x20, "ONLRET"), (0x40, "OFILL"),
+            (0x80, "OFDEL"),
+        ]
+        let cflags: [(UInt32, String)] = [
+            (0x40, "CSTOPB"), (0x80, "CREAD"), (0x100, "PARENB"), (0x200, "PARODD"), (0x400, "HUPCL"), (0x800, "CLOCAL"),
+            (0x4000_0000, "CMSPAR"), (0x8000_0000, "CRTSCTS"),
+        ]
+        let lflags: [(UInt32, String)] = [
+            (1, "ISIG"), (2, "ICANON"), (4, "XCASE"), (8, "ECHO"), (0x10, "ECHOE"), (0x20, "ECHOK"), (0x40, "ECHONL"),
+            (0x80, "NOFLSH"), (0x8000, "IEXTEN"), (0x200, "ECHOCTL"), (0x400, "ECHOPRT"), (0x800, "ECHOKE"),
+            (0x1000, "FLUSHO"), (0x4000, "PENDIN"), (0x100, "TOSTOP"), (0x10000, "EXTPROC"),
+        ]
+        // c_oflag's delay fields by value (NL0|CR0|TAB0|BS0|VT0|FF0), then its flags.
+        let delays = ["NL\(oflag >> 8 & 1)", "CR\(oflag >> 9 & 3)", "TAB\(oflag >> 11 & 3)", "BS\(oflag >> 13 & 1)",
+                      "VT\(oflag >> 14 & 1)", "FF\(oflag >> 15 & 1)"]
+        let oRest = StraceNames.flags(oflag & ~0xff00, oflags, zero: "")
+        // c_cflag: the output speed, the input speed if set apart, the character size, then the flags.
+        var c = [baud(cflag)]
+        if cflag >> 16 & 0o10017 != 0 { c.append(baud(cflag >> 16) + "<<IBSHIFT") }
+        c.append("CS\(5 + (cflag >> 4 & 3))")
+        let cRest = StraceNames.flags(cflag & ~(0o10017 | 0o10017 << 16 | 0x30), cflags, zero: "")
+        if !cRest.isEmpty { c.append(cRest) }
+        return "{c_iflag=\(StraceNames.flags(iflag, iflags)), c_oflag=\((delays + (oRest.isEmpty ? [] : [oRest])).joined(separator: "|")), "
+            + "c_cflag=\(c.joined(separator: "|")), c_lflag=\(StraceNames.flags(lflag, lflags)), ...}"
     }
 
     static func baud(_ cflag: UInt32) -> String {

@@ -204,7 +204,9 @@ enum StraceNames {
     ]
 
     static let ioctlRequests: [UInt32: String] = [
-        0x5401: "TCGETS", 0x5402: "TCSETS", 0x5403: "TCSETSW", 0x5404: "TCSETSF", 0x5409: "TCSBRK", 0x540a: "TCXONC",
+        // strace names every ioctl of a number: OSS's sequencer took TCSETS's ('T', 2..4) too.
+        0x5401: "TCGETS", 0x5402: "SNDCTL_TMR_START or TCSETS", 0x5403: "SNDCTL_TMR_STOP or TCSETSW",
+        0x5404: "SNDCTL_TMR_CONTINUE or TCSETSF", 0x5409: "TCSBRK", 0x540a: "TCXONC",
         0x540b: "TCFLSH", 0x540c: "TIOCEXCL", 0x540d: "TIOCNXCL", 0x540e: "TIOCSCTTY", 0x540f: "TIOCGPGRP",
         0x5410: "TIOCSPGRP", 0x5411: "TIOCOUTQ", 0x5412: "TIOCSTI", 0x5413: "TIOCGWINSZ", 0x5414: "TIOCSWINSZ",
         0x541b: "FIONREAD", 0x5421: "FIONBIO", 0x5422: "TIOCNOTTY", 0x5429: "TIOCGSID", 0x5441: "TIOCGPTPEER",
