@@ -34,18 +34,25 @@
 
 static void onSignal(int sig) { (void)sig; }
 
-/// Blocks until process or thread `pid` sleeps in a system call (state S in /proc/PID/stat: a thread's own
-/// state there, as in /proc/self/task/TID/stat).
-static void waitUntilSleeping(pid_t pid) {
+/// Blocks until process `pid` waits in system call `nr`: its /proc/PID/syscall names the call (natively, where
+/// a traced task also sleeps in ptrace stops); where that file is missing (umk), its state in /proc/PID/stat is
+/// S, a sleep in a system call.
+static void waitUntilBlockedIn(pid_t pid, int nr) {
     char path[64], buf[256];
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
     for (;;) {
+        snprintf(path, sizeof path, "/proc/%d/syscall", pid);
         int fd = open(path, O_RDONLY);
+        int bySyscall = fd >= 0;
+        if (!bySyscall) {
+            snprintf(path, sizeof path, "/proc/%d/stat", pid);
+            fd = open(path, O_RDONLY);
+        }
         ssize_t n = read(fd, buf, sizeof buf - 1);
         close(fd);
         buf[n > 0 ? n : 0] = 0;
+        if (bySyscall && n > 0 && atoi(buf) == nr && buf[0] >= '0' && buf[0] <= '9') return;
         char *end = strrchr(buf, ')');
-        if (end && end[1] == ' ' && end[2] == 'S') return;
+        if (!bySyscall && end && end[1] == ' ' && end[2] == 'S') return;
         struct timespec ts = {0, 1000000};
         nanosleep(&ts, NULL);
     }
@@ -213,6 +220,23 @@ int main(int argc, char **argv) {
     sigtimedwait(&usr2, &si, &zero);
     sigtimedwait(&usr2, &si, &zero);
     sigprocmask(SIG_UNBLOCK, &usr2, NULL);
+    // A POSIX timer's signal (SI_TIMER) ends a sigsuspend(); sigqueue's (SI_QUEUE) carries a value.
+    // (Blocked until sigsuspend, so that it cannot come before the wait.)
+    sigaction(SIGALRM, &sa, NULL);
+    sigset_t alrm, none;
+    sigemptyset(&alrm);
+    sigaddset(&alrm, SIGALRM);
+    sigemptyset(&none);
+    sigprocmask(SIG_BLOCK, &alrm, NULL);
+    timer_t timer;
+    struct sigevent sev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGALRM, .sigev_value.sival_int = 42};
+    timer_create(CLOCK_MONOTONIC, &sev, &timer);
+    struct itimerspec soon = {{0, 0}, {0, 1000000}};
+    timer_settime(timer, 0, &soon, NULL);
+    sigsuspend(&none);
+    sigprocmask(SIG_UNBLOCK, &alrm, NULL);
+    timer_delete(timer);
+    sigqueue(getpid(), SIGALRM, (union sigval){.sival_int = 7});
     fd_set readable;
     FD_ZERO(&readable);
     FD_SET(1, &readable);
@@ -259,7 +283,7 @@ int main(int argc, char **argv) {
         _exit(0);
     }
     read(ready[0], c, 1);
-    waitUntilSleeping(pid);
+    waitUntilBlockedIn(pid, SYS_pause);
     kill(pid, SIGKILL);
     waitpid(pid, &status, 0);
 
@@ -267,7 +291,7 @@ int main(int argc, char **argv) {
     pid_t parent = getpid();
     pid = fork();
     if (pid == 0) {
-        waitUntilSleeping(parent);
+        waitUntilBlockedIn(parent, SYS_read);
         kill(parent, SIGUSR1);
         write(ready[1], "z", 1);
         _exit(0);

@@ -193,15 +193,17 @@ struct StraceLog {
     ///   CPU times in SIGCHLD: host facts or random;
     /// - statx's stx_mask: which fields a filesystem fills (the host's ext4 or overlay; umk's hostfs adds
     ///   STATX_BTIME) is the filesystem's business, not strace's;
-    /// - the lines of Userland/strace.c's waitUntilSleeping poll loop (/proc/PID/stat, its nanosleep),
-    ///   which runs as many times as scheduling makes it: dropped.
+    /// - the lines of Userland/strace.c's waitUntilBlockedIn poll loop (/proc/PID/syscall natively,
+    ///   /proc/PID/stat under umk, its nanosleep), which runs as many times as scheduling makes it (glibc's
+    ///   nanosleep is clock_nanosleep): dropped.
     static func normalised(_ line: String, _ names: [Int: String]) -> String? {
         var l = line.replacingOccurrences(of: #"\s+= "#, with: " = ", options: .regularExpression)
         if l.contains("\"/proc/") && l.hasPrefix("openat(") || l.hasPrefix("read(5, ") || l.hasPrefix("close(5)")
-            || l.hasPrefix("nanosleep({tv_sec=0, tv_nsec=1000000}") { return nil }
+            || l.hasPrefix("nanosleep({tv_sec=0, tv_nsec=1000000}")
+            || l.hasPrefix("clock_nanosleep(CLOCK_REALTIME, 0, {tv_sec=0, tv_nsec=1000000}") { return nil }
         for (pid, name) in names {
             for pattern in [#"^((?:clone|clone3|fork|vfork|getpid|gettid|getppid|set_tid_address|wait4|waitid)\(.*\) = )"# + "\(pid)$",
-                            #"((?:^kill|^tgkill|^tkill|^wait4)\()"# + "\(pid)\\b", #"(^tgkill\(\w+, )"# + "\(pid)\\b",
+                            #"((?:^kill|^tgkill|^tkill|^wait4|^rt_sigqueueinfo|^rt_tgsigqueueinfo)\()"# + "\(pid)\\b", #"(^tgkill\(\w+, )"# + "\(pid)\\b",
                             #"(^waitid\(P_PID, )"# + "\(pid)\\b",
                             #"(si_pid=)"# + "\(pid)\\b", #"(parent_tid=\[)"# + "\(pid)\\b", #"(/proc/)"# + "\(pid)\\b"] {
                 l = l.replacingOccurrences(of: pattern, with: "$1\(name)", options: .regularExpression)

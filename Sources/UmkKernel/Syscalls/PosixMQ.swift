@@ -22,7 +22,7 @@ extension SyscallTable {
             try k.sysMqTimedreceive(t, fd: a.int(0), buffer: a.address(1), size: a[2], priority: a.address(3),
                                     timeout: a.address(4))
         }
-        add(244, [.fd, .pointer], .partial("SIGEV_THREAD (netlink) is refused")) { k, t, a throws(LinuxErrno) in  // mq_notify
+        add(244, [.fd, .sigevent], .partial("SIGEV_THREAD (netlink) is refused")) { k, t, a throws(LinuxErrno) in  // mq_notify
             try k.sysMqNotify(t, fd: a.int(0), event: a.address(1))
             return .value(0)
         }

@@ -48,14 +48,14 @@ extension SyscallTable {
         add(200, [.int32, .signal]) { k, t, a throws(LinuxErrno) in
             try k.sysSignalThread(t, try k.signalTarget(tgid: nil, tid: a.int(0)), a.int(1), info: nil)
         }
-        add(129, [.int, .signal, .pointer]) { k, t, a throws(LinuxErrno) in
+        add(129, [.int32, .signal, .siginfo]) { k, t, a throws(LinuxErrno) in
             try k.checkQueuedInfo(t, a.address(2), to: a.int(0))
             guard let p = k.processes[a.int(0)], p.exitStatus == nil, let target = k.wantingThread(p, a.int(1)) else {
                 throw .ESRCH
             }
             return try k.sysSignalThread(t, target, a.int(1), info: a.address(2), shared: true)
         }
-        add(297, [.int, .int, .signal, .pointer]) { k, t, a throws(LinuxErrno) in
+        add(297, [.int32, .int32, .signal, .siginfo]) { k, t, a throws(LinuxErrno) in
             try k.checkQueuedInfo(t, a.address(3), to: a.int(1))
             return try k.sysSignalThread(t, try k.signalTarget(tgid: a.int(0), tid: a.int(1)), a.int(2), info: a.address(3))
         }

@@ -170,6 +170,9 @@ final class Strace {
 
     /// The call returned `result` (a value or -errno).
     func end(_ p: Pending, _ task: Task, result: Int) {
+        if result == -Int(LinuxErrno.EINTR.rawValue), let code = Strace.restartCode(p, restarted: false) {
+            return finish(p, task, result: Strace.interruptedResult, text: "? " + code + elapsed(p))
+        }
         var text: String
         if result < 0 && result > -4096 {
             let e = LinuxErrno(Int32(-result))
@@ -181,26 +184,31 @@ final class Strace {
         } else {
             text = String(result)
         }
-        if timing { text += Strace.elapsed(since: p.startTime) }
-        finish(p, task, result: result, text: text)
+        finish(p, task, result: result, text: text + elapsed(p))
     }
 
-    /// The call was interrupted by a signal: strace sees the kernel's restart code on return (ERESTARTSYS
-    /// and kin, turned into EINTR or a restart only afterwards). `restarted`: it will run again.
+    /// The call was interrupted by a signal (`restarted`: it will run again), or returned `result`.
     func interrupted(_ p: Pending, _ task: Task, restarted: Bool, result: Int) {
-        let code: String
-        switch p.nr {
-        case _ where restarted || (result == -Int(LinuxErrno.EINTR.rawValue) && (Kernel.restartable.contains(p.nr) || p.nr == 202)):
-            code = "ERESTARTSYS (To be restarted if SA_RESTART is set)"
-        case 35, 230: code = "ERESTART_RESTARTBLOCK (Interrupted by signal)"  // nanosleep, clock_nanosleep
-        case 34, 130, 23, 270, 271, 7:  // pause, rt_sigsuspend, select, pselect6, ppoll, poll
-            guard result == -Int(LinuxErrno.EINTR.rawValue) else { return end(p, task, result: result) }
-            code = p.nr == 7 && p.raw.int(2) >= 0 ? "ERESTART_RESTARTBLOCK (Interrupted by signal)"
-                : "ERESTARTNOHAND (To be restarted if no handler)"
-        default: return end(p, task, result: result)
-        }
-        finish(p, task, result: Strace.interruptedResult, text: "? " + code + (timing ? Strace.elapsed(since: p.startTime) : ""))
+        guard restarted, let code = Strace.restartCode(p, restarted: true) else { return end(p, task, result: result) }
+        finish(p, task, result: Strace.interruptedResult, text: "? " + code + elapsed(p))
     }
+
+    /// What strace shows for a call a signal interrupted: the kernel's restart code, which it sees on return
+    /// before signal delivery turns it into EINTR or a restart. umk has no such codes: they are told from the
+    /// call, as Linux picks them (nil: the call returns EINTR itself, epoll_wait say).
+    static func restartCode(_ p: Pending, restarted: Bool) -> String? {
+        switch p.nr {
+        case _ where restarted || Kernel.restartable.contains(p.nr) || p.nr == 202 || p.nr == 61 || p.nr == 247:
+            return "ERESTARTSYS (To be restarted if SA_RESTART is set)"
+        case 35, 230: return "ERESTART_RESTARTBLOCK (Interrupted by signal)"  // nanosleep, clock_nanosleep
+        case 7 where p.raw.int(2) >= 0: return "ERESTART_RESTARTBLOCK (Interrupted by signal)"  // poll with a timeout
+        case 34, 130, 23, 270, 271, 7:  // pause, rt_sigsuspend, select, pselect6, ppoll, poll
+            return "ERESTARTNOHAND (To be restarted if no handler)"
+        default: return nil
+        }
+    }
+
+    private func elapsed(_ p: Pending) -> String { timing ? Strace.elapsed(since: p.startTime) : "" }
 
     /// The caller died (killed, or its process ended) during the call: it never returns.
     func vanished(_ p: Pending) {
@@ -243,9 +251,7 @@ final class Strace {
     /// A signal about to be delivered, as strace prints a signal-delivery stop:
     ///   [pid 1] --- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_TKILL, si_pid=1, si_uid=0} ---
     func signal(_ task: Task, _ info: SignalInfo) {
-        let fields = Strace.siginfoFields(signo: info.signo, code: info.code, pid: info.pid, uid: info.uid,
-                                          status: info.status, times: info.childTimes.map { (Int($0.user), Int($0.system)) },
-                                          address: info.address, value: info.value)
+        let fields = Strace.siginfo(info.bytes)  // what the guest's handler gets
         emit("[pid \(task.tid)] --- \(signalName(info.signo)) \(fields) ---\n", about: task.tid)
     }
 

@@ -8,7 +8,7 @@ extension Strace {
     /// One argument's text, or nil when strace leaves the argument out (fcntl's F_GETFD has two arguments).
     /// `result` is the call's result when the argument is shown on exit.
     func format(_ f: ArgFormat, _ p: Pending, _ i: Int, _ task: Task, result: Int?) -> String? {
-        f.readsMemory ? pointee(f, p, i, task, result: result) : constant(f, p.raw, i)
+        pointee(f, p, i, task, result: result)  // which hands the others to constant()
     }
 
     /// An argument shown from guest memory it points to (strings, buffers, structs); its address when that
@@ -75,6 +75,7 @@ extension Strace {
         case .clone3: text = clone3(task, v)
         case .stack: text = stack(task, v)
         case .siginfo: text = siginfo(task, v)
+        case .sigevent: text = sigevent(task, v)
         case .statfs: text = statfs(task, v)
         case .sysinfo: text = sysinfo(task, v)
         case .rusage: text = rusage(task, v)
@@ -350,13 +351,3 @@ extension Strace {
     }
 }
 
-extension ArgFormat {
-    /// Whether showing the argument reads guest memory (else its value alone says it all).
-    var readsMemory: Bool {
-        switch self {
-        case .path, .string, .inBuffer, .outBuffer, .outBufferHex, .epollEvent, .epollEvents, .ioctlArgument, .argv, .envp, .out, .stat, .statx, .sigaction, .sigset, .timespec, .timeval, .iovec, .msghdr, .sockaddr, .sockaddrOut, .socklenInOut, .pollfds, .rlimit, .utsname, .waitStatus, .fdPair, .intRef, .clone3, .futexArgument, .prctlArgument, .dirents, .stack, .remainder, .siginfo, .statfs, .sysinfo, .rusage, .itimerval, .itimerspec, .fdSet, .pselectMask, .cpuSet, .idList, .sigreturnFrame:
-            return true
-        default: return false
-        }
-    }
-}

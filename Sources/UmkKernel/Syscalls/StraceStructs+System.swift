@@ -5,36 +5,49 @@ import UmkHost
 // As in StraceStructs.swift, each returns nil when guest memory cannot be read (the caller shows the address).
 
 extension Strace {
-    /// A siginfo's fields as strace prints them, for a signal stop and for a siginfo_t a call filled.
-    static func siginfoFields(signo: Int32, code: Int32, pid: Int32, uid: UInt32, status: Int32,
-                              times: (user: Int, system: Int)?, address: UInt64, value: UInt64?) -> String {
-        let info = SignalInfo(signo: signo, code: code, pid: pid, uid: uid, status: status)
-        var fields = ["si_signo=\(signalName(signo))", "si_code=\(Strace.codeName(info))"]
-        switch signo {
-        case 4, 7, 8, 11: fields.append("si_addr=\(Strace.address(address))")  // SIGILL, SIGBUS, SIGFPE, SIGSEGV
-        case 17:
-            // An exit status is a number; for the other CLD_* codes it is a signal.
-            let byName = code != SignalInfo.CLD_EXITED
-            fields += ["si_pid=\(pid)", "si_uid=\(uid)", "si_status=\(byName ? signalName(status) : String(status))"]
-            if let times { fields += ["si_utime=\(times.user)", "si_stime=\(times.system)"] }
+    /// A siginfo_t (128 bytes, as the guest gets it or a call fills it) as strace prints it: the fields its
+    /// si_code says are there. {} when no signal (waitid's WNOHANG with nothing to report).
+    static func siginfo(_ b: [UInt8]) -> String {
+        let signo = Int32(bitPattern: b.u32(0)), code = Int32(bitPattern: b.u32(8))
+        if signo == 0 { return "{}" }
+        var fields = ["si_signo=\(signalName(signo))",
+                      "si_code=\(Strace.codeName(SignalInfo(signo: signo, code: code)))"]
+        let pid = Int32(bitPattern: b.u32(16)), uid = b.u32(20), value = b.u64(24)
+        let sigval = ["si_int=\(Int32(truncatingIfNeeded: value))", "si_ptr=\(Strace.address(value))"]
+        switch code {
+        case SignalInfo.SI_TIMER: fields += ["si_timerid=\(pid)", "si_overrun=\(uid)"] + sigval
+        case -1, -3: fields += ["si_pid=\(pid)", "si_uid=\(uid)"] + sigval  // SI_QUEUE, SI_MESGQ
+        case ...0: fields += ["si_pid=\(pid)", "si_uid=\(uid)"]  // SI_USER, SI_TKILL, ...
+        case SignalInfo.SI_KERNEL: break
         default:
-            if code <= 0 || code == SignalInfo.SI_KERNEL { fields += ["si_pid=\(pid)", "si_uid=\(uid)"] }
-            if code == -1, let value {  // SI_QUEUE: the value sigqueue passed
-                fields += ["si_int=\(Int32(truncatingIfNeeded: value))", "si_ptr=\(Strace.address(value))"]
+            switch signo {
+            case 17:  // SIGCHLD: an exit status is a number; for the other CLD_* codes it is a signal
+                let status = Int32(bitPattern: b.u32(24))
+                fields += ["si_pid=\(pid)", "si_uid=\(uid)",
+                           "si_status=\(code == SignalInfo.CLD_EXITED ? String(status) : signalName(status))",
+                           "si_utime=\(Int64(bitPattern: b.u64(32)))", "si_stime=\(Int64(bitPattern: b.u64(40)))"]
+            case 4, 7, 8, 11: fields.append("si_addr=\(Strace.address(b.u64(16)))")  // SIGILL, SIGBUS, SIGFPE, SIGSEGV
+            default: break
             }
         }
         return "{" + fields.joined(separator: ", ") + "}"
     }
 
-    /// A siginfo_t the call filled (128 bytes); {} when no signal (waitid's WNOHANG with nothing to report).
+    /// A siginfo_t in guest memory.
     func siginfo(_ task: Task, _ at: UInt64) -> String? {
-        guard let b = bytes(task, at, 48) else { return nil }
-        let signo = Int32(bitPattern: b.u32(0))
-        if signo == 0 { return "{}" }
-        return Strace.siginfoFields(signo: signo, code: Int32(bitPattern: b.u32(8)), pid: Int32(bitPattern: b.u32(16)),
-                                    uid: b.u32(20), status: Int32(bitPattern: b.u32(24)),
-                                    times: (Int(Int64(bitPattern: b.u64(32))), Int(Int64(bitPattern: b.u64(40)))),
-                                    address: b.u64(16), value: b.u64(24))
+        bytes(task, at, 48).map { Strace.siginfo($0) }
+    }
+
+    /// struct sigevent (timer_create, mq_notify).
+    func sigevent(_ task: Task, _ at: UInt64) -> String? {
+        guard let b = bytes(task, at, 32) else { return nil }
+        let value = b.u64(0), signo = Int32(bitPattern: b.u32(8)), notify = Int32(bitPattern: b.u32(12))
+        var s = "{sigev_value={sival_int=\(Int32(truncatingIfNeeded: value)), sival_ptr=\(Strace.address(value))}, "
+        s += "sigev_signo=\(signo == 0 ? "0" : signalName(signo)), sigev_notify="
+        s += StraceNames.value(notify, [0: "SIGEV_SIGNAL", 1: "SIGEV_NONE", 2: "SIGEV_THREAD", 4: "SIGEV_THREAD_ID"])
+        if notify == 4 { s += ", sigev_notify_thread_id=\(Int32(bitPattern: b.u32(16)))" }
+        if notify == 2 { s += ", sigev_notify_function=\(Strace.address(b.u64(16))), sigev_notify_attributes=\(Strace.address(b.u64(24)))" }
+        return s + "}"
     }
 
     /// struct statfs (120 bytes), whole, as strace prints it even without -v.

@@ -88,7 +88,7 @@ indirect enum ArgFormat: Equatable, Sendable {
     case dirents, stack, remainder
     /// siginfo_t, statfs, sysinfo, rusage, itimerval, itimerspec; an fd_set of argument 0 descriptors
     /// (select); pselect6's {sigset, size}; a CPU mask and an id list as long as the result says.
-    case siginfo, statfs, sysinfo, rusage, itimerval, itimerspec, fdSet, pselectMask, cpuSet, idList
+    case siginfo, sigevent, statfs, sysinfo, rusage, itimerval, itimerspec, fdSet, pselectMask, cpuSet, idList
     /// getrusage's who, setitimer's which, waitid's idtype, timerfd_settime's flags.
     case rusageWho, itimerWhich, idtype, timerfdFlags
     /// rt_sigreturn's {mask=[...]}, read from the signal frame at the stack pointer.

@@ -31,7 +31,7 @@ extension SyscallTable {
             try k.writeItimerval(t, a.address(1), current)
             return .value(0)
         }
-        add(222, [.clock, .pointer, .pointer]) { k, t, a throws(LinuxErrno) in try k.sysTimerCreate(t, a) }
+        add(222, [.clock, .sigevent, .out(.intRef)]) { k, t, a throws(LinuxErrno) in try k.sysTimerCreate(t, a) }
         add(223, [.int32, .timerFlags, .itimerspec, .out(.itimerspec)]) { k, t, a throws(LinuxErrno) in
             let timer = try k.posixTimer(t, a.int(0))
             guard !a.address(2).isNull else { throw .EINVAL }
