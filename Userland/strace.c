@@ -182,6 +182,13 @@ int main(int argc, char **argv) {
     recvmsg(sv[1], &rh, 0);
     sendto(sv[0], "to", 2, 0, NULL, 0);
     recvfrom(sv[1], rb, sizeof rb, MSG_DONTWAIT, NULL, NULL);
+    int one = 1, type;
+    setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
+    socklen_t optlen = sizeof type;
+    getsockopt(sv[0], SOL_SOCKET, SO_TYPE, &type, &optlen);
+    struct ucred cred;
+    optlen = sizeof cred;
+    getsockopt(sv[0], SOL_SOCKET, SO_PEERCRED, &cred, &optlen);
     shutdown(sv[0], SHUT_WR);
     close(sv[0]);
     close(sv[1]);

@@ -205,7 +205,7 @@ struct StraceLog {
             for pattern in [#"^((?:clone|clone3|fork|vfork|getpid|gettid|getppid|set_tid_address|wait4|waitid)\(.*\) = )"# + "\(pid)$",
                             #"((?:^kill|^tgkill|^tkill|^wait4|^rt_sigqueueinfo|^rt_tgsigqueueinfo)\()"# + "\(pid)\\b", #"(^tgkill\(\w+, )"# + "\(pid)\\b",
                             #"(^waitid\(P_PID, )"# + "\(pid)\\b",
-                            #"(si_pid=)"# + "\(pid)\\b", #"(parent_tid=\[)"# + "\(pid)\\b", #"(/proc/)"# + "\(pid)\\b"] {
+                            #"(si_pid=|\{pid=)"# + "\(pid)\\b", #"(parent_tid=\[)"# + "\(pid)\\b", #"(/proc/)"# + "\(pid)\\b"] {
                 l = l.replacingOccurrences(of: pattern, with: "$1\(name)", options: .regularExpression)
             }
         }

@@ -61,10 +61,10 @@ extension SyscallTable {
             try k.putAddress(t, s.peerAddress, a.address(1), a.address(2))
             return .value(0)
         }
-        add(54, [.fd, .int, .int, .pointer, .int], .partial("SOL_SOCKET basics only")) { k, t, a throws(LinuxErrno) in
+        add(54, [.fd, .sockoptLevel, .sockoptName, .sockopt(4), .int32], .partial("SOL_SOCKET basics only")) { k, t, a throws(LinuxErrno) in
             try k.sysSetsockopt(t, a)
         }
-        add(55, [.fd, .int, .int, .pointer, .pointer], .partial("SOL_SOCKET basics only")) { k, t, a throws(LinuxErrno) in
+        add(55, [.fd, .sockoptLevel, .sockoptName, .sockoptOut(4), .socklenInOut], .partial("SOL_SOCKET basics only")) { k, t, a throws(LinuxErrno) in
             try k.sysGetsockopt(t, a)
         }
         addSocketBatchCalls()

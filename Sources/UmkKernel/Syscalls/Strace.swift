@@ -343,7 +343,7 @@ extension ArgFormat {
     /// Shown when the call returns: what the call fills.
     var shownOnReturn: Bool {
         switch self {
-        case .out, .outBuffer, .outBufferHex, .epollEvents, .dirents, .remainder, .cpuSet, .idList, .waitStatus, .sockaddrOut, .socklenInOut, .fdPair,
+        case .out, .outBuffer, .outBufferHex, .epollEvents, .dirents, .remainder, .cpuSet, .idList, .sockoptOut, .waitStatus, .sockaddrOut, .socklenInOut, .fdPair,
              .ioctlArgument:
             return true
         default: return false

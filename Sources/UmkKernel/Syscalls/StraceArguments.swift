@@ -74,6 +74,10 @@ extension Strace {
         case .intRef: text = load(task, v, as: Int32.self).map { "[\($0)]" }
         case .clone3: text = clone3(task, v)
         case .stack: text = stack(task, v)
+        case .sockopt(let lengthArg): text = sockoptValue(task, v, level: a.int(1), name: a.int(2), length: a.count(lengthArg))
+        case .sockoptOut(let lengthArg):
+            guard let result, result >= 0, let len = load(task, a[lengthArg], as: UInt32.self) else { return Strace.address(v) }
+            text = sockoptValue(task, v, level: a.int(1), name: a.int(2), length: Int(len))
         case .siginfo: text = siginfo(task, v)
         case .sigevent: text = sigevent(task, v)
         case .statfs: text = statfs(task, v)
@@ -177,6 +181,10 @@ extension Strace {
         case .getrandomFlags:
             return StraceNames.flags(a.uint(i), [(1, "GRND_NONBLOCK"), (2, "GRND_RANDOM"), (4, "GRND_INSECURE")])
         case .timerFlags: return StraceNames.flags(a.int(i), [(1, "TIMER_ABSTIME")])
+        case .sockoptLevel: return StraceNames.value(a.int(i), Strace.socketLevels)
+        case .sockoptName:
+            let names = a.int(1) == 1 ? Strace.socketOptions : a.int(1) == 6 ? Strace.tcpOptions : [:]
+            return StraceNames.value(a.int(i), names)
         case .rusageWho: return StraceNames.value(a.int(i), [0: "RUSAGE_SELF", -1: "RUSAGE_CHILDREN", 1: "RUSAGE_THREAD"])
         case .itimerWhich: return StraceNames.value(a.int(i), [0: "ITIMER_REAL", 1: "ITIMER_VIRTUAL", 2: "ITIMER_PROF"])
         case .idtype: return StraceNames.value(a.int(i), [0: "P_ALL", 1: "P_PID", 2: "P_PGID", 3: "P_PIDFD"])

@@ -180,4 +180,33 @@ extension Strace {
         let at = task.regs.rsp &+ 296
         return "{mask=" + (load(task, at, as: UInt64.self).map { StraceNames.sigset($0) } ?? Strace.address(at)) + "}"
     }
+
+    static let socketLevels: [Int32: String] = [0: "SOL_IP", 1: "SOL_SOCKET", 6: "SOL_TCP", 17: "SOL_UDP", 41: "SOL_IPV6"]
+
+    static let socketOptions: [Int32: String] = [
+        1: "SO_DEBUG", 2: "SO_REUSEADDR", 3: "SO_TYPE", 4: "SO_ERROR", 5: "SO_DONTROUTE", 6: "SO_BROADCAST",
+        7: "SO_SNDBUF", 8: "SO_RCVBUF", 9: "SO_KEEPALIVE", 10: "SO_OOBINLINE", 11: "SO_NO_CHECK", 12: "SO_PRIORITY",
+        13: "SO_LINGER", 14: "SO_BSDCOMPAT", 15: "SO_REUSEPORT", 16: "SO_PASSCRED", 17: "SO_PEERCRED",
+        18: "SO_RCVLOWAT", 19: "SO_SNDLOWAT", 20: "SO_RCVTIMEO_OLD", 21: "SO_SNDTIMEO_OLD", 30: "SO_ACCEPTCONN",
+        31: "SO_PEERSEC", 32: "SO_SNDBUFFORCE", 33: "SO_RCVBUFFORCE", 34: "SO_PASSSEC", 38: "SO_PROTOCOL",
+        39: "SO_DOMAIN",
+    ]
+
+    static let tcpOptions: [Int32: String] = [1: "TCP_NODELAY", 2: "TCP_MAXSEG", 3: "TCP_CORK", 4: "TCP_KEEPIDLE",
+                                              5: "TCP_KEEPINTVL", 6: "TCP_KEEPCNT"]
+
+    /// A socket option's value of `length` bytes: an int as [1], SO_PEERCRED's ucred, SO_LINGER's linger, the
+    /// timeouts' timeval; nil (the address) for other lengths, as strace.
+    func sockoptValue(_ task: Task, _ at: UInt64, level: Int32, name: Int32, length: Int) -> String? {
+        switch (level, name) {
+        case (1, 17) where length >= 12:  // SO_PEERCRED
+            return load(task, at, as: (Int32, UInt32, UInt32).self).map { "{pid=\($0.0), uid=\($0.1), gid=\($0.2)}" }
+        case (1, 13) where length >= 8:  // SO_LINGER
+            return load(task, at, as: (Int32, Int32).self).map { "{l_onoff=\($0.0), l_linger=\($0.1)}" }
+        case (1, 20), (1, 21):  // SO_RCVTIMEO_OLD, SO_SNDTIMEO_OLD
+            return length >= 16 ? timeval(task, at) : nil
+        default:
+            return length == 4 ? load(task, at, as: Int32.self).map { "[\($0)]" } : nil
+        }
+    }
 }

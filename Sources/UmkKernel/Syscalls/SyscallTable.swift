@@ -89,6 +89,9 @@ indirect enum ArgFormat: Equatable, Sendable {
     /// siginfo_t, statfs, sysinfo, rusage, itimerval, itimerspec; an fd_set of argument 0 descriptors
     /// (select); pselect6's {sigset, size}; a CPU mask and an id list as long as the result says.
     case siginfo, sigevent, statfs, sysinfo, rusage, itimerval, itimerspec, fdSet, pselectMask, cpuSet, idList
+    /// setsockopt's and getsockopt's level, option name (its level is argument 1), and value (its length
+    /// is argument N; sockoptOut: filled, its length behind the pointer at argument N).
+    case sockoptLevel, sockoptName, sockopt(Int), sockoptOut(Int)
     /// getrusage's who, setitimer's which, waitid's idtype, timerfd_settime's flags.
     case rusageWho, itimerWhich, idtype, timerfdFlags
     /// rt_sigreturn's {mask=[...]}, read from the signal frame at the stack pointer.
