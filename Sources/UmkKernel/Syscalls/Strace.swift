@@ -210,10 +210,11 @@ final class Strace {
 
     private func elapsed(_ p: Pending) -> String { timing ? Strace.elapsed(since: p.startTime) : "" }
 
-    /// The caller died (killed, or its process ended) during the call: it never returns.
+    /// The caller died (killed, or its process ended) during the call: it never returns. Arguments that were
+    /// to be shown on return never are: " <unfinished ...>" stands for them, as in strace.
     func vanished(_ p: Pending) {
         guard p.started else { return }
-        let rest = p.shown[p.printed...].map { $0 ?? "?" }.joined(separator: ", ")
+        let rest = p.printed < p.shown.count ? " <unfinished ...>" : ""
         write(p, openLine === p ? rest + ")" : p.prefix + "<... \(p.name) resumed>" + rest + ")", result: "?")
     }
 
