@@ -258,7 +258,9 @@ extension Kernel {
             }
             child.parentPid = reaper?.pid ?? 0
             reaper?.children.insert(c)
-            if child.exitStatus != nil, let reaper { wake(reaper.childQueue) }
+            if child.exitStatus != nil {
+                if let reaper { wake(reaper.childQueue) } else { reap(child) }  // no init: the kernel reaps
+            }
         }
         p.children.removeAll()
 
@@ -278,6 +280,7 @@ extension Kernel {
                 sendToProcess(parent, 17, info: info)
             }
         }
+        processEnded(p, status)
         if p.pid == 1 {
             exitStatus = status
             for other in processes.values where other.exitStatus == nil { terminate(other, .signaled(9)) }
