@@ -142,6 +142,11 @@ public final class HostThread {
     }
 
     public func join() { pthread_join(thread, nil) }
+
+    /// A thread no one joins: its resources go when it ends.
+    public static func detached(name: String, _ body: @escaping () -> Void) {
+        pthread_detach(HostThread(name: name, body).thread)
+    }
 }
 
 /// Signals sent to umk itself that the guest should get instead (docker run's sig-proxy).
@@ -261,6 +266,19 @@ public enum HostProcess {
     public static func printError(_ line: String) {
         _ = Array((line + "\n").utf8).withUnsafeBytes { umk_write_all(2, $0.baseAddress, $0.count) }
     }
+
+    /// umk's environment, as KEY=VALUE strings (for umk started again, detached).
+    public static var environment: [String] {
+        var out: [String] = []
+        var p = environ
+        while let entry = p.pointee {
+            out.append(String(cString: entry))
+            p += 1
+        }
+        return out
+    }
+
+    public static var id: Int32 { getpid() }
 
     public static func exit(_ status: Int32) -> Never {
         umk_terminal_restore()

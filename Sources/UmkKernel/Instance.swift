@@ -175,6 +175,7 @@ public final class Instance: Sendable {
         let request = SpawnRequest(
             argv: argv, environment: options.environment ?? configuration.environment,
             workingDirectory: options.workingDirectory ?? configuration.workingDirectory,
+            preferredWorkingDirectory: options.workingDirectory == nil ? options.preferredWorkingDirectory : nil,
             uid: options.uid ?? configuration.uid, gid: options.gid ?? configuration.gid,
             standardStreams: allConsole ? nil : streams,
             onExit: { [process] status in process.ended(status) })
@@ -281,6 +282,8 @@ public struct SpawnOptions: Sendable {
     /// KEY=VALUE strings; nil: the configuration's.
     public var environment: [String]? = nil
     public var workingDirectory: String? = nil
+    /// A working directory to use instead when the guest has it (as Configuration's).
+    public var preferredWorkingDirectory: String? = nil
     public var uid: UInt32? = nil
     public var gid: UInt32? = nil
 

@@ -201,4 +201,13 @@ void umk_oops_set_name(int nr, const char *name);
 void umk_oops_stub_add(pid_t pid);
 void umk_oops_stub_remove(pid_t pid);
 
+// control.c: named instances' control sockets (SOCK_SEQPACKET, descriptors passed with SCM_RIGHTS).
+int umk_control_listen(const char *path);
+int umk_control_connect(const char *path);
+int umk_control_accept(int listener);
+long umk_control_peer_uid(int sock);
+long umk_control_send(int sock, const void *buf, size_t len, const int *fds, int nfds);
+long umk_control_receive(int sock, void *buf, size_t len, int *fds, int maxfds, int *nfds);
+long umk_spawn_detached(char *const argv[], char *const envp[], int out_fd, int keep_fd);
+
 #endif

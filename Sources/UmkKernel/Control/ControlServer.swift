@@ -1,0 +1,125 @@
+import UmkHost
+
+// ControlServer.swift: the serving end of a named instance's control socket (NamedInstances.swift has the
+// asking end). A thread accepts connections; each is served on a thread of its own, so that an exec waiting
+// for its program never holds up a `umk ps`. Requests (lists of strings):
+//   info                          -> ok NAME UMK-PID UPTIME-S PROCESSES MEMORY-BYTES COMMAND
+//   ps                            -> ok ROW...   (PID PPID STATE THREADS RSS COMMAND, tab-separated)
+//   kill SIG                      -> ok | error MESSAGE
+//   stop GRACE-S                  -> ok, once the instance has ended (SIGTERM, then SIGKILL after GRACE-S)
+//   exec CWD PREFERRED-CWD UID GID N ENV*N ARGV...  with stdin, stdout and stderr attached
+//                                 -> started PID | error STATUS MESSAGE; later: exit exited|signaled N
+//     and while it runs the client may send: signal SIG (to the program's process group)
+// Every connection is checked: only the user running the instance may use it (SO_PEERCRED).
+final class ControlServer: @unchecked Sendable {
+    let name: String
+    let socketPath: String
+    private let listener: ControlSocket
+    private let instance: Instance
+    private let command: String
+    private let startedAt = HostClock.monotonicNanoseconds()
+    private var acceptor: HostThread?
+
+    init(name: String, socketPath: String, listener: ControlSocket, instance: Instance, command: String) {
+        self.name = name
+        self.socketPath = socketPath
+        self.listener = listener
+        self.instance = instance
+        self.command = command
+    }
+
+    func start() {
+        acceptor = HostThread(name: "umk-control") { [self] in
+            while let connection = try? listener.accept() {
+                guard connection.peerUID == ControlDirectory.userID else {
+                    try? connection.send(["error", "125", "permission denied: the instance belongs to uid \(ControlDirectory.userID)"])
+                    continue
+                }
+                HostThread.detached(name: "umk-control") { [self] in serve(connection) }
+            }
+        }
+    }
+
+    /// No more connections: the socket goes, so that the name is free again.
+    func close() {
+        ControlDirectory.remove(socketPath)
+        listener.shutDown()
+        acceptor?.join()
+        acceptor = nil
+    }
+
+    private func serve(_ c: ControlSocket) {
+        guard let (request, files) = try? c.receive(), let verb = request.first else { return }
+        switch verb {
+        case "info":
+            let uptime = (HostClock.monotonicNanoseconds() - startedAt) / 1_000_000_000
+            try? c.send(["ok", name, String(HostProcess.id), String(uptime), String(instance.processes().count),
+                         String(instance.memoryInUse()), command])
+        case "ps":
+            let rows = instance.processes().map { p in
+                "\(p.pid)\t\(p.parentPid)\t\(p.state)\t\(p.threads)\t\(p.residentBytes)\t\(p.command)"
+            }
+            try? c.send(["ok"] + rows)
+        case "kill":
+            guard request.count == 2, let sig = Int32(request[1]), (1...64).contains(sig) else {
+                try? c.send(["error", "bad signal"])
+                return
+            }
+            try? c.send(instance.signal(sig) ? ["ok"] : ["error", "\(name) has no process 1 to signal"])
+        case "stop":
+            let grace = request.count == 2 ? Double(request[1]) ?? 10 : 10
+            if !instance.signal(15) || instance.wait(timeout: max(0, min(grace, 3600))) == nil {
+                instance.shutDown()
+            }
+            try? c.send(["ok"])
+        case "exec":
+            exec(c, Array(request.dropFirst()), files)
+        default:
+            try? c.send(["error", "unknown request \(verb)"])
+        }
+    }
+
+    private func exec(_ c: ControlSocket, _ fields: [String], _ files: [HostFile]) {
+        // "-": the instance's own user.
+        let uid = fields.count > 2 && fields[2] != "-" ? UInt32(fields[2]) : nil
+        let gid = fields.count > 3 && fields[3] != "-" ? UInt32(fields[3]) : nil
+        guard fields.count >= 6, files.count == 3, (uid != nil) == (fields[2] != "-"), (gid != nil) == (fields[3] != "-"),
+              let n = Int(fields[4]), n >= 0, n <= fields.count, fields.count >= 5 + n + 1 else {
+            try? c.send(["error", "125", "malformed exec request"])
+            return
+        }
+        // The instance's environment, with the client's -e entries over it (as docker exec's).
+        var environment = instance.configuration.environment
+        for entry in fields[5..<(5 + n)] {
+            let key = entry.prefix { $0 != "=" }
+            environment.removeAll { $0.prefix { $0 != "=" } == key }
+            environment.append(entry)
+        }
+        var options = SpawnOptions(standardInput: .descriptor(files[0].fd), standardOutput: .descriptor(files[1].fd),
+                                   standardError: .descriptor(files[2].fd), environment: environment)
+        options.workingDirectory = fields[0].isEmpty ? nil : fields[0]
+        options.preferredWorkingDirectory = fields[1].isEmpty ? nil : fields[1]
+        options.uid = uid
+        options.gid = gid
+        let process: GuestProcess
+        do {
+            process = try instance.spawn(Array(fields[(5 + n)...]), options)
+        } catch {
+            try? c.send(["error", String(error.exitStatus), "umk: \(error)"])
+            return
+        }
+        try? c.send(["started", String(process.pid)])
+        // The client forwards the signals it gets (^C at its terminal) until the program ends.
+        HostThread.detached(name: "umk-control") {
+            while let (message, _) = (try? c.receive()) ?? nil {
+                if message.count == 2, message[0] == "signal", let sig = Int32(message[1]) { process.signal(sig, group: true) }
+            }
+        }
+        let status = process.wait() ?? .signaled(9)
+        switch status {
+        case .exited(let code): try? c.send(["exit", "exited", String(code)])
+        case .signaled(let sig): try? c.send(["exit", "signaled", String(sig)])
+        }
+        c.shutDown()
+    }
+}
