@@ -117,7 +117,8 @@ long umk_control_receive(int sock, void *buf, size_t len, int *fds, int maxfds, 
 }
 
 // umk itself again, in a session of its own, stdin from /dev/null and stdout and stderr into `out_fd`; the
-// descriptor `keep_fd` stays open in it (the pipe it reports its start on). The child's pid.
+// descriptor `keep_fd` becomes its fd 3 (the pipe it reports its start on), and it has no other: nothing the
+// caller holds (a socket its own parent watches for its end) lives on in the instance. The child's pid.
 long umk_spawn_detached(char *const argv[], char *const envp[], int out_fd, int keep_fd) {
     posix_spawn_file_actions_t actions;
     posix_spawnattr_t attr;
@@ -125,7 +126,8 @@ long umk_spawn_detached(char *const argv[], char *const envp[], int out_fd, int 
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
     posix_spawn_file_actions_adddup2(&actions, out_fd, 2);
-    if (keep_fd >= 0) posix_spawn_file_actions_adddup2(&actions, keep_fd, keep_fd);  // clears its close-on-exec
+    posix_spawn_file_actions_adddup2(&actions, keep_fd, 3);  // for keep_fd 3 itself: clears its close-on-exec
+    posix_spawn_file_actions_addclosefrom_np(&actions, 4);
     posix_spawnattr_init(&attr);
     sigset_t none;
     sigemptyset(&none);

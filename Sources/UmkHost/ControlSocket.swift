@@ -134,8 +134,7 @@ public enum HostDetach {
     public static func spawn(_ arguments: [String], environment: [String], logPath: String) throws(Errno) -> (ready: HostFile, pid: Int32) {
         let log = try HostStreams.open(logPath, forWriting: true)
         let pipe = try HostStreams.pipe()
-        let readyFD = pipe.write.fd
-        let env = environment + ["UMK_READY_FD=\(readyFD)"]
+        let env = environment.filter { !$0.hasPrefix("UMK_READY_FD=") } + ["UMK_READY_FD=3"]
         let argv = ["umk"] + arguments
         var cArgs = argv.map { strdup($0) } + [nil]
         var cEnv = env.map { strdup($0) } + [nil]
@@ -143,7 +142,7 @@ public enum HostDetach {
             for p in cArgs { free(p) }
             for p in cEnv { free(p) }
         }
-        let r = umk_spawn_detached(&cArgs, &cEnv, log.fd, readyFD)
+        let r = umk_spawn_detached(&cArgs, &cEnv, log.fd, pipe.write.fd)
         guard r > 0 else { throw Errno(rawValue: Int32(-r)) }
         return (pipe.read, Int32(r))  // our write end closes now: the read sees the end of a child that died
     }

@@ -31,10 +31,6 @@ final class ControlServer: @unchecked Sendable {
     func start() {
         acceptor = HostThread(name: "umk-control") { [self] in
             while let connection = try? listener.accept() {
-                guard connection.peerUID == ControlDirectory.userID else {
-                    try? connection.send(["error", "125", "permission denied: the instance belongs to uid \(ControlDirectory.userID)"])
-                    continue
-                }
                 HostThread.detached(name: "umk-control") { [self] in serve(connection) }
             }
         }
@@ -50,6 +46,11 @@ final class ControlServer: @unchecked Sendable {
 
     private func serve(_ c: ControlSocket) {
         guard let (request, files) = try? c.receive(), let verb = request.first else { return }
+        guard c.peerUID == ControlDirectory.userID else {
+            // Its request was read (and any descriptors closed) first, so that the client hears why.
+            try? c.send(["error", "125", "permission denied: the instance belongs to uid \(ControlDirectory.userID)"])
+            return
+        }
         switch verb {
         case "info":
             let uptime = (HostClock.monotonicNanoseconds() - startedAt) / 1_000_000_000
