@@ -1,6 +1,7 @@
 // HostSystem.swift: the host's clocks, entropy, CPU facts and threads, as the kernel needs them.
 import Glibc
 import CUmk
+import Synchronization
 
 public enum HostClock {
     /// clock_gettime(2) of a host clock id; the guest's clock ids are the host's.
@@ -108,6 +109,29 @@ public enum HostCPU {
     }
 
     public static var onlineCount: Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
+
+    /// How many live instances of this process have their kernel thread on each CPU (the host's own
+    /// bookkeeping, as its scheduler's run queues): a new instance takes the least used of its allowed CPUs,
+    /// the one it runs on among equals, so that instances booted at once spread over the CPUs rather than
+    /// all pinning to the CPU they were started from.
+    private static let placements = Mutex<[Int32: Int]>([:])
+
+    public static func claimLeastUsed(of allowed: [Int32], preferring current: Int32) -> Int32 {
+        placements.withLock { counts in
+            let best = allowed.min { a, b in
+                let (ca, cb) = (counts[a, default: 0], counts[b, default: 0])
+                return ca != cb ? ca < cb : (a == current && b != current)
+            } ?? current
+            counts[best, default: 0] += 1
+            return best
+        }
+    }
+
+    public static func releasePlacement(_ cpu: Int32) {
+        placements.withLock { counts in
+            if let n = counts[cpu] { counts[cpu] = n > 1 ? n - 1 : nil }
+        }
+    }
 }
 
 /// A plain dedicated host thread: an instance's kernel loop runs on one, the tracer of all its stubs.
@@ -279,6 +303,19 @@ public enum HostProcess {
     }
 
     public static var id: Int32 { getpid() }
+
+    /// umk's resident memory (VmRSS), in bytes.
+    public static var residentBytes: Int {
+        let fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return 0 }
+        defer { close(fd) }
+        var buf = [UInt8](repeating: 0, count: 8192)
+        let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard n > 0 else { return 0 }
+        let text = String(decoding: buf[0..<n], as: UTF8.self)
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
+        return (Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0) * 1024
+    }
 
     public static func exit(_ status: Int32) -> Never {
         umk_terminal_restore()

@@ -19,7 +19,8 @@ struct Umk: ParsableCommand {
               umk ls; umk ps web; umk logs web; umk stop web
             """,
         version: "umk 0.1.0",
-        subcommands: [Run.self, Exec.self, List.self, ProcessStatus.self, Stop.self, Kill.self, Logs.self, Syscalls.self])
+        subcommands: [Run.self, Exec.self, List.self, ProcessStatus.self, Stop.self, Kill.self, Logs.self, Syscalls.self,
+                      BenchInstances.self])
 }
 
 struct Run: ParsableCommand {
@@ -361,6 +362,25 @@ struct Logs: ParsableCommand {
         } catch {
             CommandLineHost.printError("umk: \(error)")
             CommandLineHost.exit(error.exitStatus)
+        }
+    }
+}
+
+/// For Tools/bench: instances booted through the library, in this process.
+struct BenchInstances: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "bench-instances", shouldDisplay: false)
+
+    @Option var count = 20
+    @Option var parallel = 10
+    @Option var idle = "/bin/sleep 1000"
+    @Argument(parsing: .captureForPassthrough) var command: [String] = []
+
+    func run() {
+        var argv = command
+        if argv.first == "--" { argv.removeFirst() }
+        for line in InstanceBenchmark.run(argv.isEmpty ? ["/bin/true"] : argv, idle: idle.split(separator: " ").map(String.init),
+                                          count: max(1, count), parallel: max(1, parallel)) {
+            print(line)
         }
     }
 }

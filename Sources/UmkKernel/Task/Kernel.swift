@@ -120,6 +120,10 @@ final class Kernel {
     /// UMK_TEST_KERNEL_BUG's `host` kind: the loop fails as on an unexpected host error (Kernel+Oops.swift).
     var testHostError = false
 
+    deinit {
+        if let first = cpus.first { HostCPU.releasePlacement(first) }
+    }
+
     init(_ config: Configuration, inbox: KernelInbox = KernelInbox()) throws(LaunchError) {
         configuration = config
         self.inbox = inbox
@@ -191,8 +195,10 @@ final class Kernel {
         guard n <= allowed.count else {
             throw CPUChoiceError(description: "--cpus \(n): umk may use only \(allowed.count) host CPUs here")
         }
-        // Starting at the CPU umk runs on, so that a one-CPU instance stays where the host put it.
-        let start = allowed.firstIndex(of: current) ?? 0
+        // Starting at the CPU umk runs on, so that a one-CPU instance stays where the host put it, unless
+        // another instance of this process sits there and a CPU has fewer (released in deinit).
+        let first = HostCPU.claimLeastUsed(of: allowed, preferring: current)
+        let start = allowed.firstIndex(of: first) ?? 0
         let chosen = Array((allowed[start...] + allowed[..<start]).prefix(n))
         try? HostCPU.pinCurrentThread(to: chosen[0])
         return chosen
