@@ -304,17 +304,37 @@ public enum HostProcess {
 
     public static var id: Int32 { getpid() }
 
-    /// umk's resident memory (VmRSS), in bytes.
-    public static var residentBytes: Int {
-        let fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return 0 }
+    /// A process's resident memory that is its own, in bytes: anonymous and file pages (RssAnon + RssFile),
+    /// not shared memory (RssShmem: for umk and its stubs, guest memory in the memory file).
+    public static func privateResidentBytes(of pid: String = "self") -> Int {
+        let text = readSmallFile("/proc/\(pid)/status")
+        var total = 0
+        for line in text.split(separator: "\n") where line.hasPrefix("RssAnon:") || line.hasPrefix("RssFile:") {
+            total += (Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0) * 1024
+        }
+        return total
+    }
+
+    /// The pids of umk's child processes (its stubs), from every thread's /proc children list.
+    public static func childPIDs() -> [String] {
+        guard let d = opendir("/proc/self/task") else { return [] }
+        defer { closedir(d) }
+        var out: [String] = []
+        while let e = readdir(d) {
+            let tid = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard tid.first?.isNumber == true else { continue }
+            out += readSmallFile("/proc/self/task/\(tid)/children").split { $0 == " " || $0 == "\n" }.map(String.init)
+        }
+        return out
+    }
+
+    private static func readSmallFile(_ path: String) -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return "" }
         defer { close(fd) }
-        var buf = [UInt8](repeating: 0, count: 8192)
+        var buf = [UInt8](repeating: 0, count: 16384)
         let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        guard n > 0 else { return 0 }
-        let text = String(decoding: buf[0..<n], as: UTF8.self)
-        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
-        return (Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0) * 1024
+        return n > 0 ? String(decoding: buf[0..<n], as: UTF8.self) : ""
     }
 
     public static func exit(_ status: Int32) -> Never {
