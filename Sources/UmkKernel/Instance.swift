@@ -307,7 +307,7 @@ public final class GuestProcess: @unchecked Sendable {
     private var status: ExitStatus?
     /// Memory files of captured output, and the host ends of pipes the caller asked for.
     private let outputs: [HostFile]
-    private let callerEnds: [HostFile?]
+    private var callerEnds: [HostFile?]
     private let captured: [Bool]
     private var outputBytes: [[UInt8]] = [[], []]
     private var drained = false
@@ -361,9 +361,12 @@ public final class GuestProcess: @unchecked Sendable {
 
     /// The caller's ends of `.pipe` streams: write to stdin's (close it for end of file), read the others'.
     /// They belong to this object and close with it.
-    public var standardInputPipe: Int32? { callerEnds[0]?.fd }
-    public var standardOutputPipe: Int32? { callerEnds[1]?.fd }
-    public var standardErrorPipe: Int32? { callerEnds[2]?.fd }
+    public var standardInputPipe: Int32? { monitor.locked { callerEnds[0]?.fd } }
+    public var standardOutputPipe: Int32? { monitor.locked { callerEnds[1]?.fd } }
+    public var standardErrorPipe: Int32? { monitor.locked { callerEnds[2]?.fd } }
+
+    /// Closes the caller's end of a stdin pipe: the program reads end of file. (Do not close() it yourself.)
+    public func closeStandardInput() { monitor.update { callerEnds[0] = nil } }
 
     /// Once the program has ended and the console writer has written all it wrote, the captured bytes.
     private func collectOutput() {

@@ -98,7 +98,8 @@ final class LibraryTests: SystemTestCase {
         }
         let zombies = HostProcesses.children(of: getpid()).filter(\.isZombie).count
         let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1
-        return ["fds": fds, "timers": count("/proc/self/timers"), "zombies": zombies,
+        let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? -1
+        return ["fds": fds, "threads": threads, "timers": count("/proc/self/timers"), "zombies": zombies,
                 "memfd mappings": ((try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8)) ?? "")
                     .split(separator: "\n").filter { $0.contains("memfd:") }.count]
     }
@@ -166,6 +167,17 @@ final class LibraryTests: SystemTestCase {
     /// stdin as bytes, stdout and stderr kept in memory, a pipe, a file; wait with a timeout, signals, pids
     /// that are the kernel's own children; then shutDown gives every host resource back.
     func testSpawnManyProgramsInOneInstance() throws {
+        XCTAssertEqual(LibraryTests.run("true", hostname: "first").status, .exited(0))
+        let before = LibraryTests.hostResources()
+        try spawnManyPrograms()
+        assertNoStubsLeft()
+        let after = LibraryTests.hostResources()
+        for (name, count) in after {
+            XCTAssertLessThanOrEqual(count, before[name] ?? 0, "host resources not given back: \(name), before \(before), after \(after)")
+        }
+    }
+
+    private func spawnManyPrograms() throws {
         let instance = Instance(LibraryTests.libraryConfiguration())
         XCTAssertNil(try instance.start())
         XCTAssertThrowsError(try instance.start()) { XCTAssertEqual($0 as? LaunchError, .kernelFailure("the instance was started already")) }
@@ -209,7 +221,7 @@ final class LibraryTests: SystemTestCase {
         var buffer = [UInt8](repeating: 0, count: 64)
         XCTAssertEqual(read(cat.standardOutputPipe!, &buffer, buffer.count), message.count)
         XCTAssertEqual(Array(buffer[0..<message.count]), message)
-        close(cat.standardInputPipe!)
+        cat.closeStandardInput()
         XCTAssertEqual(cat.wait(timeout: SystemTestCase.timeout), .exited(0))
 
         // Not found, and a file as output.
@@ -226,7 +238,6 @@ final class LibraryTests: SystemTestCase {
         XCTAssertEqual(last.wait(timeout: 1), .signaled(SIGKILL))
         XCTAssertThrowsError(try instance.spawn(["/bin/true"]))
         XCTAssertEqual(instance.processes(), [])
-        assertNoStubsLeft()
     }
 
     /// process 1 from start(argv): more programs beside it; its end is the instance's end, and kills them.
