@@ -290,6 +290,21 @@ void umk_terminal_restore(void) {
 
 int umk_is_terminal(int fd) { return isatty(fd); }
 
+// `umk exec -t`: the client's terminal passes every byte through raw (the guest's pty does the line
+// discipline); umk_terminal_restore puts it back.
+int umk_terminal_make_raw(void) {
+    struct termios t;
+    if (tcgetattr(0, &t) != 0) return -errno;
+    cfmakeraw(&t);
+    return tcsetattr(0, TCSANOW, &t) == 0 ? 0 : -errno;
+}
+
+long umk_terminal_size(int fd) {
+    struct winsize w;
+    if (ioctl(fd, TIOCGWINSZ, &w) != 0) return -errno;
+    return ((long)w.ws_row << 16) | w.ws_col;
+}
+
 // The console writer (ConsoleWriter.swift): guest console output is queued by the kernel thread and written
 // by a thread of its own, so that a full pipe or a stopped terminal never blocks the kernel. Each instance's
 // writer keeps the tid of its own kernel thread (several instances may share one host process).

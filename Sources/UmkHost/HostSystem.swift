@@ -178,6 +178,13 @@ public final class HostThread {
 public enum HostTerminal {
     public static func saveMode() { _ = umk_terminal_save() }
     public static func restoreMode() { umk_terminal_restore() }
+    /// stdin's terminal in raw mode (after saveMode, which puts it back at exit).
+    public static func makeRaw() { _ = umk_terminal_make_raw() }
+    /// The window size of the terminal at `fd`: rows and columns, or nil.
+    public static func size(of fd: Int32) -> (rows: UInt16, columns: UInt16)? {
+        let r = umk_terminal_size(fd)
+        return r < 0 ? nil : (UInt16(truncatingIfNeeded: r >> 16), UInt16(truncatingIfNeeded: r))
+    }
 }
 
 public enum SignalProxy {

@@ -131,7 +131,6 @@ public final class Instance: Sendable {
     public func spawn(_ argv: [String], _ options: SpawnOptions = SpawnOptions()) throws(LaunchError) -> GuestProcess {
         guard let inbox = shared.inbox else { throw .kernelFailure("the instance is not running") }
         var streams: [HostFile] = []
-        var outputs: [HostFile] = []
         var callerEnds: [HostFile?] = [nil, nil, nil]
         let console = [configuration.standardInput, configuration.standardOutput, configuration.standardError]
         let allConsole = options.standardInput == .console && options.standardOutput == .console
@@ -157,7 +156,6 @@ public final class Instance: Sendable {
                     case .null: file = try HostStreams.open("/dev/null", forWriting: true)
                     case .capture:
                         file = try HostStreams.memoryFile(i == 0 ? "umk-stdout" : "umk-stderr")
-                        outputs.append(file)
                     case .file(let path, let append): file = try HostStreams.open(path, forWriting: true, append: append)
                     case .descriptor(let fd): file = try HostStreams.duplicate(fd)
                     case .pipe:
@@ -170,7 +168,7 @@ public final class Instance: Sendable {
                 throw .kernelFailure("the program's streams: \(LinuxErrno(host: error).message)")
             }
         }
-        let process = GuestProcess(pid: 0, instance: shared, outputs: outputs, callerEnds: callerEnds,
+        let process = GuestProcess(pid: 0, instance: shared, outputs: allConsole ? [] : Array(streams[1...]), callerEnds: callerEnds,
                                    captured: [options.standardOutput == .capture, options.standardError == .capture])
         let request = SpawnRequest(
             argv: argv, environment: options.environment ?? configuration.environment,
@@ -178,6 +176,7 @@ public final class Instance: Sendable {
             preferredWorkingDirectory: options.workingDirectory == nil ? options.preferredWorkingDirectory : nil,
             uid: options.uid ?? configuration.uid, gid: options.gid ?? configuration.gid,
             standardStreams: allConsole ? nil : streams,
+            terminal: options.terminalSize,
             onExit: { [process] status in process.ended(status) })
         let started = inbox.call { kernel -> Result<(Int32, Int64), LaunchError> in
             Result { () throws(LaunchError) in
@@ -286,6 +285,9 @@ public struct SpawnOptions: Sendable {
     public var preferredWorkingDirectory: String? = nil
     public var uid: UInt32? = nil
     public var gid: UInt32? = nil
+    /// A pseudo-terminal of this size (rows, columns) between the program and its streams, its controlling
+    /// terminal (`umk exec -t`): the streams then carry raw terminal bytes. Needs non-console streams.
+    public var terminalSize: (rows: UInt16, columns: UInt16)? = nil
 
     public init(standardInput: GuestInput = .null, standardOutput: GuestOutput = .capture,
                 standardError: GuestOutput = .capture, environment: [String]? = nil, workingDirectory: String? = nil) {
@@ -305,10 +307,13 @@ public final class GuestProcess: @unchecked Sendable {
     private let instance: InstanceState
     private let monitor = HostMonitor()
     private var status: ExitStatus?
-    /// Memory files of captured output, and the host ends of pipes the caller asked for.
-    private let outputs: [HostFile]
+    /// The program's stdout and stderr, held weakly (a pipe's write end must close when the guest's last
+    /// copy goes), to wait for the console writer to have written them; the memory files of captured ones;
+    /// the host ends of pipes the caller asked for.
+    private let outputs: [Weak]
+    private let captures: [HostFile?]
     private var callerEnds: [HostFile?]
-    private let captured: [Bool]
+    private struct Weak { weak var file: HostFile? }
     private var outputBytes: [[UInt8]] = [[], []]
     private var drained = false
 
@@ -316,9 +321,9 @@ public final class GuestProcess: @unchecked Sendable {
          captured: [Bool] = [false, false]) {
         self.pid = pid
         self.instance = instance
-        self.outputs = outputs
+        self.outputs = outputs.map { Weak(file: $0) }
+        self.captures = outputs.indices.map { captured.indices.contains($0) && captured[$0] ? outputs[$0] : nil }
         self.callerEnds = callerEnds
-        self.captured = captured
     }
 
     func started(pid: Int32, token: Int64) {
@@ -365,19 +370,21 @@ public final class GuestProcess: @unchecked Sendable {
     public var standardOutputPipe: Int32? { monitor.locked { callerEnds[1]?.fd } }
     public var standardErrorPipe: Int32? { monitor.locked { callerEnds[2]?.fd } }
 
+    /// The window size of its pseudo-terminal (SpawnOptions.terminalSize) changed: SIGWINCH to its foreground.
+    public func resizeTerminal(rows: UInt16, columns: UInt16) {
+        let pid = monitor.locked { self.pid }
+        _ = instance.inbox?.call { $0.relaysByPid[pid]?.resize(rows: rows, columns: columns) }
+    }
+
     /// Closes the caller's end of a stdin pipe: the program reads end of file. (Do not close() it yourself.)
     public func closeStandardInput() { monitor.update { callerEnds[0] = nil } }
 
     /// Once the program has ended and the console writer has written all it wrote, the captured bytes.
     private func collectOutput() {
         guard monitor.locked({ status != nil && !drained }) else { return }
-        for file in outputs { instance.writer?.drain(file) }
+        for output in outputs { if let file = output.file { instance.writer?.drain(file) } }
         var bytes: [[UInt8]] = [[], []]
-        var next = 0
-        for i in 0..<2 where captured[i] {
-            bytes[i] = HostStreams.contents(outputs[next])
-            next += 1
-        }
+        for (i, file) in captures.enumerated() { if let file { bytes[i] = HostStreams.contents(file) } }
         monitor.update {
             outputBytes = bytes
             drained = true

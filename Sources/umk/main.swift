@@ -237,6 +237,15 @@ struct Exec: ParsableCommand {
     @Option(help: ArgumentHelp("Run as this numeric uid (and gid).", valueName: "UID[:GID]"))
     var user: String?
 
+    @Flag(name: [.customShort("t"), .customLong("tty")], help: """
+        Give the program a pseudo-terminal of the instance as its controlling terminal (job control, `tty`), \
+        umk's own terminal passing keys through raw.
+        """)
+    var tty = false
+
+    @Flag(name: [.customShort("i"), .customLong("interactive")], help: .hidden)
+    var interactive = false  // docker's -i: stdin is always passed
+
     @Argument(help: "The instance's name.")
     var name: String
 
@@ -259,7 +268,8 @@ struct Exec: ParsableCommand {
             return (uid, parts.count == 2 ? UInt32(parts[1])! : uid)
         }
         do {
-            let status = try NamedInstances.exec(name, argv: argv, environment: environment, workingDirectory: workdir, user: ids)
+            let status = try NamedInstances.exec(name, argv: argv, environment: environment, workingDirectory: workdir,
+                                                 user: ids, terminal: tty)
             CommandLineHost.exit(status)
         } catch {
             CommandLineHost.printError("umk: \(error)")

@@ -91,6 +91,25 @@ final class NamedInstanceTests: SystemTestCase {
         XCTAssertTrue(HostProcesses.strays().isEmpty)
     }
 
+    /// `exec -t`: the program's stdin, stdout and stderr are a pseudo-terminal of the instance, its controlling
+    /// terminal, of the client's size; the client's own terminal (here python's pty.spawn) sees raw bytes.
+    func testExecWithAPseudoTerminal() throws {
+        assertStatus(try named(["run", "-d", "--name", "tty", "--", "/bin/sleep", "1000"]), 0)
+        var environment = Runner.defaultEnvironment
+        environment["UMK_RUNTIME_DIR"] = runtimeDirectory
+        let script = "import pty, sys, os; sys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))"
+        let outcome = Runner.run("/usr/bin/python3", ["-c", script, try umkBinary(), "exec", "-t", "tty", "--", "/bin/sh", "-c",
+                                                       "tty; ps -o tty= -p $$; test -t 0 && echo interactive; exit 3"],
+                                 environment: environment)
+        assertStatus(outcome, 3)
+        XCTAssertEqual(outcome.out, "/dev/pts/0\r\npts/0\r\ninteractive\r\n", outcome.report)
+        let piped = try named(["exec", "-t", "tty", "--", "/bin/true"])
+        assertStatus(piped, 125)
+        XCTAssertEqual(piped.err, "umk: -t: the input is not a terminal\n")
+        assertStatus(try named(["stop", "-t", "0", "tty"]), 0)
+        XCTAssertTrue(HostProcesses.strays().isEmpty)
+    }
+
     /// A guest that spins without system calls does not keep exec, ps or kill from being served.
     func testExecWhileTheInstanceIsBusy() throws {
         assertStatus(try named(["run", "-d", "--name", "busy", "--", "/bin/sh", "-c", "while :; do :; done"]), 0)

@@ -202,6 +202,8 @@ void umk_oops_stub_add(pid_t pid);
 void umk_oops_stub_remove(pid_t pid);
 
 // control.c: named instances' control sockets (SOCK_SEQPACKET, descriptors passed with SCM_RIGHTS).
+int umk_terminal_make_raw(void);
+long umk_terminal_size(int fd);
 int umk_control_listen(const char *path);
 int umk_control_connect(const char *path);
 int umk_control_accept(int listener);

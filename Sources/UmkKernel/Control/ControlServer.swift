@@ -7,9 +7,10 @@ import UmkHost
 //   ps                            -> ok ROW...   (PID PPID STATE THREADS RSS COMMAND, tab-separated)
 //   kill SIG                      -> ok | error MESSAGE
 //   stop GRACE-S                  -> ok, once the instance has ended (SIGTERM, then SIGKILL after GRACE-S)
-//   exec CWD PREFERRED-CWD UID GID N ENV*N ARGV...  with stdin, stdout and stderr attached
+//   exec CWD PREFERRED-CWD UID GID TTY N ENV*N ARGV...  with stdin, stdout and stderr attached; TTY is
+//        ROWSxCOLUMNS for a pseudo-terminal (exec -t), else empty
 //                                 -> started PID | error STATUS MESSAGE; later: exit exited|signaled N
-//     and while it runs the client may send: signal SIG (to the program's process group)
+//     and while it runs the client may send: signal SIG (to the program's process group), resize ROWS COLUMNS
 // Every connection is checked: only the user running the instance may use it (SO_PEERCRED).
 final class ControlServer: @unchecked Sendable {
     let name: String
@@ -84,14 +85,16 @@ final class ControlServer: @unchecked Sendable {
         // "-": the instance's own user.
         let uid = fields.count > 2 && fields[2] != "-" ? UInt32(fields[2]) : nil
         let gid = fields.count > 3 && fields[3] != "-" ? UInt32(fields[3]) : nil
-        guard fields.count >= 6, files.count == 3, (uid != nil) == (fields[2] != "-"), (gid != nil) == (fields[3] != "-"),
-              let n = Int(fields[4]), n >= 0, n <= fields.count, fields.count >= 5 + n + 1 else {
+        let size = fields.count > 4 ? fields[4].split(separator: "x").compactMap { UInt16($0) } : []
+        guard fields.count >= 7, files.count == 3, (uid != nil) == (fields[2] != "-"), (gid != nil) == (fields[3] != "-"),
+              fields[4].isEmpty || size.count == 2,
+              let n = Int(fields[5]), n >= 0, n <= fields.count, fields.count >= 6 + n + 1 else {
             try? c.send(["error", "125", "malformed exec request"])
             return
         }
         // The instance's environment, with the client's -e entries over it (as docker exec's).
         var environment = instance.configuration.environment
-        for entry in fields[5..<(5 + n)] {
+        for entry in fields[6..<(6 + n)] {
             let key = entry.prefix { $0 != "=" }
             environment.removeAll { $0.prefix { $0 != "=" } == key }
             environment.append(entry)
@@ -102,9 +105,10 @@ final class ControlServer: @unchecked Sendable {
         options.preferredWorkingDirectory = fields[1].isEmpty ? nil : fields[1]
         options.uid = uid
         options.gid = gid
+        if size.count == 2 { options.terminalSize = (size[0], size[1]) }
         let process: GuestProcess
         do {
-            process = try instance.spawn(Array(fields[(5 + n)...]), options)
+            process = try instance.spawn(Array(fields[(6 + n)...]), options)
         } catch {
             try? c.send(["error", String(error.exitStatus), "umk: \(error)"])
             return
@@ -114,6 +118,9 @@ final class ControlServer: @unchecked Sendable {
         HostThread.detached(name: "umk-control") {
             while let (message, _) = (try? c.receive()) ?? nil {
                 if message.count == 2, message[0] == "signal", let sig = Int32(message[1]) { process.signal(sig, group: true) }
+                if message.count == 3, message[0] == "resize", let rows = UInt16(message[1]), let columns = UInt16(message[2]) {
+                    process.resizeTerminal(rows: rows, columns: columns)
+                }
             }
         }
         let status = process.wait() ?? .signaled(9)

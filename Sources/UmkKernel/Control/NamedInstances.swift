@@ -232,12 +232,21 @@ public enum NamedInstances {
 
     /// `umk exec NAME -- CMD`: runs CMD in the instance with umk's own stdin, stdout and stderr, forwarding the
     /// signals umk gets to it; returns its status as a shell gives it.
+    /// With `terminal`, the program gets a pseudo-terminal of the instance (its controlling terminal), and
+    /// umk's own terminal passes every byte through raw until it ends.
     public static func exec(_ name: String, argv: [String], environment: [String], workingDirectory: String?,
-                            user: (uid: UInt32, gid: UInt32)?) throws(Failure) -> Int32 {
+                            user: (uid: UInt32, gid: UInt32)?, terminal: Bool = false) throws(Failure) -> Int32 {
+        var size = ""
+        if terminal {
+            guard HostFile.standardInput.isTerminal, let s = HostTerminal.size(of: 0) else {
+                throw Failure("-t: the input is not a terminal")
+            }
+            size = "\(s.rows)x\(s.columns)"
+        }
         let c = try connect(name)
         let cwd = HostProcess.currentDirectory() ?? ""
         let (uid, gid) = user.map { (String($0.uid), String($0.gid)) } ?? ("-", "-")
-        let request = ["exec", workingDirectory ?? "", workingDirectory == nil ? cwd : "", uid, gid,
+        let request = ["exec", workingDirectory ?? "", workingDirectory == nil ? cwd : "", uid, gid, size,
                        String(environment.count)] + environment + argv
         SignalProxy.blockInThisThread()
         SignalProxy.install()
@@ -248,13 +257,24 @@ public enum NamedInstances {
         }
         var started = false
         while true {
-            for sig in SignalProxy.take() where started { try? c.send(["signal", String(sig)]) }
+            for sig in SignalProxy.take() where started {
+                if sig == 28 {  // SIGWINCH: the terminal's new size, for the program's pseudo-terminal
+                    if terminal, let s = HostTerminal.size(of: 0) { try? c.send(["resize", String(s.rows), String(s.columns)]) }
+                    continue
+                }
+                try? c.send(["signal", String(sig)])
+            }
             guard c.waitReadable(timeoutMilliseconds: 100) else { continue }
             guard let (message, _) = (try? c.receive()) ?? nil else {
                 throw Failure("\(name) ended")
             }
             switch message.first {
-            case "started": started = true
+            case "started":
+                started = true
+                if terminal {
+                    HostTerminal.saveMode()  // put back by umk's exit, however it exits
+                    HostTerminal.makeRaw()
+                }
             case "error":
                 throw Failure(message.count >= 3 ? (message[2].hasPrefix("umk: ") ? String(message[2].dropFirst(5)) : message[2]) : "exec failed",
                               exitStatus: message.count >= 2 ? Int32(message[1]) ?? 125 : 125)

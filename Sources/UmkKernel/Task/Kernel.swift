@@ -55,6 +55,9 @@ final class Kernel {
     /// outside ends (Spawn.swift).
     let inbox: KernelInbox
     var exitWatchers: [Int32: @Sendable (ExitStatus) -> Void] = [:]
+    /// `umk exec -t`'s pseudo-terminals, pumped by the loop, and by the pid of the program each was made for.
+    var terminalRelays: [TerminalRelay] = []
+    var relaysByPid: [Int32: TerminalRelay] = [:]
 
     /// Tasks woken from a wait, to run their system call again (or complete it).
     var runnable: [Task] = []
@@ -335,6 +338,7 @@ final class Kernel {
             }
             // FIXME: the console is looked at, not told: while its input holds unread bytes each look wakes
             // its queue again, so an edge-triggered epoll entry on it is re-armed by every look.
+            if !terminalRelays.isEmpty { pumpTerminalRelays() }
             let awaitedInputs = hostInputs.filter { $0.file != nil && $0.queue.hasInterest() }
             for input in awaitedInputs where input.file?.isReadable() == true { wake(input.queue) }
             if !consoleOutput.queue.isEmpty && consoleOutput.writer.hasRoom { wake(consoleOutput.queue) }
@@ -344,7 +348,8 @@ final class Kernel {
                 idle(until: nextDeadline, now: now, inputs: awaitedInputs)
                 continue
             }
-            armTick(nextDeadline, periodic: watchCPU || !awaitedInputs.isEmpty || !consoleOutput.queue.isEmpty, now: now)
+            armTick(nextDeadline, periodic: watchCPU || !awaitedInputs.isEmpty || !consoleOutput.queue.isEmpty
+                        || !terminalRelays.isEmpty, now: now)
             guard let first = try platform.waitForStop() else { continue }
             if tasksInHost == 1 {
                 try handleStop(first.0, first.1)
@@ -406,8 +411,12 @@ final class Kernel {
     private func idle(until deadline: Int64?, now: Int64, inputs: [HostInput]) {
         // Waiting for the console writer to make room: look again within a tick (it also signals this thread).
         var deadline = deadline
-        if !consoleOutput.queue.isEmpty { deadline = min(deadline ?? Int64.max, now + Kernel.tickInterval) }
+        if !consoleOutput.queue.isEmpty || terminalRelays.contains(where: { $0.isBlocked }) {
+            deadline = min(deadline ?? Int64.max, now + Kernel.tickInterval)
+        }
+        // Relays' inputs wake it too: the loop's next turn pumps them.
         let live = inputs.compactMap { input in input.file.map { (queue: input.queue, file: $0) } }
+            + terminalRelays.map { (queue: WaitQueue(), file: $0.input) }
         if !live.isEmpty {
             let ms = deadline.map { Int32(clamping: max(0, ($0 - now + 999_999) / 1_000_000)) } ?? -1
             for (input, ready) in zip(live, HostStreams.readable(live.map { $0.file }, timeoutMilliseconds: ms)) where ready {

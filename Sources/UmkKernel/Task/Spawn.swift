@@ -17,6 +17,8 @@ struct SpawnRequest: Sendable {
     var gid: UInt32
     /// fds 0, 1 and 2 (the kernel owns these objects from now on), or nil for the instance's console.
     var standardStreams: [HostFile]? = nil
+    /// `umk exec -t`: a pseudo-terminal of this size between the program and its streams (TerminalRelay).
+    var terminal: (rows: UInt16, columns: UInt16)? = nil
     var onExit: (@Sendable (ExitStatus) -> Void)? = nil
 }
 
@@ -75,7 +77,13 @@ extension Kernel {
         let fds = FDTable()
         fds.locks = fileLocks
         fds.notify = notify
-        if let streams = r.standardStreams, streams.count == 3 {
+        var relay: TerminalRelay? = nil
+        if let streams = r.standardStreams, streams.count == 3, let size = r.terminal {
+            let (made, slave) = try makeTerminalRelay(input: streams[0], output: streams[1], rows: size.rows,
+                                                      columns: size.columns, owner: credentials)
+            relay = made
+            for fd in 0..<3 { fds.install(slave, at: Int32(fd), closeOnExec: false) }
+        } else if let streams = r.standardStreams, streams.count == 3 {
             let input = WaitQueue()
             hostInputs.removeAll { $0.file == nil }
             hostInputs.append(HostInput(file: streams[0], queue: input))
@@ -100,7 +108,14 @@ extension Kernel {
         } catch {
             processes[process.pid] = nil
             process.tasks = []
+            relay?.close(self)
             throw .kernelFailure("a guest thread: \(LinuxErrno(host: error).message)")
+        }
+        if let relay {
+            // Its own session's controlling terminal, in the foreground (as login or sshd leave a shell).
+            relay.pty.control.session = process.session
+            relay.pty.control.foreground = process.processGroup
+            relaysByPid[process.pid] = relay
         }
         startCPUInterval(process)
         startThreadClock(task)
@@ -125,6 +140,10 @@ extension Kernel {
     /// A process is over (Lifecycle's terminate): tell whoever started it, and reap it if the kernel is its
     /// parent (a program started from outside, or an orphan with no process 1 to inherit it).
     func processEnded(_ p: Process, _ status: ExitStatus) {
+        if let relay = relaysByPid.removeValue(forKey: p.pid) {
+            relay.pump(self)  // what it printed last goes out before its end is told
+            relay.close(self)
+        }
         if let watcher = exitWatchers.removeValue(forKey: p.pid) { watcher(status) }
         if p.parentPid == 0 && p.pid != 1 { reap(p) }
     }
