@@ -190,13 +190,14 @@ public final class Instance: Sendable {
         return process
     }
 
-    /// Signals process 1 (`umk kill`); false when there is none.
+    /// Signals process 1 (`umk kill`); false when there is none (as kill(2), true even if it ignores it).
     @discardableResult
     public func signal(_ sig: Int32) -> Bool {
         guard (1...64).contains(sig), let inbox = shared.inbox else { return false }
         return inbox.call { kernel in
             guard let p = kernel.processes[1], p.exitStatus == nil else { return false }
-            return kernel.sendToProcess(p, sig, info: SignalInfo(signo: sig, code: SignalInfo.SI_USER))
+            kernel.sendToProcess(p, sig, info: SignalInfo(signo: sig, code: SignalInfo.SI_USER))
+            return true
         } ?? false
     }
 
@@ -344,7 +345,7 @@ public final class GuestProcess: @unchecked Sendable {
     }
 
     /// Sends signal `sig` to the program (to its process group with `group`, as a terminal's keys do): false
-    /// when it has ended or `sig` is not a signal.
+    /// when it has ended or `sig` is not a signal (as kill(2), true even if the program ignores it).
     @discardableResult
     public func signal(_ sig: Int32, group: Bool = false) -> Bool {
         guard (1...64).contains(sig), let inbox = instance.inbox else { return false }
@@ -356,7 +357,8 @@ public final class GuestProcess: @unchecked Sendable {
                 kernel.signalGroup(p.processGroup, sig)
                 return true
             }
-            return kernel.sendToProcess(p, sig, info: SignalInfo(signo: sig, code: SignalInfo.SI_USER))
+            kernel.sendToProcess(p, sig, info: SignalInfo(signo: sig, code: SignalInfo.SI_USER))
+            return true
         } ?? false
     }
 
