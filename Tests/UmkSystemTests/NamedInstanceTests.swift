@@ -111,6 +111,18 @@ final class NamedInstanceTests: SystemTestCase {
         XCTAssertTrue(HostProcesses.strays().isEmpty)
     }
 
+    /// `logs -f` follows the console until the instance ends, then returns with all of it.
+    func testLogsFollow() throws {
+        assertStatus(try named(["run", "-d", "--name", "talk", "--", "/bin/sh", "-c", "for i in 1 2 3 4; do echo line $i; sleep 0.2; done"]), 0)
+        let follow = try named(["logs", "-f", "talk"])
+        assertStatus(follow, 0)
+        XCTAssertEqual(follow.out, "line 1\nline 2\nline 3\nline 4\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: runtimeDirectory + "/talk.sock"))
+        let none = try named(["logs", "nothere"])
+        assertStatus(none, 125)
+        XCTAssertEqual(none.err, "umk: no log for nothere: it was not started with -d\n")
+    }
+
     /// A guest that spins without system calls does not keep exec, ps or kill from being served.
     func testExecWhileTheInstanceIsBusy() throws {
         assertStatus(try named(["run", "-d", "--name", "busy", "--", "/bin/sh", "-c", "while :; do :; done"]), 0)
@@ -149,7 +161,10 @@ final class NamedInstanceTests: SystemTestCase {
         let pid = try XCTUnwrap(try named(["ls"]).out.split(separator: "\n").first { $0.hasPrefix("mine ") }
             .flatMap { Int32($0.split(separator: " ", omittingEmptySubsequences: true)[1]) })
         kill(pid, SIGKILL)
-        _ = HostProcesses.strays()  // reaps it (the test process is the subreaper of what it starts)
+        // Gone for good (the test process, the subreaper of what it starts, reaps it): only then is the socket stale.
+        let deadline = Date().addingTimeInterval(20)
+        while HostProcesses.isAlive(pid) && Date() < deadline { _ = HostProcesses.strays(waiting: 0.1) }
+        _ = HostProcesses.strays()
         XCTAssertTrue(FileManager.default.fileExists(atPath: runtimeDirectory + "/mine.sock"))
         XCTAssertEqual(try named(["ls"]).out, "NAME  PID  UPTIME  PROCESSES  MEMORY  COMMAND\n")
         XCTAssertFalse(FileManager.default.fileExists(atPath: runtimeDirectory + "/mine.sock"), "stale socket left")
