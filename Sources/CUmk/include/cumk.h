@@ -201,4 +201,13 @@ void umk_oops_set_name(int nr, const char *name);
 void umk_oops_stub_add(pid_t pid);
 void umk_oops_stub_remove(pid_t pid);
 
+/* debug_socket.c: gdb's connection (umk run --gdb). path NULL: TCP on 127.0.0.1:port. */
+int umk_debug_listen(const char *path, int port);
+int umk_debug_accept(int listener, int timeout_ms);
+void umk_debug_close(int fd);
+long umk_read_some(int fd, void *buf, size_t len);
+long umk_send_all(int fd, const void *buf, size_t len);
+/* Bit i set when fds[i] is readable (or hung up); 0 on timeout or a signal. At most 8 fds. */
+int umk_poll_any(const int *fds, int n, int timeout_ms);
+
 #endif

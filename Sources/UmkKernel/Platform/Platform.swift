@@ -77,6 +77,9 @@ protocol PlatformContext: AnyObject {
     /// The whole extended register state (x87, SSE, AVX, ...) as an XSAVE image, and setting it.
     func extendedState() throws(Errno) -> [UInt8]
     func setExtendedState(_ image: [UInt8]) throws(Errno)
+    /// While set, `resume` runs one instruction at most (a debugger's single step): the context then stops
+    /// with SIGTRAP, or at the system call that instruction made.
+    var singleStepping: Bool { get set }
     /// False once the host priority of the context was lowered (it cannot be raised again unprivileged): it
     /// is then not reused for another thread.
     var reusable: Bool { get set }

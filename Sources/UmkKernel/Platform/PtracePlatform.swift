@@ -193,6 +193,7 @@ final class PtraceAddressSpace: PlatformAddressSpace {
 final class PtraceContext: PlatformContext {
     let tid: Int32
     var reusable = true
+    var singleStepping = false
     private unowned let platform: PtracePlatform
 
     init(tid: Int32, platform: PtracePlatform) {
@@ -208,7 +209,7 @@ final class PtraceContext: PlatformContext {
     func setRegisters(_ regs: Registers) throws(Errno) { try Tracer.setRegisters(tid, regs) }
     @inline(__always)
     func resume() throws(Errno) {
-        try Tracer.resumeSysemu(tid)
+        try Tracer.resumeSysemu(tid, singleStep: singleStepping)
         platform.running.insert(tid)
     }
     func interrupt() throws(Errno) { try Tracer.interrupt(tid) }
