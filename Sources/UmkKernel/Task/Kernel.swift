@@ -112,6 +112,8 @@ final class Kernel {
     let oops = OopsRecord()
     /// UMK_TEST_KERNEL_BUG's `host` kind: the loop fails as on an unexpected host error (Kernel+Oops.swift).
     var testHostError = false
+    /// gdb's stub, while gdb debugs a process of the instance (--gdb; Debug/GdbStub.swift).
+    var debugger: GdbStub?
 
     init(_ config: Configuration) throws(LaunchError) {
         configuration = config
@@ -249,6 +251,7 @@ final class Kernel {
         task.regs = image.registers
         tasks[task.context.id] = task
         threads[task.tid] = task
+        if let address = configuration.gdb { try waitForDebugger(address, process) }
         oops.attachToThisThread(names: SyscallNames.table)
         installKernelFilter()
         do {
@@ -292,7 +295,8 @@ final class Kernel {
         let mode = HostProcess.environmentValue("UMK_SECCOMP") ?? "on"
         guard mode != "off" else { return }
         do throws(Errno) {
-            try KernelFilter.install(logOnly: mode == "log", hostWrites: hasWritableBinds || configuration.upper != nil)
+            try KernelFilter.install(logOnly: mode == "log", hostWrites: hasWritableBinds || configuration.upper != nil,
+                                      debugger: debugger != nil)
         } catch {
             log.warning("the host refused umk's own seccomp filter (\(LinuxErrno(host: error).message)); running without it", source: "security")
         }
@@ -347,6 +351,10 @@ final class Kernel {
                 continue
             }
             if configuration.forwardSignals { forwardProxiedSignals() }
+            if let debugger {
+                debugger.service()
+                if !runnable.isEmpty { continue }
+            }
             let now = HostClock.monotonicNanoseconds()
             if now >= loadAverage.due { sampleLoad(now: now) }
             var nextDeadline = sleepers.isEmpty ? nil : expireSleepers(now: now)
@@ -372,7 +380,7 @@ final class Kernel {
                 idle(until: nextDeadline, now: now)
                 continue
             }
-            armTick(nextDeadline, periodic: watchCPU || consoleQueue.hasInterest() || !consoleOutput.queue.isEmpty, now: now)
+            armTick(nextDeadline, periodic: watchCPU || consoleQueue.hasInterest() || !consoleOutput.queue.isEmpty || debugger != nil, now: now)
             guard let first = try platform.waitForStop() else { continue }
             if tasksInHost == 1 {
                 try handleStop(first.0, first.1)
@@ -435,7 +443,14 @@ final class Kernel {
         // Waiting for the console writer to make room: look again within a tick (it also signals this thread).
         var deadline = deadline
         if !consoleOutput.queue.isEmpty { deadline = min(deadline ?? Int64.max, now + Kernel.tickInterval) }
-        if consoleQueue.hasInterest() {
+        if let debugger {
+            // Console input or a packet from gdb, whichever comes first (the loop reads gdb's).
+            let ms = deadline.map { Int32(clamping: max(0, ($0 - now + 999_999) / 1_000_000)) } ?? -1
+            let console = consoleQueue.hasInterest()
+            let ready = HostFile.waitReadable([debugger.connection.file] + (console ? [consoleStreams.input] : []),
+                                              timeoutMilliseconds: ms)
+            if console && ready[1] { wake(consoleQueue) }
+        } else if consoleQueue.hasInterest() {
             let ms = deadline.map { Int32(clamping: max(0, ($0 - now + 999_999) / 1_000_000)) } ?? -1
             if consoleStreams.input.isReadable(timeoutMilliseconds: ms) { wake(consoleQueue) }
         } else if let deadline {
@@ -526,6 +541,10 @@ final class Kernel {
             return
         }
         do {
+            if let debugger, debugger.holds(task) {
+                task.parked = true  // until gdb lets it go (GdbStub.resume)
+                return
+            }
             if task.pendingSignals & ~task.signalMask != 0 {
                 guard try deliverSignals(task) else { return }
             }
@@ -660,6 +679,7 @@ final class Kernel {
     /// A synchronous fault (force_sig_fault): to the guest's handler if it has one and does not block the
     /// signal; otherwise the default action (Linux unblocks and resets it, so the process dies).
     private func deliverFault(_ task: Task, _ sig: Int32, _ info: FaultInfo) throws(Errno) {
+        if let debugger, debugger.intercept(task, sig, info) { return }  // gdb sees it first
         let action = task.process.signalActions[Int(sig)]
         let bit = UInt64(1) << UInt64(sig - 1)
         guard action.handler > 1, task.signalMask & bit == 0, task.pendingSignals & bit == 0 else {

@@ -42,6 +42,7 @@ extension Kernel {
         // other child runs on a context of its own, in a copy of the memory or (CLONE_VM) in the same one.
         let borrowsContext = sharedVM && flags & CLONE.VFORK != 0
         let mm = sharedVM ? parent.mm : try parent.mm.fork()
+        if !sharedVM, let debugger { debugger.forked(mm, from: parent) }  // no int3 of gdb's in the copy
         let context: PlatformContext
         do {
             context = borrowsContext ? t.context : try mm.space.newContext()
@@ -218,6 +219,7 @@ extension Kernel {
     func terminate(_ p: Process, _ status: ExitStatus) {
         guard p.exitStatus == nil else { return }
         p.exitStatus = status
+        if let debugger { debugger.processEnded(p, status) }
         let sharedWithParent = p.vforkParent != nil && p.vforkParent!.process.mmStorage === p.mmStorage
         // A CLONE_VM process: its memory lives on with the others, so its contexts must stop and go now.
         let memoryShared = !sharedWithParent && p.mmStorage != nil

@@ -1,0 +1,487 @@
+import UmkHost
+
+// GdbStub.swift: a gdb remote stub for one guest process (gdbserver's role, served by the kernel itself, as
+// QEMU's user mode and rr do): gdb connects to `umk run --gdb ADDR`, and drives process 1 from before its
+// first instruction. All-stop mode: when one thread stops for gdb (a breakpoint, a single step, a fault,
+// Ctrl-C), every thread of the process is held at its next stop in the kernel, and gdb hears of the stop once
+// none runs guest code any more. Other processes of the instance go on running.
+//
+// How a thread is held: Kernel.resume asks `holds` before it lets a task of the process run; a held task is
+// `parked` (as job control parks a stopped one) and resumed by `release`. Faults of the process come to
+// `intercept` before they become guest signals (Kernel.deliverFault), and the exit to `processEnded`.
+// Breakpoints are int3 bytes written into the guest's memory through AddressSpace.debuggerWrite (copy on
+// write, as ptrace's POKETEXT); memory reads show the original bytes under them, as gdbserver's do.
+//
+// The stub is a plain object over a connected descriptor and a target process: attaching gdb to another
+// process of a running instance later is `Kernel.attachDebugger(connection:to:)` with `attached: true`.
+//
+// Not here (FIXME): hardware breakpoints and watchpoints (Z1-Z4 answer empty: gdb falls back to software
+// watchpoints), non-stop mode, signals sent to the process by others (delivered without a stop), exec and
+// fork events (breakpoints are dropped at exec; a forked child gets the original bytes back), following a
+// vfork child that runs over the parent's breakpoints, qXfer:libraries-svr4 (gdb reads r_debug itself).
+final class GdbStub {
+    unowned let kernel: Kernel
+    let connection: DebugConnection
+    let target: Process
+    /// Whether gdb attached to a process that already ran (qAttached: gdb then detaches on quit, rather
+    /// than killing the process it started).
+    let attached: Bool
+
+    enum State {
+        /// The process runs; `stepping` threads one instruction only.
+        case running
+        /// A thread stopped: waiting for the others to leave the CPU before telling gdb `reply`.
+        case stopping(reply: [UInt8])
+        /// Every thread is held; gdb is looking.
+        case stopped
+    }
+    private(set) var state: State = .stopped
+
+    private var reader = GdbReader()
+    private var noAck = false
+    /// gdb offered multiprocess+ and we took it: thread ids are `pPID.TID`.
+    private var multiprocess = false
+    private var lastSent: [UInt8] = []
+    /// Software breakpoints: address -> the byte under the int3, in `breakpointSpace`'s memory.
+    var breakpoints: [UInt64: UInt8] = [:]
+    private var breakpointSpace: ObjectIdentifier?
+    /// Threads to single-step at the next resume, and those whose step entered a system call (the step
+    /// ends when the call does).
+    private var stepping: Set<Int32> = []
+    private var steppedIntoSyscall: Set<Int32> = []
+    /// Threads gdb left stopped when it resumed others (vCont with actions for some threads only).
+    private var frozen: Set<Int32> = []
+    /// A fault a thread stopped with, for `C sig` to deliver.
+    private var stopSignals: [Int32: SignalInfo] = [:]
+    /// Hg and Hc: the thread registers and memory are read from; the last thread that stopped.
+    private var generalThread: Int32
+    private var lastStop: (tid: Int32, signal: Int32)
+    /// gdb's host I/O (vFile): files of the guest's VFS it opened, by the numbers it was given.
+    var files: [Int32: OpenFile] = [:]
+    var nextFile: Int32 = 3
+    /// `k`: the process is being killed on gdb's word, which wants no exit report.
+    private var killing = false
+
+    init(kernel: Kernel, connection: DebugConnection, target: Process, attached: Bool) {
+        self.kernel = kernel
+        self.connection = connection
+        self.target = target
+        self.attached = attached
+        let first = target.tasks.first?.tid ?? target.pid
+        generalThread = first
+        lastStop = (first, 5)
+    }
+
+    // MARK: Hooks the kernel calls
+
+    /// Whether `t` must stay off the CPU for gdb (Kernel.resume parks it). Also where a single step that
+    /// entered a system call ends, and where the step flag of the task's context is set.
+    func holds(_ t: Task) -> Bool {
+        guard t.process === target else {
+            if t.context.singleStepping { t.context.singleStepping = false }  // a vfork child on our context
+            return false
+        }
+        guard case .running = state else { return true }
+        if frozen.contains(t.tid) { return true }
+        if stepping.contains(t.tid), steppedIntoSyscall.remove(t.tid) != nil {
+            stop(t, signal: 5)
+            return true
+        }
+        t.context.singleStepping = stepping.contains(t.tid)
+        return false
+    }
+
+    /// A system call of `t` is about to be handled (the dispatcher): a step that made it ends after it.
+    func enteringSystemCall(_ t: Task) {
+        if t.process === target, stepping.contains(t.tid) { steppedIntoSyscall.insert(t.tid) }
+    }
+
+    /// A fault of `t` that would become a guest signal (SIGTRAP of an int3 or a step, SIGSEGV, ...).
+    /// Returns true when gdb takes it: the task is then held, and the signal delivered only if gdb says
+    /// so (`C`). Faults of threads that stop while another's stop is being reported are dropped: the
+    /// faulting instruction runs again when they resume (a breakpoint's int3 too, its rip set back).
+    func intercept(_ t: Task, _ sig: Int32, _ info: FaultInfo) -> Bool {
+        guard t.process === target else { return false }
+        t.parked = true
+        let atBreakpoint = sig == 5 && info.code == SignalInfo.SI_KERNEL && t.regs.rip > 0
+            && breakpoints[t.regs.rip - 1] != nil && breakpointSpace == ObjectIdentifier(t.mm)
+        if atBreakpoint { t.regs.rip -= 1 }
+        guard case .running = state else { return true }
+        if sig != 5 { stopSignals[t.tid] = SignalInfo(signo: sig, code: info.code, address: info.address) }
+        stop(t, signal: sig, swbreak: atBreakpoint)
+        return true
+    }
+
+    /// The target process ended: gdb hears how (W or X), and the stub is done.
+    func processEnded(_ p: Process, _ status: ExitStatus) {
+        guard p === target else { return }
+        let running: Bool
+        if case .stopped = state { running = false } else { running = true }
+        if running && !killing {
+            let suffix = multiprocess ? ";process:\(GdbHex.text(UInt64(p.pid)))" : ""
+            switch status {
+            case .exited(let code): send("W" + hex2(UInt64(code & 0xff)) + suffix)
+            case .signaled(let sig): send("X" + hex2(UInt64(sig & 0x7f)) + suffix)
+            }
+        }
+        finish()
+    }
+
+    /// A forked child of the target starts with a copy of its memory, int3s and all: it gets the original
+    /// bytes back (gdb does not follow it).
+    func forked(_ child: AddressSpace, from parent: Process) {
+        guard parent === target, breakpointSpace == ObjectIdentifier(parent.mm) else { return }
+        for (address, byte) in breakpoints { try? child.debuggerWrite(GuestAddress(address), [byte]) }
+    }
+
+    /// Called by the loop on each turn: completes a pending stop report, and reads what gdb sent.
+    func service() {
+        if case .stopping(let reply) = state, !target.tasks.contains(where: { $0.inHost }) {
+            state = .stopped
+            send(reply)
+        }
+        guard let bytes = connection.readAvailable() else {
+            kernel.log.notice("gdb went away: detaching from pid \(target.pid)", source: "debugger")
+            detach()
+            return
+        }
+        guard !bytes.isEmpty else { return }
+        for input in reader.feed(bytes) {
+            guard connection.isOpen else { return }
+            switch input {
+            case .ack: break
+            case .nak: if !lastSent.isEmpty { connection.write(lastSent) }
+            case .corrupt: if !noAck { connection.write(Array("-".utf8)) }
+            case .interrupt:
+                if case .running = state, let t = target.tasks.first(where: { $0.isAlive }) { stop(t, signal: 2) }
+            case .packet(let data):
+                if !noAck { connection.write(Array("+".utf8)) }
+                handle(data)
+            }
+        }
+    }
+
+    // MARK: Stopping and resuming
+
+    /// Stops the whole process for gdb, `t` being the thread that reports `signal`.
+    private func stop(_ t: Task, signal: Int32, swbreak: Bool = false) {
+        guard case .running = state else { return }
+        stepping.removeAll()
+        steppedIntoSyscall.removeAll()
+        frozen.removeAll()
+        lastStop = (t.tid, signal)
+        generalThread = t.tid
+        state = .stopping(reply: Array(stopReply(t.tid, signal: signal, swbreak: swbreak).utf8))
+        for other in target.tasks where other.inHost { try? other.context.interrupt() }
+    }
+
+    private func stopReply(_ tid: Int32, signal: Int32, swbreak: Bool = false) -> String {
+        "T" + hex2(UInt64(signal)) + "thread:" + threadText(tid) + ";" + (swbreak ? "swbreak:;" : "")
+    }
+
+    /// Lets the process run again: `actions` says what each thread does (step, continue, and with which
+    /// signal); threads without one stay stopped.
+    private func resume(_ actions: [(step: Bool, signal: Int32?, thread: GdbThreadID?)]) {
+        syncBreakpointSpace()
+        stepping.removeAll()
+        steppedIntoSyscall.removeAll()
+        frozen.removeAll()
+        var go: [Task] = []
+        for t in target.tasks where t.isAlive {
+            guard let action = actions.first(where: { a in a.thread.map { matches($0, t.tid) } ?? true }) else {
+                frozen.insert(t.tid)
+                continue
+            }
+            if action.step {
+                stepping.insert(t.tid)
+                if t.isBlocked { steppedIntoSyscall.insert(t.tid) }  // the step ends when its call does
+            }
+            if let sig = action.signal, sig > 0, sig <= 64 {
+                let info = stopSignals[t.tid].map { $0.signo == sig ? $0 : SignalInfo(signo: sig) } ?? SignalInfo(signo: sig)
+                kernel.send(t, sig, info: info)
+            }
+            go.append(t)
+        }
+        stopSignals.removeAll()
+        state = .running
+        for t in go where t.isAlive && t.parked && t.process.stopSignal == nil && !t.isBlocked {
+            t.parked = false
+            try? kernel.resume(t)
+        }
+    }
+
+    /// Ends the session: breakpoints out of memory, every thread free to run, the connection closed.
+    private func detach() {
+        syncBreakpointSpace()
+        if target.mmStorage != nil {
+            for (address, byte) in breakpoints { try? target.mm.debuggerWrite(GuestAddress(address), [byte]) }
+        }
+        breakpoints.removeAll()
+        let held = target.tasks.filter { $0.isAlive && $0.parked && $0.process.stopSignal == nil && !$0.isBlocked }
+        finish()
+        for t in held {
+            t.parked = false
+            try? kernel.resume(t)
+        }
+    }
+
+    private func finish() {
+        state = .running
+        stepping.removeAll()
+        frozen.removeAll()
+        for t in target.tasks where t.context != nil { t.context.singleStepping = false }
+        for f in files.values { f.released() }
+        files.removeAll()
+        connection.close()
+        if kernel.debugger === self { kernel.debugger = nil }
+    }
+
+    /// exec gave the process a new memory: the breakpoints of the old one are gone with it.
+    private func syncBreakpointSpace() {
+        guard let mm = target.mmStorage else { return }
+        if breakpointSpace != ObjectIdentifier(mm) {
+            breakpoints.removeAll()
+            breakpointSpace = ObjectIdentifier(mm)
+        }
+    }
+
+    // MARK: Packets
+
+    func send(_ text: String) { send(Array(text.utf8)) }
+
+    func send(_ data: [UInt8]) {
+        let framed = gdbFrame(data)
+        lastSent = framed
+        if !connection.write(framed) { connection.close() }
+    }
+
+    private func handle(_ p: [UInt8]) {
+        guard let first = p.first else { return send("") }
+        let body = p[1...]
+        switch first {
+        case UInt8(ascii: "?"):
+            if case .stopped = state { send(stopReply(lastStop.tid, signal: lastStop.signal)) } else { send("") }
+        case UInt8(ascii: "q"), UInt8(ascii: "Q"): handleQuery(p)
+        case UInt8(ascii: "v"): handleV(p)
+        case UInt8(ascii: "H"):
+            // Hg sets the thread registers come from; Hc (continue) is older gdbs' vCont, which we have.
+            guard body.count >= 2, let id = GdbThreadID(body.dropFirst()) else { return send("E22") }
+            if body.first == UInt8(ascii: "g"), id.tid > 0 {
+                guard task(id.tid) != nil else { return send("E03") }
+                generalThread = Int32(id.tid)
+            }
+            send("OK")
+        case UInt8(ascii: "T"):
+            guard let id = GdbThreadID(body), id.tid > 0, task(id.tid) != nil else { return send("E03") }
+            send("OK")
+        case UInt8(ascii: "g"):
+            guard let t = stoppedThread() else { return send("E03") }
+            send(GdbHex.encode(GdbTarget.read(t)))
+        case UInt8(ascii: "G"):
+            guard let t = stoppedThread(), let data = GdbHex.decode(body) else { return send("E22") }
+            send(GdbTarget.write(t, from: 0, data) ? "OK" : "E22")
+        case UInt8(ascii: "p"):
+            guard let n = GdbHex.number(body), n < UInt64(GdbTarget.registers.count), let t = stoppedThread() else {
+                return send("E22")
+            }
+            let i = Int(n)
+            send(GdbHex.encode(GdbTarget.read(t)[GdbTarget.offsets[i]..<GdbTarget.offsets[i + 1]]))
+        case UInt8(ascii: "P"):
+            guard let (number, value) = body.splitOnce("="), let n = GdbHex.number(number),
+                  n < UInt64(GdbTarget.registers.count), let data = GdbHex.decode(value),
+                  data.count == GdbTarget.registers[Int(n)].size, let t = stoppedThread()
+            else { return send("E22") }
+            send(GdbTarget.write(t, from: Int(n), data) ? "OK" : "E22")
+        case UInt8(ascii: "m"):
+            guard let (a, l) = body.splitOnce(","), let address = GdbHex.number(a), let length = GdbHex.number(l) else {
+                return send("E22")
+            }
+            let bytes = readMemory(address, Int(min(length, 0x10000)))
+            send(bytes.isEmpty && length > 0 ? Array("E0e".utf8) : GdbHex.encode(bytes))
+        case UInt8(ascii: "M"), UInt8(ascii: "X"):
+            guard let (range, payload) = body.splitOnce(":"), let (a, l) = range.splitOnce(","),
+                  let address = GdbHex.number(a), let length = GdbHex.number(l)
+            else { return send("E22") }
+            let data = first == UInt8(ascii: "M") ? GdbHex.decode(payload) : GdbBinary.unescape(payload)
+            guard let data, UInt64(data.count) == length else { return send("E22") }
+            send(writeMemory(address, data) ? "OK" : "E0e")
+        case UInt8(ascii: "c"), UInt8(ascii: "s"):
+            if !body.isEmpty, let address = GdbHex.number(body), let t = task(Int64(generalThread)) { t.regs.rip = address }
+            resume([(step: first == UInt8(ascii: "s"), signal: nil, thread: nil)])
+        case UInt8(ascii: "C"), UInt8(ascii: "S"):
+            let parts = body.split(separator: UInt8(ascii: ";"), maxSplits: 1)
+            guard let s = parts.first, let sig = GdbHex.number(s), sig < 65 else { return send("E22") }
+            if parts.count == 2, let address = GdbHex.number(parts[1]), let t = task(Int64(generalThread)) { t.regs.rip = address }
+            resume([(step: first == UInt8(ascii: "S"), signal: Int32(sig), thread: nil)])
+        case UInt8(ascii: "Z"), UInt8(ascii: "z"):
+            handleBreakpoint(insert: first == UInt8(ascii: "Z"), body)
+        case UInt8(ascii: "D"):
+            send("OK")
+            detach()
+        case UInt8(ascii: "k"):
+            kill()
+        default:
+            send("")  // not supported
+        }
+    }
+
+    private func kill() {
+        killing = true
+        kernel.terminate(target, .signaled(9))
+        finish()
+    }
+
+    private func handleV(_ p: [UInt8]) {
+        if p.starts(with: Array("vCont?".utf8)) { return send("vCont;c;C;s;S") }
+        if let rest = p.dropping(prefix: "vCont;") {
+            var actions: [(step: Bool, signal: Int32?, thread: GdbThreadID?)] = []
+            for item in rest.split(separator: UInt8(ascii: ";")) {
+                let (verb, thread) = item.splitOnce(":").map { ($0.0, Optional($0.1)) } ?? (item, nil)
+                guard let kind = verb.first else { return send("E22") }
+                var signal: Int32? = nil
+                if kind == UInt8(ascii: "C") || kind == UInt8(ascii: "S") {
+                    guard let s = GdbHex.number(verb.dropFirst()), s < 65 else { return send("E22") }
+                    signal = Int32(s)
+                } else if kind != UInt8(ascii: "c") && kind != UInt8(ascii: "s") {
+                    return send("")  // t, r: not offered
+                }
+                let id = thread.flatMap { GdbThreadID($0) }
+                if thread != nil && id == nil { return send("E22") }
+                actions.append((step: kind == UInt8(ascii: "s") || kind == UInt8(ascii: "S"), signal: signal, thread: id))
+            }
+            return resume(actions)
+        }
+        if let rest = p.dropping(prefix: "vKill;") {
+            _ = rest
+            send("OK")
+            return kill()
+        }
+        if p.starts(with: Array("vMustReplyEmpty".utf8)) { return send("") }
+        if let rest = p.dropping(prefix: "vFile:") { return handleFile(Array(rest)) }
+        send("")
+    }
+
+    private func handleQuery(_ p: [UInt8]) {
+        if let offered = p.dropping(prefix: "qSupported") {
+            multiprocess = offered.dropFirst().split(separator: UInt8(ascii: ";")).contains { $0.elementsEqual("multiprocess+".utf8) }
+            var features = ["PacketSize=\(GdbHex.text(UInt64(GdbStub.packetSize)))", "QStartNoAckMode+",
+                            "qXfer:features:read+", "qXfer:auxv:read+", "qXfer:exec-file:read+",
+                            "vContSupported+", "swbreak+"]
+            if multiprocess { features.append("multiprocess+") }
+            return send(features.joined(separator: ";"))
+        }
+        if p.starts(with: Array("QStartNoAckMode".utf8)) {
+            send("OK")
+            noAck = true
+            return
+        }
+        if let rest = p.dropping(prefix: "qXfer:") { return handleTransfer(Array(rest)) }
+        if p.starts(with: Array("qfThreadInfo".utf8)) {
+            let ids = target.tasks.filter { $0.isAlive }.map { threadText($0.tid) }
+            return send(ids.isEmpty ? "l" : "m" + ids.joined(separator: ","))
+        }
+        if p.starts(with: Array("qsThreadInfo".utf8)) { return send("l") }
+        if p.elementsEqual("qC".utf8) { return send("QC" + threadText(generalThread)) }
+        if p.starts(with: Array("qAttached".utf8)) { return send(attached ? "1" : "0") }
+        if let rest = p.dropping(prefix: "qThreadExtraInfo,") {
+            guard let id = GdbThreadID(rest), id.tid > 0, let t = task(id.tid) else { return send("E03") }
+            return send(GdbHex.encode(t.name ?? t.process.name))
+        }
+        if p.starts(with: Array("qSymbol".utf8)) { return send("OK") }
+        send("")  // qTStatus, qOffsets, QPassSignals ...: not supported
+    }
+
+    /// qXfer:OBJECT:read:ANNEX:OFFSET,LENGTH.
+    private func handleTransfer(_ p: [UInt8]) {
+        let parts = p.split(separator: UInt8(ascii: ":"), maxSplits: 3, omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[1].elementsEqual("read".utf8), let (o, l) = parts[3].splitOnce(","),
+              let offset = GdbHex.number(o), let length = GdbHex.number(l)
+        else { return send("E00") }
+        let object: [UInt8]
+        switch String(decoding: parts[0], as: UTF8.self) {
+        case "features":
+            guard parts[2].elementsEqual("target.xml".utf8) else { return send("E00") }
+            object = Array(GdbTarget.targetXML.utf8)
+        case "auxv":
+            object = target.mmStorage?.auxiliaryVector ?? []
+        case "exec-file":
+            object = Array(target.executablePath.utf8)
+        default:
+            return send("")
+        }
+        guard offset <= UInt64(object.count) else { return send("E00") }
+        let start = Int(offset)
+        let end = start + Int(min(length, UInt64(object.count - start), UInt64(GdbStub.packetSize / 2)))
+        send([UInt8(ascii: end == object.count ? "l" : "m")] + GdbBinary.escape(Array(object[start..<end])))
+    }
+
+    private func handleBreakpoint(insert: Bool, _ body: ArraySlice<UInt8>) {
+        let fields = body.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false)
+        guard fields.count >= 3, fields[0].elementsEqual("0".utf8) else { return send("") }  // software only
+        guard let address = GdbHex.number(fields[1]), let mm = target.mmStorage else { return send("E22") }
+        syncBreakpointSpace()
+        if insert {
+            if breakpoints[address] != nil { return send("OK") }
+            guard let original = mm.debuggerRead(GuestAddress(address), 1).first,
+                  (try? mm.debuggerWrite(GuestAddress(address), [0xcc])) != nil
+            else { return send("E0e") }
+            breakpoints[address] = original
+        } else {
+            guard let original = breakpoints.removeValue(forKey: address) else { return send("OK") }
+            try? mm.debuggerWrite(GuestAddress(address), [original])
+        }
+        send("OK")
+    }
+
+    // MARK: Memory
+
+    /// Guest memory as gdb should see it: the bytes under our breakpoints rather than their int3.
+    private func readMemory(_ address: UInt64, _ count: Int) -> [UInt8] {
+        guard let mm = target.mmStorage else { return [] }
+        syncBreakpointSpace()
+        var bytes = mm.debuggerRead(GuestAddress(address), count)
+        for (a, original) in breakpoints where a >= address && a - address < UInt64(bytes.count) {
+            bytes[Int(a - address)] = original
+        }
+        return bytes
+    }
+
+    /// A write over one of our breakpoints changes the byte kept for it, and the int3 stays.
+    private func writeMemory(_ address: UInt64, _ data: [UInt8]) -> Bool {
+        guard let mm = target.mmStorage else { return false }
+        guard !data.isEmpty else { return true }
+        syncBreakpointSpace()
+        var bytes = data
+        for (a, _) in breakpoints where a >= address && a - address < UInt64(bytes.count) {
+            breakpoints[a] = bytes[Int(a - address)]
+            bytes[Int(a - address)] = 0xcc
+        }
+        return (try? mm.debuggerWrite(GuestAddress(address), bytes)) != nil
+    }
+
+    // MARK: Threads
+
+    private func task(_ tid: Int64) -> Task? {
+        target.tasks.first { Int64($0.tid) == tid && $0.isAlive }
+    }
+
+    /// The thread `g`, `m` and friends apply to, if it is stopped in the kernel.
+    private func stoppedThread() -> Task? {
+        guard let t = task(Int64(generalThread)) ?? target.tasks.first(where: { $0.isAlive }), !t.inHost else { return nil }
+        return t
+    }
+
+    private func matches(_ id: GdbThreadID, _ tid: Int32) -> Bool {
+        if let pid = id.pid, pid != -1, pid != 0, pid != Int64(target.pid) { return false }
+        return id.tid == -1 || id.tid == 0 || id.tid == Int64(tid)
+    }
+
+    private func threadText(_ tid: Int32) -> String {
+        multiprocess ? "p\(GdbHex.text(UInt64(target.pid))).\(GdbHex.text(UInt64(tid)))" : GdbHex.text(UInt64(tid))
+    }
+
+    private func hex2(_ v: UInt64) -> String { (v < 16 ? "0" : "") + GdbHex.text(v) }
+
+    /// The largest packet gdb may send us, and about the largest reply we send.
+    static let packetSize = 0x4000
+}
