@@ -186,6 +186,7 @@ final class GdbStub {
         stepping.removeAll()
         steppedIntoSyscall.removeAll()
         frozen.removeAll()
+        state = .running  // before any signal: one that kills the process is reported as its end
         var go: [Task] = []
         for t in target.tasks where t.isAlive {
             guard let action = actions.first(where: { a in a.thread.map { matches($0, t.tid) } ?? true }) else {
@@ -203,7 +204,7 @@ final class GdbStub {
             go.append(t)
         }
         stopSignals.removeAll()
-        state = .running
+        guard kernel.debugger === self else { return }  // a signal ended the process
         for t in go where t.isAlive && t.parked && t.process.stopSignal == nil && !t.isBlocked {
             t.parked = false
             try? kernel.resume(t)

@@ -351,10 +351,9 @@ final class Kernel {
                 continue
             }
             if configuration.forwardSignals { forwardProxiedSignals() }
-            if let debugger {
-                debugger.service()
-                if !runnable.isEmpty { continue }
-            }
+            if let debugger { debugger.service() }
+            // A forwarded signal or gdb may have ended process 1 (the instance is over), or gdb woke a task.
+            if !runnable.isEmpty || exitStatus != nil { continue }
             let now = HostClock.monotonicNanoseconds()
             if now >= loadAverage.due { sampleLoad(now: now) }
             var nextDeadline = sleepers.isEmpty ? nil : expireSleepers(now: now)
