@@ -1,0 +1,182 @@
+// GdbTests.swift: debugging a guest program with gdb (`umk run --gdb ADDR`, README "Debugging a guest program
+// with gdb"): the real gdb, in batch mode, connects over a UNIX socket in a temporary directory and drives
+// Userland/gdb-target (built with -g -O0, static and dynamic): breakpoints, backtraces through libc, registers,
+// memory, next and step, threads, a fatal signal, kill, and the exit status gdb reports.
+
+import Foundation
+import XCTest
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+final class GdbTests: SystemTestCase {
+    /// The program gdb debugs: Userland/gdb-target.c with debug information, statically or dynamically linked.
+    private func target(static linkStatic: Bool) throws -> String {
+        guard let cc = ["cc", "gcc"].lazy.compactMap(Paths.which).first else { throw XCTSkip("no C compiler") }
+        let source = "\(Paths.userland)/gdb-target.c"
+        let output = "\(Paths.cache)/gdb/gdb-target-\(linkStatic ? "static" : "dynamic")"
+        let sourceDate = (try? FileManager.default.attributesOfItem(atPath: source))?[.modificationDate] as? Date
+        let builtDate = (try? FileManager.default.attributesOfItem(atPath: output))?[.modificationDate] as? Date
+        if let builtDate, let sourceDate, builtDate >= sourceDate { return output }
+        try FileManager.default.createDirectory(atPath: Paths.dirname(output), withIntermediateDirectories: true)
+        let temporary = "\(output).\(getpid()).tmp"
+        let build = Runner.run(cc, ["-g", "-O0", "-Wall", "-pthread"] + (linkStatic ? ["-static"] : [])
+                               + ["-o", temporary, source], timeout: 300)
+        guard build.termination == .exited(0), rename(temporary, output) == 0 else {
+            throw BuildFailure(description: "building gdb-target failed:\n\(build.report)")
+        }
+        return output
+    }
+
+    /// Runs `program ARGS` under `umk run --gdb SOCKET` and gdb with `commands` against it; both outcomes.
+    private func debug(_ program: String, _ arguments: [String] = [], _ commands: [String],
+                       file: StaticString = #filePath, line: UInt = #line) throws -> (gdb: Outcome, umk: Outcome) {
+        guard let gdb = Paths.which("gdb") else { throw XCTSkip("gdb is not installed (Debian: gdb)") }
+        let umk = try umkBinary()
+        let dir = NSTemporaryDirectory() + "umk-gdb-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let socket = dir + "/gdb.sock"
+
+        let umkRun = Background()
+        let argv = ["run"] + identityOptions + ["--gdb", socket, "--", program] + arguments
+        Thread { umkRun.finish(Runner.run(umk, argv, timeout: 120)) }.start()
+        // umk listens once it has loaded the program: wait for its socket (or for it to fail first).
+        let deadline = Date().addingTimeInterval(60)
+        while access(socket, F_OK) != 0 && umkRun.outcome == nil && Date() < deadline { usleep(20_000) }
+        guard access(socket, F_OK) == 0 else {
+            let outcome = umkRun.wait(seconds: 130)
+            XCTFail("umk never listened at \(socket):\n\(outcome?.report ?? "(still running)")", file: file, line: line)
+            throw BuildFailure(description: "no gdb socket")
+        }
+        let script = ["-iex", "set debuginfod enabled off", "-ex", "target remote \(socket)"]
+            + commands.flatMap { ["-ex", $0] }
+        let gdbOutcome = Runner.run(gdb, ["-batch", "-nx"] + script,
+                                    environment: ["PATH": "/usr/bin:/bin", "HOME": dir, "TERM": "dumb"], timeout: 120)
+        guard let umkOutcome = umkRun.wait(seconds: 130) else {
+            XCTFail("umk did not end after gdb:\n\(gdbOutcome.report)", file: file, line: line)
+            throw BuildFailure(description: "umk hung")
+        }
+        assertNoStrayStubs(after: umkOutcome, file: file, line: line)
+        return (gdbOutcome, umkOutcome)
+    }
+
+    private func assertContains(_ outcome: Outcome, _ texts: [String], file: StaticString = #filePath, line: UInt = #line) {
+        for text in texts where !outcome.out.contains(text) {
+            XCTFail("gdb's output lacks \"\(text)\":\n\(outcome.report)", file: file, line: line)
+        }
+    }
+
+    func testGdbStaticProgram() throws {
+        let (gdb, umk) = try debug(try target(static: true), [], [
+            "break main", "continue", "bt", "info registers rip", "print some_global", "print/x some_global",
+            "x/2gx &some_global", "next", "next", "step", "bt", "finish",
+            "break other", "continue", "bt", "print x",
+            "set var some_global = 100", "print $xmm1.v2_int64[0] = 0x5566", "print $xmm1.v2_int64[0]",
+            "stepi", "info registers eflags", "continue",
+        ])
+        assertContains(gdb, [
+            "Breakpoint 1, main (argc=1",
+            "#0  main (argc=1",
+            "$1 = 4660", "$2 = 0x1234",
+            "0x0000000000001234",  // x/2gx
+            "helper (x=1) at",  // step went into helper
+            "#1  0x", "in main (argc=1, argv=",  // bt inside helper
+            "Value returned is $3 = 2",  // finish
+            "Breakpoint 2, other (x=2)",
+            "$4 = 2",  // print x
+            "$5 = 21862", "$6 = 21862",  // 0x5566 written to xmm1 and read back
+            "eflags",
+            "[Inferior 1 (process 1) exited with code 03]",
+        ])
+        XCTAssertEqual(umk.termination, .exited(3), umk.report)
+        // other(2) added x to the 100 gdb wrote: the program saw gdb's store.
+        XCTAssertEqual(umk.out, "value 2\nother 102 5\n", umk.report)
+    }
+
+    func testGdbDynamicProgram() throws {
+        let (gdb, umk) = try debug(try target(static: false), [], [
+            "break main", "continue", "bt", "break fputs", "continue", "bt", "info sharedlibrary",
+            "delete", "continue",
+        ])
+        assertContains(gdb, [
+            "Breakpoint 1, main (argc=1",
+            "fputs",  // stopped in libc's fputs, found through its symbols
+            "in main (argc=1",
+            "libc.so.6",
+            "[Inferior 1 (process 1) exited with code 03]",
+        ])
+        XCTAssertTrue(gdb.out.contains("#0  ") && gdb.out.range(of: #"#0 .*fputs"#, options: .regularExpression) != nil,
+                      "no libc frame at the top of the backtrace:\n\(gdb.report)")
+        XCTAssertEqual(umk.termination, .exited(3), umk.report)
+        XCTAssertEqual(umk.out, "value 2\nother 4662 5\n", umk.report)
+    }
+
+    func testGdbThreads() throws {
+        let (gdb, umk) = try debug(try target(static: false), ["threads"], [
+            "break worker_step", "continue", "info threads", "bt", "delete", "continue",
+        ])
+        assertContains(gdb, [
+            "hit Breakpoint 1, worker_step (id=",
+            "Thread 1.1",  // the main thread, held while the worker is at the breakpoint
+            "in worker (arg=",
+            "[Inferior 1 (process 1) exited normally]",
+        ])
+        XCTAssertEqual(umk.termination, .exited(0), umk.report)
+        XCTAssertEqual(umk.out, "counter 9\n", umk.report)
+    }
+
+    func testGdbFatalSignalAndKill() throws {
+        let (gdb, umk) = try debug(try target(static: true), ["segv"], ["continue", "bt", "continue"])
+        assertContains(gdb, [
+            "Program received signal SIGSEGV",
+            "in main (argc=2",
+            "Program terminated with signal SIGSEGV",
+        ])
+        XCTAssertEqual(umk.termination, .exited(139), umk.report)
+
+        let (gdb2, umk2) = try debug(try target(static: true), [], ["break other", "continue", "kill"])
+        assertContains(gdb2, ["Breakpoint 1, other (x=2)", "[Inferior 1 (process 1) killed]"])
+        XCTAssertEqual(umk2.termination, .exited(137), umk2.report)
+    }
+
+    func testGdbDetach() throws {
+        let (gdb, umk) = try debug(try target(static: true), [], ["break helper", "continue", "detach"])
+        assertContains(gdb, ["Breakpoint 1, helper (x=1)", "[Inferior 1 (process 1) detached]"])
+        // Detached with its breakpoint taken out: the program runs on to its end.
+        XCTAssertEqual(umk.termination, .exited(3), umk.report)
+        XCTAssertEqual(umk.out, "value 2\nother 4662 5\n", umk.report)
+    }
+
+    func testGdbAddressIsChecked() throws {
+        let outcome = try runUnderUmk("/bin/true", options: ["--gdb", "10.0.0.1:1234"])
+        XCTAssertEqual(outcome.termination, .exited(125), outcome.report)
+        XCTAssertTrue(outcome.err.contains("--gdb"), outcome.report)
+    }
+}
+
+/// The outcome of a run on another thread.
+private final class Background: @unchecked Sendable {
+    private let lock = NSLock()
+    private let done = DispatchSemaphore(value: 0)
+    private var result: Outcome?
+
+    var outcome: Outcome? {
+        lock.lock()
+        defer { lock.unlock() }
+        return result
+    }
+
+    func finish(_ o: Outcome) {
+        lock.lock()
+        result = o
+        lock.unlock()
+        done.signal()
+    }
+
+    func wait(seconds: Double) -> Outcome? {
+        _ = done.wait(timeout: .now() + seconds)
+        return outcome
+    }
+}
