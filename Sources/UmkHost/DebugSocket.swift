@@ -41,10 +41,12 @@ public final class DebugConnection {
 
     deinit { close() }
 
-    /// Listens at `address` and waits for one connection. `interrupted` is asked about once a second (and
-    /// after a signal): true gives up with EINTR, so that Ctrl-C or SIGTERM to umk still ends it. A UNIX
-    /// socket's file is removed once gdb has connected.
-    public static func accept(at address: DebugAddress, interrupted: () -> Bool) throws(Errno) -> DebugConnection {
+    /// Listens at `address`, calls `listening`, and waits for one connection. `interrupted` is asked about
+    /// once a second (and after a signal): true gives up with EINTR, so that Ctrl-C or SIGTERM to umk still
+    /// ends it. A UNIX socket's file is removed once gdb has connected.
+    public static func accept(at address: DebugAddress, listening: () -> Void, interrupted: () -> Bool) throws(Errno)
+        -> DebugConnection
+    {
         let listener: Int32
         switch address {
         case .loopback(let port): listener = Int32(try shim(umk_debug_listen(nil, Int32(port))))
@@ -54,6 +56,7 @@ public final class DebugConnection {
             umk_debug_close(listener)
             if case .unix(let path) = address { _ = unlink(path) }
         }
+        listening()
         while true {
             let r = umk_debug_accept(listener, 1000)
             if r >= 0 { return DebugConnection(fd: r) }

@@ -83,6 +83,7 @@ final class GdbStub {
         }
         guard case .running = state else { return true }
         if frozen.contains(t.tid) { return true }
+        if suspended { resumeBreakpoints() }
         if stepping.contains(t.tid), steppedIntoSyscall.remove(t.tid) != nil {
             stop(t, signal: 5)
             return true
@@ -132,6 +133,33 @@ final class GdbStub {
     func forked(_ child: AddressSpace, from parent: Process) {
         guard parent === target, breakpointSpace == ObjectIdentifier(parent.mm) else { return }
         for (address, byte) in breakpoints { try? child.debuggerWrite(GuestAddress(address), [byte]) }
+    }
+
+    /// A vfork child runs in the target's own memory until it execs or exits: the int3s come out for that
+    /// time (the child would die of them), and go back before a thread of the target runs again once no
+    /// other process shares the memory (`holds`). FIXME: other threads of the target miss breakpoints then.
+    func sharingMemory(with child: Process) {
+        guard child.mmStorage === target.mmStorage, breakpointSpace == ObjectIdentifier(target.mm), !suspended else { return }
+        for (address, byte) in breakpoints { try? target.mm.debuggerWrite(GuestAddress(address), [byte]) }
+        suspended = true
+    }
+
+    private var suspended = false
+
+    private func resumeBreakpoints() {
+        guard suspended, let mm = target.mmStorage else { return }
+        guard !kernel.processes.values.contains(where: { $0 !== target && $0.exitStatus == nil && $0.mmStorage === mm }) else { return }
+        suspended = false
+        guard breakpointSpace == ObjectIdentifier(mm) else { return }
+        for address in breakpoints.keys { try? mm.debuggerWrite(GuestAddress(address), [0xcc]) }
+    }
+
+    /// Makes the stub's state match threads that may be running when it attaches (a later attach to a
+    /// running process): gdb's `?` is answered once they are all stopped.
+    func stopOnAttach() {
+        guard let t = target.tasks.first(where: { $0.isAlive }) else { return }
+        state = .running
+        stop(t, signal: 0)
     }
 
     /// Called by the loop on each turn: completes a pending stop report, and reads what gdb sent.
@@ -214,7 +242,7 @@ final class GdbStub {
     /// Ends the session: breakpoints out of memory, every thread free to run, the connection closed.
     private func detach() {
         syncBreakpointSpace()
-        if target.mmStorage != nil {
+        if target.mmStorage != nil && !suspended {
             for (address, byte) in breakpoints { try? target.mm.debuggerWrite(GuestAddress(address), [byte]) }
         }
         breakpoints.removeAll()
@@ -261,7 +289,11 @@ final class GdbStub {
         let body = p[1...]
         switch first {
         case UInt8(ascii: "?"):
-            if case .stopped = state { send(stopReply(lastStop.tid, signal: lastStop.signal)) } else { send("") }
+            switch state {
+            case .stopped: send(stopReply(lastStop.tid, signal: lastStop.signal))
+            case .stopping: break  // the stop report, once every thread is off the CPU, is the answer
+            case .running: send("")
+            }
         case UInt8(ascii: "q"), UInt8(ascii: "Q"): handleQuery(p)
         case UInt8(ascii: "v"): handleV(p)
         case UInt8(ascii: "H"):
@@ -424,12 +456,12 @@ final class GdbStub {
         if insert {
             if breakpoints[address] != nil { return send("OK") }
             guard let original = mm.debuggerRead(GuestAddress(address), 1).first,
-                  (try? mm.debuggerWrite(GuestAddress(address), [0xcc])) != nil
+                  suspended || (try? mm.debuggerWrite(GuestAddress(address), [0xcc])) != nil
             else { return send("E0e") }
             breakpoints[address] = original
         } else {
             guard let original = breakpoints.removeValue(forKey: address) else { return send("OK") }
-            try? mm.debuggerWrite(GuestAddress(address), [original])
+            if !suspended { try? mm.debuggerWrite(GuestAddress(address), [original]) }
         }
         send("OK")
     }
@@ -441,6 +473,7 @@ final class GdbStub {
         guard let mm = target.mmStorage else { return [] }
         syncBreakpointSpace()
         var bytes = mm.debuggerRead(GuestAddress(address), count)
+        if suspended { return bytes }
         for (a, original) in breakpoints where a >= address && a - address < UInt64(bytes.count) {
             bytes[Int(a - address)] = original
         }
@@ -453,7 +486,7 @@ final class GdbStub {
         guard !data.isEmpty else { return true }
         syncBreakpointSpace()
         var bytes = data
-        for (a, _) in breakpoints where a >= address && a - address < UInt64(bytes.count) {
+        for (a, _) in breakpoints where !suspended && a >= address && a - address < UInt64(bytes.count) {
             breakpoints[a] = bytes[Int(a - address)]
             bytes[Int(a - address)] = 0xcc
         }

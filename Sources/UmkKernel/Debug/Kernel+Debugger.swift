@@ -10,12 +10,15 @@ extension Kernel {
         guard let address = DebugAddress(text) else {
             throw .kernelFailure("--gdb \(text): expected HOST:PORT on 127.0.0.1, :PORT, or a UNIX socket path")
         }
-        HostProcess.printError("umk: waiting for gdb on \(address) (in gdb: target remote \(address))")
         let connection: DebugConnection
         do {
-            connection = try DebugConnection.accept(at: address) {
-                !SignalProxy.take().filter { [1, 2, 15].contains($0) }.isEmpty
-            }
+            connection = try DebugConnection.accept(at: address, listening: {
+                HostProcess.printError("umk: waiting for gdb on \(address) (in gdb: target remote \(address))")
+            }, interrupted: {
+                !SignalProxy.take().filter { [1, 2, 15].contains($0) }.isEmpty  // SIGHUP, SIGINT, SIGTERM
+            })
+        } catch where error.rawValue == 4 {  // EINTR
+            throw .kernelFailure("--gdb \(address): interrupted while waiting for gdb")
         } catch {
             throw .kernelFailure("--gdb \(address): \(LinuxErrno(host: error).message)")
         }
@@ -29,7 +32,7 @@ extension Kernel {
     func attachDebugger(connection: DebugConnection, to process: Process, attached: Bool) -> GdbStub {
         let stub = GdbStub(kernel: self, connection: connection, target: process, attached: attached)
         debugger = stub
-        for t in process.tasks where t.inHost { try? t.context.interrupt() }
+        if process.tasks.contains(where: { $0.inHost }) { stub.stopOnAttach() }
         log.notice("gdb attached to pid \(process.pid)", source: "debugger")
         return stub
     }

@@ -80,6 +80,7 @@ extension Kernel {
         if flags & CLONE.PARENT_SETTID != 0 { try? parent.mm.write(GuestAddress(parentTID), child.pid) }
         processes[child.pid] = child
         processes[child.parentPid]?.children.insert(child.pid)
+        if sharedVM, let debugger { debugger.sharingMemory(with: child) }  // vfork: gdb's int3s out meanwhile
         if child.limits[RLIMIT.CPU].soft != ResourceLimit.infinity { recountCPULimits() }
 
         ct.completion = 0
