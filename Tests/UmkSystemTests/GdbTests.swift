@@ -68,10 +68,20 @@ final class GdbTests: SystemTestCase {
         }
     }
 
+    /// The line of Userland/gdb-target.c that holds `text`.
+    private func sourceLine(_ text: String) throws -> Int {
+        let source = try String(contentsOfFile: "\(Paths.userland)/gdb-target.c", encoding: .utf8)
+        guard let i = source.components(separatedBy: "\n").firstIndex(where: { $0.contains(text) }) else {
+            throw BuildFailure(description: "gdb-target.c has no line with \(text)")
+        }
+        return i + 1
+    }
+
     func testGdbStaticProgram() throws {
+        let callLine = try sourceLine("int r = helper(argc);")
         let (gdb, umk) = try debug(try target(static: true), [], [
             "break main", "continue", "bt", "info registers rip", "print some_global", "print/x some_global",
-            "x/2gx &some_global", "next", "next", "step", "bt", "finish",
+            "x/2gx &some_global", "next", "tbreak gdb-target.c:\(callLine)", "continue", "step", "bt", "finish",
             "break other", "continue", "bt", "print x",
             "set var some_global = 100", "print $xmm1.v2_int64[0] = 0x5566", "print $xmm1.v2_int64[0]",
             "stepi", "info registers eflags", "continue",
@@ -84,7 +94,7 @@ final class GdbTests: SystemTestCase {
             "helper (x=1) at",  // step went into helper
             "#1  0x", "in main (argc=1, argv=",  // bt inside helper
             "Value returned is $3 = 2",  // finish
-            "Breakpoint 2, other (x=2)",
+            "Breakpoint 3, other (x=2)",
             "$4 = 2",  // print x
             "$5 = 21862", "$6 = 21862",  // 0x5566 written to xmm1 and read back
             "eflags",
@@ -139,6 +149,23 @@ final class GdbTests: SystemTestCase {
         let (gdb2, umk2) = try debug(try target(static: true), [], ["break other", "continue", "kill"])
         assertContains(gdb2, ["Breakpoint 1, other (x=2)", "[Inferior 1 (process 1) killed]"])
         XCTAssertEqual(umk2.termination, .exited(137), umk2.report)
+    }
+
+    /// Signals stop the program before it takes them, as ptrace's signal-delivery stops do: abort()'s SIGABRT
+    /// with its frames in bt, then the death; a SIGUSR1 gdb passes on reaches the program's handler.
+    func testGdbSignalStops() throws {
+        let (gdb, umk) = try debug(try target(static: false), ["abort"], ["continue", "bt", "continue"])
+        assertContains(gdb, [
+            "Program received signal SIGABRT",
+            "abort", "in main (argc=2",
+            "Program terminated with signal SIGABRT",
+        ])
+        XCTAssertEqual(umk.termination, .exited(134), umk.report)
+
+        let (gdb2, umk2) = try debug(try target(static: false), ["usr1"], ["continue", "bt", "continue"])
+        assertContains(gdb2, ["Program received signal SIGUSR1", "raise", "[Inferior 1 (process 1) exited normally]"])
+        XCTAssertEqual(umk2.termination, .exited(0), umk2.report)
+        XCTAssertEqual(umk2.out, "handled 10\n", umk2.report)
     }
 
     func testGdbDetach() throws {

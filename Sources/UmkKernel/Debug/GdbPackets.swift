@@ -203,3 +203,24 @@ extension ArraySlice where Element == UInt8 {
         return (self[startIndex..<i], self[(i + 1)...])
     }
 }
+
+/// gdb numbers signals its own way (gdb/signals.def, the same on every host): the remote protocol's stop
+/// replies, `C` and QPassSignals use its numbers, which differ from Linux's past SIGTERM.
+enum GdbSignals {
+    /// Linux x86-64 signal -> gdb's (index = Linux number); 0 where gdb has no name for it (SIGSTKFLT).
+    private static let table: [Int32] = [
+        0, 1, 2, 3, 4, 5, 6, 10, 8, 9, 30, 11, 31, 13, 14, 15,  // 0-15: BUS 10, USR1 30, USR2 31
+        0, 20, 19, 17, 18, 21, 22, 16, 24, 25, 26, 27, 28, 23, 32, 12,  // 16-31: STKFLT, CHLD ... SYS
+        77, 45,  // SIGRTMIN (32) is gdb's REALTIME_32, 33 its REALTIME_33
+    ] + (34...63).map { Int32($0 + 12) } + [78]  // REALTIME_34..63 are 46..75; REALTIME_64 is 78
+
+    static func gdb(_ linux: Int32) -> Int32 {
+        linux >= 0 && Int(linux) < table.count ? table[Int(linux)] : 0
+    }
+
+    /// gdb's number -> Linux's; nil for 0 (no signal) and signals Linux does not have.
+    static func linux(_ gdb: Int32) -> Int32? {
+        guard gdb > 0, let i = table.firstIndex(of: gdb) else { return nil }
+        return Int32(i)
+    }
+}

@@ -61,6 +61,10 @@ final class GdbStub {
     var nextFile: Int32 = 3
     /// `k`: the process is being killed on gdb's word, which wants no exit report.
     private var killing = false
+    /// Signals gdb lets through without a stop (QPassSignals), and the signal gdb just said to deliver to a
+    /// thread (`C`), which must not stop it again.
+    private var passSignals: Set<Int32> = []
+    private var passOnce: [Int32: Int32] = [:]
 
     init(kernel: Kernel, connection: DebugConnection, target: Process, attached: Bool) {
         self.kernel = kernel
@@ -84,6 +88,16 @@ final class GdbStub {
         guard case .running = state else { return true }
         if frozen.contains(t.tid) { return true }
         if suspended { resumeBreakpoints() }
+        // A signal-delivery stop (ptrace's): gdb hears of a signal before the thread takes it.
+        if let sig = kernel.nextDeliverable(t), sig != Signal.KILL, !passSignals.contains(sig) {
+            if passOnce[t.tid] == sig {
+                passOnce[t.tid] = nil
+            } else {
+                stopSignals[t.tid] = t.pending.take(sig) ?? t.process.sharedPending.take(sig) ?? SignalInfo(signo: sig)
+                stop(t, signal: sig)
+                return true
+            }
+        }
         if stepping.contains(t.tid), steppedIntoSyscall.remove(t.tid) != nil {
             stop(t, signal: 5)
             return true
@@ -113,6 +127,24 @@ final class GdbStub {
         return true
     }
 
+    /// A signal sent to a thread of the target that does not block it (Kernel.send): it is held pending for a
+    /// stop at the thread's next stop in the kernel (`holds`), or, for a thread waiting in a system call, the
+    /// stop is now and the call goes on waiting if gdb drops the signal. False when gdb lets it through.
+    func interceptSignal(_ t: Task, _ sig: Int32, _ info: SignalInfo?) -> Bool {
+        guard t.process === target, t.isAlive, sig != Signal.KILL, !passSignals.contains(sig), passOnce[t.tid] != sig else {
+            return false
+        }
+        let info = info ?? SignalInfo(signo: sig)
+        if t.isBlocked, case .running = state {
+            stopSignals[t.tid] = info
+            stop(t, signal: sig)
+            return true
+        }
+        _ = t.pending.add(info, limit: .max)
+        if t.inHost { try? t.context.interrupt() }
+        return true
+    }
+
     /// The target process ended: gdb hears how (W or X), and the stub is done.
     func processEnded(_ p: Process, _ status: ExitStatus) {
         guard p === target else { return }
@@ -122,7 +154,7 @@ final class GdbStub {
             let suffix = multiprocess ? ";process:\(GdbHex.text(UInt64(p.pid)))" : ""
             switch status {
             case .exited(let code): send("W" + hex2(UInt64(code & 0xff)) + suffix)
-            case .signaled(let sig): send("X" + hex2(UInt64(sig & 0x7f)) + suffix)
+            case .signaled(let sig): send("X" + hex2(UInt64(GdbSignals.gdb(sig))) + suffix)
             }
         }
         finish()
@@ -204,7 +236,7 @@ final class GdbStub {
     }
 
     private func stopReply(_ tid: Int32, signal: Int32, swbreak: Bool = false) -> String {
-        "T" + hex2(UInt64(signal)) + "thread:" + threadText(tid) + ";" + (swbreak ? "swbreak:;" : "")
+        "T" + hex2(UInt64(GdbSignals.gdb(signal))) + "thread:" + threadText(tid) + ";" + (swbreak ? "swbreak:;" : "")
     }
 
     /// Lets the process run again: `actions` says what each thread does (step, continue, and with which
@@ -225,9 +257,11 @@ final class GdbStub {
                 stepping.insert(t.tid)
                 if t.isBlocked { steppedIntoSyscall.insert(t.tid) }  // the step ends when its call does
             }
-            if let sig = action.signal, sig > 0, sig <= 64 {
+            if let gdbSignal = action.signal, let sig = GdbSignals.linux(gdbSignal) {
                 let info = stopSignals[t.tid].map { $0.signo == sig ? $0 : SignalInfo(signo: sig) } ?? SignalInfo(signo: sig)
+                passOnce[t.tid] = sig
                 kernel.send(t, sig, info: info)
+                if !t.isAlive { passOnce[t.tid] = nil }
             }
             go.append(t)
         }
@@ -397,7 +431,7 @@ final class GdbStub {
     private func handleQuery(_ p: [UInt8]) {
         if let offered = p.dropping(prefix: "qSupported") {
             multiprocess = offered.dropFirst().split(separator: UInt8(ascii: ";")).contains { $0.elementsEqual("multiprocess+".utf8) }
-            var features = ["PacketSize=\(GdbHex.text(UInt64(GdbStub.packetSize)))", "QStartNoAckMode+",
+            var features = ["PacketSize=\(GdbHex.text(UInt64(GdbStub.packetSize)))", "QStartNoAckMode+", "QPassSignals+",
                             "qXfer:features:read+", "qXfer:auxv:read+", "qXfer:exec-file:read+",
                             "vContSupported+", "swbreak+"]
             if multiprocess { features.append("multiprocess+") }
@@ -409,6 +443,12 @@ final class GdbStub {
             return
         }
         if let rest = p.dropping(prefix: "qXfer:") { return handleTransfer(Array(rest)) }
+        if let rest = p.dropping(prefix: "QPassSignals:") {
+            passSignals = Set(rest.split(separator: UInt8(ascii: ";")).compactMap {
+                GdbHex.number($0).flatMap { $0 < 256 ? GdbSignals.linux(Int32($0)) : nil }
+            })
+            return send("OK")
+        }
         if p.starts(with: Array("qfThreadInfo".utf8)) {
             let ids = target.tasks.filter { $0.isAlive }.map { threadText($0.tid) }
             return send(ids.isEmpty ? "l" : "m" + ids.joined(separator: ","))
