@@ -1,12 +1,13 @@
 /* gdb-target: what GdbTests debug under `umk run --gdb` (built there with -g -O0, static and dynamic).
  * No argument: calls helper and other, prints, exits 3. "threads": two threads call worker_step three times
  * each, then it prints the counter and exits 0. "segv": a write to address 8. "abort": abort().
- * "usr1": raises SIGUSR1 at a handler, which prints. */
+ * "usr1": raises SIGUSR1 at a handler, which prints. "exec": execs itself with no argument. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 long some_global = 0x1234;
 double fp_value = 2.5;
@@ -38,6 +39,11 @@ int main(int argc, char **argv) {
     }
     if (argc > 1 && strcmp(argv[1], "segv") == 0) *(volatile int *)8 = 1;
     if (argc > 1 && strcmp(argv[1], "abort") == 0) abort();
+    if (argc > 1 && strcmp(argv[1], "exec") == 0) {
+        char *again[] = {argv[0], NULL};
+        execv(argv[0], again);
+        return 9;
+    }
     if (argc > 1 && strcmp(argv[1], "usr1") == 0) {
         signal(SIGUSR1, on_usr1);
         raise(SIGUSR1);

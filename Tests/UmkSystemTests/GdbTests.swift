@@ -168,6 +168,18 @@ final class GdbTests: SystemTestCase {
         XCTAssertEqual(umk2.out, "handled 10\n", umk2.report)
     }
 
+    /// exec-events: gdb hears of the exec, loads the new program and sets its breakpoints in it again.
+    func testGdbFollowsExec() throws {
+        let (gdb, umk) = try debug(try target(static: true), ["exec"], ["break other", "continue", "bt", "continue"])
+        assertContains(gdb, [
+            "process 1 is executing new program",
+            "Breakpoint 1, other (x=2)",
+            "in main (argc=1",
+            "[Inferior 1 (process 1) exited with code 03]",
+        ])
+        XCTAssertEqual(umk.termination, .exited(3), umk.report)
+    }
+
     func testGdbDetach() throws {
         let (gdb, umk) = try debug(try target(static: true), [], ["break helper", "continue", "detach"])
         assertContains(gdb, ["Breakpoint 1, helper (x=1)", "[Inferior 1 (process 1) detached]"])

@@ -15,10 +15,10 @@ import UmkHost
 // The stub is a plain object over a connected descriptor and a target process: attaching gdb to another
 // process of a running instance later is `Kernel.attachDebugger(connection:to:)` with `attached: true`.
 //
-// Not here (FIXME): hardware breakpoints and watchpoints (Z1-Z4 answer empty: gdb falls back to software
-// watchpoints), non-stop mode, signals sent to the process by others (delivered without a stop), exec and
-// fork events (breakpoints are dropped at exec; a forked child gets the original bytes back), following a
-// vfork child that runs over the parent's breakpoints, qXfer:libraries-svr4 (gdb reads r_debug itself).
+// Not here (FIXME): hardware breakpoints and watchpoints (Z1-Z4 answer empty; gdb's software watchpoints
+// need `set can-use-hw-watchpoints 0`), non-stop mode, fork and vfork events (a forked child gets the
+// original bytes back; a vfork child runs with the int3s taken out), qXfer:libraries-svr4 (gdb reads
+// r_debug itself), syscall stops (`catch syscall`).
 final class GdbStub {
     unowned let kernel: Kernel
     let connection: DebugConnection
@@ -44,7 +44,8 @@ final class GdbStub {
     private var lastSent: [UInt8] = []
     /// Software breakpoints: address -> the byte under the int3, in `breakpointSpace`'s memory.
     var breakpoints: [UInt64: UInt8] = [:]
-    private var breakpointSpace: ObjectIdentifier?
+    /// Weak: an identity that outlived its address space could match the next one allocated in its place.
+    private weak var breakpointSpace: AddressSpace?
     /// Threads to single-step at the next resume, and those whose step entered a system call (the step
     /// ends when the call does).
     private var stepping: Set<Int32> = []
@@ -65,6 +66,11 @@ final class GdbStub {
     /// thread (`C`), which must not stop it again.
     private var passSignals: Set<Int32> = []
     private var passOnce: [Int32: Int32] = [:]
+    /// gdb follows exec (exec-events+): an exec stops the process with `exec:PATH` in the stop reply, and
+    /// gdb loads the new program's symbols and inserts its breakpoints again. `knownSpace` is the memory of
+    /// the image gdb knows.
+    private var execEvents = false
+    private weak var knownSpace: AddressSpace?
 
     init(kernel: Kernel, connection: DebugConnection, target: Process, attached: Bool) {
         self.kernel = kernel
@@ -72,6 +78,7 @@ final class GdbStub {
         self.target = target
         self.attached = attached
         let first = target.tasks.first?.tid ?? target.pid
+        knownSpace = target.mmStorage
         generalThread = first
         lastStop = (first, 5)
     }
@@ -88,6 +95,13 @@ final class GdbStub {
         guard case .running = state else { return true }
         if frozen.contains(t.tid) { return true }
         if suspended { resumeBreakpoints() }
+        if let mm = target.mmStorage, knownSpace !== mm {  // the first resume after an exec
+            knownSpace = mm
+            if execEvents {
+                stop(t, signal: 5, exec: true)
+                return true
+            }
+        }
         // A signal-delivery stop (ptrace's): gdb hears of a signal before the thread takes it.
         if let sig = kernel.nextDeliverable(t), sig != Signal.KILL, !passSignals.contains(sig) {
             if passOnce[t.tid] == sig {
@@ -119,7 +133,7 @@ final class GdbStub {
         guard t.process === target else { return false }
         t.parked = true
         let atBreakpoint = sig == 5 && info.code == SignalInfo.SI_KERNEL && t.regs.rip > 0
-            && breakpoints[t.regs.rip - 1] != nil && breakpointSpace == ObjectIdentifier(t.mm)
+            && breakpoints[t.regs.rip - 1] != nil && breakpointSpace === t.mm
         if atBreakpoint { t.regs.rip -= 1 }
         guard case .running = state else { return true }
         if sig != 5 { stopSignals[t.tid] = SignalInfo(signo: sig, code: info.code, address: info.address) }
@@ -163,7 +177,7 @@ final class GdbStub {
     /// A forked child of the target starts with a copy of its memory, int3s and all: it gets the original
     /// bytes back (gdb does not follow it).
     func forked(_ child: AddressSpace, from parent: Process) {
-        guard parent === target, breakpointSpace == ObjectIdentifier(parent.mm) else { return }
+        guard parent === target, breakpointSpace === parent.mm else { return }
         for (address, byte) in breakpoints { try? child.debuggerWrite(GuestAddress(address), [byte]) }
     }
 
@@ -171,7 +185,7 @@ final class GdbStub {
     /// time (the child would die of them), and go back before a thread of the target runs again once no
     /// other process shares the memory (`holds`). FIXME: other threads of the target miss breakpoints then.
     func sharingMemory(with child: Process) {
-        guard child.mmStorage === target.mmStorage, breakpointSpace == ObjectIdentifier(target.mm), !suspended else { return }
+        guard child.mmStorage === target.mmStorage, breakpointSpace === target.mm, !suspended else { return }
         for (address, byte) in breakpoints { try? target.mm.debuggerWrite(GuestAddress(address), [byte]) }
         suspended = true
     }
@@ -182,7 +196,7 @@ final class GdbStub {
         guard suspended, let mm = target.mmStorage else { return }
         guard !kernel.processes.values.contains(where: { $0 !== target && $0.exitStatus == nil && $0.mmStorage === mm }) else { return }
         suspended = false
-        guard breakpointSpace == ObjectIdentifier(mm) else { return }
+        guard breakpointSpace === mm else { return }
         for address in breakpoints.keys { try? mm.debuggerWrite(GuestAddress(address), [0xcc]) }
     }
 
@@ -224,14 +238,19 @@ final class GdbStub {
     // MARK: Stopping and resuming
 
     /// Stops the whole process for gdb, `t` being the thread that reports `signal`.
-    private func stop(_ t: Task, signal: Int32, swbreak: Bool = false) {
+    private func stop(_ t: Task, signal: Int32, swbreak: Bool = false, exec: Bool = false) {
         guard case .running = state else { return }
         stepping.removeAll()
         steppedIntoSyscall.removeAll()
         frozen.removeAll()
         lastStop = (t.tid, signal)
         generalThread = t.tid
-        state = .stopping(reply: Array(stopReply(t.tid, signal: signal, swbreak: swbreak).utf8))
+        var reply = stopReply(t.tid, signal: signal, swbreak: swbreak)
+        if exec {  // T05exec:HEXPATH;thread:...; as gdbserver words it
+            reply.insert(contentsOf: "exec:" + String(decoding: GdbHex.encode(target.executablePath), as: UTF8.self) + ";",
+                         at: reply.index(reply.startIndex, offsetBy: 3))
+        }
+        state = .stopping(reply: Array(reply.utf8))
         for other in target.tasks where other.inHost { try? other.context.interrupt() }
     }
 
@@ -302,9 +321,9 @@ final class GdbStub {
     /// exec gave the process a new memory: the breakpoints of the old one are gone with it.
     private func syncBreakpointSpace() {
         guard let mm = target.mmStorage else { return }
-        if breakpointSpace != ObjectIdentifier(mm) {
+        if breakpointSpace !== mm {
             breakpoints.removeAll()
-            breakpointSpace = ObjectIdentifier(mm)
+            breakpointSpace = mm
         }
     }
 
@@ -430,11 +449,14 @@ final class GdbStub {
 
     private func handleQuery(_ p: [UInt8]) {
         if let offered = p.dropping(prefix: "qSupported") {
-            multiprocess = offered.dropFirst().split(separator: UInt8(ascii: ";")).contains { $0.elementsEqual("multiprocess+".utf8) }
+            let offeredFeatures = offered.dropFirst().split(separator: UInt8(ascii: ";"))
+            multiprocess = offeredFeatures.contains { $0.elementsEqual("multiprocess+".utf8) }
+            execEvents = offeredFeatures.contains { $0.elementsEqual("exec-events+".utf8) }
             var features = ["PacketSize=\(GdbHex.text(UInt64(GdbStub.packetSize)))", "QStartNoAckMode+", "QPassSignals+",
                             "qXfer:features:read+", "qXfer:auxv:read+", "qXfer:exec-file:read+",
                             "vContSupported+", "swbreak+"]
             if multiprocess { features.append("multiprocess+") }
+            if execEvents { features.append("exec-events+") }
             return send(features.joined(separator: ";"))
         }
         if p.starts(with: Array("QStartNoAckMode".utf8)) {
