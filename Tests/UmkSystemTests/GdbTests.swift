@@ -188,6 +188,29 @@ final class GdbTests: SystemTestCase {
         XCTAssertEqual(umk.out, "value 2\nother 4662 5\n", umk.report)
     }
 
+    /// The protocol by hand (Tools/gdb-raw-protocol.py): malformed packets each get an answer and break nothing, and
+    /// Ctrl-C (0x03) stops a program that computes without system calls, with SIGINT.
+    func testGdbMalformedPacketsAndInterrupt() throws {
+        guard let python = Paths.which("python3") else { throw XCTSkip("python3 is not installed") }
+        guard Paths.which("gdb") != nil else { throw XCTSkip("gdb is not installed (Debian: gdb)") }
+        let dir = NSTemporaryDirectory() + "umk-gdb-raw-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let socket = dir + "/gdb.sock"
+        let umkRun = Background()
+        let argv = ["run"] + identityOptions + ["--gdb", socket, "--", "/bin/sh", "-c", "while :; do :; done"]
+        let umk = try umkBinary()
+        Thread { umkRun.finish(Runner.run(umk, argv, timeout: 120)) }.start()
+        let deadline = Date().addingTimeInterval(60)
+        while access(socket, F_OK) != 0 && umkRun.outcome == nil && Date() < deadline { usleep(20_000) }
+        let client = Runner.run(python, [Paths.package + "/Tools/gdb-raw-protocol.py", socket], timeout: 120)
+        guard let outcome = umkRun.wait(seconds: 130) else { return XCTFail("umk did not end:\n\(client.report)") }
+        XCTAssertEqual(client.termination, .exited(0), client.report + "\n" + outcome.report)
+        XCTAssertTrue(client.out.contains("stop: b'T02"), client.report)
+        XCTAssertEqual(outcome.termination, .exited(137), outcome.report)  // killed by gdb's k
+        assertNoStrayStubs(after: outcome)
+    }
+
     func testGdbAddressIsChecked() throws {
         let outcome = try runUnderUmk("/bin/true", options: ["--gdb", "10.0.0.1:1234"])
         XCTAssertEqual(outcome.termination, .exited(125), outcome.report)
