@@ -138,10 +138,13 @@ final class GdbTests: SystemTestCase {
     }
 
     func testGdbFatalSignalAndKill() throws {
-        let (gdb, umk) = try debug(try target(static: true), ["segv"], ["continue", "bt", "continue"])
+        let (gdb, umk) = try debug(try target(static: true), ["segv"], [
+            "continue", "bt", "print $_siginfo._sifields._sigfault.si_addr", "continue",
+        ])
         assertContains(gdb, [
             "Program received signal SIGSEGV",
             "in main (argc=2",
+            "(void *) 0x8",  // qXfer:siginfo: the faulting address
             "Program terminated with signal SIGSEGV",
         ])
         XCTAssertEqual(umk.termination, .exited(139), umk.report)

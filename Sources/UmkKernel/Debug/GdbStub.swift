@@ -453,7 +453,7 @@ final class GdbStub {
             multiprocess = offeredFeatures.contains { $0.elementsEqual("multiprocess+".utf8) }
             execEvents = offeredFeatures.contains { $0.elementsEqual("exec-events+".utf8) }
             var features = ["PacketSize=\(GdbHex.text(UInt64(GdbStub.packetSize)))", "QStartNoAckMode+", "QPassSignals+",
-                            "qXfer:features:read+", "qXfer:auxv:read+", "qXfer:exec-file:read+",
+                            "qXfer:features:read+", "qXfer:auxv:read+", "qXfer:exec-file:read+", "qXfer:siginfo:read+",
                             "vContSupported+", "swbreak+"]
             if multiprocess { features.append("multiprocess+") }
             if execEvents { features.append("exec-events+") }
@@ -501,6 +501,10 @@ final class GdbStub {
             object = target.mmStorage?.auxiliaryVector ?? []
         case "exec-file":
             object = Array(target.executablePath.utf8)
+        case "siginfo":  // $_siginfo: what the thread stopped with (si_addr of a fault)
+            guard case .stopped = state else { return send("E01") }
+            let tid = generalThread
+            object = (stopSignals[tid] ?? SignalInfo(signo: tid == lastStop.tid ? lastStop.signal : 0, code: SignalInfo.SI_KERNEL)).bytes
         default:
             return send("")
         }
