@@ -296,3 +296,18 @@ extension Tracer {
         return r == 0 ? nil : (r, decode(status))
     }
 }
+
+extension Tracer {
+    /// Sets debug register `index` (0-3 addresses, 7 control) of a stopped stub thread: a debugger's
+    /// hardware watchpoints. The host checks the values (an address beyond user space is EINVAL).
+    public static func setDebugRegister(_ pid: Int32, _ index: Int32, _ value: UInt64) throws(Errno) {
+        _ = try shim(umk_set_debugreg(pid, index, value))
+    }
+
+    /// Debug register `index` of a stopped stub thread (6: which watchpoints triggered).
+    public static func debugRegister(_ pid: Int32, _ index: Int32) throws(Errno) -> UInt64 {
+        var value: UInt64 = 0
+        _ = try shim(umk_get_debugreg(pid, index, &value))
+        return value
+    }
+}

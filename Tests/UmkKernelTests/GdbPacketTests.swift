@@ -81,6 +81,20 @@ final class GdbPacketTests: XCTestCase {
         XCTAssertEqual(GdbTarget.fullTag(x, top: 0), 0xfff4)  // valid, zero, then six empty
     }
 
+    func testWatchpointsBecomeAlignedDebugRegisterPieces() {
+        // 8 bytes at an odd address: 1 + 2 + 4 + 1, four registers; DR7 enables each with its length.
+        let w = GdbWatchpoint(address: 0x1001, length: 8, access: false)
+        XCTAssertEqual(GdbWatchpoint.pieces([w]).map(\.size), [1, 2, 4, 1])
+        let (addresses, control) = GdbWatchpoint.debugRegisters([w])
+        XCTAssertEqual(addresses, [0x1001, 0x1002, 0x1004, 0x1008])
+        XCTAssertEqual(control & 0xff, 0b0101_0101)  // L0-L3
+        XCTAssertEqual((control >> 16) & 0xf, 0b0001)  // DR0: write, 1 byte
+        XCTAssertEqual((control >> 24) & 0xf, 0b1101)  // DR2: write, 4 bytes
+        let a = GdbWatchpoint(address: 0x2000, length: 8, access: true)
+        XCTAssertEqual((GdbWatchpoint.debugRegisters([a]).control >> 16) & 0xf, 0b1011)  // read/write, 8 bytes
+        XCTAssertEqual(GdbWatchpoint.debugRegisters([]).control, 0)
+    }
+
     func testDebuggerWritesReadOnlyMemoryCopyOnWrite() throws {
         let frames = try PhysicalFrames(bytes: 8 << 20)
         let cache = PageCache(frames: frames)

@@ -183,6 +183,28 @@ final class GdbTests: SystemTestCase {
         XCTAssertEqual(umk.termination, .exited(3), umk.report)
     }
 
+    /// Hardware watchpoints (the debug registers): a write stops the writing thread, whichever it is; after
+    /// a detach with one set, nothing traps any more.
+    func testGdbHardwareWatchpoints() throws {
+        let (gdb, umk) = try debug(try target(static: true), [], ["break main", "continue", "watch some_global",
+                                                                  "continue", "bt", "continue"])
+        assertContains(gdb, [
+            "Hardware watchpoint 2: some_global",
+            "Old value = 4660", "New value = 4662",
+            "other (x=2) at",
+            "[Inferior 1 (process 1) exited with code 03]",
+        ])
+        XCTAssertEqual(umk.termination, .exited(3), umk.report)
+
+        let (gdb2, umk2) = try debug(try target(static: false), ["threads"], [
+            "break main", "continue", "watch counter", "continue", "continue", "detach",
+        ])
+        assertContains(gdb2, ["hit Hardware watchpoint 2: counter", "Old value = 0", "worker_step (id=",
+                              "[Inferior 1 (process 1) detached]"])
+        XCTAssertEqual(umk2.termination, .exited(0), umk2.report)
+        XCTAssertEqual(umk2.out, "counter 9\n", umk2.report)
+    }
+
     func testGdbDetach() throws {
         let (gdb, umk) = try debug(try target(static: true), [], ["break helper", "continue", "detach"])
         assertContains(gdb, ["Breakpoint 1, helper (x=1)", "[Inferior 1 (process 1) detached]"])

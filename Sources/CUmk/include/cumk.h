@@ -210,4 +210,8 @@ long umk_send_all(int fd, const void *buf, size_t len);
 /* Bit i set when fds[i] is readable (or hung up); 0 on timeout or a signal. At most 8 fds. */
 int umk_poll_any(const int *fds, int n, int timeout_ms);
 
+/* Debug registers DR0-DR7 of a stopped tracee (hardware watchpoints for the gdb stub). */
+long umk_set_debugreg(pid_t pid, int index, uint64_t value);
+long umk_get_debugreg(pid_t pid, int index, uint64_t *value);
+
 #endif

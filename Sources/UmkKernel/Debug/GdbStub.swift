@@ -15,8 +15,9 @@ import UmkHost
 // The stub is a plain object over a connected descriptor and a target process: attaching gdb to another
 // process of a running instance later is `Kernel.attachDebugger(connection:to:)` with `attached: true`.
 //
-// Not here (FIXME): hardware breakpoints and watchpoints (Z1-Z4 answer empty; gdb's software watchpoints
-// need `set can-use-hw-watchpoints 0`), non-stop mode, fork and vfork events (a forked child gets the
+// Hardware watchpoints (Z2, Z4) are the x86 debug registers of each thread's context, set before it runs.
+//
+// Not here (FIXME): hardware breakpoints (Z1) and read watchpoints (Z3, which x86 lacks), non-stop mode, fork and vfork events (a forked child gets the
 // original bytes back; a vfork child runs with the int3s taken out), qXfer:libraries-svr4 (gdb reads
 // r_debug itself), syscall stops (`catch syscall`).
 final class GdbStub {
@@ -71,6 +72,14 @@ final class GdbStub {
     /// the image gdb knows.
     private var execEvents = false
     private weak var knownSpace: AddressSpace?
+    /// Hardware watchpoints gdb asked for (Z2 write, Z4 access), each split into aligned pieces of 1, 2, 4
+    /// or 8 bytes, at most four pieces in all (the debug registers); the generation each thread's context
+    /// has applied.
+    private var watchpoints: [GdbWatchpoint] = []
+    private var watchGeneration = 0
+    private var appliedWatches: [Int32: Int] = [:]
+    /// gdb went away while the process ran: detach once every thread has stopped.
+    private var detachWhenStopped = false
 
     init(kernel: Kernel, connection: DebugConnection, target: Process, attached: Bool) {
         self.kernel = kernel
@@ -97,6 +106,11 @@ final class GdbStub {
         if suspended { resumeBreakpoints() }
         if let mm = target.mmStorage, knownSpace !== mm {  // the first resume after an exec
             knownSpace = mm
+            appliedWatches.removeAll()  // a new context: no debug registers set
+            if !watchpoints.isEmpty {
+                watchpoints.removeAll()  // they watched the old memory
+                watchGeneration += 1
+            }
             if execEvents {
                 stop(t, signal: 5, exec: true)
                 return true
@@ -117,6 +131,11 @@ final class GdbStub {
             return true
         }
         t.context.singleStepping = stepping.contains(t.tid)
+        if appliedWatches[t.tid, default: 0] != watchGeneration {
+            let (addresses, control) = GdbWatchpoint.debugRegisters(watchpoints)
+            try? t.context.setWatchpoints(addresses, control: control)
+            appliedWatches[t.tid] = watchGeneration
+        }
         return false
     }
 
@@ -130,14 +149,26 @@ final class GdbStub {
     /// so (`C`). Faults of threads that stop while another's stop is being reported are dropped: the
     /// faulting instruction runs again when they resume (a breakpoint's int3 too, its rip set back).
     func intercept(_ t: Task, _ sig: Int32, _ info: FaultInfo) -> Bool {
-        guard t.process === target else { return false }
+        guard t.process === target else {
+            // A vfork child on the target's context meets its watchpoints: not the child's business.
+            guard sig == 5, info.code == GdbStub.TRAP_HWBKPT else { return false }
+            try? kernel.resume(t)
+            return true
+        }
         t.parked = true
+        var watchHit: (address: UInt64, access: Bool)? = nil
+        if sig == 5, watchGeneration > 0, let hits = try? t.context.takeWatchpointHits(), hits != 0 {
+            let pieces = GdbWatchpoint.pieces(watchpoints)
+            if let slot = (0..<pieces.count).first(where: { hits & (1 << UInt64($0)) != 0 }) {
+                watchHit = (pieces[slot].address, pieces[slot].access)
+            }
+        }
         let atBreakpoint = sig == 5 && info.code == SignalInfo.SI_KERNEL && t.regs.rip > 0
             && breakpoints[t.regs.rip - 1] != nil && breakpointSpace === t.mm
         if atBreakpoint { t.regs.rip -= 1 }
         guard case .running = state else { return true }
         if sig != 5 { stopSignals[t.tid] = SignalInfo(signo: sig, code: info.code, address: info.address) }
-        stop(t, signal: sig, swbreak: atBreakpoint)
+        stop(t, signal: sig, swbreak: atBreakpoint, watch: watchHit)
         return true
     }
 
@@ -212,11 +243,21 @@ final class GdbStub {
     func service() {
         if case .stopping(let reply) = state, !target.tasks.contains(where: { $0.inHost }) {
             state = .stopped
+            if detachWhenStopped {
+                kernel.log.notice("gdb went away: detaching from pid \(target.pid)", source: "debugger")
+                return detach()
+            }
             send(reply)
         }
         guard let bytes = connection.readAvailable() else {
-            kernel.log.notice("gdb went away: detaching from pid \(target.pid)", source: "debugger")
-            detach()
+            if case .running = state, let t = target.tasks.first(where: { $0.isAlive }) {
+                // Breakpoints and watchpoints come out with every thread stopped, then the process goes on.
+                detachWhenStopped = true
+                stop(t, signal: 0)
+            } else if case .stopped = state {
+                kernel.log.notice("gdb went away: detaching from pid \(target.pid)", source: "debugger")
+                detach()
+            }
             return
         }
         guard !bytes.isEmpty else { return }
@@ -238,7 +279,8 @@ final class GdbStub {
     // MARK: Stopping and resuming
 
     /// Stops the whole process for gdb, `t` being the thread that reports `signal`.
-    private func stop(_ t: Task, signal: Int32, swbreak: Bool = false, exec: Bool = false) {
+    private func stop(_ t: Task, signal: Int32, swbreak: Bool = false, exec: Bool = false,
+                      watch: (address: UInt64, access: Bool)? = nil) {
         guard case .running = state else { return }
         stepping.removeAll()
         steppedIntoSyscall.removeAll()
@@ -246,6 +288,10 @@ final class GdbStub {
         lastStop = (t.tid, signal)
         generalThread = t.tid
         var reply = stopReply(t.tid, signal: signal, swbreak: swbreak)
+        if let watch {  // T05watch:ADDR; (awatch for an access watchpoint)
+            reply.insert(contentsOf: (watch.access ? "awatch:" : "watch:") + GdbHex.text(watch.address) + ";",
+                         at: reply.index(reply.startIndex, offsetBy: 3))
+        }
         if exec {  // T05exec:HEXPATH;thread:...; as gdbserver words it
             reply.insert(contentsOf: "exec:" + String(decoding: GdbHex.encode(target.executablePath), as: UTF8.self) + ";",
                          at: reply.index(reply.startIndex, offsetBy: 3))
@@ -299,6 +345,10 @@ final class GdbStub {
             for (address, byte) in breakpoints { try? target.mm.debuggerWrite(GuestAddress(address), [byte]) }
         }
         breakpoints.removeAll()
+        if watchGeneration > 0 {
+            for t in target.tasks where t.isAlive && !t.inHost { try? t.context.setWatchpoints([], control: 0) }
+            watchpoints.removeAll()
+        }
         let held = target.tasks.filter { $0.isAlive && $0.parked && $0.process.stopSignal == nil && !$0.isBlocked }
         finish()
         for t in held {
@@ -516,7 +566,10 @@ final class GdbStub {
 
     private func handleBreakpoint(insert: Bool, _ body: ArraySlice<UInt8>) {
         let fields = body.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false)
-        guard fields.count >= 3, fields[0].elementsEqual("0".utf8) else { return send("") }  // software only
+        if fields.count >= 3, fields[0].elementsEqual("2".utf8) || fields[0].elementsEqual("4".utf8) {
+            return handleWatchpoint(insert: insert, access: fields[0].elementsEqual("4".utf8), fields[1], fields[2])
+        }
+        guard fields.count >= 3, fields[0].elementsEqual("0".utf8) else { return send("") }  // no Z1, no Z3
         guard let address = GdbHex.number(fields[1]), let mm = target.mmStorage else { return send("E22") }
         syncBreakpointSpace()
         if insert {
@@ -529,6 +582,23 @@ final class GdbStub {
             guard let original = breakpoints.removeValue(forKey: address) else { return send("OK") }
             if !suspended { try? mm.debuggerWrite(GuestAddress(address), [original]) }
         }
+        send("OK")
+    }
+
+    /// Z2/Z4: x86 has no read-only watchpoints (Z3), nor hardware breakpoints here (Z1).
+    private func handleWatchpoint(insert: Bool, access: Bool, _ a: ArraySlice<UInt8>, _ l: ArraySlice<UInt8>) {
+        guard let address = GdbHex.number(a), let length = GdbHex.number(l), length > 0, length <= 32,
+              address < AddressSpace.userLimit, length <= AddressSpace.userLimit - address
+        else { return send("E22") }
+        let watch = GdbWatchpoint(address: address, length: length, access: access)
+        if insert {
+            guard GdbWatchpoint.pieces(watchpoints + [watch]).count <= 4 else { return send("E28") }  // ENOSPC
+            watchpoints.append(watch)
+        } else {
+            guard let i = watchpoints.firstIndex(of: watch) else { return send("OK") }
+            watchpoints.remove(at: i)
+        }
+        watchGeneration += 1
         send("OK")
     }
 
@@ -584,4 +654,43 @@ final class GdbStub {
 
     /// The largest packet gdb may send us, and about the largest reply we send.
     static let packetSize = 0x4000
+    /// si_code of a debug-register trap.
+    static let TRAP_HWBKPT: Int32 = 4
+}
+
+/// A hardware watchpoint gdb asked for.
+struct GdbWatchpoint: Equatable {
+    var address: UInt64
+    var length: UInt64
+    /// Z4 (read or write) rather than Z2 (write).
+    var access: Bool
+
+    /// The watchpoints as aligned pieces of 1, 2, 4 or 8 bytes, one debug register each, in order.
+    static func pieces(_ watches: [GdbWatchpoint]) -> [(address: UInt64, size: UInt64, access: Bool)] {
+        var out: [(address: UInt64, size: UInt64, access: Bool)] = []
+        for w in watches {
+            var at = w.address
+            var left = w.length
+            while left > 0 {
+                let size = [8, 4, 2, 1].first { at % $0 == 0 && $0 <= left }!
+                out.append((at, size, w.access))
+                at += size
+                left -= size
+            }
+        }
+        return out
+    }
+
+    /// DR0-DR3 and DR7 for `watches` (at most four pieces): a local enable bit per piece, its condition
+    /// (01 write, 11 read or write) and length (00 1, 01 2, 11 4, 10 8), and local exact (LE) set.
+    static func debugRegisters(_ watches: [GdbWatchpoint]) -> (addresses: [UInt64], control: UInt64) {
+        let p = pieces(watches).prefix(4)
+        var control: UInt64 = p.isEmpty ? 0 : 0x100
+        for (i, piece) in p.enumerated() {
+            let rw: UInt64 = piece.access ? 3 : 1
+            let len: UInt64 = [1: 0, 2: 1, 4: 3, 8: 2][piece.size] ?? 0
+            control |= 1 << (2 * UInt64(i)) | (rw | len << 2) << (16 + 4 * UInt64(i))
+        }
+        return (p.map { $0.address }, control)
+    }
 }
