@@ -163,6 +163,7 @@ final class PtraceAddressSpace: PlatformAddressSpace {
     func newContext() throws(Errno) -> PlatformContext {
         let tid: Int32
         if let spare = spareThreads.popLast() { tid = spare } else { tid = try platform.spawnThread(stub) }
+        if platform.watched.remove(tid) != nil { try Tracer.setDebugRegister(tid, 7, 0) }  // a new thread: no watchpoints
         let context = PtraceContext(tid: tid, platform: platform)
         contexts[tid] = context
         return context
