@@ -37,7 +37,9 @@ public final class DebugConnection {
     public let file: HostFile
     private var open = true
 
-    init(fd: Int32) { file = HostFile(fd: fd, owned: false) }
+    /// A connection over `fd`, already connected to gdb (one accepted here, or one handed over later, say
+    /// through a control socket, to attach to a running instance); closed with the connection.
+    public init(fd: Int32) { file = HostFile(fd: fd, owned: false) }
 
     deinit { close() }
 
