@@ -7,19 +7,20 @@ import UmkHost
 // none runs guest code any more. Other processes of the instance go on running.
 //
 // How a thread is held: Kernel.resume asks `holds` before it lets a task of the process run; a held task is
-// `parked` (as job control parks a stopped one) and resumed by `release`. Faults of the process come to
-// `intercept` before they become guest signals (Kernel.deliverFault), and the exit to `processEnded`.
-// Breakpoints are int3 bytes written into the guest's memory through AddressSpace.debuggerWrite (copy on
-// write, as ptrace's POKETEXT); memory reads show the original bytes under them, as gdbserver's do.
+// `parked` (as job control parks a stopped one) and let go by `resume` (gdb's continue or step). Faults of
+// the process come to `intercept` before they become guest signals (Kernel.deliverFault), signals sent to it
+// to `interceptSignal` (Kernel.send), and its end to `processEnded`. Breakpoints are int3 bytes written into
+// the guest's memory through AddressSpace.debuggerWrite (copy on write, as ptrace's POKETEXT); memory reads
+// show the original bytes under them, as gdbserver's do. Hardware watchpoints are the debug registers of each
+// thread's context, set before it runs (GdbWatchpoints.swift). The packets are GdbCommands.swift's.
 //
 // The stub is a plain object over a connected descriptor and a target process: attaching gdb to another
-// process of a running instance later is `Kernel.attachDebugger(connection:to:)` with `attached: true`.
+// process of a running instance later is `Kernel.attachDebugger(connection:to:attached:)` with `attached:
+// true`, on the kernel thread, with a connection made before the kernel's seccomp filter or handed over.
 //
-// Hardware watchpoints (Z2, Z4) are the x86 debug registers of each thread's context, set before it runs.
-//
-// Not here (FIXME): hardware breakpoints (Z1) and read watchpoints (Z3, which x86 lacks), non-stop mode, fork and vfork events (a forked child gets the
-// original bytes back; a vfork child runs with the int3s taken out), qXfer:libraries-svr4 (gdb reads
-// r_debug itself), syscall stops (`catch syscall`).
+// Not here (FIXME): hardware breakpoints (Z1) and read watchpoints (Z3, which x86 lacks), non-stop mode,
+// fork and vfork events (a forked child gets the original bytes back; a vfork child runs with the int3s
+// taken out), qXfer:libraries-svr4 (gdb reads r_debug itself), syscall stops (`catch syscall`).
 final class GdbStub {
     unowned let kernel: Kernel
     let connection: DebugConnection
