@@ -108,13 +108,16 @@ final class GdbTests: SystemTestCase {
     func testGdbDynamicProgram() throws {
         let (gdb, umk) = try debug(try target(static: false), [], [
             "break main", "continue", "bt", "break fputs", "continue", "bt", "info sharedlibrary",
-            "delete", "continue",
+            "info auxv", "info proc", "info proc mappings", "delete", "continue",
         ])
         assertContains(gdb, [
             "Breakpoint 1, main (argc=1",
             "fputs",  // stopped in libc's fputs, found through its symbols
             "in main (argc=1",
             "libc.so.6",
+            "AT_ENTRY", "AT_BASE",  // qXfer:auxv
+            "process 1\n", "cmdline = '",  // info proc: /proc/1 of the guest, read through vFile
+            "[stack]",  // info proc mappings: the guest's /proc/1/maps
             "[Inferior 1 (process 1) exited with code 03]",
         ])
         XCTAssertTrue(gdb.out.contains("#0  ") && gdb.out.range(of: #"#0 .*fputs"#, options: .regularExpression) != nil,
