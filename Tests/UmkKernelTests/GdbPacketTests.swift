@@ -83,16 +83,18 @@ final class GdbPacketTests: XCTestCase {
 
     func testWatchpointsBecomeAlignedDebugRegisterPieces() {
         // 8 bytes at an odd address: 1 + 2 + 4 + 1, four registers; DR7 enables each with its length.
-        let w = GdbWatchpoint(address: 0x1001, length: 8, access: false)
+        let w = GdbWatchpoint(address: 0x1001, length: 8, kind: .write)
         XCTAssertEqual(GdbWatchpoint.pieces([w]).map(\.size), [1, 2, 4, 1])
         let (addresses, control) = GdbWatchpoint.debugRegisters([w])
         XCTAssertEqual(addresses, [0x1001, 0x1002, 0x1004, 0x1008])
         XCTAssertEqual(control & 0xff, 0b0101_0101)  // L0-L3
         XCTAssertEqual((control >> 16) & 0xf, 0b0001)  // DR0: write, 1 byte
         XCTAssertEqual((control >> 24) & 0xf, 0b1101)  // DR2: write, 4 bytes
-        let a = GdbWatchpoint(address: 0x2000, length: 8, access: true)
+        let a = GdbWatchpoint(address: 0x2000, length: 8, kind: .access)
         XCTAssertEqual((GdbWatchpoint.debugRegisters([a]).control >> 16) & 0xf, 0b1011)  // read/write, 8 bytes
         XCTAssertEqual(GdbWatchpoint.debugRegisters([]).control, 0)
+        let b = GdbWatchpoint(address: 0x401000, length: 1, kind: .execute)  // an instruction: RW 00, LEN 00
+        XCTAssertEqual(GdbWatchpoint.debugRegisters([b]).control, 0x101)
     }
 
     func testDebuggerWritesReadOnlyMemoryCopyOnWrite() throws {

@@ -186,8 +186,8 @@ final class GdbTests: SystemTestCase {
         XCTAssertEqual(umk.termination, .exited(3), umk.report)
     }
 
-    /// Hardware watchpoints (the debug registers): a write stops the writing thread, whichever it is; after
-    /// a detach with one set, nothing traps any more.
+    /// Hardware watchpoints and breakpoints (the debug registers): a write stops the writing thread,
+    /// whichever it is; after a detach with one set, nothing traps any more.
     func testGdbHardwareWatchpoints() throws {
         let (gdb, umk) = try debug(try target(static: true), [], ["break main", "continue", "watch some_global",
                                                                   "continue", "bt", "continue"])
@@ -206,6 +206,13 @@ final class GdbTests: SystemTestCase {
                               "[Inferior 1 (process 1) detached]"])
         XCTAssertEqual(umk2.termination, .exited(0), umk2.report)
         XCTAssertEqual(umk2.out, "counter 9\n", umk2.report)
+
+        // A hardware breakpoint (hbreak), hit by both threads: three calls each.
+        let (gdb3, umk3) = try debug(try target(static: false), ["threads"],
+                                     ["hbreak worker_step"] + Array(repeating: "continue", count: 7))
+        XCTAssertEqual(gdb3.out.components(separatedBy: "hit Breakpoint 1, worker_step").count - 1, 6, gdb3.report)
+        assertContains(gdb3, ["Hardware assisted breakpoint 1", "[Inferior 1 (process 1) exited normally]"])
+        XCTAssertEqual(umk3.out, "counter 9\n", umk3.report)
     }
 
     func testGdbDetach() throws {

@@ -130,7 +130,7 @@ extension GdbStub {
             execEvents = offeredFeatures.contains { $0.elementsEqual("exec-events+".utf8) }
             var features = ["PacketSize=\(GdbHex.text(UInt64(GdbStub.packetSize)))", "QStartNoAckMode+", "QPassSignals+",
                             "qXfer:features:read+", "qXfer:auxv:read+", "qXfer:exec-file:read+", "qXfer:siginfo:read+",
-                            "vContSupported+", "swbreak+"]
+                            "vContSupported+", "swbreak+", "hwbreak+"]
             if multiprocess { features.append("multiprocess+") }
             if execEvents { features.append("exec-events+") }
             return send(features.joined(separator: ";"))
@@ -192,10 +192,11 @@ extension GdbStub {
 
     func handleBreakpoint(insert: Bool, _ body: ArraySlice<UInt8>) {
         let fields = body.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false)
-        if fields.count >= 3, fields[0].elementsEqual("2".utf8) || fields[0].elementsEqual("4".utf8) {
-            return handleWatchpoint(insert: insert, access: fields[0].elementsEqual("4".utf8), fields[1], fields[2])
+        let hardware: [String: GdbWatchpoint.Kind] = ["1": .execute, "2": .write, "4": .access]
+        if fields.count >= 3, let kind = hardware[String(decoding: fields[0], as: UTF8.self)] {
+            return handleWatchpoint(insert: insert, kind: kind, fields[1], fields[2])
         }
-        guard fields.count >= 3, fields[0].elementsEqual("0".utf8) else { return send("") }  // no Z1, no Z3
+        guard fields.count >= 3, fields[0].elementsEqual("0".utf8) else { return send("") }  // no Z3
         guard let address = GdbHex.number(fields[1]), let mm = target.mmStorage else { return send("E22") }
         syncBreakpointSpace()
         if insert {
@@ -211,12 +212,12 @@ extension GdbStub {
         send("OK")
     }
 
-    /// Z2/Z4: x86 has no read-only watchpoints (Z3), nor hardware breakpoints here (Z1).
-    func handleWatchpoint(insert: Bool, access: Bool, _ a: ArraySlice<UInt8>, _ l: ArraySlice<UInt8>) {
+    /// Z1, Z2, Z4 (x86 has no read-only watchpoints, Z3). A breakpoint's length is gdb's kind (1).
+    func handleWatchpoint(insert: Bool, kind: GdbWatchpoint.Kind, _ a: ArraySlice<UInt8>, _ l: ArraySlice<UInt8>) {
         guard let address = GdbHex.number(a), let length = GdbHex.number(l), length > 0, length <= 32,
               address < AddressSpace.userLimit, length <= AddressSpace.userLimit - address
         else { return send("E22") }
-        let watch = GdbWatchpoint(address: address, length: length, access: access)
+        let watch = GdbWatchpoint(address: address, length: kind == .execute ? 1 : length, kind: kind)
         if insert {
             guard GdbWatchpoint.pieces(watchpoints + [watch]).count <= 4 else { return send("E28") }  // ENOSPC
             watchpoints.append(watch)

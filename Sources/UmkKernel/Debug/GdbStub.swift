@@ -12,13 +12,14 @@ import UmkHost
 // to `interceptSignal` (Kernel.send), and its end to `processEnded`. Breakpoints are int3 bytes written into
 // the guest's memory through AddressSpace.debuggerWrite (copy on write, as ptrace's POKETEXT); memory reads
 // show the original bytes under them, as gdbserver's do. Hardware watchpoints are the debug registers of each
-// thread's context, set before it runs (GdbWatchpoints.swift). The packets are GdbCommands.swift's.
+// thread's context, set before it runs (GdbWatchpoints.swift), and so are hardware breakpoints. The packets
+// are GdbCommands.swift's.
 //
 // The stub is a plain object over a connected descriptor and a target process: attaching gdb to another
 // process of a running instance later is `Kernel.attachDebugger(connection:to:attached:)` with `attached:
 // true`, on the kernel thread, with a connection made before the kernel's seccomp filter or handed over.
 //
-// Not here (FIXME): hardware breakpoints (Z1) and read watchpoints (Z3, which x86 lacks), non-stop mode,
+// Not here (FIXME): read watchpoints (Z3, which x86 lacks), non-stop mode,
 // fork and vfork events (a forked child gets the original bytes back; a vfork child runs with the int3s
 // taken out), qXfer:libraries-svr4 (gdb reads r_debug itself), syscall stops (`catch syscall`).
 final class GdbStub {
@@ -73,9 +74,8 @@ final class GdbStub {
     /// the image gdb knows.
     var execEvents = false
     weak var knownSpace: AddressSpace?
-    /// Hardware watchpoints gdb asked for (Z2 write, Z4 access), each split into aligned pieces of 1, 2, 4
-    /// or 8 bytes, at most four pieces in all (the debug registers); the generation each thread's context
-    /// has applied.
+    /// Hardware breakpoints and watchpoints gdb asked for (Z1, Z2 write, Z4 access), at most four debug
+    /// registers' worth (GdbWatchpoints.swift); the generation each thread's context has applied.
     var watchpoints: [GdbWatchpoint] = []
     var watchGeneration = 0
     var appliedWatches: [Int32: Int] = [:]
@@ -157,11 +157,11 @@ final class GdbStub {
             return true
         }
         t.parked = true
-        var watchHit: (address: UInt64, access: Bool)? = nil
+        var watchHit: (address: UInt64, kind: GdbWatchpoint.Kind)? = nil
         if sig == 5, watchGeneration > 0, let hits = try? t.context.takeWatchpointHits(), hits != 0 {
             let pieces = GdbWatchpoint.pieces(watchpoints)
             if let slot = (0..<pieces.count).first(where: { hits & (1 << UInt64($0)) != 0 }) {
-                watchHit = (pieces[slot].address, pieces[slot].access)
+                watchHit = (pieces[slot].address, pieces[slot].kind)
             }
         }
         let atBreakpoint = sig == 5 && info.code == SignalInfo.SI_KERNEL && t.regs.rip > 0
@@ -281,7 +281,7 @@ final class GdbStub {
 
     /// Stops the whole process for gdb, `t` being the thread that reports `signal`.
     func stop(_ t: Task, signal: Int32, swbreak: Bool = false, exec: Bool = false,
-                      watch: (address: UInt64, access: Bool)? = nil) {
+                      watch: (address: UInt64, kind: GdbWatchpoint.Kind)? = nil) {
         guard case .running = state else { return }
         stepping.removeAll()
         steppedIntoSyscall.removeAll()
@@ -289,9 +289,10 @@ final class GdbStub {
         lastStop = (t.tid, signal)
         generalThread = t.tid
         var reply = stopReply(t.tid, signal: signal, swbreak: swbreak)
-        if let watch {  // T05watch:ADDR; (awatch for an access watchpoint)
-            reply.insert(contentsOf: (watch.access ? "awatch:" : "watch:") + GdbHex.text(watch.address) + ";",
-                         at: reply.index(reply.startIndex, offsetBy: 3))
+        if let watch {  // T05watch:ADDR; (awatch for an access watchpoint), T05hwbreak:;
+            let reason = watch.kind == .execute ? "hwbreak:" : (watch.kind == .access ? "awatch:" : "watch:")
+                + GdbHex.text(watch.address)
+            reply.insert(contentsOf: reason + ";", at: reply.index(reply.startIndex, offsetBy: 3))
         }
         if exec {  // T05exec:HEXPATH;thread:...; as gdbserver words it
             reply.insert(contentsOf: "exec:" + String(decoding: GdbHex.encode(target.executablePath), as: UTF8.self) + ";",
