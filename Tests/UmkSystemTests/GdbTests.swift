@@ -84,7 +84,8 @@ final class GdbTests: SystemTestCase {
             "x/2gx &some_global", "next", "tbreak gdb-target.c:\(callLine)", "continue", "step", "bt", "finish",
             "break other", "continue", "bt", "print x",
             "set var some_global = 100", "print $xmm1.v2_int64[0] = 0x5566", "print $xmm1.v2_int64[0]",
-            "stepi", "info registers eflags", "continue",
+            "stepi", "info registers eflags", "info registers fctrl mxcsr",
+            "print $ymm2.v4_int64[3] = 0x77", "print $ymm2.v4_int64[3]", "continue",
         ])
         assertContains(gdb, [
             "Breakpoint 1, main (argc=1",
@@ -97,9 +98,14 @@ final class GdbTests: SystemTestCase {
             "Breakpoint 3, other (x=2)",
             "$4 = 2",  // print x
             "$5 = 21862", "$6 = 21862",  // 0x5566 written to xmm1 and read back
-            "eflags",
+            "eflags", "fctrl          0x37f", "mxcsr          0x1f80",
             "[Inferior 1 (process 1) exited with code 03]",
         ])
+        // AVX's upper halves (ymm0h..ymm15h), on a host that has AVX.
+        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        if cpuinfo.contains(" avx") {
+            assertContains(gdb, ["$7 = 119", "$8 = 119"])
+        }
         XCTAssertEqual(umk.termination, .exited(3), umk.report)
         // other(2) added x to the 100 gdb wrote: the program saw gdb's store.
         XCTAssertEqual(umk.out, "value 2\nother 102 5\n", umk.report)
