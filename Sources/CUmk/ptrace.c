@@ -353,3 +353,16 @@ long umk_write_all(int fd, const void *buf, size_t len) {
 // Where gdb stops for UMK_BREAK_SYSCALL (Tools/gdb-syscall): called by the dispatcher before the handler of
 // that system call runs. The asm keeps the call from being optimised away.
 __attribute__((noinline)) void umk_debug_syscall(long nr) { __asm__ volatile("" : : "r"(nr) : "memory"); }
+
+// The x86 debug registers of a stopped tracee (struct user's u_debugreg), for a debugger's hardware
+// watchpoints: DR0-DR3 addresses, DR6 status, DR7 control. The raw PEEKUSER stores the word at `value`.
+#include <sys/user.h>
+long umk_set_debugreg(pid_t pid, int index, uint64_t value) {
+    if (index < 0 || index > 7) return -EINVAL;
+    return umk_ptrace(PTRACE_POKEUSER, pid, offsetof(struct user, u_debugreg) + (uint64_t)index * 8, value);
+}
+
+long umk_get_debugreg(pid_t pid, int index, uint64_t *value) {
+    if (index < 0 || index > 7) return -EINVAL;
+    return umk_ptrace(PTRACE_PEEKUSER, pid, offsetof(struct user, u_debugreg) + (uint64_t)index * 8, (uint64_t)value);
+}

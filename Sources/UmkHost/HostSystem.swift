@@ -407,11 +407,15 @@ public enum KernelFilter {
         188, 197,  // setxattr removexattr
     ]
 
+    /// What the gdb stub's connection needs beyond read, poll and close: send with MSG_NOSIGNAL (sendto).
+    static let debugger: [Int32] = [44]
+
     /// Installs the filter on the calling thread. `logOnly` records refusals in the host's audit log
     /// instead (UMK_SECCOMP=log), to find what the list lacks. `hostWrites` lets the kernel change host files
-    /// (writable binds). Throws if the host refuses seccomp.
-    public static func install(logOnly: Bool = false, hostWrites: Bool = false) throws(Errno) {
-        let list = Array(allowed.dropLast()) + (hostWrites ? KernelFilter.hostWrites : []) + [-1]
+    /// (writable binds); `debugger`, talk to gdb (--gdb). Throws if the host refuses seccomp.
+    public static func install(logOnly: Bool = false, hostWrites: Bool = false, debugger: Bool = false) throws(Errno) {
+        let list = Array(allowed.dropLast()) + (hostWrites ? KernelFilter.hostWrites : [])
+            + (debugger ? KernelFilter.debugger : []) + [-1]
         _ = try shim(list.withUnsafeBufferPointer { umk_self_filter_install($0.baseAddress, Int32($0.count), logOnly ? 1 : 0) })
     }
 }

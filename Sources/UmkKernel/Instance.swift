@@ -44,6 +44,9 @@ public struct Configuration: Sendable {
     /// When the guest fails (a non-zero status or a signal) after calling system calls umk does not have, say
     /// which on stderr in one line: the likeliest reason for the failure. For the command line.
     public var reportUnimplemented = false
+    /// `--gdb ADDR`: listen at ADDR (`HOST:PORT` on 127.0.0.1, `:PORT`, or a UNIX socket path) and let gdb
+    /// debug process 1, which waits for it before its first instruction.
+    public var gdb: String? = nil
 
     public init() {}
 }

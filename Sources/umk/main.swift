@@ -98,6 +98,12 @@ struct Run: ParsableCommand {
         """)
     var detach = false
 
+    @Option(help: ArgumentHelp("""
+        Let gdb debug PROGRAM: listen at ADDR (HOST:PORT on 127.0.0.1, :PORT, or a UNIX socket path) and hold \
+        PROGRAM before its first instruction until gdb connects (target remote ADDR).
+        """, valueName: "ADDR"))
+    var gdb: String?
+
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("The program and its arguments (after --, or after the options).", valueName: "PROGRAM"))
     var command: [String] = []
 
@@ -143,6 +149,7 @@ struct Run: ParsableCommand {
         guard levels.contains(log) else { throw ValidationError("--log \(log): expected one of \(levels.joined(separator: ", "))") }
         config.logLevel = log
         config.forwardSignals = true
+        config.gdb = gdb
         config.reportUnimplemented = true
         if let user {
             let parts = user.split(separator: ":", omittingEmptySubsequences: false)
@@ -469,7 +476,7 @@ func parseSize(_ s: String) -> Int? {
 func rewriteArguments(_ args: [String]) -> [String] {
     let takesValue: Set<String> = ["--root", "--mem", "--cpus", "--overcommit", "-e", "-w", "--hostname", "--user",
                                    "--log", "-v", "--volume", "--tmpfs", "--upper", "--strace-file", "--name",
-                                   "-t", "--time"]
+                                   "-t", "--time", "--gdb"]
     var out: [String] = []
     var positionals = 0  // the subcommand, then PROGRAM: after it everything is the guest's
     var valueNext = false

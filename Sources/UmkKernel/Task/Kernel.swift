@@ -122,6 +122,8 @@ final class Kernel {
     let oops = OopsRecord()
     /// UMK_TEST_KERNEL_BUG's `host` kind: the loop fails as on an unexpected host error (Kernel+Oops.swift).
     var testHostError = false
+    /// gdb's stub, while gdb debugs a process of the instance (--gdb; Debug/GdbStub.swift).
+    var debugger: GdbStub?
 
     deinit {
         if let first = cpus.first { HostCPU.releasePlacement(first) }
@@ -219,6 +221,8 @@ final class Kernel {
                 preferredWorkingDirectory: configuration.preferredWorkingDirectory,
                 uid: configuration.uid, gid: configuration.gid))
             precondition(first.pid == 1)
+            // --gdb: gdb's connection is accepted now, before the kernel's seccomp filter goes on.
+            if let address = configuration.gdb { try waitForDebugger(address, first) }
         } else {
             nextPID = 2
         }
@@ -280,7 +284,8 @@ final class Kernel {
         let mode = HostProcess.environmentValue("UMK_SECCOMP") ?? "on"
         guard mode != "off" else { return }
         do throws(Errno) {
-            try KernelFilter.install(logOnly: mode == "log", hostWrites: hasWritableBinds || configuration.upper != nil)
+            try KernelFilter.install(logOnly: mode == "log", hostWrites: hasWritableBinds || configuration.upper != nil,
+                                      debugger: debugger != nil)
         } catch {
             log.warning("the host refused umk's own seccomp filter (\(LinuxErrno(host: error).message)); running without it", source: "security")
         }
@@ -321,6 +326,9 @@ final class Kernel {
                 continue
             }
             if configuration.forwardSignals { forwardProxiedSignals() }
+            if let debugger { debugger.service() }
+            // A forwarded signal or gdb may have ended process 1 (the instance is over), or gdb woke a task.
+            if !runnable.isEmpty || exitStatus != nil { continue }
             let now = HostClock.monotonicNanoseconds()
             if now >= loadAverage.due { sampleLoad(now: now) }
             var nextDeadline = sleepers.isEmpty ? nil : expireSleepers(now: now)
@@ -349,7 +357,7 @@ final class Kernel {
                 continue
             }
             armTick(nextDeadline, periodic: watchCPU || !awaitedInputs.isEmpty || !consoleOutput.queue.isEmpty
-                        || !terminalRelays.isEmpty, now: now)
+                        || !terminalRelays.isEmpty || debugger != nil, now: now)
             guard let first = try platform.waitForStop() else { continue }
             if tasksInHost == 1 {
                 try handleStop(first.0, first.1)
@@ -417,7 +425,12 @@ final class Kernel {
         // Relays' inputs wake it too: the loop's next turn pumps them.
         let live = inputs.compactMap { input in input.file.map { (queue: input.queue, file: $0) } }
             + terminalRelays.map { (queue: WaitQueue(), file: $0.input) }
-        if !live.isEmpty {
+        if let debugger {
+            // Input or a packet from gdb, whichever comes first (the loop reads gdb's).
+            let ms = deadline.map { Int32(clamping: max(0, ($0 - now + 999_999) / 1_000_000)) } ?? -1
+            let ready = HostStreams.readable([debugger.connection.file] + live.map { $0.file }, timeoutMilliseconds: ms)
+            for (input, isReady) in zip(live, ready.dropFirst()) where isReady { wake(input.queue) }
+        } else if !live.isEmpty {
             let ms = deadline.map { Int32(clamping: max(0, ($0 - now + 999_999) / 1_000_000)) } ?? -1
             for (input, ready) in zip(live, HostStreams.readable(live.map { $0.file }, timeoutMilliseconds: ms)) where ready {
                 wake(input.queue)
@@ -512,6 +525,10 @@ final class Kernel {
             return
         }
         do {
+            if let debugger, debugger.holds(task) {
+                task.parked = true  // until gdb lets it go (GdbStub.resume)
+                return
+            }
             if task.pendingSignals & ~task.signalMask != 0 {
                 guard try deliverSignals(task) else { return }
             }
@@ -646,6 +663,7 @@ final class Kernel {
     /// A synchronous fault (force_sig_fault): to the guest's handler if it has one and does not block the
     /// signal; otherwise the default action (Linux unblocks and resets it, so the process dies).
     private func deliverFault(_ task: Task, _ sig: Int32, _ info: FaultInfo) throws(Errno) {
+        if let debugger, debugger.intercept(task, sig, info) { return }  // gdb sees it first
         let action = task.process.signalActions[Int(sig)]
         let bit = UInt64(1) << UInt64(sig - 1)
         guard action.handler > 1, task.signalMask & bit == 0, task.pendingSignals & bit == 0 else {
