@@ -290,6 +290,21 @@ void umk_terminal_restore(void) {
 
 int umk_is_terminal(int fd) { return isatty(fd); }
 
+// `umk exec -t`: the client's terminal passes every byte through raw (the guest's pty does the line
+// discipline); umk_terminal_restore puts it back.
+int umk_terminal_make_raw(void) {
+    struct termios t;
+    if (tcgetattr(0, &t) != 0) return -errno;
+    cfmakeraw(&t);
+    return tcsetattr(0, TCSANOW, &t) == 0 ? 0 : -errno;
+}
+
+long umk_terminal_size(int fd) {
+    struct winsize w;
+    if (ioctl(fd, TIOCGWINSZ, &w) != 0) return -errno;
+    return ((long)w.ws_row << 16) | w.ws_col;
+}
+
 // The console writer (ConsoleWriter.swift): guest console output is queued by the kernel thread and written
 // by a thread of its own, so that a full pipe or a stopped terminal never blocks the kernel. Each instance's
 // writer keeps the tid of its own kernel thread (several instances may share one host process).
@@ -338,3 +353,16 @@ long umk_write_all(int fd, const void *buf, size_t len) {
 // Where gdb stops for UMK_BREAK_SYSCALL (Tools/gdb-syscall): called by the dispatcher before the handler of
 // that system call runs. The asm keeps the call from being optimised away.
 __attribute__((noinline)) void umk_debug_syscall(long nr) { __asm__ volatile("" : : "r"(nr) : "memory"); }
+
+// The x86 debug registers of a stopped tracee (struct user's u_debugreg), for a debugger's hardware
+// watchpoints: DR0-DR3 addresses, DR6 status, DR7 control. The raw PEEKUSER stores the word at `value`.
+#include <sys/user.h>
+long umk_set_debugreg(pid_t pid, int index, uint64_t value) {
+    if (index < 0 || index > 7) return -EINVAL;
+    return umk_ptrace(PTRACE_POKEUSER, pid, offsetof(struct user, u_debugreg) + (uint64_t)index * 8, value);
+}
+
+long umk_get_debugreg(pid_t pid, int index, uint64_t *value) {
+    if (index < 0 || index > 7) return -EINVAL;
+    return umk_ptrace(PTRACE_PEEKUSER, pid, offsetof(struct user, u_debugreg) + (uint64_t)index * 8, (uint64_t)value);
+}

@@ -12,12 +12,16 @@ public final class ConsoleWriter: @unchecked Sendable {
 
     private var mutex = pthread_mutex_t()
     private var condition = pthread_cond_t()
-    private var chunks: [(fd: Int32, bytes: [UInt8])] = []
+    private var chunks: [(file: HostFile, bytes: [UInt8])] = []
     private var queued = 0
     private var writing = false
     private var stopping = false
-    /// The first host error of each fd (EPIPE, EIO): reported to the next guest write there.
-    private var errors: [Int32: Errno] = [:]
+    /// The first host error of each file (EPIPE, EIO): reported to the next guest write there. Chunks hold their
+    /// file, so that its fd stays open (and is not reused) until they are written.
+    private var errors: [(file: Weak, error: Errno)] = []
+    private struct Weak { weak var file: HostFile? }
+    /// The file of the chunk being written, outside the mutex.
+    private var current: HostFile?
     private var thread: HostThread?
     /// The kernel thread to wake: this instance's (several may run in one host process).
     private let kernelThread: Int32
@@ -30,12 +34,14 @@ public final class ConsoleWriter: @unchecked Sendable {
         kernelThread = umk_console_writer_prepare()
     }
 
-    /// Queues as much of `buffers` as fits for `fd`: the byte count, 0 when the queue is full (wait and try
-    /// again), or the host error an earlier write to `fd` met.
-    public func write(_ fd: Int32, from buffers: [HostBuffer]) throws(Errno) -> Int {
+    /// Queues as much of `buffers` as fits for `file`: the byte count, 0 when the queue is full (wait and try
+    /// again), or the host error an earlier write to `file` met.
+    public func write(_ file: HostFile, from buffers: [HostBuffer]) throws(Errno) -> Int {
+        let fd = file.fd
         pthread_mutex_lock(&mutex)
         defer { pthread_mutex_unlock(&mutex) }
-        if let e = errors.removeValue(forKey: fd) { throw e }
+        errors.removeAll { $0.file.file == nil }
+        if let i = errors.firstIndex(where: { $0.file.file === file }) { throw errors.remove(at: i).error }
         // Nothing queued and a write that cannot block: made here at once, with no thread in between (the
         // common case: a small write to a pipe or a terminal with room, or to a file).
         let total = buffers.reduce(0) { $0 + $1.count }
@@ -60,7 +66,7 @@ public final class ConsoleWriter: @unchecked Sendable {
         }
         guard !bytes.isEmpty else { return 0 }
         if thread == nil { thread = HostThread(name: "umk-console") { [unowned self] in self.run() } }
-        chunks.append((fd, bytes))
+        chunks.append((file, bytes))
         queued += bytes.count
         pthread_cond_signal(&condition)
         return bytes.count
@@ -71,6 +77,18 @@ public final class ConsoleWriter: @unchecked Sendable {
         pthread_mutex_lock(&mutex)
         defer { pthread_mutex_unlock(&mutex) }
         return queued < ConsoleWriter.capacity
+    }
+
+    /// Waits until nothing queued for `file` is left to write (from another thread than the kernel's: a
+    /// program's end is reported to whoever started it only after its output is out).
+    public func drain(_ file: HostFile) {
+        pthread_mutex_lock(&mutex)
+        while current === file || chunks.contains(where: { $0.file === file }) {
+            pthread_mutex_unlock(&mutex)
+            usleep(1000)
+            pthread_mutex_lock(&mutex)
+        }
+        pthread_mutex_unlock(&mutex)
     }
 
     /// Waits until everything queued is written (or failed), then ends the thread: the instance is over.
@@ -90,18 +108,20 @@ public final class ConsoleWriter: @unchecked Sendable {
         while true {
             while chunks.isEmpty && !stopping { pthread_cond_wait(&condition, &mutex) }
             if chunks.isEmpty { break }
-            let (fd, bytes) = chunks.removeFirst()
+            let (file, bytes) = chunks.removeFirst()
             let wasFull = queued >= ConsoleWriter.capacity
             writing = true  // until this chunk is out, nothing may overtake it
+            current = file
             pthread_mutex_unlock(&mutex)
-            let r = bytes.withUnsafeBytes { umk_write_all(fd, $0.baseAddress, $0.count) }
+            let r = bytes.withUnsafeBytes { umk_write_all(file.fd, $0.baseAddress, $0.count) }
             pthread_mutex_lock(&mutex)
             writing = false
+            current = nil
             queued -= bytes.count
             if r < 0 {
-                if errors[fd] == nil { errors[fd] = Errno(rawValue: Int32(-r)) }
-                let dropped = chunks.filter { $0.fd == fd }.reduce(0) { $0 + $1.bytes.count }
-                chunks.removeAll { $0.fd == fd }
+                if !errors.contains(where: { $0.file.file === file }) { errors.append((Weak(file: file), Errno(rawValue: Int32(-r)))) }
+                let dropped = chunks.filter { $0.file === file }.reduce(0) { $0 + $1.bytes.count }
+                chunks.removeAll { $0.file === file }
                 queued -= dropped
             }
             if wasFull || r < 0 { umk_console_writer_notify(kernelThread) }  // writers may be waiting for room or an error

@@ -1,6 +1,7 @@
 // HostSystem.swift: the host's clocks, entropy, CPU facts and threads, as the kernel needs them.
 import Glibc
 import CUmk
+import Synchronization
 
 public enum HostClock {
     /// clock_gettime(2) of a host clock id; the guest's clock ids are the host's.
@@ -108,6 +109,29 @@ public enum HostCPU {
     }
 
     public static var onlineCount: Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
+
+    /// How many live instances of this process have their kernel thread on each CPU (the host's own
+    /// bookkeeping, as its scheduler's run queues): a new instance takes the least used of its allowed CPUs,
+    /// the one it runs on among equals, so that instances booted at once spread over the CPUs rather than
+    /// all pinning to the CPU they were started from.
+    private static let placements = Mutex<[Int32: Int]>([:])
+
+    public static func claimLeastUsed(of allowed: [Int32], preferring current: Int32) -> Int32 {
+        placements.withLock { counts in
+            let best = allowed.min { a, b in
+                let (ca, cb) = (counts[a, default: 0], counts[b, default: 0])
+                return ca != cb ? ca < cb : (a == current && b != current)
+            } ?? current
+            counts[best, default: 0] += 1
+            return best
+        }
+    }
+
+    public static func releasePlacement(_ cpu: Int32) {
+        placements.withLock { counts in
+            if let n = counts[cpu] { counts[cpu] = n > 1 ? n - 1 : nil }
+        }
+    }
 }
 
 /// A plain dedicated host thread: an instance's kernel loop runs on one, the tracer of all its stubs.
@@ -142,6 +166,11 @@ public final class HostThread {
     }
 
     public func join() { pthread_join(thread, nil) }
+
+    /// A thread no one joins: its resources go when it ends.
+    public static func detached(name: String, _ body: @escaping () -> Void) {
+        pthread_detach(HostThread(name: name, body).thread)
+    }
 }
 
 /// Signals sent to umk itself that the guest should get instead (docker run's sig-proxy).
@@ -149,6 +178,13 @@ public final class HostThread {
 public enum HostTerminal {
     public static func saveMode() { _ = umk_terminal_save() }
     public static func restoreMode() { umk_terminal_restore() }
+    /// stdin's terminal in raw mode (after saveMode, which puts it back at exit).
+    public static func makeRaw() { _ = umk_terminal_make_raw() }
+    /// The window size of the terminal at `fd`: rows and columns, or nil.
+    public static func size(of fd: Int32) -> (rows: UInt16, columns: UInt16)? {
+        let r = umk_terminal_size(fd)
+        return r < 0 ? nil : (UInt16(truncatingIfNeeded: r >> 16), UInt16(truncatingIfNeeded: r))
+    }
 }
 
 public enum SignalProxy {
@@ -262,6 +298,52 @@ public enum HostProcess {
         _ = Array((line + "\n").utf8).withUnsafeBytes { umk_write_all(2, $0.baseAddress, $0.count) }
     }
 
+    /// umk's environment, as KEY=VALUE strings (for umk started again, detached).
+    public static var environment: [String] {
+        var out: [String] = []
+        var p = environ
+        while let entry = p.pointee {
+            out.append(String(cString: entry))
+            p += 1
+        }
+        return out
+    }
+
+    public static var id: Int32 { getpid() }
+
+    /// A process's resident memory that is its own, in bytes: anonymous and file pages (RssAnon + RssFile),
+    /// not shared memory (RssShmem: for umk and its stubs, guest memory in the memory file).
+    public static func privateResidentBytes(of pid: String = "self") -> Int {
+        let text = readSmallFile("/proc/\(pid)/status")
+        var total = 0
+        for line in text.split(separator: "\n") where line.hasPrefix("RssAnon:") || line.hasPrefix("RssFile:") {
+            total += (Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0) * 1024
+        }
+        return total
+    }
+
+    /// The pids of umk's child processes (its stubs), from every thread's /proc children list.
+    public static func childPIDs() -> [String] {
+        guard let d = opendir("/proc/self/task") else { return [] }
+        defer { closedir(d) }
+        var out: [String] = []
+        while let e = readdir(d) {
+            let tid = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard tid.first?.isNumber == true else { continue }
+            out += readSmallFile("/proc/self/task/\(tid)/children").split { $0 == " " || $0 == "\n" }.map(String.init)
+        }
+        return out
+    }
+
+    private static func readSmallFile(_ path: String) -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return "" }
+        defer { close(fd) }
+        var buf = [UInt8](repeating: 0, count: 16384)
+        let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        return n > 0 ? String(decoding: buf[0..<n], as: UTF8.self) : ""
+    }
+
     public static func exit(_ status: Int32) -> Never {
         umk_terminal_restore()
         Glibc.exit(status)
@@ -325,11 +407,15 @@ public enum KernelFilter {
         188, 197,  // setxattr removexattr
     ]
 
+    /// What the gdb stub's connection needs beyond read, poll and close: send with MSG_NOSIGNAL (sendto).
+    static let debugger: [Int32] = [44]
+
     /// Installs the filter on the calling thread. `logOnly` records refusals in the host's audit log
     /// instead (UMK_SECCOMP=log), to find what the list lacks. `hostWrites` lets the kernel change host files
-    /// (writable binds). Throws if the host refuses seccomp.
-    public static func install(logOnly: Bool = false, hostWrites: Bool = false) throws(Errno) {
-        let list = Array(allowed.dropLast()) + (hostWrites ? KernelFilter.hostWrites : []) + [-1]
+    /// (writable binds); `debugger`, talk to gdb (--gdb). Throws if the host refuses seccomp.
+    public static func install(logOnly: Bool = false, hostWrites: Bool = false, debugger: Bool = false) throws(Errno) {
+        let list = Array(allowed.dropLast()) + (hostWrites ? KernelFilter.hostWrites : [])
+            + (debugger ? KernelFilter.debugger : []) + [-1]
         _ = try shim(list.withUnsafeBufferPointer { umk_self_filter_install($0.baseAddress, Int32($0.count), logOnly ? 1 : 0) })
     }
 }

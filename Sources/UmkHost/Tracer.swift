@@ -10,6 +10,7 @@ public enum Tracer {
     static let PTRACE_KILL: Int = 8
     static let PTRACE_SYSCALL: Int = 24
     static let PTRACE_SYSEMU: Int = 31
+    static let PTRACE_SYSEMU_SINGLESTEP: Int = 32
     static let PTRACE_SEIZE: Int = 0x4206
     static let PTRACE_INTERRUPT: Int = 0x4207
     static let PTRACE_O_TRACESYSGOOD: UInt64 = 1
@@ -100,10 +101,12 @@ public enum Tracer {
         _ = try shim(r)
     }
 
-    /// Resumes a stub at guest level: it runs until its next syscall, fault or signal.
+    /// Resumes a stub at guest level: it runs until its next syscall, fault or signal. With `singleStep`
+    /// (PTRACE_SYSEMU_SINGLESTEP, for a debugger's step) it stops after one instruction at the latest: a
+    /// SIGTRAP stop, or the syscall stop of a `syscall` instruction.
     @inline(__always)
-    public static func resumeSysemu(_ pid: Int32, signal: Int32 = 0) throws(Errno) {
-        _ = try shim(umk_ptrace(PTRACE_SYSEMU, pid, 0, UInt64(signal)))
+    public static func resumeSysemu(_ pid: Int32, signal: Int32 = 0, singleStep: Bool = false) throws(Errno) {
+        _ = try shim(umk_ptrace(singleStep ? PTRACE_SYSEMU_SINGLESTEP : PTRACE_SYSEMU, pid, 0, UInt64(signal)))
     }
 
     /// Continues a stub without syscall stops: used to run the stub's own code.
@@ -291,5 +294,20 @@ extension Tracer {
         var status: Int32 = 0
         let r = try shim(umk_wait(-1, &status, __WALL | __WNOTHREAD | WNOHANG))
         return r == 0 ? nil : (r, decode(status))
+    }
+}
+
+extension Tracer {
+    /// Sets debug register `index` (0-3 addresses, 7 control) of a stopped stub thread: a debugger's
+    /// hardware watchpoints. The host checks the values (an address beyond user space is EINVAL).
+    public static func setDebugRegister(_ pid: Int32, _ index: Int32, _ value: UInt64) throws(Errno) {
+        _ = try shim(umk_set_debugreg(pid, index, value))
+    }
+
+    /// Debug register `index` of a stopped stub thread (6: which watchpoints triggered).
+    public static func debugRegister(_ pid: Int32, _ index: Int32) throws(Errno) -> UInt64 {
+        var value: UInt64 = 0
+        _ = try shim(umk_get_debugreg(pid, index, &value))
+        return value
     }
 }

@@ -48,6 +48,9 @@ public struct Configuration: Sendable {
     /// When the guest fails (a non-zero status or a signal) after calling system calls umk does not have, say
     /// which on stderr in one line: the likeliest reason for the failure. For the command line.
     public var reportUnimplemented = false
+    /// `--gdb ADDR`: listen at ADDR (`HOST:PORT` on 127.0.0.1, `:PORT`, or a UNIX socket path) and let gdb
+    /// debug process 1, which waits for it before its first instruction.
+    public var gdb: String? = nil
 
     public init() {}
 }
@@ -100,27 +103,360 @@ public enum LaunchError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-public final class Instance: @unchecked Sendable {
+/// A booted kernel: run one program to its end (`run`), or start it and give it programs one after another
+/// or at once (`start`, `spawn`), each with its own stdin, stdout and stderr, then `shutDown`. Each instance
+/// runs on a kernel thread of its own; any thread may call these methods.
+public final class Instance: Sendable {
     public let configuration: Configuration
+    private let shared = InstanceState()
 
     public init(_ configuration: Configuration) { self.configuration = configuration }
+
+    deinit { shutDown() }
 
     /// Boots, runs `argv` (argv[0] is the program: a guest path, or a name looked up in the guest PATH) as
     /// process 1, and returns its exit status when it ends.
     public func run(_ argv: [String]) throws(LaunchError) -> ExitStatus {
-        var result: Result<ExitStatus, LaunchError> = .failure(.kernelFailure("kernel thread did not run"))
-        let config = configuration
-        if config.forwardSignals { SignalProxy.blockInThisThread() }
-        let thread = HostThread(name: "umk-kernel") {
-            if config.forwardSignals { SignalProxy.install() }
-            result = Result { () throws(LaunchError) in
-                let kernel = try Kernel(config)
-                defer { kernel.releaseFilesystems() }  // after --upper is saved: nothing reads them any more
-                return try kernel.boot(argv)
+        try boot(argv)
+        return try shared.waitForEnd(deadline: nil)!.get()
+    }
+
+    /// Boots the instance and returns once it runs: with `argv` as its process 1 (the instance ends when it
+    /// does; its stdio is the configured console), or with no program (`spawn` starts them; the instance
+    /// runs until `shutDown`, and its processes start at pid 2).
+    @discardableResult
+    public func start(_ argv: [String]? = nil) throws(LaunchError) -> GuestProcess? {
+        let first = argv.map { _ in GuestProcess(pid: 1, instance: shared, outputs: []) }
+        try boot(argv, first: first)
+        return first
+    }
+
+    /// Starts a program in the running instance, with its own streams (the console, /dev/null, bytes, host
+    /// files or descriptors, pipes, or memory kept for the caller), environment (the configuration's by
+    /// default), working directory and user. The program is the kernel's own child: parent pid 0, a session of
+    /// its own, as `docker exec` makes it.
+    public func spawn(_ argv: [String], _ options: SpawnOptions = SpawnOptions()) throws(LaunchError) -> GuestProcess {
+        guard let inbox = shared.inbox else { throw .kernelFailure("the instance is not running") }
+        var streams: [HostFile] = []
+        var callerEnds: [HostFile?] = [nil, nil, nil]
+        let console = [configuration.standardInput, configuration.standardOutput, configuration.standardError]
+        let allConsole = options.standardInput == .console && options.standardOutput == .console
+            && options.standardError == .console
+        if !allConsole {
+            do throws(Errno) {
+                let input: HostFile
+                switch options.standardInput {
+                case .console: input = try HostStreams.duplicate(console[0])
+                case .null: input = try HostStreams.open("/dev/null", forWriting: false)
+                case .bytes(let b): input = try HostStreams.memoryFile("umk-stdin", contents: b)
+                case .file(let path): input = try HostStreams.open(path, forWriting: false)
+                case .descriptor(let fd): input = try HostStreams.duplicate(fd)
+                case .pipe:
+                    let p = try HostStreams.pipe()
+                    (input, callerEnds[0]) = (p.read, p.write)
+                }
+                streams.append(input)
+                for (i, output) in [options.standardOutput, options.standardError].enumerated() {
+                    let file: HostFile
+                    switch output {
+                    case .console: file = try HostStreams.duplicate(console[i + 1])
+                    case .null: file = try HostStreams.open("/dev/null", forWriting: true)
+                    case .capture:
+                        file = try HostStreams.memoryFile(i == 0 ? "umk-stdout" : "umk-stderr")
+                    case .file(let path, let append): file = try HostStreams.open(path, forWriting: true, append: append)
+                    case .descriptor(let fd): file = try HostStreams.duplicate(fd)
+                    case .pipe:
+                        let p = try HostStreams.pipe()
+                        (file, callerEnds[i + 1]) = (p.write, p.read)
+                    }
+                    streams.append(file)
+                }
+            } catch {
+                throw .kernelFailure("the program's streams: \(LinuxErrno(host: error).message)")
             }
         }
-        thread.join()
-        return try result.get()
+        let process = GuestProcess(pid: 0, instance: shared, outputs: allConsole ? [] : Array(streams[1...]), callerEnds: callerEnds,
+                                   captured: [options.standardOutput == .capture, options.standardError == .capture])
+        let request = SpawnRequest(
+            argv: argv, environment: options.environment ?? configuration.environment,
+            workingDirectory: options.workingDirectory ?? configuration.workingDirectory,
+            preferredWorkingDirectory: options.workingDirectory == nil ? options.preferredWorkingDirectory : nil,
+            uid: options.uid ?? configuration.uid, gid: options.gid ?? configuration.gid,
+            standardStreams: allConsole ? nil : streams,
+            terminal: options.terminalSize,
+            onExit: { [process] status in process.ended(status) })
+        let started = inbox.call { kernel -> Result<(Int32, Int64), LaunchError> in
+            Result { () throws(LaunchError) in
+                let pid = try kernel.spawn(request)
+                return (pid, kernel.processes[pid]?.startNanoseconds ?? 0)
+            }
+        }
+        guard let started else { throw .kernelFailure("the instance has ended") }
+        let (pid, token) = try started.get()
+        process.started(pid: pid, token: token)
+        return process
+    }
+
+    /// Signals process 1 (`umk kill`); false when there is none (as kill(2), true even if it ignores it).
+    @discardableResult
+    public func signal(_ sig: Int32) -> Bool {
+        guard (1...64).contains(sig), let inbox = shared.inbox else { return false }
+        return inbox.call { kernel in
+            guard let p = kernel.processes[1], p.exitStatus == nil else { return false }
+            kernel.sendToProcess(p, sig, info: SignalInfo(signo: sig, code: SignalInfo.SI_USER))
+            return true
+        } ?? false
+    }
+
+    /// The instance's processes, as `umk ps` lists them (empty once it has ended).
+    public func processes() -> [GuestProcessInfo] {
+        shared.inbox?.call { $0.processList() } ?? []
+    }
+
+    /// Guest memory in use: bytes of the physical-memory file holding pages (`umk ls`).
+    public func memoryInUse() -> Int {
+        shared.inbox?.call { ($0.frames.totalFrames - $0.frames.freeFrames) * 4096 } ?? 0
+    }
+
+    /// Waits for the instance to end (process 1's exit, or `shutDown`): its status, or nil at the deadline
+    /// (in seconds from now; nil waits for ever).
+    public func wait(timeout: Double? = nil) -> ExitStatus? {
+        let deadline = timeout.map { HostClock.monotonicNanoseconds() + Int64(max(0, $0) * 1e9) }
+        guard let result = shared.waitForEnd(deadline: deadline) else { return nil }
+        return (try? result.get()) ?? .signaled(9)
+    }
+
+    /// Ends the instance: every process is killed, then every host resource it had is given back. Returns
+    /// once that is done; nothing if it was not running.
+    public func shutDown() {
+        if let inbox = shared.inbox { _ = inbox.call { $0.shutDownFromOutside() } }
+        shared.joinKernelThread()
+    }
+
+    private func boot(_ argv: [String]?, first: GuestProcess? = nil) throws(LaunchError) {
+        let config = configuration
+        let shared = self.shared
+        guard shared.claimBoot() else { throw .kernelFailure("the instance was started already") }
+        if config.forwardSignals { SignalProxy.blockInThisThread() }
+        let inbox = KernelInbox()
+        let thread = HostThread(name: "umk-kernel") {
+            if config.forwardSignals { SignalProxy.install() }
+            let result = Result { () throws(LaunchError) in
+                let kernel = try Kernel(config, inbox: inbox)
+                defer { kernel.releaseFilesystems() }  // after --upper is saved: nothing reads them any more
+                if let first { kernel.exitWatchers[1] = { [first] status in first.ended(status) } }
+                return try kernel.boot(argv) { shared.running(inbox, writer: kernel.consoleOutput.writer) }
+            }
+            shared.ended(result)
+        }
+        shared.setThread(thread)
+        try shared.waitUntilRunning()
+    }
+}
+
+/// Where a spawned program's stdin comes from.
+public enum GuestInput: Sendable, Equatable {
+    /// The instance's console (Configuration.standardInput).
+    case console
+    case null
+    /// These bytes, then end of file (a file in memory: the program sees a regular file, as with `< FILE`).
+    case bytes([UInt8])
+    /// A host file, read from its start.
+    case file(String)
+    /// A host descriptor of the caller's (umk uses a duplicate: the caller may close its own).
+    case descriptor(Int32)
+    /// A pipe whose write end the caller gets (GuestProcess.standardInputPipe).
+    case pipe
+}
+
+/// Where a spawned program's stdout or stderr goes.
+public enum GuestOutput: Sendable, Equatable {
+    case console
+    case null
+    /// Kept in memory for the caller (GuestProcess.standardOutput and .standardError after `wait`).
+    case capture
+    /// A host file, created or truncated (or appended to).
+    case file(String, append: Bool = false)
+    case descriptor(Int32)
+    /// A pipe whose read end the caller gets (GuestProcess.standardOutputPipe, .standardErrorPipe).
+    case pipe
+}
+
+public struct SpawnOptions: Sendable {
+    public var standardInput: GuestInput = .null
+    public var standardOutput: GuestOutput = .capture
+    public var standardError: GuestOutput = .capture
+    /// KEY=VALUE strings; nil: the configuration's.
+    public var environment: [String]? = nil
+    public var workingDirectory: String? = nil
+    /// A working directory to use instead when the guest has it (as Configuration's).
+    public var preferredWorkingDirectory: String? = nil
+    public var uid: UInt32? = nil
+    public var gid: UInt32? = nil
+    /// A pseudo-terminal of this size (rows, columns) between the program and its streams, its controlling
+    /// terminal (`umk exec -t`): the streams then carry raw terminal bytes. Needs non-console streams.
+    public var terminalSize: (rows: UInt16, columns: UInt16)? = nil
+
+    public init(standardInput: GuestInput = .null, standardOutput: GuestOutput = .capture,
+                standardError: GuestOutput = .capture, environment: [String]? = nil, workingDirectory: String? = nil) {
+        self.standardInput = standardInput
+        self.standardOutput = standardOutput
+        self.standardError = standardError
+        self.environment = environment
+        self.workingDirectory = workingDirectory
+    }
+}
+
+/// A program running in an instance: wait for it, signal it, read what it wrote.
+public final class GuestProcess: @unchecked Sendable {
+    /// Its guest pid (unique among the instance's live processes).
+    public private(set) var pid: Int32
+    private var token: Int64 = 0
+    private let instance: InstanceState
+    private let monitor = HostMonitor()
+    private var status: ExitStatus?
+    /// The program's stdout and stderr, held weakly (a pipe's write end must close when the guest's last
+    /// copy goes), to wait for the console writer to have written them; the memory files of captured ones;
+    /// the host ends of pipes the caller asked for.
+    private let outputs: [Weak]
+    private let captures: [HostFile?]
+    private var callerEnds: [HostFile?]
+    private struct Weak { weak var file: HostFile? }
+    private var outputBytes: [[UInt8]] = [[], []]
+    private var drained = false
+
+    init(pid: Int32, instance: InstanceState, outputs: [HostFile], callerEnds: [HostFile?] = [nil, nil, nil],
+         captured: [Bool] = [false, false]) {
+        self.pid = pid
+        self.instance = instance
+        self.outputs = outputs.map { Weak(file: $0) }
+        self.captures = outputs.indices.map { captured.indices.contains($0) && captured[$0] ? outputs[$0] : nil }
+        self.callerEnds = callerEnds
+    }
+
+    func started(pid: Int32, token: Int64) {
+        monitor.update {
+            self.pid = pid
+            self.token = token
+        }
+    }
+
+    func ended(_ status: ExitStatus) { monitor.update { self.status = status } }
+
+    /// Waits for the program to end: its status, or nil if `timeout` seconds pass first (nil: no limit).
+    public func wait(timeout: Double? = nil) -> ExitStatus? {
+        let deadline = timeout.map { HostClock.monotonicNanoseconds() + Int64(max(0, $0) * 1e9) }
+        guard monitor.wait(until: deadline, for: { status != nil }) else { return nil }
+        collectOutput()
+        return monitor.locked { status }
+    }
+
+    /// Sends signal `sig` to the program (to its process group with `group`, as a terminal's keys do): false
+    /// when it has ended or `sig` is not a signal (as kill(2), true even if the program ignores it).
+    @discardableResult
+    public func signal(_ sig: Int32, group: Bool = false) -> Bool {
+        guard (1...64).contains(sig), let inbox = instance.inbox else { return false }
+        let (pid, token) = monitor.locked { (self.pid, self.token) }
+        return inbox.call { kernel in
+            // The pid may have been reused by now: the process must be the one that started then.
+            guard let p = kernel.processes[pid], p.exitStatus == nil, p.startNanoseconds == token || pid == 1 else { return false }
+            if group {
+                kernel.signalGroup(p.processGroup, sig)
+                return true
+            }
+            kernel.sendToProcess(p, sig, info: SignalInfo(signo: sig, code: SignalInfo.SI_USER))
+            return true
+        } ?? false
+    }
+
+    /// What the program wrote to a captured stdout or stderr (after `wait` returned a status).
+    public var standardOutput: [UInt8] { collectOutput(); return monitor.locked { outputBytes[0] } }
+    public var standardError: [UInt8] { collectOutput(); return monitor.locked { outputBytes[1] } }
+
+    /// The caller's ends of `.pipe` streams: write to stdin's (close it for end of file), read the others'.
+    /// They belong to this object and close with it.
+    public var standardInputPipe: Int32? { monitor.locked { callerEnds[0]?.fd } }
+    public var standardOutputPipe: Int32? { monitor.locked { callerEnds[1]?.fd } }
+    public var standardErrorPipe: Int32? { monitor.locked { callerEnds[2]?.fd } }
+
+    /// The window size of its pseudo-terminal (SpawnOptions.terminalSize) changed: SIGWINCH to its foreground.
+    public func resizeTerminal(rows: UInt16, columns: UInt16) {
+        let pid = monitor.locked { self.pid }
+        _ = instance.inbox?.call { $0.relaysByPid[pid]?.resize(rows: rows, columns: columns) }
+    }
+
+    /// Closes the caller's end of a stdin pipe: the program reads end of file. (Do not close() it yourself.)
+    public func closeStandardInput() { monitor.update { callerEnds[0] = nil } }
+
+    /// Once the program has ended and the console writer has written all it wrote, the captured bytes.
+    private func collectOutput() {
+        guard monitor.locked({ status != nil && !drained }) else { return }
+        for output in outputs { if let file = output.file { instance.writer?.drain(file) } }
+        var bytes: [[UInt8]] = [[], []]
+        for (i, file) in captures.enumerated() { if let file { bytes[i] = HostStreams.contents(file) } }
+        monitor.update {
+            outputBytes = bytes
+            drained = true
+        }
+    }
+}
+
+/// What the threads around one instance share: its kernel thread, inbox and end.
+final class InstanceState: @unchecked Sendable {
+    private let monitor = HostMonitor()
+    private var booted = false
+    private var runningInbox: KernelInbox?
+    private var consoleWriter: ConsoleWriter?
+    private var result: Result<ExitStatus, LaunchError>?
+    private var thread: HostThread?
+
+    func claimBoot() -> Bool {
+        monitor.update {
+            guard !booted else { return false }
+            booted = true
+            return true
+        }
+    }
+
+    func setThread(_ t: HostThread) { monitor.update { thread = t } }
+    func running(_ inbox: KernelInbox, writer: ConsoleWriter) {
+        monitor.update {
+            runningInbox = inbox
+            consoleWriter = writer
+        }
+    }
+    func ended(_ r: Result<ExitStatus, LaunchError>) {
+        monitor.update {
+            result = r
+            runningInbox = nil
+        }
+    }
+
+    var inbox: KernelInbox? { monitor.locked { runningInbox } }
+    var writer: ConsoleWriter? { monitor.locked { consoleWriter } }
+
+    /// Until the kernel runs its loop, or could not boot.
+    func waitUntilRunning() throws(LaunchError) {
+        _ = monitor.wait { runningInbox != nil || result != nil }
+        if let failure = monitor.locked({ result }), case .failure(let e) = failure {
+            joinKernelThread()
+            throw e
+        }
+    }
+
+    func waitForEnd(deadline: Int64?) -> Result<ExitStatus, LaunchError>? {
+        guard monitor.wait(until: deadline, for: { result != nil || !booted }) else { return nil }
+        joinKernelThread()
+        return monitor.locked { result }
+    }
+
+    /// Joins the kernel thread once (its host resources are all given back by then).
+    func joinKernelThread() {
+        guard let t = monitor.update({ () -> HostThread? in
+            defer { thread = nil }
+            return thread
+        }) else { return }
+        t.join()
     }
 }
 

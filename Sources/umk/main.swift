@@ -14,9 +14,13 @@ struct Umk: ParsableCommand {
               umk run --root ./rootfs -- /bin/busybox sh -c 'echo hi'
               umk run --strace -- /bin/true       every guest system call, strace's format, on stderr
               umk syscalls                        which system calls are supported, partial or missing
+              umk run -d --name web -- /bin/sh -c 'while :; do sleep 1; done'
+              umk exec web -- ps                  another program in the running instance
+              umk ls; umk ps web; umk logs web; umk stop web
             """,
         version: "umk 0.1.0",
-        subcommands: [Run.self, Syscalls.self])
+        subcommands: [Run.self, Exec.self, List.self, ProcessStatus.self, Stop.self, Kill.self, Logs.self, Syscalls.self,
+                      BenchInstances.self])
 }
 
 struct Run: ParsableCommand {
@@ -91,6 +95,24 @@ struct Run: ParsableCommand {
     @Option(help: ArgumentHelp("Kernel log level: trace, debug, info, notice, warning, error.", valueName: "LEVEL"))
     var log: String = "warning"
 
+    @Option(help: ArgumentHelp("""
+        Name the instance: other umk commands reach it by NAME (umk exec, ps, stop, kill, logs) through its \
+        control socket, which only the user running it may use.
+        """, valueName: "NAME"))
+    var name: String?
+
+    @Flag(name: [.customShort("d"), .customLong("detach")], help: """
+        Run in the background: the guest's console goes to a log (umk logs NAME); prints the name (a made-up \
+        one without --name) once the instance runs.
+        """)
+    var detach = false
+
+    @Option(help: ArgumentHelp("""
+        Let gdb debug PROGRAM: listen at ADDR (HOST:PORT on 127.0.0.1, :PORT, or a UNIX socket path) and hold \
+        PROGRAM before its first instruction until gdb connects (target remote ADDR).
+        """, valueName: "ADDR"))
+    var gdb: String?
+
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("The program and its arguments (after --, or after the options).", valueName: "PROGRAM"))
     var command: [String] = []
 
@@ -136,6 +158,7 @@ struct Run: ParsableCommand {
         guard levels.contains(log) else { throw ValidationError("--log \(log): expected one of \(levels.joined(separator: ", "))") }
         config.logLevel = log
         config.forwardSignals = true
+        config.gdb = gdb
         config.reportUnimplemented = true
         if let user {
             let parts = user.split(separator: ":", omittingEmptySubsequences: false)
@@ -173,7 +196,26 @@ struct Run: ParsableCommand {
         }
         config.straceTiming = straceTiming
 
+        if detach {
+            let name = self.name ?? NamedInstances.generatedName()
+            // umk again with the same options less -d (and with the name), before PROGRAM only.
+            let args = rewriteArguments(Array(CommandLine.arguments.dropFirst()))
+            var options = Array(args.prefix(args.count - command.count))
+            options.removeAll { $0 == "-d" || $0 == "--detach" }
+            if self.name == nil { options += ["--name", name] }
+            do {
+                try NamedInstances.detach(name, arguments: options + command)
+            } catch {
+                CommandLineHost.printError("umk: \(error)")
+                CommandLineHost.exit(error.exitStatus)
+            }
+            print(name)
+            CommandLineHost.exit(0)
+        }
         CommandLineHost.saveTerminalMode()
+        if let name {
+            CommandLineHost.exit(NamedInstances.run(name, configuration: config, argv: argv))
+        }
         do {
             let status = try Instance(config).run(argv)
             CommandLineHost.exit(status.shellStatus)
@@ -194,6 +236,205 @@ struct Syscalls: ParsableCommand {
             counts[String(row.status.prefix { $0 != ":" }), default: 0] += 1
         }
         print("# \(counts["supported"] ?? 0) supported, \(counts["partial"] ?? 0) partial, \(counts["missing"] ?? 0) missing")
+    }
+}
+
+struct Exec: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a program in a running named instance, with umk's stdin, stdout and stderr.",
+        discussion: """
+            The program is a child of the guest kernel (parent pid 0) in a session of its own, with the \
+            instance's environment plus each -e. Signals umk gets (^C at its terminal) go to the program's \
+            process group. Exit status: the program's; 128+N for signal N; 125 if umk failed (no such instance); \
+            126 if it cannot be executed; 127 if it is not found.
+            """)
+
+    @Option(name: .customShort("e"), help: ArgumentHelp("Set an environment variable (KEY=VALUE, or KEY to copy umk's).", valueName: "KEY=VALUE"))
+    var env: [String] = []
+
+    @Option(name: .customShort("w"), help: ArgumentHelp("Working directory (default: umk's own when the guest has it, else the instance's).", valueName: "DIR"))
+    var workdir: String?
+
+    @Option(help: ArgumentHelp("Run as this numeric uid (and gid).", valueName: "UID[:GID]"))
+    var user: String?
+
+    @Flag(name: [.customShort("t"), .customLong("tty")], help: """
+        Give the program a pseudo-terminal of the instance as its controlling terminal (job control, `tty`), \
+        umk's own terminal passing keys through raw.
+        """)
+    var tty = false
+
+    @Flag(name: [.customShort("i"), .customLong("interactive")], help: .hidden)
+    var interactive = false  // docker's -i: stdin is always passed
+
+    @Argument(help: "The instance's name.")
+    var name: String
+
+    @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("The program and its arguments.", valueName: "PROGRAM"))
+    var command: [String] = []
+
+    mutating func run() throws {
+        var argv = command
+        if argv.first == "--" { argv.removeFirst() }
+        guard !argv.isEmpty else { throw ValidationError("missing PROGRAM: umk exec NAME -- PROGRAM [ARGS...]") }
+        var environment: [String] = []
+        for e in env {
+            if e.contains("=") { environment.append(e) } else if let v = CommandLineHost.environmentValue(e) { environment.append(e + "=" + v) }
+        }
+        let ids = try user.map { u throws -> (uid: UInt32, gid: UInt32) in
+            let parts = u.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count <= 2, let uid = UInt32(parts[0]), parts.count == 1 || UInt32(parts[1]) != nil else {
+                throw ValidationError("--user \(u): expected UID or UID:GID, numeric")
+            }
+            return (uid, parts.count == 2 ? UInt32(parts[1])! : uid)
+        }
+        do {
+            let status = try NamedInstances.exec(name, argv: argv, environment: environment, workingDirectory: workdir,
+                                                 user: ids, terminal: tty)
+            CommandLineHost.exit(status)
+        } catch {
+            CommandLineHost.printError("umk: \(error)")
+            CommandLineHost.exit(error.exitStatus)
+        }
+    }
+}
+
+struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List the running named instances of this user.")
+
+    func run() {
+        do {
+            let rows = try NamedInstances.list().map { i in
+                [i.name, String(i.umkPID), formatDuration(i.uptimeSeconds), String(i.processes), formatBytes(i.memoryBytes), i.command]
+            }
+            printTable(["NAME", "PID", "UPTIME", "PROCESSES", "MEMORY", "COMMAND"], rows)
+        } catch {
+            CommandLineHost.printError("umk: \(error)")
+            CommandLineHost.exit(error.exitStatus)
+        }
+    }
+}
+
+struct ProcessStatus: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ps", abstract: "List the processes of a running named instance.")
+
+    @Argument(help: "The instance's name.")
+    var name: String
+
+    func run() {
+        do {
+            let rows = try NamedInstances.processes(name).map { p in
+                [String(p.pid), String(p.parentPid), String(p.state), String(p.threads), formatBytes(p.residentBytes), p.command]
+            }
+            printTable(["PID", "PPID", "STAT", "THREADS", "RSS", "COMMAND"], rows)
+        } catch {
+            CommandLineHost.printError("umk: \(error)")
+            CommandLineHost.exit(error.exitStatus)
+        }
+    }
+}
+
+struct Stop: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Stop a named instance: SIGTERM to its process 1, then SIGKILL to everything after the grace period.")
+
+    @Option(name: [.customShort("t"), .customLong("time")], help: ArgumentHelp("Seconds to wait before SIGKILL.", valueName: "SECONDS"))
+    var time: Double = 10
+
+    @Argument(help: "The instance's name.")
+    var name: String
+
+    func validate() throws {
+        guard time >= 0, time <= 3600 else { throw ValidationError("--time \(time): expected 0 to 3600 seconds") }
+    }
+
+    func run() {
+        do {
+            try NamedInstances.stop(name, grace: time)
+        } catch {
+            CommandLineHost.printError("umk: \(error)")
+            CommandLineHost.exit(error.exitStatus)
+        }
+    }
+}
+
+struct Kill: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Send a signal (default KILL) to the process 1 of a named instance.")
+
+    @Argument(help: "The instance's name.")
+    var name: String
+
+    @Argument(help: ArgumentHelp("A signal name or number (TERM, SIGTERM, 15).", valueName: "SIGNAL"))
+    var signal: String = "KILL"
+
+    func run() throws {
+        guard let sig = NamedInstances.signalNumber(signal) else { throw ValidationError("unknown signal \(signal)") }
+        do {
+            try NamedInstances.kill(name, signal: sig)
+        } catch {
+            CommandLineHost.printError("umk: \(error)")
+            CommandLineHost.exit(error.exitStatus)
+        }
+    }
+}
+
+struct Logs: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the console output of a named instance started with -d (kept after it ends).")
+
+    @Flag(name: [.customShort("f"), .customLong("follow")], help: "Go on printing what it writes until it ends.")
+    var follow = false
+
+    @Argument(help: "The instance's name.")
+    var name: String
+
+    func run() {
+        do {
+            try NamedInstances.printLog(name, follow: follow)
+        } catch {
+            CommandLineHost.printError("umk: \(error)")
+            CommandLineHost.exit(error.exitStatus)
+        }
+    }
+}
+
+/// For Tools/bench: instances booted through the library, in this process.
+struct BenchInstances: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "bench-instances", shouldDisplay: false)
+
+    @Option var count = 20
+    @Option var parallel = 10
+    @Option var idle = "/bin/sleep 1000"
+    @Argument(parsing: .captureForPassthrough) var command: [String] = []
+
+    func run() {
+        var argv = command
+        if argv.first == "--" { argv.removeFirst() }
+        for line in InstanceBenchmark.run(argv.isEmpty ? ["/bin/true"] : argv, idle: idle.split(separator: " ").map(String.init),
+                                          count: max(1, count), parallel: max(1, parallel)) {
+            print(line)
+        }
+    }
+}
+
+func formatDuration(_ s: Int) -> String {
+    s < 60 ? "\(s)s" : s < 3600 ? "\(s / 60)m\(s % 60)s" : "\(s / 3600)h\(s % 3600 / 60)m"
+}
+
+func formatBytes(_ b: Int) -> String {
+    if b < 1 << 20 { return "\(b >> 10)K" }
+    if b < 1 << 30 { return "\(b >> 20)M" }
+    let tenths = b * 10 >> 30
+    return "\(tenths / 10).\(tenths % 10)G"
+}
+
+/// Columns padded to their widest cell, the last one left as it is.
+func printTable(_ header: [String], _ rows: [[String]]) {
+    let all = [header] + rows
+    let widths = (0..<header.count).map { c in all.map { $0[c].count }.max() ?? 0 }
+    for row in all {
+        print(row.enumerated().map { c, cell in
+            c == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[c] - cell.count)
+        }.joined(separator: "  "))
     }
 }
 
@@ -248,8 +489,8 @@ func parseSize(_ s: String) -> Int? {
 /// parsing, among umk's own options only (before `--` or PROGRAM, so the guest's arguments are never touched).
 func rewriteArguments(_ args: [String]) -> [String] {
     let takesValue: Set<String> = ["--root", "--mem", "--cpus", "--overcommit", "-e", "-w", "--hostname", "--user",
-                                   "--log", "-v", "--volume", "--tmpfs", "--upper", "--strace-file",
-                                   "--strace-filter"]
+                                   "--log", "-v", "--volume", "--tmpfs", "--upper", "--strace-file", "--strace-filter",
+                                   "--name", "-t", "--time", "--gdb"]
     var out: [String] = []
     var positionals = 0  // the subcommand, then PROGRAM: after it everything is the guest's
     var valueNext = false

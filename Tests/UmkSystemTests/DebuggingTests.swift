@@ -24,6 +24,27 @@ final class DebuggingTests: SystemTestCase {
         XCTAssertTrue(outcome.out.contains("umk-kernel"), "not on the kernel thread:\n\(outcome.report)")
     }
 
+    /// perf record -g on umk, then perf report with Swift's names demangled: the kernel's own frames show.
+    func testPerfRecordsKernelFrames() throws {
+        guard let perf = Paths.which("perf") else { throw XCTSkip("perf is not installed (Debian: linux-perf)") }
+        guard let swift = Paths.which("swift") else { throw XCTSkip("no swift to demangle with") }
+        let data = "/var/tmp/umk-perf-\(getpid()).data"
+        defer { unlink(data); unlink(data + ".old") }
+        let record = Runner.run(perf, ["record", "-g", "-o", data, try umkBinary(), "run", "--", "/bin/sh", "-c",
+                                       "for i in 1 2 3 4 5 6 7 8; do /bin/true; done"], timeout: 120)
+        guard record.termination == .exited(0) else {
+            throw XCTSkip("perf cannot record here (perf_event_paranoid, a container?): \(record.err.suffix(300))")
+        }
+        let report = Runner.run(perf, ["report", "-i", data, "--stdio", "--no-children"], timeout: 120)
+        XCTAssertEqual(report.termination, .exited(0), report.report)
+        let input = "/var/tmp/umk-perf-\(getpid()).txt"
+        defer { unlink(input) }
+        FileManager.default.createFile(atPath: input, contents: report.stdout)
+        let demangled = Runner.run("/bin/sh", ["-c", "\(swift) demangle --simplified < \(input)"], timeout: 120)
+        XCTAssertTrue(demangled.out.contains("Kernel.loop()") || demangled.out.contains("Kernel.dispatch("),
+                      "no kernel frame in perf's report:\n\(demangled.out.prefix(3000))")
+    }
+
     func testStraceOnUmk() throws {
         guard let strace = Paths.which("strace") else { throw XCTSkip("strace is not installed") }
         let log = "/var/tmp/umk-strace-\(getpid()).txt"

@@ -4,46 +4,47 @@ import UmkKernel
 import XCTest
 
 final class GuestTests: XCTestCase {
-    /// Runs `sh -c SCRIPT` in an instance of its own: the exit status and what it wrote on stdout.
-    static func runGuest(_ script: String) throws -> (status: ExitStatus, stdout: String) {
-        let stdout = Pipe()
+    static func configuration() -> Configuration {
         var config = Configuration()
         config.memoryBytes = 256 << 20
         config.uid = getuid()
         config.gid = getgid()
         config.environment = ["PATH=/usr/bin:/bin", "HOME=/"]
-        config.standardInput = FileHandle.nullDevice.fileDescriptor
-        config.standardOutput = stdout.fileHandleForWriting.fileDescriptor
-        // Drained while the guest runs: a guest that fills the pipe waits for its reader.
-        let output = Output()
-        DispatchQueue.global().async { output.set(stdout.fileHandleForReading.readDataToEndOfFile()) }
-        let status = try Instance(config).run(["/bin/sh", "-c", script])
-        try stdout.fileHandleForWriting.close()  // the guest is gone: the reader sees EOF
-        return (status, output.wait())
+        return config
     }
 
-    func testInstancesAtOnce() throws {
-        let runs = ExampleResults()
-        DispatchQueue.concurrentPerform(iterations: 4) { i in
-            let run = try? GuestTests.runGuest("seq 1 \(100 * i + 100) | sort -rn | head -1")
-            runs.set(i, run.map { "\($0.status) \($0.stdout)" } ?? "did not start")
+    /// One instance, many programs: at once, each with its own stdin and its stdout and stderr kept in memory.
+    func testProgramsInOneInstance() throws {
+        let instance = Instance(GuestTests.configuration())
+        try instance.start()  // no process 1: the programs come from spawn
+        defer { instance.shutDown() }  // kills what still runs; every host resource is given back
+        let sorts = try (1...4).map { i in
+            let numbers = (1...100 * i).map { "\($0)\n" }.joined()
+            return try instance.spawn(["/bin/sh", "-c", "sort -rn | head -1"],
+                                      SpawnOptions(standardInput: .bytes(Array(numbers.utf8))))
         }
-        XCTAssertEqual(runs.all, [0: "exited(0) 100\n", 1: "exited(0) 200\n", 2: "exited(0) 300\n", 3: "exited(0) 400\n"])
+        for (i, sort) in sorts.enumerated() {
+            XCTAssertEqual(sort.wait(timeout: 30), .exited(0))
+            XCTAssertEqual(String(decoding: sort.standardOutput, as: UTF8.self), "\(100 * (i + 1))\n")
+        }
+        // A program that does not end by itself: a wait that times out, then a signal.
+        let sleeper = try instance.spawn(["/bin/sleep", "60"])
+        XCTAssertNil(sleeper.wait(timeout: 0.1))
+        sleeper.signal(SIGTERM)
+        XCTAssertEqual(sleeper.wait(timeout: 30), .signaled(SIGTERM))
     }
-}
 
-/// A pipe's contents, handed from the thread that read them.
-final class Output: @unchecked Sendable {
-    private let done = DispatchSemaphore(value: 0)
-    private var data = Data()
-    func set(_ data: Data) { self.data = data; done.signal() }
-    func wait() -> String { done.wait(); return String(decoding: data, as: UTF8.self) }
-}
-
-/// What each concurrent run gave, by index (Swift 6 checks that only a Sendable object is shared).
-final class ExampleResults: @unchecked Sendable {
-    private let lock = NSLock()
-    private var results: [Int: String] = [:]
-    func set(_ i: Int, _ value: String) { lock.withLock { results[i] = value } }
-    var all: [Int: String] { lock.withLock { results } }
+    /// One program as process 1 of an instance of its own, its console on host descriptors of ours.
+    func testOneProgram() throws {
+        var config = GuestTests.configuration()
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("guest-\(getpid()).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: log) }
+        let file = try FileHandle(forWritingTo: log)
+        config.standardInput = FileHandle.nullDevice.fileDescriptor
+        config.standardOutput = file.fileDescriptor
+        XCTAssertEqual(try Instance(config).run(["/bin/sh", "-c", "uname -s; exit 3"]), .exited(3))
+        try file.close()
+        XCTAssertEqual(try String(contentsOf: log, encoding: .utf8), "Linux\n")
+    }
 }

@@ -98,7 +98,8 @@ final class LibraryTests: SystemTestCase {
         }
         let zombies = HostProcesses.children(of: getpid()).filter(\.isZombie).count
         let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1
-        return ["fds": fds, "timers": count("/proc/self/timers"), "zombies": zombies,
+        let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? -1
+        return ["fds": fds, "threads": threads, "timers": count("/proc/self/timers"), "zombies": zombies,
                 "memfd mappings": ((try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8)) ?? "")
                     .split(separator: "\n").filter { $0.contains("memfd:") }.count]
     }
@@ -151,6 +152,115 @@ final class LibraryTests: SystemTestCase {
         for (name, count) in after {
             XCTAssertLessThanOrEqual(count, before[name] ?? 0, "host resources not given back: \(name), before \(before), after \(after)")
         }
+    }
+
+    private static func libraryConfiguration() -> Configuration {
+        var config = Configuration()
+        config.memoryBytes = 256 << 20
+        config.uid = getuid()
+        config.gid = getgid()
+        config.environment = ["PATH=/usr/bin:/bin", "HOME=/", "LC_ALL=C"]
+        return config
+    }
+
+    /// One instance started with no program, then many programs in it: one after another and at once, with
+    /// stdin as bytes, stdout and stderr kept in memory, a pipe, a file; wait with a timeout, signals, pids
+    /// that are the kernel's own children; then shutDown gives every host resource back.
+    func testSpawnManyProgramsInOneInstance() throws {
+        XCTAssertEqual(LibraryTests.run("true", hostname: "first").status, .exited(0))
+        let before = LibraryTests.hostResources()
+        try spawnManyPrograms()
+        assertNoStubsLeft()
+        let after = LibraryTests.hostResources()
+        for (name, count) in after {
+            XCTAssertLessThanOrEqual(count, before[name] ?? 0, "host resources not given back: \(name), before \(before), after \(after)")
+        }
+    }
+
+    private func spawnManyPrograms() throws {
+        let instance = Instance(LibraryTests.libraryConfiguration())
+        XCTAssertNil(try instance.start())
+        XCTAssertThrowsError(try instance.start()) { XCTAssertEqual($0 as? LaunchError, .kernelFailure("the instance was started already")) }
+
+        // One after another: a pipeline, stdin from bytes, both outputs captured.
+        for i in 0..<5 {
+            let p = try instance.spawn(["/bin/sh", "-c", "tr a-z A-Z; echo err\(i) >&2; exit \(i)"],
+                                       SpawnOptions(standardInput: .bytes(Array("hello \(i)\n".utf8))))
+            XCTAssertEqual(p.wait(timeout: SystemTestCase.timeout), .exited(Int32(i)))
+            XCTAssertEqual(String(decoding: p.standardOutput, as: UTF8.self), "HELLO \(i)\n")
+            XCTAssertEqual(String(decoding: p.standardError, as: UTF8.self), "err\(i)\n")
+        }
+        // The kernel's children: parent pid 0, a session of their own; no process 1 in such an instance.
+        let ids = try instance.spawn(["/bin/sh", "-c", "cut -d' ' -f4,6 /proc/$$/stat; test -e /proc/1 || echo no-init"])
+        XCTAssertEqual(ids.wait(timeout: SystemTestCase.timeout), .exited(0))
+        XCTAssertEqual(String(decoding: ids.standardOutput, as: UTF8.self), "0 \(ids.pid)\nno-init\n")
+
+        // Ten at once, each writing more than a pipe holds.
+        let many = try (0..<10).map { i in try instance.spawn(["/bin/sh", "-c", "seq 1 \(20000 + i)"]) }
+        for (i, p) in many.enumerated() {
+            XCTAssertEqual(p.wait(timeout: SystemTestCase.timeout), .exited(0))
+            let lines = String(decoding: p.standardOutput, as: UTF8.self).split(separator: "\n")
+            XCTAssertEqual(lines.count, 20000 + i)
+            XCTAssertEqual(lines.last.map(String.init), "\(20000 + i)")
+        }
+
+        // A program that runs on: wait times out, a signal ends it, and a signal to an ended one is refused.
+        let sleeper = try instance.spawn(["/bin/sleep", "100"])
+        XCTAssertNil(sleeper.wait(timeout: 0.2))
+        XCTAssertEqual(instance.processes().map(\.command), ["/bin/sleep 100"])
+        XCTAssertTrue(sleeper.signal(SIGTERM))
+        XCTAssertEqual(sleeper.wait(timeout: SystemTestCase.timeout), .signaled(SIGTERM))
+        XCTAssertFalse(sleeper.signal(SIGTERM))
+        XCTAssertFalse(sleeper.signal(0))
+        XCTAssertEqual(instance.processes(), [])
+
+        // A pipe both ways, written and read by the test while the program runs.
+        let cat = try instance.spawn(["/bin/cat"], SpawnOptions(standardInput: .pipe, standardOutput: .pipe))
+        let message = Array("through a pipe\n".utf8)
+        XCTAssertEqual(write(cat.standardInputPipe!, message, message.count), message.count)
+        var buffer = [UInt8](repeating: 0, count: 64)
+        XCTAssertEqual(read(cat.standardOutputPipe!, &buffer, buffer.count), message.count)
+        XCTAssertEqual(Array(buffer[0..<message.count]), message)
+        cat.closeStandardInput()
+        XCTAssertEqual(cat.wait(timeout: SystemTestCase.timeout), .exited(0))
+
+        // Not found, and a file as output.
+        XCTAssertThrowsError(try instance.spawn(["no-such-program"])) { XCTAssertEqual($0 as? LaunchError, .notFound("no-such-program")) }
+        let path = NSTemporaryDirectory() + "umk-spawn-\(getpid()).txt"
+        defer { unlink(path) }
+        let echo = try instance.spawn(["/bin/echo", "to a file"], SpawnOptions(standardOutput: .file(path)))
+        XCTAssertEqual(echo.wait(timeout: SystemTestCase.timeout), .exited(0))
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "to a file\n")
+
+        // shutDown kills what still runs; the instance is then over and gives everything back.
+        let last = try instance.spawn(["/bin/sleep", "100"])
+        instance.shutDown()
+        XCTAssertEqual(last.wait(timeout: 1), .signaled(SIGKILL))
+        XCTAssertThrowsError(try instance.spawn(["/bin/true"]))
+        XCTAssertEqual(instance.processes(), [])
+    }
+
+    /// process 1 from start(argv): more programs beside it; its end is the instance's end, and kills them.
+    func testStartedInstanceEndsWithProcessOne() throws {
+        var config = LibraryTests.libraryConfiguration()
+        let devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
+        var input: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&input), 0)
+        defer { close(devNull); close(input[0]); close(input[1]) }
+        (config.standardInput, config.standardOutput, config.standardError) = (input[0], devNull, devNull)
+        let instance = Instance(config)
+        let first = try XCTUnwrap(try instance.start(["/bin/sh", "-c", "read line; exit 7"]))
+        XCTAssertEqual(first.pid, 1)
+        XCTAssertNil(instance.wait(timeout: 0.1))
+        let other = try instance.spawn(["/bin/sleep", "100"])
+        XCTAssertEqual(other.pid, 2)
+        XCTAssertEqual(instance.processes().map(\.pid), [1, 2])
+        XCTAssertEqual(write(input[1], "go\n", 3), 3)
+        XCTAssertEqual(first.wait(timeout: SystemTestCase.timeout), .exited(7))
+        XCTAssertEqual(instance.wait(timeout: SystemTestCase.timeout), .exited(7))
+        XCTAssertFalse(first.signal(SIGKILL))
+        XCTAssertEqual(other.wait(timeout: 1), .signaled(SIGKILL))
+        assertNoStubsLeft()
     }
 
     /// A program that is not there: a LaunchError, not a crash, and the instance's resources given back.

@@ -201,4 +201,28 @@ void umk_oops_set_name(int nr, const char *name);
 void umk_oops_stub_add(pid_t pid);
 void umk_oops_stub_remove(pid_t pid);
 
+// control.c: named instances' control sockets (SOCK_SEQPACKET, descriptors passed with SCM_RIGHTS).
+int umk_terminal_make_raw(void);
+long umk_terminal_size(int fd);
+int umk_control_listen(const char *path);
+int umk_control_connect(const char *path);
+int umk_control_accept(int listener);
+long umk_control_peer_uid(int sock);
+long umk_control_send(int sock, const void *buf, size_t len, const int *fds, int nfds);
+long umk_control_receive(int sock, void *buf, size_t len, int *fds, int maxfds, int *nfds);
+long umk_spawn_detached(char *const argv[], char *const envp[], int out_fd, int keep_fd);
+
+/* debug_socket.c: gdb's connection (umk run --gdb). path NULL: TCP on 127.0.0.1:port. */
+int umk_debug_listen(const char *path, int port);
+int umk_debug_accept(int listener, int timeout_ms);
+void umk_debug_close(int fd);
+long umk_read_some(int fd, void *buf, size_t len);
+long umk_send_all(int fd, const void *buf, size_t len);
+/* Bit i set when fds[i] is readable (or hung up); 0 on timeout or a signal. At most 8 fds. */
+int umk_poll_any(const int *fds, int n, int timeout_ms);
+
+/* Debug registers DR0-DR7 of a stopped tracee (hardware watchpoints for the gdb stub). */
+long umk_set_debugreg(pid_t pid, int index, uint64_t value);
+long umk_get_debugreg(pid_t pid, int index, uint64_t *value);
+
 #endif

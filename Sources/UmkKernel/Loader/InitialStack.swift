@@ -99,6 +99,7 @@ enum InitialStack {
         var table: [UInt64] = [UInt64(argv.count)]
         table += argAddresses + [0] + envAddresses + [0]
         for (k, v) in auxv { table += [k, v] }
+        mm.auxiliaryVector = auxv.flatMap { [$0.0, $0.1] }.withUnsafeBytes { Array($0) }
         let sp = (p - UInt64(table.count * 8)) & ~15
         let bytes = table.withUnsafeBytes { Array($0) }
         try mm.writeBytes(GuestAddress(sp), bytes)

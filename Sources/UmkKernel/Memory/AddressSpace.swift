@@ -33,6 +33,9 @@ final class AddressSpace {
     var argumentStrings: Range<UInt64> = 0..<0
     var environmentStrings: Range<UInt64> = 0..<0
     var stackStart: UInt64 = 0
+    /// The auxiliary vector exec gave the program (saved_auxv: /proc/PID/auxv, gdb's qXfer:auxv:read), as
+    /// the bytes of its (type, value) pairs up to AT_NULL included.
+    var auxiliaryVector: [UInt8] = []
 
     /// Where this address space's platform space comes from.
     private let platform: Platform

@@ -149,3 +149,53 @@ extension AddressSpace {
         }
     }
 }
+
+extension AddressSpace {
+    /// A debugger's read (access_process_vm): as many bytes from `address` as are readable, stopping at the
+    /// first page that is not (empty if the first is not). Pages not yet backed are faulted in.
+    func debuggerRead(_ address: GuestAddress, _ count: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        var at = address.raw
+        let end = address.raw.addingReportingOverflow(UInt64(max(count, 0)))
+        let limit = end.overflow ? AddressSpace.userLimit : min(end.partialValue, AddressSpace.userLimit)
+        while at < limit {
+            let inPage = Int(at & 4095)
+            let n = min(4096 - inPage, Int(limit - at))
+            guard let f = frame(forPage: at >> 12, write: false) else { break }
+            out += UnsafeRawBufferPointer(start: frames.memory.base + f * 4096 + inPage, count: n)
+            at += UInt64(n)
+        }
+        return out
+    }
+
+    /// A debugger's write (access_process_vm with FOLL_FORCE, as ptrace's POKETEXT): private mappings are
+    /// written whatever their protection, the page copied first if it is shared (copy-on-write, the page
+    /// cache's); a shared mapping only if it is writable. EFAULT where nothing is mapped; the pages before
+    /// it are written. The changed mappings reach the stub at the next flush (before the guest runs).
+    func debuggerWrite(_ address: GuestAddress, _ bytes: [UInt8]) throws(LinuxErrno) {
+        guard !bytes.isEmpty else { return }
+        let end = try address.adding(UInt64(bytes.count))
+        guard end.raw <= AddressSpace.userLimit else { throw .EFAULT }
+        var at = address.raw
+        var done = 0
+        while at < end.raw {
+            let vpn = at >> 12
+            let inPage = Int(at & 4095)
+            let n = min(4096 - inPage, Int(end.raw - at))
+            guard let v = vmas.find(at) else { throw .EFAULT }
+            let f: Int
+            if v.shared {
+                guard let writable = frame(forPage: vpn, write: true) else { throw .EFAULT }
+                f = writable
+            } else {
+                guard frame(forPage: vpn, write: false) != nil else { throw .EFAULT }  // backed first
+                try makePrivate(vpn)
+                guard let pte = pages[vpn] else { throw .EFAULT }
+                f = Int(pte.frame)
+            }
+            bytes.withUnsafeBytes { (frames.memory.base + f * 4096 + inPage).copyMemory(from: $0.baseAddress! + done, byteCount: n) }
+            done += n
+            at += UInt64(n)
+        }
+    }
+}

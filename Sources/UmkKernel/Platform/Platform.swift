@@ -77,6 +77,15 @@ protocol PlatformContext: AnyObject {
     /// The whole extended register state (x87, SSE, AVX, ...) as an XSAVE image, and setting it.
     func extendedState() throws(Errno) -> [UInt8]
     func setExtendedState(_ image: [UInt8]) throws(Errno)
+    /// Hardware watchpoints (a debugger's): up to four addresses and the control word that says what each
+    /// watches (x86's DR0-DR3 and DR7; 0 turns them off). The platform turns them off before the context
+    /// serves another address space. The context must be stopped.
+    func setWatchpoints(_ addresses: [UInt64], control: UInt64) throws(Errno)
+    /// Which watchpoints (bits 0-3) triggered since the last call, which clears them (DR6).
+    func takeWatchpointHits() throws(Errno) -> UInt64
+    /// While set, `resume` runs one instruction at most (a debugger's single step): the context then stops
+    /// with SIGTRAP, or at the system call that instruction made.
+    var singleStepping: Bool { get set }
     /// False once the host priority of the context was lowered (it cannot be raised again unprivileged): it
     /// is then not reused for another thread.
     var reusable: Bool { get set }

@@ -21,6 +21,8 @@ final class PtracePlatform: Platform {
     /// Threads resumed and not yet seen to stop: they cannot run stub code, so a space with one is killed
     /// rather than wiped for reuse.
     fileprivate var running: Set<Int32> = []
+    /// Threads with hardware watchpoints set: cleared before a pooled stub serves another address space.
+    fileprivate var watched: Set<Int32> = []
 
     init(memory: PhysicalMemory) {
         self.memory = memory
@@ -85,6 +87,7 @@ final class PtracePlatform: Platform {
 
     fileprivate func endThread(_ stub: StubProcess, _ tid: Int32) {
         stubsByThread[tid] = nil
+        watched.remove(tid)
         stub.endThread(tid)
     }
 
@@ -92,6 +95,7 @@ final class PtracePlatform: Platform {
         stubsByThread[stub.pid] = nil
         for tid in stub.threads {
             stubsByThread[tid] = nil
+            watched.remove(tid)
             running.remove(tid)
         }
         stub.kill()
@@ -103,6 +107,10 @@ final class PtracePlatform: Platform {
     /// if the pool is full, the stub failed, or the wipe fails. When this returns, the stub maps no frame.
     fileprivate func give(_ stub: StubProcess, keeping thread: Int32?) {
         stub.discardPendingChanges()
+        if let thread, watched.remove(thread) != nil, (try? Tracer.setDebugRegister(thread, 7, 0)) == nil {
+            kill(stub)  // it would trap where the old address space was watched
+            return
+        }
         if stub.failure == nil, idle.count < PtracePlatform.poolCapacity {
             let others = stub.threads.filter { $0 != thread }
             for tid in others { stubsByThread[tid] = nil }
@@ -155,6 +163,7 @@ final class PtraceAddressSpace: PlatformAddressSpace {
     func newContext() throws(Errno) -> PlatformContext {
         let tid: Int32
         if let spare = spareThreads.popLast() { tid = spare } else { tid = try platform.spawnThread(stub) }
+        if platform.watched.remove(tid) != nil { try Tracer.setDebugRegister(tid, 7, 0) }  // a new thread: no watchpoints
         let context = PtraceContext(tid: tid, platform: platform)
         contexts[tid] = context
         return context
@@ -193,6 +202,7 @@ final class PtraceAddressSpace: PlatformAddressSpace {
 final class PtraceContext: PlatformContext {
     let tid: Int32
     var reusable = true
+    var singleStepping = false
     private unowned let platform: PtracePlatform
 
     init(tid: Int32, platform: PtracePlatform) {
@@ -208,7 +218,7 @@ final class PtraceContext: PlatformContext {
     func setRegisters(_ regs: Registers) throws(Errno) { try Tracer.setRegisters(tid, regs) }
     @inline(__always)
     func resume() throws(Errno) {
-        try Tracer.resumeSysemu(tid)
+        try Tracer.resumeSysemu(tid, singleStep: singleStepping)
         platform.running.insert(tid)
     }
     func interrupt() throws(Errno) { try Tracer.interrupt(tid) }
@@ -224,5 +234,22 @@ final class PtraceContext: PlatformContext {
     }
 
     func extendedState() throws(Errno) -> [UInt8] { try Tracer.extendedState(tid) }
+
+    func setWatchpoints(_ addresses: [UInt64], control: UInt64) throws(Errno) {
+        try Tracer.setDebugRegister(tid, 7, 0)
+        for (i, a) in addresses.prefix(4).enumerated() { try Tracer.setDebugRegister(tid, Int32(i), a) }
+        if control != 0 {
+            try Tracer.setDebugRegister(tid, 7, control)
+            platform.watched.insert(tid)
+        } else {
+            platform.watched.remove(tid)
+        }
+    }
+
+    func takeWatchpointHits() throws(Errno) -> UInt64 {
+        let status = try Tracer.debugRegister(tid, 6)
+        if status & 0xf != 0 { try Tracer.setDebugRegister(tid, 6, 0) }
+        return status & 0xf
+    }
     func setExtendedState(_ image: [UInt8]) throws(Errno) { try Tracer.setExtendedState(tid, image) }
 }

@@ -285,6 +285,8 @@ extension Kernel {
         }
         // A stopped process takes nothing but SIGKILL and SIGCONT until it is continued: the rest pend.
         let held = p.stopSignal != nil && sig != Signal.KILL && sig != Signal.CONT
+        // A process under gdb: the signal stops it first, and is delivered if gdb says so (GdbStub).
+        if !blocked && !waitedFor && !held, let debugger, debugger.interceptSignal(t, sig, info) { return true }
         if blocked || waitedFor || held || (action.handler > 1 && sig != Signal.KILL && sig != Signal.STOP) {
             let limit = Int(clamping: p.limits[RLIMIT.SIGPENDING].soft)
             let added = shared && blocked && !waitedFor

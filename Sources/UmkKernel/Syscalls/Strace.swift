@@ -24,9 +24,6 @@ final class Strace {
     /// strace's -a: the column results are aligned to.
     static let resultColumn = 40
 
-    /// When the instance started: process 1's execve (-T) takes from then to the start of the guest.
-    private let bootTime = HostClock.monotonicNanoseconds()
-
     init(fd: Int32, filter: StraceFilter? = nil, timing: Bool = false) {
         out = HostFile(fd: fd, owned: fd > 2)
         self.filter = filter
@@ -143,15 +140,16 @@ final class Strace {
         for line in lines { emit(line) }
     }
 
-    /// Process 1's start, as the execve strace runs a program with.
-    func boot(_ task: Task, path: String, argv: [String], envp: UInt64, environmentCount n: Int) {
+    /// A program's start (process 1's, or one started from outside), as the execve strace runs it with; its
+    /// -T time is the loading's, from `since`.
+    func boot(_ task: Task, path: String, argv: [String], envp: UInt64, environmentCount n: Int, since: Int64) {
         if let filter, !filter.traces(59) { return }
         var shown = argv.prefix(Strace.maxString).map { Strace.quote(Array($0.utf8), limit: Strace.maxString) }
         if argv.count > Strace.maxString { shown.append("...") }
         let args = [Strace.quote(Array(path.utf8), limit: 4096), "[" + shown.joined(separator: ", ") + "]",
                     Strace.address(envp) + " /* \(n) var\(n == 1 ? "" : "s") */"]
         emit(Strace.padded("[pid \(task.tid)] execve(" + args.joined(separator: ", ") + ")") + "= 0"
-             + (timing ? Strace.elapsed(since: bootTime) : "") + "\n")
+             + (timing ? Strace.elapsed(since: since) : "") + "\n")
     }
 
     /// The call blocked: its entry part goes out now, as strace prints it on entry.

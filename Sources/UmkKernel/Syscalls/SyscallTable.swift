@@ -171,6 +171,7 @@ extension Kernel {
             task.pendingTrace = nil
         }
         if nr == breakSyscall { HostDebug.syscallBreakpoint(nr) }  // UMK_BREAK_SYSCALL: a place for gdb to stop
+        if let debugger { debugger.enteringSystemCall(task) }  // a guest's single step ends after this call
         oops.enter(pid: task.process.pid, tid: task.tid, regs: task.regs, comm: task.process.name)
         if let bug = Kernel.testBug, bug.nr == nr { hitTestBug(bug.kind) }
         let outcome: SyscallOutcome

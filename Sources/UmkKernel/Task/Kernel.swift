@@ -51,6 +51,13 @@ final class Kernel {
     var loadAverage = LoadAverage(now: HostClock.monotonicNanoseconds())
     private var unknownSyscallsLogged = Set<Int>()
     var exitStatus: ExitStatus?
+    /// Work from other host threads (KernelInbox.swift), and whom to tell when a program started from
+    /// outside ends (Spawn.swift).
+    let inbox: KernelInbox
+    var exitWatchers: [Int32: @Sendable (ExitStatus) -> Void] = [:]
+    /// `umk exec -t`'s pseudo-terminals, pumped by the loop, and by the pid of the program each was made for.
+    var terminalRelays: [TerminalRelay] = []
+    var relaysByPid: [Int32: TerminalRelay] = [:]
 
     /// Tasks woken from a wait, to run their system call again (or complete it).
     var runnable: [Task] = []
@@ -62,6 +69,9 @@ final class Kernel {
     let consoleStreams: ConsoleStreams
     /// Tasks reading the console, woken when its input is readable.
     let consoleQueue = WaitQueue()
+    /// Host descriptors guests read as consoles (the console's input, and each program's stdin given from
+    /// outside), with the queues the loop wakes when they are readable.
+    lazy var hostInputs = [HostInput(file: consoleStreams.input, queue: consoleQueue)]
     /// Console output: its writer thread (made on this, the kernel thread) and the tasks waiting for room.
     let consoleOutput = ConsoleOutput(writer: ConsoleWriter())
     /// Armed interval timers, wall and CPU (IntervalTimers.swift); processes under a finite RLIMIT_CPU; when the
@@ -112,9 +122,16 @@ final class Kernel {
     let oops = OopsRecord()
     /// UMK_TEST_KERNEL_BUG's `host` kind: the loop fails as on an unexpected host error (Kernel+Oops.swift).
     var testHostError = false
+    /// gdb's stub, while gdb debugs a process of the instance (--gdb; Debug/GdbStub.swift).
+    var debugger: GdbStub?
 
-    init(_ config: Configuration) throws(LaunchError) {
+    deinit {
+        if let first = cpus.first { HostCPU.releasePlacement(first) }
+    }
+
+    init(_ config: Configuration, inbox: KernelInbox = KernelInbox()) throws(LaunchError) {
         configuration = config
+        self.inbox = inbox
         consoleStreams = ConsoleStreams(config)
         var logger = Logger(label: "umk")
         logger.logLevel = Logger.Level(rawValue: config.logLevel) ?? .warning
@@ -185,8 +202,10 @@ final class Kernel {
         guard n <= allowed.count else {
             throw CPUChoiceError(description: "--cpus \(n): umk may use only \(allowed.count) host CPUs here")
         }
-        // Starting at the CPU umk runs on, so that a one-CPU instance stays where the host put it.
-        let start = allowed.firstIndex(of: current) ?? 0
+        // Starting at the CPU umk runs on, so that a one-CPU instance stays where the host put it, unless
+        // another instance of this process sits there and a CPU has fewer (released in deinit).
+        let first = HostCPU.claimLeastUsed(of: allowed, preferring: current)
+        let start = allowed.firstIndex(of: first) ?? 0
         let chosen = Array((allowed[start...] + allowed[..<start]).prefix(n))
         try? HostCPU.pinCurrentThread(to: chosen[0])
         return chosen
@@ -194,70 +213,27 @@ final class Kernel {
 
     // MARK: Boot
 
-    /// Starts process 1 running `argv` and runs the guest until process 1 exits.
-    func boot(_ argv: [String]) throws(LaunchError) -> ExitStatus {
-        guard let program = argv.first else { throw .notFound("") }
-        let credentials = Credentials(uid: configuration.uid, gid: configuration.gid)
-        var walk = PathWalk(root: rootDentry, credentials: credentials)
-        walk.mounts = mounts
-        var cwd: Dentry
-        do throws(LinuxErrno) {
-            cwd = try walk.resolve(Array(configuration.workingDirectory.utf8), from: rootDentry, followFinal: true)
-            if let preferred = configuration.preferredWorkingDirectory,
-               let there = try? walk.resolve(Array(preferred.utf8), from: rootDentry, followFinal: true),
-               there.inode.isDirectory {
-                cwd = there
-            }
-            guard cwd.inode.isDirectory else { throw LinuxErrno.ENOTDIR }
-        } catch {
-            throw .kernelFailure("working directory \(configuration.workingDirectory): \(error.message)")
+    /// Starts process 1 running `argv` (none: an instance that waits for programs from outside, whose
+    /// processes start at pid 2), calls `started` once it runs, and runs the guest until process 1 exits or
+    /// the instance is shut down.
+    func boot(_ argv: [String]?, started: () -> Void = {}) throws(LaunchError) -> ExitStatus {
+        if let argv {
+            let first = try startProcess(SpawnRequest(
+                argv: argv, environment: configuration.environment, workingDirectory: configuration.workingDirectory,
+                preferredWorkingDirectory: configuration.preferredWorkingDirectory,
+                uid: configuration.uid, gid: configuration.gid))
+            precondition(first.pid == 1)
+            // --gdb: gdb's connection is accepted now, before the kernel's seccomp filter goes on.
+            if let address = configuration.gdb { try waitForDebugger(address, first) }
+        } else {
+            nextPID = 2
         }
-        let path = try findProgram(program, walk: walk, cwd: cwd)
-        let request = ExecRequest(path: Array(path.utf8), argv: argv.map { Array($0.utf8) },
-                                  envp: configuration.environment.map { Array($0.utf8) })
-        let image: ProgramImage
-        do {
-            image = try loadProgram(request, walk: walk, cwd: cwd, credentials: credentials,
-                                    stackLimit: Process.defaultLimits[RLIMIT.STACK].soft)
-        } catch {
-            switch error {
-            case .ENOENT where !path.contains("/"): throw .notFound(program)
-            case .ENOENT: throw .notFound(path)
-            case .ENOMEM: throw .kernelFailure("out of guest memory loading \(path) (--mem)")
-            default: throw .cannotExecute(path, reason: error.message)
-            }
-        }
-        let fds = FDTable()
-        fds.locks = fileLocks
-        fds.notify = notify
-        fds.install(ConsoleFile(host: consoleStreams.input, queue: consoleQueue, output: consoleOutput), at: 0, closeOnExec: false)
-        fds.install(ConsoleFile(host: consoleStreams.output, queue: consoleQueue, output: consoleOutput), at: 1, closeOnExec: false)
-        fds.install(ConsoleFile(host: consoleStreams.error, queue: consoleQueue, output: consoleOutput), at: 2, closeOnExec: false)
-        let process = Process(pid: allocatePID(), parentPid: 0, mm: image.mm, fds: fds, root: rootDentry, cwd: cwd,
-                              credentials: credentials, limits: Process.defaultLimits, executablePath: image.path)
-        process.kernel = self
-        process.name = Process.comm(of: path)
-        process.commandLine = argv.flatMap { Array($0.utf8) + [0] }
-        let task = Task(tid: process.pid, process: process)
-        process.tasks = [task]
-        processes[process.pid] = process
-        do {
-            task.context = try image.mm.space.newContext()
-        } catch {
-            throw .kernelFailure("the first guest thread: \(LinuxErrno(host: error).message)")
-        }
-        startCPUInterval(process)
-        startThreadClock(task)
-        task.regs = image.registers
-        tasks[task.context.id] = task
-        threads[task.tid] = task
         oops.attachToThisThread(names: SyscallNames.table)
         installKernelFilter()
-        // strace's first line is the execve it runs the program with: umk's loading of process 1 stands for it.
-        let envp = task.regs.rsp &+ 16 &+ 8 &* UInt64(argv.count)
-        strace?.boot(task, path: path, argv: argv, envp: envp, environmentCount: configuration.environment.count)
+        inbox.open()
+        started()
         do {
-            try resume(task)
+            if let first = processes[1] { try resume(first.tasks[0]) }
             try loop()
         } catch {
             // As unexpected as a trap: the same report, less the backtrace (exit status 125 all the same).
@@ -278,8 +254,17 @@ final class Kernel {
         return exitStatus ?? .signaled(9)
     }
 
+    /// Ends the instance from outside (Instance.shutDown): every process is killed, as at process 1's end.
+    func shutDownFromOutside() {
+        guard exitStatus == nil else { return }
+        let status = processes[1]?.exitStatus ?? .signaled(9)
+        for p in processes.values.sorted(by: { $0.pid > $1.pid }) where p.exitStatus == nil { terminate(p, .signaled(9)) }
+        if exitStatus == nil { exitStatus = status }
+    }
+
     /// The instance is over: every stub goes, and the console output still queued is written out.
     private func shutDown() {
+        inbox.close()
         for p in processes.values {
             p.mmStorage = nil
             p.tasks.removeAll()  // tasks and process refer to each other: without this neither would go
@@ -289,6 +274,10 @@ final class Kernel {
         platform.shutDown()
         consoleOutput.writer.finish()
         oops.detachFromThisThread()
+        // Programs still waited for (the instance ended under them) hear that they were killed.
+        let watchers = exitWatchers
+        exitWatchers = [:]
+        for (_, w) in watchers { w(.signaled(9)) }
     }
 
     /// Booted: from here on the kernel thread may make only the host calls on KernelFilter's list.
@@ -297,7 +286,8 @@ final class Kernel {
         let mode = HostProcess.environmentValue("UMK_SECCOMP") ?? "on"
         guard mode != "off" else { return }
         do throws(Errno) {
-            try KernelFilter.install(logOnly: mode == "log", hostWrites: hasWritableBinds || configuration.upper != nil)
+            try KernelFilter.install(logOnly: mode == "log", hostWrites: hasWritableBinds || configuration.upper != nil,
+                                      debugger: debugger != nil)
         } catch {
             log.warning("the host refused umk's own seccomp filter (\(LinuxErrno(host: error).message)); running without it", source: "security")
         }
@@ -316,24 +306,6 @@ final class Kernel {
         return nextPID
     }
 
-    /// execvp's search: a name without a slash is looked up in the guest's PATH (the instance environment's,
-    /// or the default); the first executable regular file wins, EACCES if only non-executable ones exist.
-    private func findProgram(_ name: String, walk: PathWalk, cwd: Dentry) throws(LaunchError) -> String {
-        if name.contains("/") { return name }
-        let pathVar = configuration.environment.last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) }
-            ?? Kernel.defaultPath
-        var sawDenied: String? = nil
-        for dir in pathVar.split(separator: ":", omittingEmptySubsequences: false) {
-            let candidate = (dir.isEmpty ? "." : String(dir)) + "/" + name
-            guard let d = try? walk.resolve(Array(candidate.utf8), from: cwd, followFinal: true) else { continue }
-            guard d.inode.fileType == S.IFREG, let st = try? d.inode.stat() else { continue }
-            if walk.credentials.permits(st, .execute) { return candidate }
-            sawDenied = candidate
-        }
-        if let sawDenied { throw .cannotExecute(sawDenied, reason: LinuxErrno.EACCES.message) }
-        throw .notFound(name)
-    }
-
     static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
     // MARK: The loop
@@ -341,6 +313,10 @@ final class Kernel {
     private func loop() throws(Errno) {
         while exitStatus == nil {
             if testHostError { throw KernelBugForTest.hostError }
+            if inbox.hasWork {
+                for work in inbox.take() { work(self) }
+                continue
+            }
             if !deferred.isEmpty {
                 let work = deferred
                 deferred = []
@@ -352,6 +328,9 @@ final class Kernel {
                 continue
             }
             if configuration.forwardSignals { forwardProxiedSignals() }
+            if let debugger { debugger.service() }
+            // A forwarded signal or gdb may have ended process 1 (the instance is over), or gdb woke a task.
+            if !runnable.isEmpty || exitStatus != nil { continue }
             let now = HostClock.monotonicNanoseconds()
             if now >= loadAverage.due { sampleLoad(now: now) }
             var nextDeadline = sleepers.isEmpty ? nil : expireSleepers(now: now)
@@ -369,15 +348,18 @@ final class Kernel {
             }
             // FIXME: the console is looked at, not told: while its input holds unread bytes each look wakes
             // its queue again, so an edge-triggered epoll entry on it is re-armed by every look.
-            if consoleQueue.hasInterest() && consoleStreams.input.isReadable() { wake(consoleQueue) }
+            if !terminalRelays.isEmpty { pumpTerminalRelays() }
+            let awaitedInputs = hostInputs.filter { $0.file != nil && $0.queue.hasInterest() }
+            for input in awaitedInputs where input.file?.isReadable() == true { wake(input.queue) }
             if !consoleOutput.queue.isEmpty && consoleOutput.writer.hasRoom { wake(consoleOutput.queue) }
             if !runnable.isEmpty { continue }
             if tasksInHost == 0 {
                 armTick(nil, periodic: false, now: now)  // the idle sleep has its own deadline: no ticks
-                idle(until: nextDeadline, now: now)
+                idle(until: nextDeadline, now: now, inputs: awaitedInputs)
                 continue
             }
-            armTick(nextDeadline, periodic: watchCPU || consoleQueue.hasInterest() || !consoleOutput.queue.isEmpty, now: now)
+            armTick(nextDeadline, periodic: watchCPU || !awaitedInputs.isEmpty || !consoleOutput.queue.isEmpty
+                        || !terminalRelays.isEmpty || debugger != nil, now: now)
             guard let first = try platform.waitForStop() else { continue }
             if tasksInHost == 1 {
                 try handleStop(first.0, first.1)
@@ -436,15 +418,29 @@ final class Kernel {
 
     /// Every task is blocked in the kernel: sleep the kernel thread until the next deadline or console input.
     /// With neither, nothing can ever wake them: the guest hangs, as it would on Linux.
-    private func idle(until deadline: Int64?, now: Int64) {
+    private func idle(until deadline: Int64?, now: Int64, inputs: [HostInput]) {
         // Waiting for the console writer to make room: look again within a tick (it also signals this thread).
         var deadline = deadline
-        if !consoleOutput.queue.isEmpty { deadline = min(deadline ?? Int64.max, now + Kernel.tickInterval) }
-        if consoleQueue.hasInterest() {
+        if !consoleOutput.queue.isEmpty || terminalRelays.contains(where: { $0.isBlocked }) {
+            deadline = min(deadline ?? Int64.max, now + Kernel.tickInterval)
+        }
+        // Relays' inputs wake it too: the loop's next turn pumps them.
+        let live = inputs.compactMap { input in input.file.map { (queue: input.queue, file: $0) } }
+            + terminalRelays.map { (queue: WaitQueue(), file: $0.input) }
+        if let debugger {
+            // Input or a packet from gdb, whichever comes first (the loop reads gdb's).
             let ms = deadline.map { Int32(clamping: max(0, ($0 - now + 999_999) / 1_000_000)) } ?? -1
-            if consoleStreams.input.isReadable(timeoutMilliseconds: ms) { wake(consoleQueue) }
+            let ready = HostStreams.readable([debugger.connection.file] + live.map { $0.file }, timeoutMilliseconds: ms)
+            for (input, isReady) in zip(live, ready.dropFirst()) where isReady { wake(input.queue) }
+        } else if !live.isEmpty {
+            let ms = deadline.map { Int32(clamping: max(0, ($0 - now + 999_999) / 1_000_000)) } ?? -1
+            for (input, ready) in zip(live, HostStreams.readable(live.map { $0.file }, timeoutMilliseconds: ms)) where ready {
+                wake(input.queue)
+            }
         } else if let deadline {
             HostClock.sleep(untilMonotonic: deadline)
+        } else if tasks.isEmpty {
+            HostClock.sleep(untilMonotonic: now + 1_000_000_000)  // no program yet: the inbox's wake ends it
         } else {
             if !reportedStall {
                 reportedStall = true
@@ -536,6 +532,10 @@ final class Kernel {
             return
         }
         do {
+            if let debugger, debugger.holds(task) {
+                task.parked = true  // until gdb lets it go (GdbStub.resume)
+                return
+            }
             if task.pendingSignals & ~task.signalMask != 0 || !task.ignoredSignals.isEmpty {  // (the latter: --strace)
                 guard try deliverSignals(task) else { return }
             }
@@ -670,6 +670,7 @@ final class Kernel {
     /// A synchronous fault (force_sig_fault): to the guest's handler if it has one and does not block the
     /// signal; otherwise the default action (Linux unblocks and resets it, so the process dies).
     private func deliverFault(_ task: Task, _ sig: Int32, _ info: FaultInfo) throws(Errno) {
+        if let debugger, debugger.intercept(task, sig, info) { return }  // gdb sees it first
         let action = task.process.signalActions[Int(sig)]
         let bit = UInt64(1) << UInt64(sig - 1)
         guard action.handler > 1, task.signalMask & bit == 0, task.pendingSignals & bit == 0 else {

@@ -42,6 +42,7 @@ extension Kernel {
         // other child runs on a context of its own, in a copy of the memory or (CLONE_VM) in the same one.
         let borrowsContext = sharedVM && flags & CLONE.VFORK != 0
         let mm = sharedVM ? parent.mm : try parent.mm.fork()
+        if !sharedVM, let debugger { debugger.forked(mm, from: parent) }  // no int3 of gdb's in the copy
         let context: PlatformContext
         do {
             context = borrowsContext ? t.context : try mm.space.newContext()
@@ -79,6 +80,7 @@ extension Kernel {
         if flags & CLONE.PARENT_SETTID != 0 { try? parent.mm.write(GuestAddress(parentTID), child.pid) }
         processes[child.pid] = child
         processes[child.parentPid]?.children.insert(child.pid)
+        if sharedVM, let debugger { debugger.sharingMemory(with: child) }  // vfork: gdb's int3s out meanwhile
         if child.limits[RLIMIT.CPU].soft != ResourceLimit.infinity { recountCPULimits() }
 
         ct.completion = 0
@@ -218,6 +220,7 @@ extension Kernel {
     func terminate(_ p: Process, _ status: ExitStatus) {
         guard p.exitStatus == nil else { return }
         p.exitStatus = status
+        if let debugger { debugger.processEnded(p, status) }
         let sharedWithParent = p.vforkParent != nil && p.vforkParent!.process.mmStorage === p.mmStorage
         // A CLONE_VM process: its memory lives on with the others, so its contexts must stop and go now.
         let memoryShared = !sharedWithParent && p.mmStorage != nil
@@ -259,7 +262,9 @@ extension Kernel {
             }
             child.parentPid = reaper?.pid ?? 0
             reaper?.children.insert(c)
-            if child.exitStatus != nil, let reaper { wake(reaper.childQueue) }
+            if child.exitStatus != nil {
+                if let reaper { wake(reaper.childQueue) } else { reap(child) }  // no init: the kernel reaps
+            }
         }
         p.children.removeAll()
 
@@ -279,6 +284,7 @@ extension Kernel {
                 sendToProcess(parent, 17, info: info)
             }
         }
+        processEnded(p, status)
         if p.pid == 1 {
             exitStatus = status
             for other in processes.values where other.exitStatus == nil { terminate(other, .signaled(9)) }

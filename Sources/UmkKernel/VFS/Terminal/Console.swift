@@ -68,7 +68,7 @@ final class ConsoleFile: OpenFile {
             do { return try host.write(from: io.hostBuffers) } catch { throw LinuxErrno(host: error) }
         }
         let n: Int
-        do { n = try output.writer.write(host.fd, from: io.hostBuffers) } catch { throw LinuxErrno(host: error) }
+        do { n = try output.writer.write(host, from: io.hostBuffers) } catch { throw LinuxErrno(host: error) }
         if n == 0 { throw .EAGAIN }  // the writer has no room yet: wait on the output queue
         return n
     }

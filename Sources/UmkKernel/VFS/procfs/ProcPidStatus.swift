@@ -4,8 +4,8 @@ import UmkHost
 // status (proc_pid_status) and statm (proc_pid_statm) show them, from the kernel's own records: the task's
 // wait, job-control stop or exit; CPU time from CPUAccounting.swift in USER_HZ ticks; memory from the VMAs
 // and the page table.
-// Deviations: no fault or context-switch counts (they read 0), the controlling terminal is not reported
-// (tty_nr 0, tpgid -1), and a root process has every capability (no capability sets are kept).
+// Deviations: no fault or context-switch counts (they read 0), and a root process has every capability (no
+// capability sets are kept).
 
 /// A process's state as the first letter of stat's third field shows it (fs/proc/array.c task_state_array).
 enum ProcState {
@@ -102,6 +102,21 @@ extension Kernel {
 
     /// /proc/PID/stat: 52 fields on one line (do_task_stat). Times are in USER_HZ (100 Hz) ticks; starttime
     /// counts from the instance's boot.
+    /// stat's tty_nr (the controlling terminal's device, new_encode_dev) and tpgid (its foreground group):
+    /// 0 and -1 without one. The console's number is that of the host terminal behind it.
+    private func controllingTerminalNumbers(_ p: Process) -> (Int, Int32) {
+        guard p.exitStatus == nil, let end = controllingTerminal(of: p) else { return (0, -1) }
+        let major: UInt32, minor: UInt32
+        switch end {
+        case .master(let pty), .slave(let pty): (major, minor) = (PseudoTerminal.major, UInt32(pty.index))
+        case .console:
+            guard let st = try? consoleStreams.input.status() else { return (0, -1) }
+            (major, minor) = (st.rdevMajor, st.rdevMinor)
+        }
+        let number = Int(minor & 0xff) | Int(major & 0xfff) << 8 | Int(minor & ~0xff) << 12
+        return (number, end.control.foreground == 0 ? -1 : end.control.foreground)
+    }
+
     func procStat(_ p: Process) -> String {
         let tick: Int64 = 10_000_000
         let state = procState(p)
@@ -114,9 +129,10 @@ extension Kernel {
         let (ignored, caught) = Kernel.ignoredAndCaught(p)
         let low: UInt64 = 0x7fff_ffff
         let cpu = task.flatMap { t in p.mmStorage == nil ? nil : virtualCPU(of: t) } ?? 0
+        let (tty, foreground) = controllingTerminalNumbers(p)
         let fields: [String] = [
             "\(p.pid)", "(" + String(decoding: p.name, as: UTF8.self) + ")", state.letter,
-            "\(p.parentPid)", "\(p.processGroup)", "\(p.session)", "0", "-1",
+            "\(p.parentPid)", "\(p.processGroup)", "\(p.session)", "\(tty)", "\(foreground)",
             "\(p.didExec || p.parentPid == 0 ? 0 : 0x40)",  // PF_FORKNOEXEC; process 1 was exec'd at boot
             "0", "0", "0", "0",  // minflt cminflt majflt cmajflt
             "\(times.user / tick)", "\(times.system / tick)",
