@@ -24,7 +24,14 @@ public final class HostFile: Sendable {
         self.owned = owned
     }
 
-    deinit { if owned { close(fd) } }
+    deinit { if owned && !released { close(fd) } }
+
+    private nonisolated(unsafe) var released = false
+    /// The fd, which from now on its new owner closes (not this object).
+    public func release() -> Int32 {
+        released = true
+        return fd
+    }
 
     /// Whether this is a terminal (isatty).
     public var isTerminal: Bool { umk_is_terminal(fd) == 1 }

@@ -51,6 +51,12 @@ public enum HostStreams {
         }
     }
 
+    /// Whether `fd` is a socket (gdb's `target remote | COMMAND` gives the command one as stdin and stdout).
+    public static func isSocket(_ fd: Int32) -> Bool {
+        var st = stat()
+        return fstat(fd, &st) == 0 && st.st_mode & S_IFMT == S_IFSOCK
+    }
+
     /// Which of `files` are readable (or at end or in error), waiting up to `timeoutMilliseconds` (-1: no
     /// limit) for one to be; none when a signal ends the wait.
     public static func readable(_ files: [HostFile], timeoutMilliseconds: Int32) -> [Bool] {

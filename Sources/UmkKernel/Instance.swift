@@ -48,6 +48,9 @@ public struct Configuration: Sendable {
     /// When the guest fails (a non-zero status or a signal) after calling system calls umk does not have, say
     /// which on stderr in one line: the likeliest reason for the failure. For the command line.
     public var reportUnimplemented = false
+    /// gdb may attach to its processes later (Instance.attachDebugger, `umk gdb NAME PID`): the kernel
+    /// thread's seccomp filter then lets it talk to gdb.
+    public var debuggerAttachable = false
     /// `--gdb ADDR`: listen at ADDR (`HOST:PORT` on 127.0.0.1, `:PORT`, or a UNIX socket path) and let gdb
     /// debug process 1, which waits for it before its first instruction.
     public var gdb: String? = nil
@@ -211,6 +214,20 @@ public final class Instance: Sendable {
     /// The instance's processes, as `umk ps` lists them (empty once it has ended).
     public func processes() -> [GuestProcessInfo] {
         shared.inbox?.call { $0.processList() } ?? []
+    }
+
+    /// Puts process `pid` under gdb, whose remote-protocol connection is the socket `descriptor` (the
+    /// caller's: umk uses a duplicate). Needs `debuggerAttachable`. nil when attached, else why not.
+    public func attachDebugger(descriptor: Int32, pid: Int32) -> String? {
+        guard configuration.debuggerAttachable else { return "the instance was not started to be debugged" }
+        guard let inbox = shared.inbox else { return "the instance has ended" }
+        guard let fd = try? HostStreams.duplicate(descriptor) else { return "cannot take gdb's connection" }
+        return inbox.call { kernel -> String? in
+            guard kernel.debugger == nil else { return "gdb is attached to a process of the instance already" }
+            guard let p = kernel.processes[pid], p.exitStatus == nil else { return "no process \(pid)" }
+            kernel.attachDebugger(connection: DebugConnection(fd: fd.release()), to: p, attached: true)
+            return nil
+        } ?? "the instance has ended"
     }
 
     /// Guest memory in use: bytes of the physical-memory file holding pages (`umk ls`).

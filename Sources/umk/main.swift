@@ -19,7 +19,7 @@ struct Umk: ParsableCommand {
               umk ls; umk ps web; umk logs web; umk stop web
             """,
         version: "umk 0.1.0",
-        subcommands: [Run.self, Exec.self, List.self, ProcessStatus.self, Stop.self, Kill.self, Logs.self, Syscalls.self,
+        subcommands: [Run.self, Exec.self, List.self, ProcessStatus.self, Stop.self, Kill.self, Logs.self, Gdb.self, Syscalls.self,
                       BenchInstances.self])
 }
 
@@ -160,6 +160,7 @@ struct Run: ParsableCommand {
         config.forwardSignals = true
         config.gdb = gdb
         config.reportUnimplemented = true
+        config.debuggerAttachable = name != nil || detach  // umk gdb NAME PID
         if let user {
             let parts = user.split(separator: ":", omittingEmptySubsequences: false)
             guard parts.count <= 2, let uid = UInt32(parts[0]), parts.count == 1 || UInt32(parts[1]) != nil else {
@@ -292,6 +293,33 @@ struct Exec: ParsableCommand {
             let status = try NamedInstances.exec(name, argv: argv, environment: environment, workingDirectory: workdir,
                                                  user: ids, terminal: tty)
             CommandLineHost.exit(status)
+        } catch {
+            CommandLineHost.printError("umk: \(error)")
+            CommandLineHost.exit(error.exitStatus)
+        }
+    }
+}
+
+struct Gdb: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Attach gdb to a process of a running named instance.",
+        discussion: """
+            In gdb: target remote | umk gdb NAME PID (the connection is this command's stdin), or run \
+            umk gdb --listen :1234 NAME PID and then target remote :1234. The process stops; detach lets it go on.
+            """)
+
+    @Option(help: ArgumentHelp("Wait for gdb at ADDR (HOST:PORT on 127.0.0.1, :PORT, or a UNIX socket path) instead of stdin.", valueName: "ADDR"))
+    var listen: String?
+
+    @Argument(help: "The instance's name.")
+    var name: String
+
+    @Argument(help: "The guest pid to debug.")
+    var pid: Int32
+
+    func run() {
+        do {
+            try NamedInstances.gdb(name, pid: pid, listen: listen)
         } catch {
             CommandLineHost.printError("umk: \(error)")
             CommandLineHost.exit(error.exitStatus)
@@ -490,7 +518,7 @@ func parseSize(_ s: String) -> Int? {
 func rewriteArguments(_ args: [String]) -> [String] {
     let takesValue: Set<String> = ["--root", "--mem", "--cpus", "--overcommit", "-e", "-w", "--hostname", "--user",
                                    "--log", "-v", "--volume", "--tmpfs", "--upper", "--strace-file", "--strace-filter",
-                                   "--name", "-t", "--time", "--gdb"]
+                                   "--name", "-t", "--time", "--gdb", "--listen"]
     var out: [String] = []
     var positionals = 0  // the subcommand, then PROGRAM: after it everything is the guest's
     var valueNext = false

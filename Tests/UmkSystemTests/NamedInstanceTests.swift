@@ -111,6 +111,32 @@ final class NamedInstanceTests: SystemTestCase {
         XCTAssertTrue(HostProcesses.strays().isEmpty)
     }
 
+    /// `umk gdb NAME PID`: gdb attaches to a process of a running instance (its connection handed over the
+    /// control socket), sees where it is, detaches, and can attach again; the process runs on.
+    func testGdbAttachesToARunningInstance() throws {
+        guard let gdb = Paths.which("gdb") else { throw XCTSkip("gdb is not installed (Debian: gdb)") }
+        assertStatus(try named(["run", "-d", "--name", "dbg", "--", "/bin/sleep", "1000"]), 0)
+        var environment = Runner.defaultEnvironment
+        environment["UMK_RUNTIME_DIR"] = runtimeDirectory
+        for _ in 0..<2 {
+            let session = Runner.run(gdb, ["-q", "-batch", "-ex", "target remote | \(try umkBinary()) gdb dbg 1",
+                                           "-ex", "bt 1", "-ex", "info threads", "-ex", "detach"],
+                                     environment: environment, timeout: 120)
+            XCTAssertTrue(session.out.contains("clock_nanosleep"), session.report)
+            XCTAssertTrue(session.out.contains("Thread 1.1 (sleep)"), session.report)
+            XCTAssertTrue(session.out.contains("[Inferior 1 (process 1) detached]"), session.report)
+        }
+        XCTAssertTrue(try named(["ps", "dbg"]).out.contains("/bin/sleep 1000"))
+        let notSocket = try named(["gdb", "dbg", "1"])
+        assertStatus(notSocket, 125)
+        XCTAssertTrue(notSocket.err.hasPrefix("umk: gdb's connection goes on stdin"), notSocket.report)
+        let session = Runner.run(gdb, ["-q", "-batch", "-ex", "target remote | \(try umkBinary()) gdb dbg 99"],
+                                 environment: environment, timeout: 120)
+        XCTAssertTrue(session.err.contains("umk: dbg: no process 99"), session.report)
+        assertStatus(try named(["stop", "-t", "0", "dbg"]), 0)
+        XCTAssertTrue(HostProcesses.strays().isEmpty)
+    }
+
     /// `logs -f` follows the console until the instance ends, then returns with all of it.
     func testLogsFollow() throws {
         assertStatus(try named(["run", "-d", "--name", "talk", "--", "/bin/sh", "-c", "for i in 1 2 3 4; do echo line $i; sleep 0.2; done"]), 0)

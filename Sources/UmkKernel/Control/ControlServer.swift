@@ -11,6 +11,7 @@ import UmkHost
 //        ROWSxCOLUMNS for a pseudo-terminal (exec -t), else empty
 //                                 -> started PID | error STATUS MESSAGE; later: exit exited|signaled N
 //     and while it runs the client may send: signal SIG (to the program's process group), resize ROWS COLUMNS
+//   gdb PID                       with gdb's connected socket attached -> ok | error STATUS MESSAGE
 // Every connection is checked: only the user running the instance may use it (SO_PEERCRED).
 final class ControlServer: @unchecked Sendable {
     let name: String
@@ -76,6 +77,16 @@ final class ControlServer: @unchecked Sendable {
             try? c.send(["ok"])
         case "exec":
             exec(c, Array(request.dropFirst()), files)
+        case "gdb":
+            guard request.count == 2, let pid = Int32(request[1]), files.count == 1 else {
+                try? c.send(["error", "125", "malformed gdb request"])
+                return
+            }
+            if let why = instance.attachDebugger(descriptor: files[0].fd, pid: pid) {
+                try? c.send(["error", "125", "\(name): \(why)"])
+            } else {
+                try? c.send(["ok"])
+            }
         default:
             try? c.send(["error", "unknown request \(verb)"])
         }

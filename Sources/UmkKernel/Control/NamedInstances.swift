@@ -230,6 +230,39 @@ public enum NamedInstances {
         return (try? ControlSocket.connect(to: dir + "/\(name).sock")) != nil
     }
 
+    /// `umk gdb NAME PID`: hands gdb's connection to the instance, which puts PID under gdb. The connection is
+    /// umk's stdin when it is a socket (gdb's `target remote | umk gdb NAME PID`), else one accepted at
+    /// `listen` (HOST:PORT on 127.0.0.1, :PORT or a UNIX socket path; `target remote ADDR`).
+    public static func gdb(_ name: String, pid: Int32, listen: String?) throws(Failure) {
+        let c = try connect(name)
+        var connection: DebugConnection? = nil
+        if let listen {
+            guard let address = DebugAddress(listen) else {
+                throw Failure("--listen \(listen): expected HOST:PORT on 127.0.0.1, :PORT, or a UNIX socket path")
+            }
+            SignalProxy.blockInThisThread()
+            SignalProxy.install()
+            do {
+                connection = try DebugConnection.accept(at: address, listening: {
+                    HostProcess.printError("umk: waiting for gdb on \(address) (in gdb: target remote \(address))")
+                }, interrupted: { !SignalProxy.take().isEmpty })
+            } catch {
+                throw Failure("--listen \(listen): \(LinuxErrno(host: error).message)")
+            }
+        } else if !HostStreams.isSocket(0) {
+            throw Failure("gdb's connection goes on stdin: in gdb, target remote | umk gdb \(name) \(pid); or use --listen ADDR")
+        }
+        do {
+            try c.send(["gdb", String(pid)], descriptors: [connection?.file.fd ?? 0])
+            guard let (answer, _) = try c.receive() else { throw Failure("\(name) ended") }
+            if answer.first == "error" { throw Failure(answer.count >= 3 ? answer[2] : "gdb attach failed") }
+        } catch let f as Failure {
+            throw f
+        } catch {
+            throw Failure("\(name): \(error)")
+        }
+    }
+
     /// `umk exec NAME -- CMD`: runs CMD in the instance with umk's own stdin, stdout and stderr, forwarding the
     /// signals umk gets to it; returns its status as a shell gives it.
     /// With `terminal`, the program gets a pseudo-terminal of the instance (its controlling terminal), and

@@ -287,7 +287,7 @@ final class Kernel {
         guard mode != "off" else { return }
         do throws(Errno) {
             try KernelFilter.install(logOnly: mode == "log", hostWrites: hasWritableBinds || configuration.upper != nil,
-                                      debugger: debugger != nil)
+                                      debugger: debugger != nil || configuration.debuggerAttachable)
         } catch {
             log.warning("the host refused umk's own seccomp filter (\(LinuxErrno(host: error).message)); running without it", source: "security")
         }
