@@ -188,7 +188,7 @@ struct Run: ParsableCommand {
             case .success(let fd): config.straceFD = fd
             case .failure(let e): throw ValidationError("--strace=\(straceFile): \(e.reason)")
             }
-        } else if strace {
+        } else if strace || straceFilter != nil || straceTiming {  // the filter and -T imply --strace, as in strace
             config.straceFD = 2
         }
         if let straceFilter {
