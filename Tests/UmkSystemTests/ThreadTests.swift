@@ -19,6 +19,32 @@ final class ThreadTests: SystemTestCase {
     }
 
     /// sort's parallel merge runs in threads; the input comes on stdin, in a shuffled order.
+    /// A thread's own /proc view: task/TID/stat and /proc/TID/stat give its tid and state (blocked: S), status its
+    /// Pid beside the process's Tgid, and /proc/TID is found by a lookup though /proc's listing leaves it out.
+    func testThreadProcEntries() throws {
+        guard access("/usr/bin/python3", X_OK) == 0 else { throw XCTSkip("python3 is not installed") }
+        try assertSameAsNative("/usr/bin/python3", ["-c", """
+            import threading, os, time
+            ready, go = threading.Event(), threading.Event()
+            def worker():
+                ready.set()
+                go.wait()
+            t = threading.Thread(target=worker, name="worker")
+            t.start()
+            ready.wait()
+            time.sleep(0.2)
+            tid, pid = t.native_id, os.getpid()
+            for path in (f"/proc/{pid}/task/{tid}/stat", f"/proc/{tid}/stat"):
+                fields = open(path).read().split()
+                print(path.count("task"), fields[0] == str(tid), fields[2], fields[3] == str(os.getppid()))
+            status = dict(l.split(":", 1) for l in open(f"/proc/{tid}/status").read().splitlines())
+            print(status["Pid"].strip() == str(tid), status["Tgid"].strip() == str(pid), status["State"].split()[0])
+            print(str(tid) in os.listdir("/proc"), str(pid) in os.listdir("/proc"), os.path.isdir(f"/proc/{tid}/fd"))
+            go.set()
+            t.join()
+            """], compareStderr: true)
+    }
+
     func testSortParallel() throws {
         var numbers = Array(1...50000)
         var seed: UInt64 = 42

@@ -28,6 +28,8 @@ final class ProcInode: Inode {
     /// What a write to a writable file does (comm): it gets each write(2)'s bytes.
     let writer: (([UInt8]) throws(LinuxErrno) -> Void)?
     var isReadOnly: Bool { writer == nil }
+    /// A directory's names that a lookup finds but a listing does not show (/proc/TID of a thread).
+    var hidden: ((String) -> ProcInode?)? = nil
 
     init(_ content: Content, ino: UInt64, magic: (() throws(LinuxErrno) -> Dentry)? = nil,
          writer: (([UInt8]) throws(LinuxErrno) -> Void)? = nil) {
@@ -60,7 +62,10 @@ final class ProcInode: Inode {
 
     func lookup(_ name: String) throws(LinuxErrno) -> Inode {
         guard case .directory(let children) = content else { throw .ENOTDIR }
-        guard let child = children().first(where: { $0.0 == name }) else { throw .ENOENT }
+        guard let child = children().first(where: { $0.0 == name }) else {
+            if let found = hidden?(name) { return found }
+            throw .ENOENT
+        }
         return child.1
     }
 
@@ -98,7 +103,7 @@ extension Kernel {
     /// /proc as `caller` sees it: the system-wide files (ProcSystem.swift), `self` and `thread-self`, and a
     /// directory for each guest process, zombies included (ProcPid.swift).
     func procRoot(for caller: Process) -> ProcInode {
-        ProcInode(.directory { [unowned self] in
+        let root = ProcInode(.directory { [unowned self] in
             let tid = self.current?.process === caller ? self.current!.tid : caller.tasks.first?.tid ?? caller.pid
             var entries: [(String, ProcInode)] = [
                 ("self", ProcInode(.symlink { Array("\(caller.pid)".utf8) }, ino: ProcIno.`self`)),
@@ -111,6 +116,13 @@ extension Kernel {
             }
             return entries
         }, ino: ProcIno.root)
+        // /proc/TID of a thread that is not its process's leader, as Linux's proc_pid_lookup finds any task.
+        root.hidden = { [unowned self] name in
+            guard let tid = Int32(name), String(tid) == name, let t = self.threads[tid], t.process.pid != tid,
+                  self.processes[t.process.pid] === t.process else { return nil }
+            return self.procPidDirectory(t.process, thread: t)
+        }
+        return root
     }
 }
 

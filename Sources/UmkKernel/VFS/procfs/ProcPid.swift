@@ -2,17 +2,19 @@ import UmkHost
 
 // ProcPid.swift: /proc/PID (fs/proc/base.c): the links (exe, cwd, root, fd/N), and the files ps, top, pgrep
 // and libc read, in Linux's formats: limits (proc_pid_limits), environ, cmdline, comm, fdinfo/N (fs/proc/fd.c),
-// oom_score_adj; task/TID shows the same files for each thread. stat, status and statm are ProcPidStatus.swift,
+// oom_score_adj; task/TID shows the same files for each thread (its own comm, stat and status), as does
+// /proc/TID, which a lookup finds though a listing of /proc does not show it. stat, status and statm are ProcPidStatus.swift,
 // maps and smaps ProcMaps.swift. A zombie keeps its directory until it is reaped, with no memory to show; a
 // directory whose process has been reaped lists nothing.
 // Deviation: reading another process's environ needs no ptrace permission.
 
 extension Kernel {
-    func procPidDirectory(_ p: Process) -> ProcInode {
-        let base = ProcIno.pid(p.pid)
+    /// /proc/PID; with `thread` (not the leader), /proc/TID: that thread's view of its process.
+    func procPidDirectory(_ p: Process, thread: Task? = nil) -> ProcInode {
+        let base = ProcIno.pid(thread?.tid ?? p.pid)
         return ProcInode(.directory { [unowned self] in
             guard self.processes[p.pid] === p else { return [] }  // reaped since the lookup
-            var entries = self.procPidEntries(p, base: base)
+            var entries = self.procPidEntries(p, base: base, thread: thread)
             let tasks = ProcInode(.directory { [unowned self] in
                 guard self.processes[p.pid] === p else { return [] }
                 return p.tasks.map { t in
@@ -46,8 +48,8 @@ extension Kernel {
             ("cmdline", file(5) { p.exitStatus == nil ? p.commandLine : [] }),
             ("fd", procFdDirectory(p, base: base)),
             ("fdinfo", procFdInfoDirectory(p, base: base)),
-            ("stat", text(8) { [unowned self] in self.procStat(p) }),
-            ("status", text(9) { [unowned self] in self.procStatus(p) }),
+            ("stat", text(8) { [unowned self] in self.procStat(p, thread: thread) }),
+            ("status", text(9) { [unowned self] in self.procStatus(p, thread: thread) }),
             ("statm", text(10) { [unowned self] in self.procStatm(p) }),
             ("maps", text(11) { [unowned self] in self.procMaps(p, detailed: false) }),
             ("smaps", text(12) { [unowned self] in self.procMaps(p, detailed: true) }),

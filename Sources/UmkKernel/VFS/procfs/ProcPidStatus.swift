@@ -36,10 +36,11 @@ extension Kernel {
     /// Z once exited, T while stopped (even if it was blocked when the stop came), S in an interruptible
     /// wait, D in one a signal cannot cut short (the vfork parent), R otherwise: running guest code, or in
     /// the kernel as the caller reading this is.
-    func procState(_ p: Process) -> ProcState {
+    /// The process's state (its first thread's), or one thread's (task/TID, /proc/TID).
+    func procState(_ p: Process, thread: Task? = nil) -> ProcState {
         if p.exitStatus != nil { return .zombie }
         if p.stopSignal != nil { return .stopped }
-        guard let t = p.tasks.first, t.isBlocked else { return .running }
+        guard let t = thread ?? p.tasks.first, t.isBlocked else { return .running }
         return t.interruptible ? .sleeping : .diskSleep
     }
 
@@ -117,10 +118,12 @@ extension Kernel {
         return (number, end.control.foreground == 0 ? -1 : end.control.foreground)
     }
 
-    func procStat(_ p: Process) -> String {
+    /// /proc/PID/stat, or a thread's (task/TID/stat, /proc/TID/stat: its tid, name, state and signals).
+    func procStat(_ p: Process, thread: Task? = nil) -> String {
         let tick: Int64 = 10_000_000
-        let state = procState(p)
-        let task = p.tasks.first
+        let state = procState(p, thread: thread)
+        let task = thread ?? p.tasks.first
+        let name = thread?.name ?? p.name
         let sched = task?.scheduling ?? SchedulingState()
         let realtime = sched.policy == SCHED.FIFO || sched.policy == SCHED.RR
         let times = cpuTimes(p)
@@ -131,7 +134,7 @@ extension Kernel {
         let cpu = task.flatMap { t in p.mmStorage == nil ? nil : virtualCPU(of: t) } ?? 0
         let (tty, foreground) = controllingTerminalNumbers(p)
         let fields: [String] = [
-            "\(p.pid)", "(" + String(decoding: p.name, as: UTF8.self) + ")", state.letter,
+            "\(thread?.tid ?? p.pid)", "(" + String(decoding: name, as: UTF8.self) + ")", state.letter,
             "\(p.parentPid)", "\(p.processGroup)", "\(p.session)", "\(tty)", "\(foreground)",
             "\(p.didExec || p.parentPid == 0 ? 0 : 0x40)",  // PF_FORKNOEXEC; process 1 was exec'd at boot
             "0", "0", "0", "0",  // minflt cminflt majflt cmajflt
@@ -162,8 +165,8 @@ extension Kernel {
     }
 
     /// /proc/PID/status (proc_pid_status): one "Name:\tvalue" line each, in Linux's order.
-    func procStatus(_ p: Process) -> String {
-        let task = p.tasks.first
+    func procStatus(_ p: Process, thread: Task? = nil) -> String {
+        let task = thread ?? p.tasks.first
         let c = p.credentials
         let m = memoryUsage(p)
         let (ignored, caught) = Kernel.ignoredAndCaught(p)
@@ -180,15 +183,15 @@ extension Kernel {
         let caps = c.euid == 0 ? allCaps : 0
         let cpus = Kernel.cpuList(task?.scheduling.cpuMask ?? allCPUs, count: cpuCount)
         var lines: [(String, String)] = [
-            ("Name", String(decoding: p.name, as: UTF8.self)),
+            ("Name", String(decoding: thread?.name ?? p.name, as: UTF8.self)),
             ("Umask", "0" + String(p.umask, radix: 8).leftPadded(to: 3)),
-            ("State", procState(p).name),
-            ("Tgid", "\(p.pid)"), ("Ngid", "0"), ("Pid", "\(p.pid)"), ("PPid", "\(p.parentPid)"), ("TracerPid", "0"),
+            ("State", procState(p, thread: thread).name),
+            ("Tgid", "\(p.pid)"), ("Ngid", "0"), ("Pid", "\(thread?.tid ?? p.pid)"), ("PPid", "\(p.parentPid)"), ("TracerPid", "0"),
             ("Uid", "\(c.uid)\t\(c.euid)\t\(c.suid)\t\(c.fsuid)"),
             ("Gid", "\(c.gid)\t\(c.egid)\t\(c.sgid)\t\(c.fsgid)"),
             ("FDSize", "\(fdSize)"),
             ("Groups", c.groups.map { "\($0)" }.joined(separator: " ") + " "),
-            ("NStgid", "\(p.pid)"), ("NSpid", "\(p.pid)"), ("NSpgid", "\(p.processGroup)"), ("NSsid", "\(p.session)"),
+            ("NStgid", "\(p.pid)"), ("NSpid", "\(thread?.tid ?? p.pid)"), ("NSpgid", "\(p.processGroup)"), ("NSsid", "\(p.session)"),
             ("Kthread", "0"),
         ]
         if p.mmStorage != nil {
