@@ -83,7 +83,7 @@ final class PageCache {
         }
         let runs = try frames.allocate(Int(count))
         let list = runs.flatMap { Array($0) }
-        do {
+        do throws(LinuxErrno) {
             _ = try frames.fill(list, from: host, at: Int64(index * 4096))
             for (i, f) in list.enumerated() { pages[PageKey(file: file.key, index: index + UInt64(i))] = Int32(f) }
             return
