@@ -21,15 +21,22 @@ static int fill_address(struct sockaddr_un *a, const char *path) {
     return 0;
 }
 
-int umk_control_listen(const char *path) {
-    struct sockaddr_un a;
-    int r = fill_address(&a, path);
+// A new SEQPACKET socket and the address of `path` for it: the socket, or -errno.
+static int new_socket(const char *path, struct sockaddr_un *a) {
+    int r = fill_address(a, path);
     if (r < 0) return r;
     int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    if (s < 0) return -errno;
-    // Made 0600 from the start: no moment in which another user could connect.
+    return s < 0 ? -errno : s;
+}
+
+int umk_control_listen(const char *path) {
+    struct sockaddr_un a;
+    int s = new_socket(path, &a);
+    if (s < 0) return s;
+    // Made 0600 from the start: no moment in which another user could connect. (umask is the process's:
+    // umk listens before its instance, and so its kernel thread, exists.)
     mode_t old = umask(0177);
-    r = bind(s, (struct sockaddr *)&a, sizeof a);
+    int r = bind(s, (struct sockaddr *)&a, sizeof a);
     int e = errno;
     umask(old);
     if (r < 0 || listen(s, 16) < 0) {
@@ -42,10 +49,8 @@ int umk_control_listen(const char *path) {
 
 int umk_control_connect(const char *path) {
     struct sockaddr_un a;
-    int r = fill_address(&a, path);
-    if (r < 0) return r;
-    int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    if (s < 0) return -errno;
+    int s = new_socket(path, &a);
+    if (s < 0) return s;
     if (connect(s, (struct sockaddr *)&a, sizeof a) < 0) {
         int e = errno;
         close(s);

@@ -318,11 +318,8 @@ struct Gdb: ParsableCommand {
     var pid: Int32
 
     func run() {
-        do {
+        exitOnFailure {
             try NamedInstances.gdb(name, pid: pid, listen: listen)
-        } catch {
-            CommandLineHost.printError("umk: \(error)")
-            CommandLineHost.exit(error.exitStatus)
         }
     }
 }
@@ -331,14 +328,11 @@ struct List: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ls", abstract: "List the running named instances of this user.")
 
     func run() {
-        do {
+        exitOnFailure {
             let rows = try NamedInstances.list().map { i in
                 [i.name, String(i.umkPID), formatDuration(i.uptimeSeconds), String(i.processes), formatBytes(i.memoryBytes), i.command]
             }
             printTable(["NAME", "PID", "UPTIME", "PROCESSES", "MEMORY", "COMMAND"], rows)
-        } catch {
-            CommandLineHost.printError("umk: \(error)")
-            CommandLineHost.exit(error.exitStatus)
         }
     }
 }
@@ -350,14 +344,11 @@ struct ProcessStatus: ParsableCommand {
     var name: String
 
     func run() {
-        do {
+        exitOnFailure {
             let rows = try NamedInstances.processes(name).map { p in
                 [String(p.pid), String(p.parentPid), String(p.state), String(p.threads), formatBytes(p.residentBytes), p.command]
             }
             printTable(["PID", "PPID", "STAT", "THREADS", "RSS", "COMMAND"], rows)
-        } catch {
-            CommandLineHost.printError("umk: \(error)")
-            CommandLineHost.exit(error.exitStatus)
         }
     }
 }
@@ -377,11 +368,8 @@ struct Stop: ParsableCommand {
     }
 
     func run() {
-        do {
+        exitOnFailure {
             try NamedInstances.stop(name, grace: time)
-        } catch {
-            CommandLineHost.printError("umk: \(error)")
-            CommandLineHost.exit(error.exitStatus)
         }
     }
 }
@@ -397,11 +385,8 @@ struct Kill: ParsableCommand {
 
     func run() throws {
         guard let sig = NamedInstances.signalNumber(signal) else { throw ValidationError("unknown signal \(signal)") }
-        do {
+        exitOnFailure {
             try NamedInstances.kill(name, signal: sig)
-        } catch {
-            CommandLineHost.printError("umk: \(error)")
-            CommandLineHost.exit(error.exitStatus)
         }
     }
 }
@@ -416,11 +401,8 @@ struct Logs: ParsableCommand {
     var name: String
 
     func run() {
-        do {
+        exitOnFailure {
             try NamedInstances.printLog(name, follow: follow)
-        } catch {
-            CommandLineHost.printError("umk: \(error)")
-            CommandLineHost.exit(error.exitStatus)
         }
     }
 }
@@ -441,6 +423,16 @@ struct BenchInstances: ParsableCommand {
                                           count: max(1, count), parallel: max(1, parallel)) {
             print(line)
         }
+    }
+}
+
+/// Runs a command about a named instance: its failure is one line on stderr and umk's exit status (125).
+func exitOnFailure(_ body: () throws(NamedInstances.Failure) -> Void) {
+    do {
+        try body()
+    } catch {
+        CommandLineHost.printError("umk: \(error)")
+        CommandLineHost.exit(error.exitStatus)
     }
 }
 
