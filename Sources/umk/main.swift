@@ -427,12 +427,12 @@ struct BenchInstances: ParsableCommand {
 }
 
 /// Runs a command about a named instance: its failure is one line on stderr and umk's exit status (125).
-func exitOnFailure(_ body: () throws(NamedInstances.Failure) -> Void) {
+func exitOnFailure(_ body: () throws -> Void) {
     do {
         try body()
     } catch {
         CommandLineHost.printError("umk: \(error)")
-        CommandLineHost.exit(error.exitStatus)
+        CommandLineHost.exit((error as? NamedInstances.Failure)?.exitStatus ?? 125)
     }
 }
 
