@@ -238,7 +238,7 @@ public final class Instance: Sendable {
     /// Waits for the instance to end (process 1's exit, or `shutDown`): its status, or nil at the deadline
     /// (in seconds from now; nil waits for ever).
     public func wait(timeout: Double? = nil) -> ExitStatus? {
-        let deadline = timeout.map { HostClock.monotonicNanoseconds() + Int64(max(0, $0) * 1e9) }
+        let deadline = Instance.deadline(after: timeout)
         guard let result = shared.waitForEnd(deadline: deadline) else { return nil }
         return (try? result.get()) ?? .signaled(9)
     }
@@ -248,6 +248,12 @@ public final class Instance: Sendable {
     public func shutDown() {
         if let inbox = shared.inbox { _ = inbox.call { $0.shutDownFromOutside() } }
         shared.joinKernelThread()
+    }
+
+    /// A wait's deadline `seconds` from now: nil (no limit) for nil, infinity or NaN; at most a year away.
+    static func deadline(after seconds: Double?) -> Int64? {
+        guard let seconds, seconds.isFinite else { return nil }
+        return HostClock.monotonicNanoseconds() + Int64(min(max(seconds, 0), 365 * 86400) * 1e9)
     }
 
     private func boot(_ argv: [String]?, first: GuestProcess? = nil) throws(LaunchError) {
@@ -362,7 +368,7 @@ public final class GuestProcess: @unchecked Sendable {
 
     /// Waits for the program to end: its status, or nil if `timeout` seconds pass first (nil: no limit).
     public func wait(timeout: Double? = nil) -> ExitStatus? {
-        let deadline = timeout.map { HostClock.monotonicNanoseconds() + Int64(max(0, $0) * 1e9) }
+        let deadline = Instance.deadline(after: timeout)
         guard monitor.wait(until: deadline, for: { status != nil }) else { return nil }
         collectOutput()
         return monitor.locked { status }

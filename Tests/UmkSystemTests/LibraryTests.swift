@@ -207,6 +207,7 @@ final class LibraryTests: SystemTestCase {
         // A program that runs on: wait times out, a signal ends it, and a signal to an ended one is refused.
         let sleeper = try instance.spawn(["/bin/sleep", "100"])
         XCTAssertNil(sleeper.wait(timeout: 0.2))
+        XCTAssertNil(sleeper.wait(timeout: -1))  // a deadline already passed: no wait, no trap
         XCTAssertEqual(instance.processes().map(\.command), ["/bin/sleep 100"])
         XCTAssertTrue(sleeper.signal(SIGTERM))
         XCTAssertEqual(sleeper.wait(timeout: SystemTestCase.timeout), .signaled(SIGTERM))

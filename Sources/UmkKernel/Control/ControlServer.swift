@@ -70,7 +70,7 @@ final class ControlServer: @unchecked Sendable {
             }
             try? c.send(instance.signal(sig) ? ["ok"] : ["error", "\(name) has no process 1 to signal"])
         case "stop":
-            let grace = request.count == 2 ? Double(request[1]) ?? 10 : 10
+            let grace = request.count == 2 ? Double(request[1]).flatMap { $0.isFinite ? $0 : nil } ?? 10 : 10
             if !instance.signal(15) || instance.wait(timeout: max(0, min(grace, 3600))) == nil {
                 instance.shutDown()
             }
