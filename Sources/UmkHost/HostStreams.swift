@@ -17,6 +17,37 @@ public enum HostStreams {
         return (HostFile(fd: fds[0]), HostFile(fd: fds[1]))
     }
 
+    /// A connected pair of UNIX stream sockets (`umk exec -t`'s terminal stream between client and instance).
+    public static func socketPair() throws(Errno) -> (HostFile, HostFile) {
+        var fds: [Int32] = [-1, -1]
+        let r = fds.withUnsafeMutableBufferPointer { socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, $0.baseAddress) }
+        guard r == 0 else { throw Errno(rawValue: errno) }
+        return (HostFile(fd: fds[0]), HostFile(fd: fds[1]))
+    }
+
+    /// Up to `max` bytes from `fd` (blocking only if nothing is there): nil at end of file or on an error.
+    public static func readSome(_ fd: Int32, max: Int = 4096) -> [UInt8]? {
+        var buf = [UInt8](repeating: 0, count: max)
+        while true {
+            let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return nil }
+            return Array(buf[0..<n])
+        }
+    }
+
+    /// Sends what the socket takes now, without waiting: the count (0 when full), nil once the peer is gone.
+    public static func sendSome(_ fd: Int32, _ bytes: [UInt8]) -> Int? {
+        let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL)) }
+        if n >= 0 { return n }
+        return errno == EAGAIN || errno == EINTR ? 0 : nil
+    }
+
+    /// Writes all of `bytes` (blocking); false on an error.
+    public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { umk_write_all(fd, $0.baseAddress, $0.count) } >= 0
+    }
+
     /// An anonymous file in memory (memfd): input given as bytes, or output kept to be read afterwards.
     public static func memoryFile(_ name: String, contents: [UInt8] = []) throws(Errno) -> HostFile {
         let fd = name.withCString { umk_syscall6(319, Int(bitPattern: $0), 1, 0, 0, 0, 0) }  // memfd_create, MFD_CLOEXEC

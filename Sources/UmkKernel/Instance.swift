@@ -246,6 +246,7 @@ public final class Instance: Sendable {
     /// Ends the instance: every process is killed, then every host resource it had is given back. Returns
     /// once that is done; nothing if it was not running.
     public func shutDown() {
+        shared.waitUntilBootSettles()  // a start on another thread: running, or failed
         if let inbox = shared.inbox { _ = inbox.call { $0.shutDownFromOutside() } }
         shared.joinKernelThread()
     }
@@ -404,8 +405,11 @@ public final class GuestProcess: @unchecked Sendable {
 
     /// The window size of its pseudo-terminal (SpawnOptions.terminalSize) changed: SIGWINCH to its foreground.
     public func resizeTerminal(rows: UInt16, columns: UInt16) {
-        let pid = monitor.locked { self.pid }
-        _ = instance.inbox?.call { $0.relaysByPid[pid]?.resize(rows: rows, columns: columns) }
+        let (pid, token) = monitor.locked { (self.pid, self.token) }
+        _ = instance.inbox?.call { kernel in
+            guard kernel.processes[pid]?.startNanoseconds == token else { return }  // not a reused pid
+            kernel.relaysByPid[pid]?.resize(rows: rows, columns: columns)
+        }
     }
 
     /// Closes the caller's end of a stdin pipe: the program reads end of file. (Do not close() it yourself.)
@@ -457,6 +461,11 @@ final class InstanceState: @unchecked Sendable {
 
     var inbox: KernelInbox? { monitor.locked { runningInbox } }
     var writer: ConsoleWriter? { monitor.locked { consoleWriter } }
+
+    /// If a boot has begun, until the kernel runs its loop or has ended.
+    func waitUntilBootSettles() {
+        _ = monitor.wait { !booted || runningInbox != nil || result != nil }
+    }
 
     /// Until the kernel runs its loop, or could not boot.
     func waitUntilRunning() throws(LaunchError) {

@@ -32,7 +32,15 @@ final class ControlServer: @unchecked Sendable {
 
     func start() {
         acceptor = HostThread(name: "umk-control") { [self] in
-            while let connection = try? listener.accept() {
+            while true {
+                let connection: ControlSocket
+                do throws(Errno) {
+                    connection = try listener.accept()
+                } catch {
+                    if error.rawValue == 22 || error.rawValue == 9 { break }  // EINVAL, EBADF: shut down (close)
+                    HostClock.sleep(untilMonotonic: HostClock.monotonicNanoseconds() + 100_000_000)  // EMFILE...
+                    continue
+                }
                 HostThread.detached(name: "umk-control") { [self] in serve(connection) }
             }
         }
@@ -47,7 +55,9 @@ final class ControlServer: @unchecked Sendable {
     }
 
     private func serve(_ c: ControlSocket) {
-        guard let (request, files) = try? c.receive(), let verb = request.first else { return }
+        // A client that connects and says nothing does not keep a thread and a descriptor for ever.
+        guard c.waitReadable(timeoutMilliseconds: 30_000),
+              let (request, files) = try? c.receive(), let verb = request.first else { return }
         guard c.peerUID == ControlDirectory.userID else {
             // Its request was read (and any descriptors closed) first, so that the client hears why.
             try? c.send(["error", "125", "permission denied: the instance belongs to uid \(ControlDirectory.userID)"])
@@ -59,8 +69,9 @@ final class ControlServer: @unchecked Sendable {
             try? c.send(["ok", name, String(HostProcess.id), String(uptime), String(instance.processes().count),
                          String(instance.memoryInUse()), command])
         case "ps":
+            // Command lines cut to 100 characters: the reply must fit one message however many processes.
             let rows = instance.processes().map { p in
-                "\(p.pid)\t\(p.parentPid)\t\(p.state)\t\(p.threads)\t\(p.residentBytes)\t\(p.command)"
+                "\(p.pid)\t\(p.parentPid)\t\(p.state)\t\(p.threads)\t\(p.residentBytes)\t\(p.command.prefix(100))"
             }
             try? c.send(["ok"] + rows)
         case "kill":

@@ -266,7 +266,9 @@ public enum NamedInstances {
     /// `umk exec NAME -- CMD`: runs CMD in the instance with umk's own stdin, stdout and stderr, forwarding the
     /// signals umk gets to it; returns its status as a shell gives it.
     /// With `terminal`, the program gets a pseudo-terminal of the instance (its controlling terminal), and
-    /// umk's own terminal passes every byte through raw until it ends.
+    /// umk's own terminal passes every byte through raw until it ends. The instance's end of it is a socket
+    /// this client pumps to and from its terminal: the instance never reads a descriptor that another
+    /// process (the shell that ran umk) reads too, and a client that dies hangs the terminal up.
     public static func exec(_ name: String, argv: [String], environment: [String], workingDirectory: String?,
                             user: (uid: UInt32, gid: UInt32)?, terminal: Bool = false) throws(Failure) -> Int32 {
         var size = ""
@@ -283,12 +285,22 @@ public enum NamedInstances {
                        String(environment.count)] + environment + argv
         SignalProxy.blockInThisThread()
         SignalProxy.install()
+        var stream: HostFile? = nil
         do {
-            try c.send(request, descriptors: [0, 1, 2])
+            if terminal {
+                let (mine, theirs) = try HostStreams.socketPair()
+                stream = mine
+                try c.send(request, descriptors: [theirs.fd, theirs.fd, theirs.fd])
+            } else {
+                try c.send(request, descriptors: [0, 1, 2])
+            }
         } catch {
             throw Failure(error.rawValue == 7 ? "\(name): the command and its environment are too long" : "\(name): \(LinuxErrno(host: error).message)")
         }
         var started = false
+        let control = HostFile(fd: c.fd, owned: false)
+        var toGuest: [UInt8] = []
+        var inputOpen = true
         while true {
             for sig in SignalProxy.take() where started {
                 if sig == 28 {  // SIGWINCH: the terminal's new size, for the program's pseudo-terminal
@@ -297,7 +309,24 @@ public enum NamedInstances {
                 }
                 try? c.send(["signal", String(sig)])
             }
-            guard c.waitReadable(timeoutMilliseconds: 100) else { continue }
+            if let s = stream {
+                // The terminal stream: keys to the instance (what the socket takes now), output to stdout.
+                let watched = [control, s] + (inputOpen && toGuest.isEmpty ? [HostFile.standardInput] : [])
+                let ready = HostStreams.readable(watched, timeoutMilliseconds: toGuest.isEmpty ? 100 : 10)
+                if ready.count > 2 && ready[2] {
+                    if let keys = HostStreams.readSome(0) { toGuest = keys } else { inputOpen = false }
+                }
+                if !toGuest.isEmpty {
+                    guard let n = HostStreams.sendSome(s.fd, toGuest) else { throw Failure("\(name) ended") }
+                    toGuest.removeFirst(n)
+                }
+                if ready[1] {
+                    if let out = HostStreams.readSome(s.fd, max: 65536) { _ = HostStreams.writeAll(1, out) } else { stream = nil }
+                }
+                guard ready[0] else { continue }
+            } else {
+                guard c.waitReadable(timeoutMilliseconds: 100) else { continue }
+            }
             guard let (message, _) = (try? c.receive()) ?? nil else {
                 throw Failure("\(name) ended")
             }
@@ -312,8 +341,13 @@ public enum NamedInstances {
                 throw Failure(message.count >= 3 ? (message[2].hasPrefix("umk: ") ? String(message[2].dropFirst(5)) : message[2]) : "exec failed",
                               exitStatus: message.count >= 2 ? Int32(message[1]) ?? 125 : 125)
             case "exit" where message.count == 3:
+                // What the program printed last is in the terminal stream already: out before the status.
+                while let s = stream, HostStreams.readable([s], timeoutMilliseconds: 50)[0],
+                      let out = HostStreams.readSome(s.fd, max: 65536) {
+                    _ = HostStreams.writeAll(1, out)
+                }
                 let n = Int32(message[2]) ?? 0
-                return message[1] == "exited" ? n & 0xff : 128 + n
+                return message[1] == "exited" ? n & 0xff : 128 &+ (n & 0x7f)
             default: break
             }
         }

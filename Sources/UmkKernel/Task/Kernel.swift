@@ -426,7 +426,7 @@ final class Kernel {
         }
         // Relays' inputs wake it too: the loop's next turn pumps them.
         let live = inputs.compactMap { input in input.file.map { (queue: input.queue, file: $0) } }
-            + terminalRelays.map { (queue: WaitQueue(), file: $0.input) }
+            + terminalRelays.filter(\.wantsInput).map { (queue: WaitQueue(), file: $0.input) }
         if let debugger {
             // Input or a packet from gdb, whichever comes first (the loop reads gdb's).
             let ms = deadline.map { Int32(clamping: max(0, ($0 - now + 999_999) / 1_000_000)) } ?? -1

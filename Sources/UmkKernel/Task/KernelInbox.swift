@@ -40,6 +40,7 @@ final class KernelInbox: Sendable {
         state.withLock { s in
             s.closed = true
             s.work = []
+            s.kernelThread = 0  // its tid may go to another thread of the process: never signal it again
         }
     }
 
@@ -60,7 +61,7 @@ final class KernelInbox: Sendable {
         posted.store(true, ordering: .releasing)
         while true {
             let (tid, closed) = state.withLock { ($0.kernelThread, $0.closed) }
-            if tid != 0 { HostThreadWake.wake(tid) }
+            if tid != 0 && !closed { HostThreadWake.wake(tid) }
             let deadline = HostClock.monotonicNanoseconds() + 5_000_000
             if monitor.wait(until: deadline, for: { answer.withLock { $0.done } }) { break }
             if closed { return nil }

@@ -132,6 +132,8 @@ extension Kernel {
 
     /// Starts a program in the running instance (on the kernel thread, from the inbox): its pid.
     func spawn(_ r: SpawnRequest) throws(LaunchError) -> Int32 {
+        // Work taken in one batch with what ended the instance comes after its end.
+        guard exitStatus == nil else { throw .kernelFailure("the instance has ended") }
         let p = try startProcess(r)
         do {
             try resume(p.tasks[0])

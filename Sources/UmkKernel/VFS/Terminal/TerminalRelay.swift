@@ -3,15 +3,16 @@ import UmkHost
 // TerminalRelay.swift: `umk exec -t`: a program started from outside gets a pseudo-terminal of the instance's
 // devpts as its stdin, stdout, stderr and controlling terminal, and the kernel itself plays the master side
 // (as sshd or a container runtime's pty relay would, here with no process for it): what the client types
-// (its own terminal in raw mode) is written to the master, and what the slave prints goes back to the
-// client's stdout through the console writer. The client's end of file, or the program's end, closes the
-// master: the slave hangs up, as when an ssh session drops.
+// (its own terminal in raw mode, pumped by the client into a socket only this instance reads) is written to
+// the master, and what the slave prints goes back through the console writer. The client's end of file, or
+// the program's end, closes the master: the slave hangs up, as when an ssh session drops.
 final class TerminalRelay {
     let pty: PseudoTerminal
     let input: HostFile
     let output: HostFile
-    /// Slave output the console writer had no room for yet.
+    /// Slave output the console writer had no room for yet; client input the master had no room for yet.
     private var pending: [UInt8] = []
+    private var typed: [UInt8] = []
     private(set) var closed = false
 
     init(pty: PseudoTerminal, input: HostFile, output: HostFile) {
@@ -23,15 +24,21 @@ final class TerminalRelay {
     /// Moves what can move now, both ways, without blocking.
     func pump(_ kernel: Kernel) {
         guard !closed else { return }
-        // Client -> slave, while the master has room.
-        while pty.masterEvents & POLL.OUT != 0 && input.isReadable() {
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            let n = buffer.withUnsafeMutableBytes { (try? input.read(into: [HostBuffer(base: $0.baseAddress!, count: $0.count)])) ?? 0 }
-            guard n > 0 else {
-                close(kernel)  // the client's end of file (or an error): hang up
-                return
+        // Client -> slave, while the master has room; what it does not take now waits in `typed`.
+        while true {
+            if typed.isEmpty {
+                guard input.isReadable() else { break }
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                let n = buffer.withUnsafeMutableBytes { (try? input.read(into: [HostBuffer(base: $0.baseAddress!, count: $0.count)])) ?? 0 }
+                guard n > 0 else {
+                    close(kernel)  // the client's end of file (or an error): hang up
+                    return
+                }
+                typed = Array(buffer[0..<n])
             }
-            _ = try? pty.masterWrite(Array(buffer[0..<n]))
+            let n = (try? pty.masterWrite(typed)) ?? 0
+            if n == 0 { break }
+            typed.removeFirst(n)
         }
         // Slave -> client, while the console writer takes it.
         while true {
@@ -45,8 +52,10 @@ final class TerminalRelay {
         }
     }
 
-    /// Whether it waits for the console writer's room.
-    var isBlocked: Bool { !pending.isEmpty }
+    /// Whether it waits for the console writer's room, or for the program to read what was typed.
+    var isBlocked: Bool { !pending.isEmpty || !typed.isEmpty }
+    /// Whether the loop should wake for client input (not while typed bytes still wait for the master).
+    var wantsInput: Bool { !closed && typed.isEmpty }
 
     /// The window size the client's terminal has (TIOCSWINSZ from the master: SIGWINCH to the foreground).
     func resize(rows: UInt16, columns: UInt16) {
