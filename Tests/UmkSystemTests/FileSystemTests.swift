@@ -10,6 +10,34 @@ final class FileSystemTests: SystemTestCase {
     func testNamesAttributesAndData() throws { try same("names", .glibc) }
     func testNamesAttributesAndDataMusl() throws { try same("names", .musl) }
     func testNamedPipes() throws { try same("fifo", .glibc) }
+
+    /// close_range: a range closed, the rest marked close-on-exec, bad ranges and flags refused, and Python's
+    /// os.closerange (which uses it) as a program sees it.
+    func testCloseRange() throws {
+        guard access("/usr/bin/python3", X_OK) == 0 else { throw XCTSkip("python3 is not installed") }
+        try assertSameAsNative("/usr/bin/python3", ["-c", """
+            import ctypes, os
+            libc = ctypes.CDLL(None, use_errno=True)
+            def close_range(first, last, flags):
+                r = libc.syscall(436, ctypes.c_uint(first), ctypes.c_uint(last), ctypes.c_uint(flags))
+                return r if r == 0 else -ctypes.get_errno()
+            def is_open(fd):
+                try:
+                    os.fstat(fd)
+                    return True
+                except OSError:
+                    return False
+            fds = [os.open("/dev/null", os.O_RDONLY) for _ in range(6)]
+            base = fds[0]
+            show = lambda: [fd - base for fd in range(base, base + 6) if is_open(fd)]
+            print(close_range(fds[1], fds[2], 0), show())
+            print(close_range(fds[3], 0xffffffff, 4), show(), [os.get_inheritable(fd) for fd in fds[3:]])
+            print(close_range(10, 5, 0), close_range(0, 10, 8), close_range(1000, 2000, 0))
+            print(close_range(fds[4], fds[4], 2), show())
+            os.closerange(base, base + 100)
+            print(show())
+            """])
+    }
     func testNamedPipesMusl() throws { try same("fifo", .musl) }
     func testOpenat2Resolve() throws { try same("openat2", .glibc) }
     func testOpenat2ResolveMusl() throws { try same("openat2", .musl) }

@@ -25,6 +25,17 @@ extension SyscallTable {
         add(20, [.fd, .iovec(2), .int]) { k, t, a throws(LinuxErrno) in try k.vectored(t, a, write: true, offset: nil) }
         add(295, [.fd, .out(.iovec(2)), .int, .int]) { k, t, a throws(LinuxErrno) in try k.vectored(t, a, write: false, offset: a.long(3)) }
         add(296, [.fd, .iovec(2), .int, .int]) { k, t, a throws(LinuxErrno) in try k.vectored(t, a, write: true, offset: a.long(3)) }
+        add(436, [.uint, .uint, .hex]) { _, t, a throws(LinuxErrno) in
+            // fs/file.c __close_range: CLOSE_RANGE_UNSHARE (2) first gives the process a table of its own,
+            // CLOSE_RANGE_CLOEXEC (4) marks instead of closing; descriptors are unsigned ints.
+            let first = UInt32(truncatingIfNeeded: a[0]), last = UInt32(truncatingIfNeeded: a[1])
+            let flags = UInt32(truncatingIfNeeded: a[2])
+            guard flags & ~6 == 0, first <= last else { throw .EINVAL }
+            let p = t.process
+            if flags & 2 != 0 && p.fds.users > 1 { p.fds = p.fds.unshared() }
+            p.fds.closeRange(Int(first)...Int(last), cloexec: flags & 4 != 0)
+            return .value(0)
+        }
         add(32, [.fd]) { k, t, a throws(LinuxErrno) in try k.dup(t, a.int(0), minimum: 0, closeOnExec: false) }
         add(33, [.fd, .fd]) { k, t, a throws(LinuxErrno) in
             let old = a.int(0), new = a.int(1)

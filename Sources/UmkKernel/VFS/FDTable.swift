@@ -71,6 +71,20 @@ final class FDTable {
         dropped(e.file)
     }
 
+    /// close_range: every open descriptor of `range` closed, or marked close-on-exec with `cloexec`.
+    func closeRange(_ range: ClosedRange<Int>, cloexec: Bool) {
+        guard range.lowerBound < entries.count else { return }
+        for fd in range.lowerBound...min(range.upperBound, entries.count - 1) where entries[fd] != nil {
+            if cloexec {
+                entries[fd]!.closeOnExec = true
+            } else {
+                let file = entries[fd]!.file
+                entries[fd] = nil
+                dropped(file)
+            }
+        }
+    }
+
     func closeAllOnExec() {
         for i in entries.indices where entries[i]?.closeOnExec == true {
             let file = entries[i]!.file
