@@ -122,6 +122,14 @@ public enum ControlDirectory {
     }
 
     public static func remove(_ path: String) { unlink(path) }
+
+    /// The device and inode of the file at `path` itself (not followed), or nil when there is none: whether a
+    /// socket file is still the one an instance bound.
+    public static func identity(_ path: String) -> [UInt64]? {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return nil }
+        return [UInt64(st.st_dev), UInt64(st.st_ino)]
+    }
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
     public static var userID: UInt32 { geteuid() }
 }

@@ -137,6 +137,21 @@ final class NamedInstanceTests: SystemTestCase {
         XCTAssertTrue(HostProcesses.strays().isEmpty)
     }
 
+    /// A detached instance whose control socket is removed (its directory cleaned up, as at logout) cannot be
+    /// reached any more: it stops by itself instead of running on, stubs and all.
+    func testInstanceStopsWhenItsSocketIsGone() throws {
+        assertStatus(try named(["run", "-d", "--name", "lost", "--", "/bin/sh", "-c", "while :; do sleep 1; done"]), 0)
+        let pid = try XCTUnwrap(try named(["ls"]).out.split(separator: "\n").first { $0.hasPrefix("lost ") }
+            .flatMap { Int32($0.split(separator: " ", omittingEmptySubsequences: true)[1]) })
+        XCTAssertEqual(unlink(runtimeDirectory + "/lost.sock"), 0)
+        let deadline = Date().addingTimeInterval(20)
+        while HostProcesses.isAlive(pid) && Date() < deadline { _ = HostProcesses.strays(waiting: 0.1) }
+        XCTAssertFalse(HostProcesses.isAlive(pid), "umk went on without its control socket")
+        XCTAssertTrue(HostProcesses.strays().isEmpty)
+        XCTAssertTrue(try String(contentsOfFile: runtimeDirectory + "/lost.log", encoding: .utf8)
+            .contains("umk: lost: the control socket \(runtimeDirectory)/lost.sock is gone; stopping the instance"))
+    }
+
     /// `logs -f` follows the console until the instance ends, then returns with all of it.
     func testLogsFollow() throws {
         assertStatus(try named(["run", "-d", "--name", "talk", "--", "/bin/sh", "-c", "for i in 1 2 3 4; do echo line $i; sleep 0.2; done"]), 0)

@@ -21,6 +21,10 @@ final class ControlServer: @unchecked Sendable {
     private let command: String
     private let startedAt = HostClock.monotonicNanoseconds()
     private var acceptor: HostThread?
+    /// The socket file as bound: once it is gone or another file stands there (its directory removed, as
+    /// systemd removes $XDG_RUNTIME_DIR at logout), nothing can reach the instance any more, and it stops
+    /// rather than run on unmanaged.
+    private lazy var boundIdentity = ControlDirectory.identity(socketPath)
 
     init(name: String, socketPath: String, listener: ControlSocket, instance: Instance, command: String) {
         self.name = name
@@ -31,8 +35,18 @@ final class ControlServer: @unchecked Sendable {
     }
 
     func start() {
+        _ = boundIdentity
         acceptor = HostThread(name: "umk-control") { [self] in
             while true {
+                // Looked at once a second while no one connects.
+                if !listener.waitReadable(timeoutMilliseconds: 1000) {
+                    guard ControlDirectory.identity(socketPath) == boundIdentity else {
+                        HostProcess.printError("umk: \(name): the control socket \(socketPath) is gone; stopping the instance")
+                        instance.shutDown()
+                        break
+                    }
+                    continue
+                }
                 let connection: ControlSocket
                 do throws(Errno) {
                     connection = try listener.accept()
@@ -46,9 +60,9 @@ final class ControlServer: @unchecked Sendable {
         }
     }
 
-    /// No more connections: the socket goes, so that the name is free again.
+    /// No more connections: the socket goes (if it is still this instance's), so that the name is free again.
     func close() {
-        ControlDirectory.remove(socketPath)
+        if ControlDirectory.identity(socketPath) == boundIdentity { ControlDirectory.remove(socketPath) }
         listener.shutDown()
         acceptor?.join()
         acceptor = nil
