@@ -74,18 +74,6 @@ long umk_read_some(int fd, void *buf, size_t len) {
     }
 }
 
-int umk_poll_any(const int *fds, int n, int timeout_ms) {
-    struct pollfd p[8];
-    if (n <= 0 || n > 8) return -EINVAL;
-    for (int i = 0; i < n; i++) p[i] = (struct pollfd){fds[i], POLLIN, 0};
-    int r = poll(p, (nfds_t)n, timeout_ms);
-    if (r < 0) return errno == EINTR ? 0 : -errno;
-    int mask = 0;
-    for (int i = 0; i < n; i++)
-        if (p[i].revents) mask |= 1 << i;
-    return mask;
-}
-
 // send with MSG_NOSIGNAL: gdb going away is EPIPE, never a SIGPIPE that would kill umk.
 long umk_send_all(int fd, const void *buf, size_t len) {
     size_t done = 0;

@@ -95,13 +95,3 @@ public final class DebugConnection {
 
     public var isOpen: Bool { open }
 }
-
-extension HostFile {
-    /// Waits until one of `files` is readable or `timeoutMilliseconds` pass (-1: forever): which are
-    /// readable (all false on a timeout or a signal).
-    public static func waitReadable(_ files: [HostFile], timeoutMilliseconds: Int32) -> [Bool] {
-        let fds = files.prefix(8).map { $0.fd }
-        let mask = fds.withUnsafeBufferPointer { umk_poll_any($0.baseAddress, Int32($0.count), timeoutMilliseconds) }
-        return fds.indices.map { mask > 0 && mask & (1 << $0) != 0 }
-    }
-}

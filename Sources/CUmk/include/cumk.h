@@ -218,8 +218,6 @@ int umk_debug_accept(int listener, int timeout_ms);
 void umk_debug_close(int fd);
 long umk_read_some(int fd, void *buf, size_t len);
 long umk_send_all(int fd, const void *buf, size_t len);
-/* Bit i set when fds[i] is readable (or hung up); 0 on timeout or a signal. At most 8 fds. */
-int umk_poll_any(const int *fds, int n, int timeout_ms);
 
 /* Debug registers DR0-DR7 of a stopped tracee (hardware watchpoints for the gdb stub). */
 long umk_set_debugreg(pid_t pid, int index, uint64_t value);

@@ -349,7 +349,8 @@ final class Kernel {
             // FIXME: the console is looked at, not told: while its input holds unread bytes each look wakes
             // its queue again, so an edge-triggered epoll entry on it is re-armed by every look.
             if !terminalRelays.isEmpty { pumpTerminalRelays() }
-            let awaitedInputs = hostInputs.filter { $0.file != nil && $0.queue.hasInterest() }
+            var awaitedInputs: [HostInput] = []  // on every turn: no array made while nobody waits
+            for input in hostInputs where input.file != nil && input.queue.hasInterest() { awaitedInputs.append(input) }
             for input in awaitedInputs where input.file?.isReadable() == true { wake(input.queue) }
             if !consoleOutput.queue.isEmpty && consoleOutput.writer.hasRoom { wake(consoleOutput.queue) }
             if !runnable.isEmpty { continue }

@@ -12,6 +12,8 @@ final class WaitQueue {
     /// Whether a wake would reach anyone: a waiting task, or one waiting on an epoll instance that watches
     /// this queue (directly or through nested instances). For wakes the loop makes by looking (the console).
     func hasInterest() -> Bool {
+        if !waiters.isEmpty { return true }
+        if watchers.isEmpty { return false }  // the loop asks on every turn: no set made for nothing
         var seen: Set<ObjectIdentifier> = []
         return hasInterest(depth: 0, seen: &seen)
     }
